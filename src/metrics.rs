@@ -1,0 +1,478 @@
+//! The recorder: metrics and invariant checks, independent of node code.
+//!
+//! The engine tells the recorder what happened on the wire and what each
+//! node delivered to its application; the recorder keeps, per (message,
+//! member) pair, when the member first received the message and when it
+//! delivered it, and checks causal order itself: a delivery before all the
+//! message's parents were delivered at that node is a `causal_violation`. It
+//! never asks a node anything. [`Recorder::finish`] turns the record into a
+//! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
+
+use crate::message::{MessageRef, MsgId, NodeId};
+use crate::time::SimTime;
+use crate::wire::{Payload, RecordKind};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Counts of records sent, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RecordCounts {
+    /// Acknowledged ids.
+    pub ack: u64,
+    /// Full messages.
+    pub message: u64,
+    /// Offered ids.
+    pub offer: u64,
+    /// Requested ids.
+    pub request: u64,
+}
+
+/// The run's headline figures (`summary.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy run.
+    pub strategy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Node count.
+    pub nodes: u32,
+    /// Simulated seconds.
+    pub duration_s: f64,
+    /// Messages written.
+    pub messages_created: u64,
+    /// (message, recipient) pairs due: every other member of its group.
+    pub deliveries_expected: u64,
+    /// Pairs delivered by the end.
+    pub deliveries: u64,
+    /// `deliveries / deliveries_expected` (null when nothing was due).
+    pub delivery_ratio: Option<f64>,
+    /// Mean creation → delivery latency over delivered pairs.
+    pub latency_mean_s: Option<f64>,
+    /// Median latency (nearest rank).
+    pub latency_p50_s: Option<f64>,
+    /// 90th percentile latency.
+    pub latency_p90_s: Option<f64>,
+    /// 99th percentile latency.
+    pub latency_p99_s: Option<f64>,
+    /// Largest latency.
+    pub latency_max_s: Option<f64>,
+    /// Encoded bytes put on links, lost ones included, with transport overhead.
+    pub bytes_sent_total: u64,
+    /// `bytes_sent_total / deliveries` (null with no delivery).
+    pub bytes_per_delivery: Option<f64>,
+    /// Payloads put on links.
+    pub payloads_sent: u64,
+    /// Payloads lost (link loss, or an endpoint offline before arrival).
+    pub payloads_lost: u64,
+    /// Records sent by kind.
+    pub records_sent: RecordCounts,
+    /// MESSAGE records for messages the receiver already held.
+    pub duplicate_messages_received: u64,
+    /// Deliveries made before a parent was delivered (must be 0).
+    pub causal_violations: u64,
+    /// Deliveries to a non-member, or of a message twice (must be 0).
+    pub invalid_deliveries: u64,
+    /// Pairs received before their parents were delivered.
+    pub blocked_deliveries: u64,
+    /// Mean receipt → delivery wait of blocked pairs that were delivered.
+    pub blocked_time_mean_s: Option<f64>,
+    /// Pairs received but never deliverable by the end.
+    pub undelivered_missing_parents: u64,
+    /// Events the engine processed.
+    pub events: u64,
+    /// FNV-1a hash of the processed event trace (determinism fingerprint).
+    pub trace_hash: String,
+}
+
+/// One delivered (message, recipient) pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// Message id.
+    pub message: MsgId,
+    /// Group name.
+    pub group: String,
+    /// Author.
+    pub sender: NodeId,
+    /// Recipient.
+    pub recipient: NodeId,
+    /// Written at.
+    pub created: SimTime,
+    /// First received at.
+    pub received: SimTime,
+    /// Delivered to the application at.
+    pub delivered: SimTime,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// Headline figures.
+    pub summary: Summary,
+    /// Delivered pairs, by (message, recipient).
+    pub deliveries: Vec<DeliveryRow>,
+    /// Every message written, in creation order.
+    pub messages: Vec<MessageRef>,
+}
+
+/// Formats a time as seconds with microsecond precision.
+pub fn secs(t: SimTime) -> String {
+    format!(
+        "{}.{:06}",
+        t.as_micros() / 1_000_000,
+        t.as_micros() % 1_000_000
+    )
+}
+
+impl RunReport {
+    /// `summary.json` text (pretty, stable key order, trailing newline).
+    pub fn summary_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.summary).expect("summary serializes");
+        s.push('\n');
+        s
+    }
+
+    /// `deliveries.csv` text.
+    pub fn deliveries_csv(&self) -> String {
+        let mut s = String::with_capacity(64 * (self.deliveries.len() + 1));
+        s.push_str("message,group,sender,recipient,created_s,received_s,delivered_s\n");
+        for d in &self.deliveries {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{}",
+                d.message,
+                d.group,
+                d.sender,
+                d.recipient,
+                secs(d.created),
+                secs(d.received),
+                secs(d.delivered)
+            );
+        }
+        s
+    }
+}
+
+/// What a run is, for the summary's header fields.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Seed.
+    pub seed: u64,
+    /// Nodes.
+    pub nodes: u32,
+    /// Simulated time.
+    pub duration: SimTime,
+}
+
+/// Collects metrics and checks invariants during a run.
+#[derive(Debug)]
+pub struct Recorder {
+    group_members: Vec<Vec<NodeId>>,
+    group_names: Vec<String>,
+    messages: Vec<MessageRef>,
+    slot_base: Vec<usize>,
+    received: Vec<SimTime>,
+    delivered: Vec<SimTime>,
+    bytes_sent: u64,
+    payloads_sent: u64,
+    payloads_lost: u64,
+    records: RecordCounts,
+    duplicates: u64,
+    causal_violations: u64,
+    invalid_deliveries: u64,
+    events: u64,
+    trace: u64,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+impl Recorder {
+    /// A recorder for groups with these (sorted) member lists and names.
+    pub fn new(group_members: Vec<Vec<NodeId>>, group_names: Vec<String>) -> Self {
+        Recorder {
+            group_members,
+            group_names,
+            messages: Vec::new(),
+            slot_base: Vec::new(),
+            received: Vec::new(),
+            delivered: Vec::new(),
+            bytes_sent: 0,
+            payloads_sent: 0,
+            payloads_lost: 0,
+            records: RecordCounts::default(),
+            duplicates: 0,
+            causal_violations: 0,
+            invalid_deliveries: 0,
+            events: 0,
+            trace: FNV_OFFSET,
+        }
+    }
+
+    fn slot(&self, node: NodeId, msg: MsgId) -> Option<usize> {
+        let m = self.messages.get(msg as usize)?;
+        let rank = self.group_members[m.group as usize]
+            .binary_search(&node)
+            .ok()?;
+        Some(self.slot_base[msg as usize] + rank)
+    }
+
+    /// Folds one processed event into the trace hash and counts it.
+    pub fn on_event(&mut self, now: SimTime, kind: u8, node: NodeId) {
+        self.events += 1;
+        let mut h = self.trace;
+        for b in now
+            .as_micros()
+            .to_le_bytes()
+            .into_iter()
+            .chain([kind])
+            .chain(node.to_le_bytes())
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.trace = h;
+    }
+
+    /// A message was written; ids must be dense, in creation order.
+    pub fn on_create(&mut self, msg: MessageRef) {
+        debug_assert_eq!(msg.id as usize, self.messages.len());
+        let base = self.received.len();
+        let n = self.group_members[msg.group as usize].len();
+        self.slot_base.push(base);
+        self.received.resize(base + n, SimTime::NEVER);
+        self.delivered.resize(base + n, SimTime::NEVER);
+        self.messages.push(msg.clone());
+        if let Some(s) = self.slot(msg.sender, msg.id) {
+            self.received[s] = msg.created;
+            self.delivered[s] = msg.created;
+        }
+    }
+
+    /// A payload of `bytes` wire bytes was put on a link.
+    pub fn on_send(&mut self, bytes: u64, payload: &Payload) {
+        self.bytes_sent += bytes;
+        self.payloads_sent += 1;
+        self.records.ack += payload.count(RecordKind::Ack) as u64;
+        self.records.message += payload.count(RecordKind::Message) as u64;
+        self.records.offer += payload.count(RecordKind::Offer) as u64;
+        self.records.request += payload.count(RecordKind::Request) as u64;
+    }
+
+    /// A payload was lost (on the link or in flight).
+    pub fn on_lost(&mut self) {
+        self.payloads_lost += 1;
+    }
+
+    /// A payload reached `node` at `now`.
+    pub fn on_receive(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
+        for m in &payload.messages {
+            match self.slot(node, m.id) {
+                Some(s) if self.received[s] == SimTime::NEVER => self.received[s] = now,
+                Some(_) => self.duplicates += 1,
+                None => {}
+            }
+        }
+    }
+
+    /// `node` delivered `msg` to its application at `now`.
+    pub fn on_deliver(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
+        let Some(s) = self.slot(node, msg) else {
+            self.invalid_deliveries += 1;
+            return;
+        };
+        if self.delivered[s] != SimTime::NEVER {
+            self.invalid_deliveries += 1;
+            return;
+        }
+        let parents = self.messages[msg as usize].parents.clone();
+        let ready = parents.iter().all(|&p| {
+            self.slot(node, p)
+                .is_some_and(|ps| self.delivered[ps] <= now)
+        });
+        if !ready {
+            self.causal_violations += 1;
+        }
+        self.delivered[s] = now;
+    }
+
+    /// The summary and delivery table of the run.
+    pub fn finish(self, info: RunInfo) -> RunReport {
+        let mut latencies = Vec::new();
+        let mut deliveries = Vec::new();
+        let (mut expected, mut blocked, mut blocked_done, mut undeliverable) =
+            (0u64, 0u64, 0u64, 0u64);
+        let mut blocked_wait = 0u128;
+        for m in &self.messages {
+            let members = &self.group_members[m.group as usize];
+            for (rank, &node) in members.iter().enumerate() {
+                if node == m.sender {
+                    continue;
+                }
+                expected += 1;
+                let s = self.slot_base[m.id as usize] + rank;
+                let (rx, dx) = (self.received[s], self.delivered[s]);
+                if rx != SimTime::NEVER && dx != rx {
+                    blocked += 1;
+                }
+                if dx == SimTime::NEVER {
+                    undeliverable += u64::from(rx != SimTime::NEVER);
+                    continue;
+                }
+                if rx != SimTime::NEVER && dx > rx {
+                    blocked_done += 1;
+                    blocked_wait += u128::from((dx - rx).as_micros());
+                }
+                latencies.push((dx - m.created).as_micros());
+                deliveries.push(DeliveryRow {
+                    message: m.id,
+                    group: self.group_names[m.group as usize].clone(),
+                    sender: m.sender,
+                    recipient: node,
+                    created: m.created,
+                    received: rx.min(dx),
+                    delivered: dx,
+                });
+            }
+        }
+        latencies.sort_unstable();
+        let n = latencies.len() as u64;
+        let pct = |p: f64| pct_secs(&latencies, p);
+        let summary = Summary {
+            scenario: info.scenario,
+            strategy: info.strategy,
+            seed: info.seed,
+            nodes: info.nodes,
+            duration_s: info.duration.as_secs_f64(),
+            messages_created: self.messages.len() as u64,
+            deliveries_expected: expected,
+            deliveries: n,
+            delivery_ratio: (expected > 0).then(|| n as f64 / expected as f64),
+            latency_mean_s: (n > 0).then(|| {
+                latencies.iter().map(|&l| u128::from(l)).sum::<u128>() as f64 / n as f64 / 1e6
+            }),
+            latency_p50_s: pct(0.50),
+            latency_p90_s: pct(0.90),
+            latency_p99_s: pct(0.99),
+            latency_max_s: latencies.last().map(|&l| l as f64 / 1e6),
+            bytes_sent_total: self.bytes_sent,
+            bytes_per_delivery: (n > 0).then(|| self.bytes_sent as f64 / n as f64),
+            payloads_sent: self.payloads_sent,
+            payloads_lost: self.payloads_lost,
+            records_sent: self.records,
+            duplicate_messages_received: self.duplicates,
+            causal_violations: self.causal_violations,
+            invalid_deliveries: self.invalid_deliveries,
+            blocked_deliveries: blocked,
+            blocked_time_mean_s: (blocked_done > 0)
+                .then(|| blocked_wait as f64 / blocked_done as f64 / 1e6),
+            undelivered_missing_parents: undeliverable,
+            events: self.events,
+            trace_hash: format!("{:016x}", self.trace),
+        };
+        RunReport {
+            summary,
+            deliveries,
+            messages: self.messages,
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted microsecond values, in seconds.
+fn pct_secs(sorted: &[u64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1] as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+    use std::sync::Arc;
+
+    fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
+        Arc::new(Message {
+            id,
+            group: 0,
+            sender,
+            created: SimTime::from_secs(1),
+            body_len: 1,
+            parents: parents.to_vec(),
+        })
+    }
+
+    fn recorder() -> Recorder {
+        Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()])
+    }
+
+    fn info() -> RunInfo {
+        RunInfo {
+            scenario: "t".into(),
+            strategy: "bsp-batch".into(),
+            seed: 1,
+            nodes: 3,
+            duration: SimTime::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn out_of_order_delivery_is_a_causal_violation() {
+        let mut r = recorder();
+        r.on_create(msg(0, 0, &[]));
+        r.on_create(msg(1, 0, &[0]));
+        r.on_deliver(1, 1, SimTime::from_secs(2));
+        r.on_deliver(1, 0, SimTime::from_secs(3));
+        let s = r.finish(info()).summary;
+        assert_eq!(s.causal_violations, 1);
+        assert_eq!(s.deliveries, 2);
+    }
+
+    #[test]
+    fn in_order_delivery_is_clean_and_blocking_is_measured() {
+        let mut r = recorder();
+        r.on_create(msg(0, 0, &[]));
+        r.on_create(msg(1, 0, &[0]));
+        let p1 = Payload {
+            messages: vec![msg(1, 0, &[0])],
+            ..Default::default()
+        };
+        let p0 = Payload {
+            messages: vec![msg(0, 0, &[])],
+            ..Default::default()
+        };
+        r.on_receive(1, &p1, SimTime::from_secs(2));
+        r.on_receive(1, &p0, SimTime::from_secs(4));
+        r.on_receive(1, &p0, SimTime::from_secs(5));
+        r.on_deliver(1, 0, SimTime::from_secs(4));
+        r.on_deliver(1, 1, SimTime::from_secs(4));
+        r.on_deliver(1, 1, SimTime::from_secs(4));
+        r.on_deliver(0, 0, SimTime::from_secs(4));
+        let s = r.finish(info()).summary;
+        assert_eq!(s.causal_violations, 0);
+        assert_eq!(
+            s.invalid_deliveries, 2,
+            "redelivery and sender self-delivery"
+        );
+        assert_eq!(s.blocked_deliveries, 1);
+        assert_eq!(s.blocked_time_mean_s, Some(2.0));
+        assert_eq!(s.duplicate_messages_received, 1);
+        assert_eq!(s.deliveries_expected, 4);
+        assert_eq!(s.deliveries, 2);
+        assert_eq!(s.latency_max_s, Some(3.0));
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u64> = (1..=10).map(|x| x * 1_000_000).collect();
+        assert_eq!(pct_secs(&v, 0.5), Some(5.0));
+        assert_eq!(pct_secs(&v, 0.9), Some(9.0));
+        assert_eq!(pct_secs(&v, 0.99), Some(10.0));
+        assert_eq!(pct_secs(&[], 0.5), None);
+    }
+}

@@ -1,0 +1,353 @@
+//! The Bramble Synchronisation Protocol (Briar), batch and interactive mode.
+//!
+//! Per (message, peer) the node keeps the BSP state: the ack flag (we owe the
+//! peer an ACK), the request flag (the peer asked for it), whether the peer
+//! holds it ("seen"), the send count and the send time (when it may next be
+//! sent). Whenever something changed, or the earliest send time comes, the
+//! node flushes: for every connected peer it builds one payload by BSP's rules,
+//! in order:
+//!
+//! 1. ACK messages the peer sent that we have not acked;
+//! 2. ACK offered messages we hold;
+//! 3. REQUEST offered messages we lack;
+//! 4. send requested messages whose send time has come;
+//! 5. send (batch) or OFFER (interactive) shared messages the peer may lack
+//!    whose send time has come.
+//!
+//! After each send or offer, `send_time = now + max_latency * 2^(send_count+1)`
+//! and `send_count += 1` (Briar's retransmission backoff). ACKs are never
+//! retransmitted; a duplicate MESSAGE re-arms the ack flag. A REQUEST resets
+//! the send time, so a requested message goes out at once. A node shares a
+//! message (offers or sends it to the group's other members) once it is
+//! delivered to its application, as Briar does; offers stored per peer are
+//! capped, the oldest dropped.
+
+use super::store::{DeliveryMode, Store};
+use super::{Node, Outbox};
+use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::time::SimTime;
+use crate::wire::Payload;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+/// Whether rule 5 sends messages or offers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BspMode {
+    /// Send messages the peer may lack eagerly.
+    Batch,
+    /// Offer them; send only on request.
+    Interactive,
+}
+
+/// Parameters of a BSP node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BspConfig {
+    /// Batch or interactive.
+    pub mode: BspMode,
+    /// The transport's maximum latency, the unit of the backoff.
+    pub max_latency: SimTime,
+    /// Offers remembered per peer (Briar: 1000), oldest dropped first.
+    pub offer_cap: usize,
+    /// When received messages reach the application.
+    pub delivery: DeliveryMode,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SendState {
+    count: u32,
+    send_time: SimTime,
+}
+
+#[derive(Debug, Default)]
+struct Peer {
+    id: NodeId,
+    connected: bool,
+    /// Ack flags: messages we owe this peer an ACK for.
+    acks: BTreeSet<MsgId>,
+    /// Offers received and not yet answered (rule 3), oldest first.
+    offered: VecDeque<MsgId>,
+    /// Request flags: messages this peer asked for.
+    requested: BTreeSet<MsgId>,
+    /// Messages we know this peer holds.
+    seen: HashSet<MsgId>,
+    /// Shared messages the peer may lack, with their send state.
+    outgoing: HashMap<MsgId, SendState>,
+    /// `outgoing` ordered by send time.
+    due: BTreeSet<(SimTime, MsgId)>,
+}
+
+impl Peer {
+    fn mark_seen(&mut self, m: MsgId) {
+        self.seen.insert(m);
+        self.requested.remove(&m);
+        self.forget(m);
+    }
+
+    fn forget(&mut self, m: MsgId) {
+        if let Some(s) = self.outgoing.remove(&m) {
+            self.due.remove(&(s.send_time, m));
+        }
+    }
+
+    fn set_send_state(&mut self, m: MsgId, state: SendState) {
+        if let Some(old) = self.outgoing.insert(m, state) {
+            self.due.remove(&(old.send_time, m));
+        }
+        self.due.insert((state.send_time, m));
+    }
+
+    fn next_due(&self) -> SimTime {
+        self.due.first().map_or(SimTime::NEVER, |&(t, _)| t)
+    }
+
+    fn has_work(&self, now: SimTime) -> bool {
+        !self.acks.is_empty()
+            || !self.offered.is_empty()
+            || !self.requested.is_empty()
+            || self.next_due() <= now
+    }
+}
+
+/// A BSP node.
+#[derive(Debug)]
+pub struct BspNode {
+    me: NodeId,
+    cfg: BspConfig,
+    store: Store,
+    peers: Vec<Peer>,
+    peer_index: HashMap<NodeId, usize>,
+    /// For each group of ours, the indices of its other members in `peers`.
+    group_peers: BTreeMap<GroupId, Vec<usize>>,
+    flush_pending: bool,
+}
+
+impl BspNode {
+    /// A node `me` that syncs `groups` (each with its full member list).
+    pub fn new(me: NodeId, groups: &[(GroupId, Vec<NodeId>)], cfg: BspConfig) -> Self {
+        let mut node = BspNode {
+            me,
+            cfg,
+            store: Store::new(cfg.delivery),
+            peers: Vec::new(),
+            peer_index: HashMap::new(),
+            group_peers: BTreeMap::new(),
+            flush_pending: false,
+        };
+        for (g, members) in groups {
+            let idx: Vec<usize> = members
+                .iter()
+                .filter(|&&p| p != me)
+                .map(|&p| node.peer_slot(p))
+                .collect();
+            node.group_peers.insert(*g, idx);
+        }
+        node
+    }
+
+    fn peer_slot(&mut self, p: NodeId) -> usize {
+        if let Some(&i) = self.peer_index.get(&p) {
+            return i;
+        }
+        self.peers.push(Peer {
+            id: p,
+            ..Peer::default()
+        });
+        self.peer_index.insert(p, self.peers.len() - 1);
+        self.peers.len() - 1
+    }
+
+    fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
+        if !self.flush_pending {
+            self.flush_pending = true;
+            out.set_timer(now);
+        }
+    }
+
+    /// Makes `msg` eligible for sending to every co-member that may lack it.
+    fn share(&mut self, msg: &MessageRef) {
+        let Some(peers) = self.group_peers.get(&msg.group) else {
+            return;
+        };
+        for &i in peers {
+            let p = &mut self.peers[i];
+            if !p.seen.contains(&msg.id) && !p.outgoing.contains_key(&msg.id) {
+                p.set_send_state(
+                    msg.id,
+                    SendState {
+                        count: 0,
+                        send_time: SimTime::ZERO,
+                    },
+                );
+            }
+        }
+    }
+
+    fn backoff(&self, now: SimTime, count: u32) -> SendState {
+        let factor = 1u64 << (count + 1).min(40);
+        SendState {
+            count: count + 1,
+            send_time: now + SimTime(self.cfg.max_latency.as_micros().saturating_mul(factor)),
+        }
+    }
+
+    fn receive_message(&mut self, from: usize, msg: MessageRef, out: &mut Outbox) {
+        let peer = &mut self.peers[from];
+        peer.mark_seen(msg.id);
+        peer.acks.insert(msg.id);
+        for d in self.store.receive(msg) {
+            out.deliver(d.id);
+            self.share(&d);
+        }
+    }
+
+    fn receive_offer(&mut self, from: usize, m: MsgId) {
+        let holds = self.store.holds(m);
+        let peer = &mut self.peers[from];
+        peer.mark_seen(m);
+        if holds {
+            peer.acks.insert(m);
+        } else {
+            if peer.offered.len() >= self.cfg.offer_cap {
+                peer.offered.pop_front();
+            }
+            peer.offered.push_back(m);
+        }
+    }
+
+    fn receive_request(&mut self, from: usize, m: MsgId) {
+        if !self.store.holds(m) {
+            return;
+        }
+        let peer = &mut self.peers[from];
+        peer.requested.insert(m);
+        // Briar resets the expiry of a requested message: it goes out now.
+        let count = peer.outgoing.get(&m).map_or(0, |s| s.count);
+        peer.set_send_state(
+            m,
+            SendState {
+                count,
+                send_time: SimTime::ZERO,
+            },
+        );
+    }
+
+    /// Builds the payload for peer `i` by the five rules.
+    fn build_payload(&mut self, now: SimTime, i: usize) -> Payload {
+        let mut payload = Payload::default();
+        let peer = &mut self.peers[i];
+        // Rules 1 and 2: every ack flag (set by received and offered messages).
+        payload.acks = std::mem::take(&mut peer.acks).into_iter().collect();
+        // Rule 3: request offered messages we still lack.
+        let mut asked = BTreeSet::new();
+        for m in std::mem::take(&mut peer.offered) {
+            if !self.store.holds(m) {
+                asked.insert(m);
+            }
+        }
+        payload.requests = asked.into_iter().collect();
+        // Rule 4: requested messages whose send time has come.
+        let requested: Vec<MsgId> = std::mem::take(&mut peer.requested).into_iter().collect();
+        for m in requested {
+            let state = self.peers[i].outgoing.get(&m).copied();
+            if state.is_some_and(|s| s.send_time > now) {
+                self.peers[i].requested.insert(m);
+                continue;
+            }
+            if let Some(msg) = self.store.get(m) {
+                payload.messages.push(msg.clone());
+                let next = self.backoff(now, state.map_or(0, |s| s.count));
+                self.peers[i].set_send_state(m, next);
+            }
+        }
+        // Rule 5: shared messages the peer may lack, due now.
+        while let Some(&(t, m)) = self.peers[i].due.first() {
+            if t > now {
+                break;
+            }
+            let count = self.peers[i].outgoing[&m].count;
+            match self.cfg.mode {
+                BspMode::Batch => match self.store.get(m) {
+                    Some(msg) => payload.messages.push(msg.clone()),
+                    None => {
+                        // Only held messages are shared; never loop on one.
+                        self.peers[i].forget(m);
+                        continue;
+                    }
+                },
+                BspMode::Interactive => payload.offers.push(m),
+            }
+            let next = self.backoff(now, count);
+            self.peers[i].set_send_state(m, next);
+        }
+        payload
+    }
+
+    fn flush(&mut self, now: SimTime, out: &mut Outbox) {
+        self.flush_pending = false;
+        for i in 0..self.peers.len() {
+            if self.peers[i].connected && self.peers[i].has_work(now) {
+                let payload = self.build_payload(now, i);
+                out.send(self.peers[i].id, payload);
+            }
+        }
+        let wake = self
+            .peers
+            .iter()
+            .filter(|p| p.connected)
+            .map(Peer::next_due)
+            .min()
+            .unwrap_or(SimTime::NEVER);
+        out.set_timer(wake);
+    }
+}
+
+impl Node for BspNode {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+        if let Some(&i) = self.peer_index.get(&peer) {
+            self.peers[i].connected = true;
+            self.request_flush(now, out);
+        }
+    }
+
+    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
+        if let Some(&i) = self.peer_index.get(&peer) {
+            self.peers[i].connected = false;
+        }
+    }
+
+    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+        // Records from a node we share no group with are ignored.
+        let Some(&i) = self.peer_index.get(&from) else {
+            return;
+        };
+        for m in payload.acks {
+            self.peers[i].mark_seen(m);
+        }
+        for msg in payload.messages {
+            if self.group_peers.contains_key(&msg.group) {
+                self.receive_message(i, msg, out);
+            }
+        }
+        for m in payload.offers {
+            self.receive_offer(i, m);
+        }
+        for m in payload.requests {
+            self.receive_request(i, m);
+        }
+        self.request_flush(now, out);
+    }
+
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+        self.flush(now, out);
+    }
+
+    fn heads(&self, group: GroupId) -> Vec<MsgId> {
+        self.store.heads(group)
+    }
+
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+        debug_assert_eq!(msg.sender, self.me);
+        self.store.append_own(msg.clone());
+        self.share(&msg);
+        self.request_flush(now, out);
+    }
+}

@@ -1,0 +1,576 @@
+//! Scenario files: parsing, validation, and the typed [`Scenario`].
+//!
+//! A file is parsed into [`raw::RawScenario`] (serde, unknown fields rejected,
+//! defaults documented there and in the README) and then validated into a
+//! [`Scenario`]. Every error names the file, the JSON path and what was
+//! expected. Nothing downstream sees raw JSON.
+
+pub mod raw;
+
+use crate::dist::Dist;
+use crate::message::{GroupId, NodeId};
+use crate::node::store::DeliveryMode;
+use crate::node::Strategy;
+use crate::time::SimTime;
+use raw::*;
+use std::path::Path;
+use thiserror::Error;
+
+/// Largest simulated duration accepted: 10 years.
+pub const MAX_DURATION_S: f64 = 10.0 * 365.0 * 86_400.0;
+/// Largest message body (BSP: 32 KiB).
+pub const MAX_BODY_BYTES: f64 = 32_768.0;
+/// Largest node count accepted.
+pub const MAX_NODES: u32 = 10_000_000;
+
+/// Why a scenario cannot be used. Always bad input (exit code 2).
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the file: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{file}: {path}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// JSON path of the offending value (`(root)` for the whole file).
+        path: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+/// A validation failure before the file name is attached.
+type Invalid = (String, String);
+
+fn invalid<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Invalid> {
+    Err((path.into(), message.into()))
+}
+
+/// Who can reach whom.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TopologySpec {
+    /// Any two online nodes.
+    FullMesh,
+    /// Explicit undirected edges.
+    Edges(Vec<(NodeId, NodeId)>),
+    /// A ring over `0..nodes`.
+    Ring,
+    /// G(n, p).
+    ErdosRenyi {
+        /// Edge probability.
+        p: f64,
+    },
+}
+
+/// Link behaviour, the same for every link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One-way latency, milliseconds.
+    pub latency_ms: Dist,
+    /// Bits per second per direction; `None` is unlimited.
+    pub bandwidth_bps: Option<f64>,
+    /// Probability a payload is lost.
+    pub loss: f64,
+    /// Transport bytes added to each payload.
+    pub overhead_bytes: u32,
+}
+
+/// When a node is online.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChurnSpec {
+    /// Always.
+    AlwaysOn,
+    /// Alternating periods, seconds.
+    OnOff {
+        /// Online period length.
+        on_s: Dist,
+        /// Offline period length.
+        off_s: Dist,
+    },
+    /// `on` out of every `period`, at a per-node random phase.
+    Periodic {
+        /// Cycle.
+        period: SimTime,
+        /// Online part of the cycle.
+        on: SimTime,
+    },
+}
+
+/// A chat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupSpec {
+    /// Unique name.
+    pub name: String,
+    /// Members, sorted, distinct.
+    pub members: Vec<NodeId>,
+    /// Messages per member per hour online.
+    pub rate_per_hour: f64,
+}
+
+/// A scripted message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scripted {
+    /// When it is written (or when the sender next comes online).
+    pub at: SimTime,
+    /// Sender.
+    pub from: NodeId,
+    /// Group index.
+    pub group: GroupId,
+    /// Body size, or a draw from the scenario's body distribution.
+    pub body_bytes: Option<u32>,
+}
+
+/// Sync strategy parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncSpec {
+    /// BSP max latency (backoff unit).
+    pub max_latency: SimTime,
+    /// When received messages reach the application.
+    pub delivery: DeliveryMode,
+    /// Offers remembered per peer.
+    pub offer_cap: usize,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Name (safe as a folder name).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Default seed.
+    pub seed: u64,
+    /// Simulated time.
+    pub duration: SimTime,
+    /// Strategy run by every node.
+    pub strategy: Strategy,
+    /// Number of nodes.
+    pub nodes: u32,
+    /// Topology.
+    pub topology: TopologySpec,
+    /// Links.
+    pub link: LinkSpec,
+    /// Churn of each node, indexed by node id.
+    pub churn: Vec<ChurnSpec>,
+    /// Groups, indexed by group id.
+    pub groups: Vec<GroupSpec>,
+    /// Scripted messages, sorted by time (stable).
+    pub script: Vec<Scripted>,
+    /// Body size distribution, bytes.
+    pub body_bytes: Dist,
+    /// Sync parameters.
+    pub sync: SyncSpec,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Scenario::parse(&text, &file)
+    }
+
+    /// Parses and validates scenario JSON text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: RawScenario = serde_path_to_error::deserialize(de)
+            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+        Scenario::validate(raw).map_err(|(path, message)| path_error(file, path, message))
+    }
+
+    /// Validates a scenario given as a JSON value (used by overrides).
+    pub fn from_value(value: serde_json::Value, file: &str) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = serde_path_to_error::deserialize(value)
+            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+        Scenario::validate(raw).map_err(|(path, message)| path_error(file, path, message))
+    }
+
+    fn validate(raw: RawScenario) -> Result<Scenario, Invalid> {
+        check_name("name", &raw.name)?;
+        let duration = seconds("duration_s", raw.duration_s, false)?;
+        let strategy = raw
+            .strategy
+            .parse::<Strategy>()
+            .or_else(|e| invalid("strategy", e))?;
+        if raw.nodes == 0 || raw.nodes > MAX_NODES {
+            return invalid(
+                "nodes",
+                format!("expected 1 to {MAX_NODES} nodes, got {}", raw.nodes),
+            );
+        }
+        let n = raw.nodes;
+        let groups = groups(&raw.groups, n)?;
+        Ok(Scenario {
+            name: raw.name,
+            description: raw.description,
+            seed: raw.seed,
+            duration,
+            strategy,
+            nodes: n,
+            topology: topology(&raw.topology, n)?,
+            link: link(&raw.link)?,
+            churn: churn_per_node(&raw.churn, &raw.churn_overrides, n)?,
+            script: script(&raw.messages, &groups, n, duration)?,
+            groups,
+            body_bytes: body(&raw.body_bytes)?,
+            sync: sync(&raw.sync)?,
+        })
+    }
+}
+
+fn path_error(file: &str, path: String, message: String) -> ScenarioError {
+    let path = if path.is_empty() || path == "." {
+        "(root)".to_string()
+    } else {
+        path
+    };
+    ScenarioError::Invalid {
+        file: file.to_string(),
+        path,
+        message,
+    }
+}
+
+fn check_name(path: &str, name: &str) -> Result<(), Invalid> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        invalid(
+            path,
+            format!("expected a name of letters, digits, '-', '_' or '.', got {name:?}"),
+        )
+    }
+}
+
+fn finite_nonneg(path: &str, v: f64) -> Result<f64, Invalid> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        invalid(path, format!("expected a finite number >= 0, got {v}"))
+    }
+}
+
+fn seconds(path: &str, v: f64, zero_ok: bool) -> Result<SimTime, Invalid> {
+    let v = finite_nonneg(path, v)?;
+    if (!zero_ok && v == 0.0) || v > MAX_DURATION_S {
+        let low = if zero_ok { ">= 0" } else { "> 0" };
+        return invalid(
+            path,
+            format!("expected seconds {low} and <= {MAX_DURATION_S}, got {v}"),
+        );
+    }
+    Ok(SimTime::from_secs_f64(v))
+}
+
+fn dist(path: &str, raw: &RawDist, max: f64) -> Result<Dist, Invalid> {
+    let d = match *raw {
+        RawDist::Fixed(v) => Dist::Fixed(finite_nonneg(&format!("{path}.fixed"), v)?),
+        RawDist::Uniform { min, max } => {
+            let lo = finite_nonneg(&format!("{path}.uniform.min"), min)?;
+            let hi = finite_nonneg(&format!("{path}.uniform.max"), max)?;
+            if hi < lo {
+                return invalid(
+                    format!("{path}.uniform"),
+                    format!("expected min <= max, got {lo} > {hi}"),
+                );
+            }
+            Dist::Uniform { min: lo, max: hi }
+        }
+        RawDist::Exponential { mean } => {
+            let m = finite_nonneg(&format!("{path}.exponential.mean"), mean)?;
+            if m == 0.0 {
+                return invalid(
+                    format!("{path}.exponential.mean"),
+                    "expected a mean > 0, got 0",
+                );
+            }
+            Dist::Exponential { mean: m }
+        }
+    };
+    let top = match d {
+        Dist::Fixed(v) => v,
+        Dist::Uniform { max, .. } => max,
+        Dist::Exponential { mean } => mean,
+    };
+    if top > max {
+        return invalid(path, format!("expected values <= {max}, got {top}"));
+    }
+    Ok(d)
+}
+
+fn node_id(path: &str, id: u32, n: u32) -> Result<NodeId, Invalid> {
+    if id < n {
+        Ok(id)
+    } else {
+        invalid(
+            path,
+            format!("node {id} is not a node: expected an id in 0..{n}"),
+        )
+    }
+}
+
+fn members(path: &str, raw: &RawMembers, n: u32) -> Result<Vec<NodeId>, Invalid> {
+    let ids = match raw {
+        RawMembers::Word(w) if w == "all" => (0..n).collect(),
+        RawMembers::Word(w) => {
+            return invalid(
+                path,
+                format!("expected \"all\", a list of ids or a range, got {w:?}"),
+            )
+        }
+        RawMembers::Range { from, to } => {
+            if from >= to || *to > n {
+                return invalid(
+                    path,
+                    format!("expected a range with from < to <= {n}, got {from}..{to}"),
+                );
+            }
+            (*from..*to).collect()
+        }
+        RawMembers::List(list) => {
+            let mut ids = Vec::with_capacity(list.len());
+            for (i, &id) in list.iter().enumerate() {
+                ids.push(node_id(&format!("{path}[{i}]"), id, n)?);
+            }
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return invalid(path, format!("node {} is listed twice", w[0]));
+            }
+            sorted
+        }
+    };
+    Ok(ids)
+}
+
+fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
+    if raw.is_empty() {
+        return invalid("groups", "expected at least one group");
+    }
+    let mut out: Vec<GroupSpec> = Vec::with_capacity(raw.len());
+    for (i, g) in raw.iter().enumerate() {
+        let path = format!("groups[{i}]");
+        check_name(&format!("{path}.name"), &g.name)?;
+        if out.iter().any(|o| o.name == g.name) {
+            return invalid(
+                format!("{path}.name"),
+                format!("group name {:?} is used twice", g.name),
+            );
+        }
+        let m = members(&format!("{path}.members"), &g.members, n)?;
+        if m.len() < 2 {
+            return invalid(format!("{path}.members"), "expected at least 2 members");
+        }
+        let rate = finite_nonneg(&format!("{path}.rate_per_hour"), g.rate_per_hour)?;
+        out.push(GroupSpec {
+            name: g.name.clone(),
+            members: m,
+            rate_per_hour: rate,
+        });
+    }
+    Ok(out)
+}
+
+fn topology(raw: &RawTopology, n: u32) -> Result<TopologySpec, Invalid> {
+    Ok(match raw {
+        RawTopology::FullMesh => TopologySpec::FullMesh,
+        RawTopology::Ring => TopologySpec::Ring,
+        RawTopology::ErdosRenyi { p } => {
+            if !(0.0..=1.0).contains(p) {
+                return invalid(
+                    "topology.p",
+                    format!("expected a probability in [0, 1], got {p}"),
+                );
+            }
+            TopologySpec::ErdosRenyi { p: *p }
+        }
+        RawTopology::Edges { edges } => {
+            let mut out = Vec::with_capacity(edges.len());
+            for (i, [a, b]) in edges.iter().enumerate() {
+                let path = format!("topology.edges[{i}]");
+                let a = node_id(&format!("{path}[0]"), *a, n)?;
+                let b = node_id(&format!("{path}[1]"), *b, n)?;
+                if a == b {
+                    return invalid(path, format!("a node cannot link to itself ({a})"));
+                }
+                out.push((a, b));
+            }
+            TopologySpec::Edges(out)
+        }
+    })
+}
+
+fn link(raw: &RawLink) -> Result<LinkSpec, Invalid> {
+    let bandwidth_bps = match raw.bandwidth_kbps {
+        None => None,
+        Some(b) if b.is_finite() && b > 0.0 => Some(b * 1000.0),
+        Some(b) => {
+            return invalid(
+                "link.bandwidth_kbps",
+                format!("expected a number > 0, got {b}"),
+            )
+        }
+    };
+    if !(0.0..=1.0).contains(&raw.loss) {
+        return invalid(
+            "link.loss",
+            format!("expected a probability in [0, 1], got {}", raw.loss),
+        );
+    }
+    Ok(LinkSpec {
+        latency_ms: dist("link.latency_ms", &raw.latency_ms, MAX_DURATION_S * 1000.0)?,
+        bandwidth_bps,
+        loss: raw.loss,
+        overhead_bytes: raw.overhead_bytes,
+    })
+}
+
+fn churn(path: &str, raw: &RawChurn) -> Result<ChurnSpec, Invalid> {
+    Ok(match raw {
+        RawChurn::AlwaysOn => ChurnSpec::AlwaysOn,
+        RawChurn::OnOff { on_s, off_s } => {
+            let on = dist(&format!("{path}.on_s"), on_s, MAX_DURATION_S)?;
+            let off = dist(&format!("{path}.off_s"), off_s, MAX_DURATION_S)?;
+            if on.mean() <= 0.0 {
+                return invalid(
+                    format!("{path}.on_s"),
+                    "expected online periods with a mean > 0",
+                );
+            }
+            ChurnSpec::OnOff {
+                on_s: on,
+                off_s: off,
+            }
+        }
+        RawChurn::Periodic {
+            period_s,
+            online_fraction,
+        } => {
+            let period = seconds(&format!("{path}.period_s"), *period_s, false)?;
+            if !(*online_fraction > 0.0 && *online_fraction <= 1.0) {
+                return invalid(
+                    format!("{path}.online_fraction"),
+                    format!("expected a fraction in (0, 1], got {online_fraction}"),
+                );
+            }
+            let on = SimTime((period.as_micros() as f64 * online_fraction).round() as u64);
+            ChurnSpec::Periodic {
+                period,
+                on: on.max(SimTime(1)),
+            }
+        }
+    })
+}
+
+fn churn_per_node(
+    default: &RawChurn,
+    overrides: &[RawChurnOverride],
+    n: u32,
+) -> Result<Vec<ChurnSpec>, Invalid> {
+    let mut per_node = vec![churn("churn", default)?; n as usize];
+    for (i, o) in overrides.iter().enumerate() {
+        let path = format!("churn_overrides[{i}]");
+        let spec = churn(&format!("{path}.churn"), &o.churn)?;
+        for id in members(&format!("{path}.nodes"), &o.nodes, n)? {
+            per_node[id as usize] = spec.clone();
+        }
+    }
+    Ok(per_node)
+}
+
+fn script(
+    raw: &[RawScripted],
+    groups: &[GroupSpec],
+    n: u32,
+    duration: SimTime,
+) -> Result<Vec<Scripted>, Invalid> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let path = format!("messages[{i}]");
+        let at = seconds(&format!("{path}.at_s"), m.at_s, true)?;
+        if at >= duration {
+            return invalid(
+                format!("{path}.at_s"),
+                format!(
+                    "expected a time before the end of the run ({duration}), got {}",
+                    m.at_s
+                ),
+            );
+        }
+        let from = node_id(&format!("{path}.from"), m.from, n)?;
+        let Some(g) = groups.iter().position(|g| g.name == m.group) else {
+            return invalid(
+                format!("{path}.group"),
+                format!("no group is named {:?}", m.group),
+            );
+        };
+        if groups[g].members.binary_search(&from).is_err() {
+            return invalid(
+                format!("{path}.from"),
+                format!("node {from} is not a member of group {:?}", m.group),
+            );
+        }
+        if let Some(b) = m.body_bytes {
+            if f64::from(b) > MAX_BODY_BYTES {
+                return invalid(
+                    format!("{path}.body_bytes"),
+                    format!("expected at most {MAX_BODY_BYTES} bytes, got {b}"),
+                );
+            }
+        }
+        out.push(Scripted {
+            at,
+            from,
+            group: g as GroupId,
+            body_bytes: m.body_bytes,
+        });
+    }
+    out.sort_by_key(|s| s.at);
+    Ok(out)
+}
+
+fn body(raw: &RawDist) -> Result<Dist, Invalid> {
+    dist("body_bytes", raw, MAX_BODY_BYTES)
+}
+
+fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
+    let max_latency = seconds("sync.max_latency_s", raw.max_latency_s, false)?;
+    let delivery = match raw.delivery.as_str() {
+        "consistent" => DeliveryMode::Consistent,
+        "eventual" => DeliveryMode::Eventual,
+        other => {
+            return invalid(
+                "sync.delivery",
+                format!("expected \"consistent\" or \"eventual\", got {other:?}"),
+            )
+        }
+    };
+    if raw.offer_cap == 0 {
+        return invalid("sync.offer_cap", "expected at least 1");
+    }
+    Ok(SyncSpec {
+        max_latency,
+        delivery,
+        offer_cap: raw.offer_cap,
+    })
+}
+
+#[cfg(test)]
+mod tests;

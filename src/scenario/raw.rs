@@ -1,0 +1,251 @@
+//! The scenario file as written: serde structs mirroring the JSON, with
+//! unknown fields rejected and documented defaults. Nothing outside the
+//! `scenario` module sees these; [`super::Scenario`] is the validated form.
+
+use serde::Deserialize;
+
+/// Top level of a scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Name; results go to `results/<name>/` by default.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Run seed (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time in seconds.
+    pub duration_s: f64,
+    /// Strategy name (default `bsp-batch`).
+    #[serde(default = "default_strategy")]
+    pub strategy: String,
+    /// Number of nodes, ids `0..nodes`.
+    pub nodes: u32,
+    /// Who can reach whom (default full mesh).
+    #[serde(default)]
+    pub topology: RawTopology,
+    /// Link behaviour, the same for every link.
+    #[serde(default)]
+    pub link: RawLink,
+    /// Default churn of every node (default always on).
+    #[serde(default)]
+    pub churn: RawChurn,
+    /// Per-node churn exceptions, later entries win.
+    #[serde(default)]
+    pub churn_overrides: Vec<RawChurnOverride>,
+    /// Chats.
+    pub groups: Vec<RawGroup>,
+    /// Scripted messages, beside the groups' Poisson writers.
+    #[serde(default)]
+    pub messages: Vec<RawScripted>,
+    /// Body size of generated messages in bytes (default fixed 200).
+    #[serde(default = "default_body")]
+    pub body_bytes: RawDist,
+    /// Sync strategy parameters.
+    #[serde(default)]
+    pub sync: RawSync,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_strategy() -> String {
+    "bsp-batch".into()
+}
+fn default_body() -> RawDist {
+    RawDist::Fixed(200.0)
+}
+
+/// A distribution as written: `{"fixed": v}`, `{"uniform": {"min": a,
+/// "max": b}}` or `{"exponential": {"mean": m}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawDist {
+    /// A constant.
+    Fixed(f64),
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean.
+        mean: f64,
+    },
+}
+
+/// Topology as written, tagged by `kind`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RawTopology {
+    /// Any two online nodes reach each other.
+    #[default]
+    FullMesh,
+    /// An explicit undirected edge list.
+    Edges {
+        /// Pairs of node ids.
+        edges: Vec<[u32; 2]>,
+    },
+    /// Node i linked to i+1 (mod n).
+    Ring,
+    /// Each pair linked with probability `p`.
+    ErdosRenyi {
+        /// Edge probability.
+        p: f64,
+    },
+}
+
+/// Link parameters as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    /// One-way latency in milliseconds (default fixed 100).
+    #[serde(default = "default_latency")]
+    pub latency_ms: RawDist,
+    /// Bandwidth per direction in kilobits per second (default unlimited).
+    #[serde(default)]
+    pub bandwidth_kbps: Option<f64>,
+    /// Probability that a payload is lost (default 0).
+    #[serde(default)]
+    pub loss: f64,
+    /// Transport bytes added to every payload (default 0).
+    #[serde(default)]
+    pub overhead_bytes: u32,
+}
+
+fn default_latency() -> RawDist {
+    RawDist::Fixed(100.0)
+}
+
+impl Default for RawLink {
+    fn default() -> Self {
+        RawLink {
+            latency_ms: default_latency(),
+            bandwidth_kbps: None,
+            loss: 0.0,
+            overhead_bytes: 0,
+        }
+    }
+}
+
+/// Churn as written, tagged by `kind`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RawChurn {
+    /// Online for the whole run.
+    #[default]
+    AlwaysOn,
+    /// Alternating online and offline periods drawn from distributions.
+    OnOff {
+        /// Online period, seconds.
+        on_s: RawDist,
+        /// Offline period, seconds.
+        off_s: RawDist,
+    },
+    /// Online `online_fraction` of every `period_s`, phase-shifted per node.
+    Periodic {
+        /// Cycle length, seconds.
+        period_s: f64,
+        /// Fraction of the cycle online, in (0, 1].
+        online_fraction: f64,
+    },
+}
+
+/// A churn exception for some nodes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChurnOverride {
+    /// The nodes it applies to.
+    pub nodes: RawMembers,
+    /// Their churn.
+    pub churn: RawChurn,
+}
+
+/// A set of nodes: a list of ids, `"all"`, or `{"from": a, "to": b}`
+/// (b exclusive).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a list of node ids, \"all\", or {\"from\": first, \"to\": end}"
+)]
+pub enum RawMembers {
+    /// Explicit ids.
+    List(Vec<u32>),
+    /// The word `all`.
+    Word(String),
+    /// A half-open range.
+    Range {
+        /// First id.
+        from: u32,
+        /// One past the last id.
+        to: u32,
+    },
+}
+
+/// A group (chat) as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Unique name.
+    pub name: String,
+    /// Its members.
+    pub members: RawMembers,
+    /// Messages each member writes per hour online (default 0).
+    #[serde(default)]
+    pub rate_per_hour: f64,
+}
+
+/// One scripted message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScripted {
+    /// When it is written (deferred until the sender is online).
+    pub at_s: f64,
+    /// Sender node id.
+    pub from: u32,
+    /// Group name.
+    pub group: String,
+    /// Body size (default: a draw from `body_bytes`).
+    #[serde(default)]
+    pub body_bytes: Option<u32>,
+}
+
+/// Sync parameters as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    /// BSP max latency, the backoff unit, seconds (default 30).
+    #[serde(default = "default_max_latency")]
+    pub max_latency_s: f64,
+    /// `consistent` (default) or `eventual`.
+    #[serde(default = "default_delivery")]
+    pub delivery: String,
+    /// Offers remembered per peer (default 1000).
+    #[serde(default = "default_offer_cap")]
+    pub offer_cap: usize,
+}
+
+fn default_max_latency() -> f64 {
+    30.0
+}
+fn default_delivery() -> String {
+    "consistent".into()
+}
+fn default_offer_cap() -> usize {
+    1000
+}
+
+impl Default for RawSync {
+    fn default() -> Self {
+        RawSync {
+            max_latency_s: default_max_latency(),
+            delivery: default_delivery(),
+            offer_cap: default_offer_cap(),
+        }
+    }
+}
