@@ -73,6 +73,8 @@ struct Peer {
     outgoing: HashMap<MsgId, SendState>,
     /// `outgoing` ordered by send time.
     due: BTreeSet<(SimTime, MsgId)>,
+    /// This peer's key in the node's `schedule` (connected peers only).
+    sched: Option<SimTime>,
 }
 
 impl Peer {
@@ -118,6 +120,11 @@ pub struct BspNode {
     /// For each group of ours, the indices of its other members in `peers`.
     group_peers: BTreeMap<GroupId, Vec<usize>>,
     flush_pending: bool,
+    /// Peers with acks, offers or requests to answer at the next flush.
+    dirty: BTreeSet<usize>,
+    /// Connected peers by their earliest send time: flushes and the timer
+    /// look here instead of scanning every peer.
+    schedule: BTreeSet<(SimTime, usize)>,
 }
 
 impl BspNode {
@@ -131,6 +138,8 @@ impl BspNode {
             peer_index: HashMap::new(),
             group_peers: BTreeMap::new(),
             flush_pending: false,
+            dirty: BTreeSet::new(),
+            schedule: BTreeSet::new(),
         };
         for (g, members) in groups {
             let idx: Vec<usize> = members
@@ -155,6 +164,21 @@ impl BspNode {
         self.peers.len() - 1
     }
 
+    /// Re-files peer `i` in `schedule` after its send times changed.
+    fn resched(&mut self, i: usize) {
+        let p = &mut self.peers[i];
+        let key = Some(p.next_due()).filter(|&t| p.connected && t != SimTime::NEVER);
+        if p.sched != key {
+            if let Some(old) = p.sched {
+                self.schedule.remove(&(old, i));
+            }
+            if let Some(new) = key {
+                self.schedule.insert((new, i));
+            }
+            p.sched = key;
+        }
+    }
+
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
         if !self.flush_pending {
             self.flush_pending = true;
@@ -167,7 +191,8 @@ impl BspNode {
         let Some(peers) = self.group_peers.get(&msg.group) else {
             return;
         };
-        for &i in peers {
+        for k in 0..peers.len() {
+            let i = self.group_peers[&msg.group][k];
             let p = &mut self.peers[i];
             if !p.seen.contains(&msg.id) && !p.outgoing.contains_key(&msg.id) {
                 p.set_send_state(
@@ -177,6 +202,7 @@ impl BspNode {
                         send_time: SimTime::ZERO,
                     },
                 );
+                self.resched(i);
             }
         }
     }
@@ -193,6 +219,8 @@ impl BspNode {
         let peer = &mut self.peers[from];
         peer.mark_seen(msg.id);
         peer.acks.insert(msg.id);
+        self.dirty.insert(from);
+        self.resched(from);
         for d in self.store.receive(msg) {
             out.deliver(d.id);
             self.share(&d);
@@ -211,6 +239,8 @@ impl BspNode {
             }
             peer.offered.push_back(m);
         }
+        self.dirty.insert(from);
+        self.resched(from);
     }
 
     fn receive_request(&mut self, from: usize, m: MsgId) {
@@ -228,6 +258,8 @@ impl BspNode {
                 send_time: SimTime::ZERO,
             },
         );
+        self.dirty.insert(from);
+        self.resched(from);
     }
 
     /// Builds the payload for peer `i` by the five rules.
@@ -283,19 +315,16 @@ impl BspNode {
 
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
-        for i in 0..self.peers.len() {
+        let mut candidates = std::mem::take(&mut self.dirty);
+        candidates.extend(self.schedule.iter().take_while(|&&(t, _)| t <= now).map(|&(_, i)| i));
+        for i in candidates {
             if self.peers[i].connected && self.peers[i].has_work(now) {
                 let payload = self.build_payload(now, i);
                 out.send(self.peers[i].id, payload);
+                self.resched(i);
             }
         }
-        let wake = self
-            .peers
-            .iter()
-            .filter(|p| p.connected)
-            .map(Peer::next_due)
-            .min()
-            .unwrap_or(SimTime::NEVER);
+        let wake = self.schedule.first().map_or(SimTime::NEVER, |&(t, _)| t);
         out.set_timer(wake);
     }
 }
@@ -304,6 +333,8 @@ impl Node for BspNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.peers[i].connected = true;
+            self.dirty.insert(i);
+            self.resched(i);
             self.request_flush(now, out);
         }
     }
@@ -311,6 +342,7 @@ impl Node for BspNode {
     fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.peers[i].connected = false;
+            self.resched(i);
         }
     }
 
@@ -322,6 +354,7 @@ impl Node for BspNode {
         for m in payload.acks {
             self.peers[i].mark_seen(m);
         }
+        self.resched(i);
         for msg in payload.messages {
             if self.group_peers.contains_key(&msg.group) {
                 self.receive_message(i, msg, out);
@@ -351,3 +384,6 @@ impl Node for BspNode {
         self.request_flush(now, out);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -184,8 +184,16 @@ impl Scenario {
     /// Parses and validates scenario JSON text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: RawScenario = serde_path_to_error::deserialize(de)
-            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+        let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let inner = e.inner();
+            let message = match inner.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    format!("not valid JSON: {inner}")
+                }
+                _ => inner.to_string(),
+            };
+            path_error(file, e.path().to_string(), message)
+        })?;
         Scenario::validate(raw).map_err(|(path, message)| path_error(file, path, message))
     }
 

@@ -171,7 +171,7 @@ pub struct RawChurnOverride {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(
     untagged,
-    expecting = "a list of node ids, \"all\", or {\"from\": first, \"to\": end}"
+    expecting = "expected a list of node ids, \"all\", or {\"from\": first, \"to\": end}"
 )]
 pub enum RawMembers {
     /// Explicit ids.

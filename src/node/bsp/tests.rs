@@ -1,0 +1,218 @@
+//! Hand-driven BSP nodes: a fake clock, commands inspected one by one.
+
+use super::*;
+use crate::message::Message;
+use crate::node::Command;
+use std::sync::Arc;
+
+const L: SimTime = SimTime(30_000_000); // 30 s max latency
+
+fn node(me: NodeId, mode: BspMode) -> BspNode {
+    let cfg = BspConfig {
+        mode,
+        max_latency: L,
+        offer_cap: 3,
+        delivery: DeliveryMode::Consistent,
+    };
+    BspNode::new(me, &[(0, vec![0, 1])], cfg)
+}
+
+fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
+    Arc::new(Message {
+        id,
+        group: 0,
+        sender,
+        created: SimTime::ZERO,
+        body_len: 10,
+        parents: parents.to_vec(),
+    })
+}
+
+fn cmds(out: &mut Outbox) -> Vec<Command> {
+    out.drain().collect()
+}
+
+fn sends(cmds: &[Command]) -> Vec<Payload> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Send { payload, .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timer(cmds: &[Command]) -> Option<SimTime> {
+    cmds.iter().rev().find_map(|c| match c {
+        Command::SetTimer { at } => Some(*at),
+        _ => None,
+    })
+}
+
+fn delivered(cmds: &[Command]) -> Vec<MsgId> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Deliver { msg } => Some(*msg),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ids(p: &Payload) -> Vec<MsgId> {
+    p.messages.iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn retransmission_follows_briar_backoff() {
+    let mut a = node(0, BspMode::Batch);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    assert_eq!(timer(&cmds(&mut out)), Some(SimTime::NEVER));
+    let t0 = SimTime::from_secs(5);
+    a.append(t0, msg(0, 0, &[]), &mut out);
+    assert_eq!(timer(&cmds(&mut out)), Some(t0));
+    // send_time = now + L * 2^(count+1): 2L, then 4L, 8L, 16L after each send.
+    let mut now = t0;
+    for count in 0..5u32 {
+        a.handle_timeout(now, &mut out);
+        let c = cmds(&mut out);
+        let s = sends(&c);
+        assert_eq!(s.len(), 1, "send #{count} at {now}");
+        assert_eq!(ids(&s[0]), vec![0]);
+        let next = now + SimTime(L.0 << (count + 1));
+        assert_eq!(timer(&c), Some(next));
+        // Waking early sends nothing.
+        a.handle_timeout(next - SimTime(1), &mut out);
+        assert!(sends(&cmds(&mut out)).is_empty());
+        now = next;
+    }
+}
+
+#[test]
+fn ack_stops_retransmission_and_acks_are_never_resent() {
+    let (mut a, mut b) = (node(0, BspMode::Batch), node(1, BspMode::Batch));
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let _ = cmds(&mut out);
+    a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    let p = sends(&cmds(&mut out)).remove(0);
+    b.handle_payload(SimTime(10), 0, p, &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(delivered(&c), vec![0]);
+    b.handle_timeout(SimTime(10), &mut out);
+    let c = cmds(&mut out);
+    let ack = sends(&c).remove(0);
+    assert_eq!(ack.acks, vec![0]);
+    assert!(ack.messages.is_empty(), "b must not echo the message back");
+    assert_eq!(timer(&c), Some(SimTime::NEVER), "ACKs are not retransmitted");
+    a.handle_payload(SimTime(20), 1, ack, &mut out);
+    a.handle_timeout(SimTime(20), &mut out);
+    let c = cmds(&mut out);
+    assert!(sends(&c).is_empty());
+    assert_eq!(timer(&c), Some(SimTime::NEVER));
+}
+
+#[test]
+fn duplicate_message_rearms_the_ack() {
+    let mut b = node(1, BspMode::Batch);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let p = Payload {
+        messages: vec![msg(0, 0, &[])],
+        ..Payload::default()
+    };
+    for round in 0..2 {
+        b.handle_payload(SimTime(round), 0, p.clone(), &mut out);
+        b.handle_timeout(SimTime(round), &mut out);
+        let c = cmds(&mut out);
+        assert_eq!(delivered(&c).len(), usize::from(round == 0));
+        assert_eq!(sends(&c)[0].acks, vec![0], "round {round}");
+    }
+}
+
+#[test]
+fn interactive_offers_then_requests_then_sends() {
+    let (mut a, mut b) = (node(0, BspMode::Interactive), node(1, BspMode::Interactive));
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let _ = cmds(&mut out);
+    a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    let offer = sends(&cmds(&mut out)).remove(0);
+    assert_eq!((offer.offers.clone(), offer.messages.len()), (vec![0], 0));
+    b.handle_payload(SimTime(1), 0, offer, &mut out);
+    b.handle_timeout(SimTime(1), &mut out);
+    let request = sends(&cmds(&mut out)).remove(0);
+    assert_eq!(request.requests, vec![0]);
+    a.handle_payload(SimTime(2), 1, request, &mut out);
+    a.handle_timeout(SimTime(2), &mut out);
+    let c = cmds(&mut out);
+    let message = sends(&c).remove(0);
+    assert_eq!(ids(&message), vec![0], "a request resets the send time");
+    assert!(message.offers.is_empty());
+    b.handle_payload(SimTime(3), 0, message, &mut out);
+    assert_eq!(delivered(&cmds(&mut out)), vec![0]);
+}
+
+#[test]
+fn offered_message_we_hold_is_acked_not_requested() {
+    let mut b = node(1, BspMode::Interactive);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    b.handle_payload(SimTime(1), 0, Payload { messages: vec![msg(0, 0, &[])], ..Payload::default() }, &mut out);
+    b.handle_timeout(SimTime(1), &mut out);
+    let _ = cmds(&mut out);
+    b.handle_payload(SimTime(2), 0, Payload { offers: vec![0, 1], ..Payload::default() }, &mut out);
+    b.handle_timeout(SimTime(2), &mut out);
+    let p = sends(&cmds(&mut out)).remove(0);
+    assert_eq!(p.acks, vec![0]);
+    assert_eq!(p.requests, vec![1]);
+}
+
+#[test]
+fn offers_are_capped_oldest_dropped() {
+    let mut b = node(1, BspMode::Interactive);
+    let mut out = Outbox::new();
+    b.handle_payload(SimTime(1), 0, Payload { offers: vec![1, 2, 3, 4, 5], ..Payload::default() }, &mut out);
+    b.handle_link_up(SimTime(2), 0, &mut out);
+    b.handle_timeout(SimTime(2), &mut out);
+    assert_eq!(sends(&cmds(&mut out))[0].requests, vec![3, 4, 5]);
+}
+
+#[test]
+fn child_before_parent_is_held_then_delivered_after_it() {
+    let mut b = node(1, BspMode::Batch);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let child = Payload { messages: vec![msg(1, 0, &[0])], ..Payload::default() };
+    b.handle_payload(SimTime(1), 0, child, &mut out);
+    assert!(delivered(&cmds(&mut out)).is_empty());
+    assert_eq!(b.heads(0), Vec::<MsgId>::new());
+    let parent = Payload { messages: vec![msg(0, 0, &[])], ..Payload::default() };
+    b.handle_payload(SimTime(2), 0, parent, &mut out);
+    assert_eq!(delivered(&cmds(&mut out)), vec![0, 1]);
+    assert_eq!(b.heads(0), vec![1]);
+}
+
+#[test]
+fn nothing_is_sent_to_a_disconnected_peer() {
+    let mut a = node(0, BspMode::Batch);
+    let mut out = Outbox::new();
+    a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    assert!(sends(&cmds(&mut out)).is_empty());
+    a.handle_link_up(SimTime(5), 1, &mut out);
+    a.handle_timeout(SimTime(5), &mut out);
+    assert_eq!(ids(&sends(&cmds(&mut out))[0]), vec![0]);
+}
+
+#[test]
+fn non_member_records_are_ignored() {
+    let mut a = node(0, BspMode::Batch);
+    let mut out = Outbox::new();
+    a.handle_payload(SimTime(1), 7, Payload { messages: vec![msg(0, 7, &[])], ..Payload::default() }, &mut out);
+    assert!(cmds(&mut out).is_empty());
+}

@@ -1,0 +1,180 @@
+//! The real `meshsync` binary: exit codes, messages, files written.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn meshsync(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const GOOD: &str = r#"{
+  "name": "cli-good", "duration_s": 60, "nodes": 3,
+  "groups": [ { "name": "g", "members": "all", "rate_per_hour": 600 } ]
+}"#;
+
+/// Runs a bad scenario; asserts exit 2, the message, and no output at all.
+fn rejects(json: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.json"), json).unwrap();
+    for cmd in ["run", "validate"] {
+        let o = meshsync(dir.path(), &[cmd, "bad.json"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        assert!(err.contains("bad.json"), "names the file: {err}");
+        for e in expected {
+            assert!(err.contains(e), "expected {e:?} in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!dir.path().join("results").exists(), "nothing may be written");
+}
+
+#[test]
+fn run_writes_summary_and_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.json"), GOOD).unwrap();
+    let o = meshsync(dir.path(), &["run", "s.json", "--seed", "4"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("deliveries") && out.contains("--seed 4"), "{out}");
+    let summary = std::fs::read_to_string(dir.path().join("results/cli-good/summary.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    for key in [
+        "strategy", "seed", "nodes", "messages_created", "deliveries_expected", "deliveries",
+        "delivery_ratio", "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s",
+        "latency_max_s", "bytes_sent_total", "bytes_per_delivery", "records_sent",
+        "duplicate_messages_received", "causal_violations", "blocked_deliveries",
+        "blocked_time_mean_s", "undelivered_missing_parents", "events",
+    ] {
+        assert!(v.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(v["seed"], 4);
+    for k in ["ack", "message", "offer", "request"] {
+        assert!(v["records_sent"].get(k).is_some());
+    }
+    let csv = std::fs::read_to_string(dir.path().join("results/cli-good/deliveries.csv")).unwrap();
+    assert!(csv.starts_with("message,group,sender,recipient,created_s,received_s,delivered_s\n"));
+    assert_eq!(csv.lines().count() as u64, v["deliveries"].as_u64().unwrap() + 1);
+}
+
+#[test]
+fn overrides_strategy_and_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.json"), GOOD).unwrap();
+    let o = meshsync(dir.path(), &["run", "s.json", "--strategy", "bsp-interactive", "--out", "elsewhere", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let summary = std::fs::read_to_string(dir.path().join("elsewhere/summary.json")).unwrap();
+    assert!(summary.contains("\"strategy\": \"bsp-interactive\""));
+    let bad = meshsync(dir.path(), &["run", "s.json", "--strategy", "flood"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("bsp-batch"), "lists the strategies: {}", stderr(&bad));
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(root.join("scenarios")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            let o = meshsync(root, &["validate", p.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), stderr(&o));
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "at least three bundled scenarios");
+}
+
+#[test]
+fn help_is_available_for_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["run", "--help"], &["validate", "--help"]] {
+        let o = meshsync(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"));
+    }
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = meshsync(dir.path(), &["run", "nope.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope.json: cannot read"));
+}
+
+#[test]
+fn empty_file() {
+    rejects("", &["(root)", "not valid JSON", "EOF"]);
+}
+
+#[test]
+fn not_json() {
+    rejects("name = quickstart\n", &["(root)", "not valid JSON"]);
+}
+
+#[test]
+fn missing_field() {
+    rejects(r#"{ "name": "x", "nodes": 3, "groups": [] }"#, &["missing field `duration_s`"]);
+}
+
+#[test]
+fn wrong_type() {
+    rejects(
+        r#"{ "name": "x", "duration_s": "long", "nodes": 3, "groups": [] }"#,
+        &["duration_s", "invalid type: string \"long\", expected f64"],
+    );
+}
+
+#[test]
+fn unknown_field() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3, "groups": [], "colour": "red" }"#,
+        &["unknown field `colour`"],
+    );
+}
+
+#[test]
+fn unknown_nested_field_names_its_path() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3, "link": { "loss": 0.1, "jitter": 3 },
+             "groups": [ { "name": "g", "members": "all" } ] }"#,
+        &["link", "unknown field `jitter`"],
+    );
+}
+
+#[test]
+fn negative_rate() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3,
+             "groups": [ { "name": "g", "members": "all", "rate_per_hour": -2 } ] }"#,
+        &["groups[0].rate_per_hour", "expected a finite number >= 0, got -2"],
+    );
+}
+
+#[test]
+fn member_not_a_node() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3,
+             "groups": [ { "name": "g", "members": [0, 1, 7] } ] }"#,
+        &["groups[0].members[2]", "node 7 is not a node: expected an id in 0..3"],
+    );
+}
+
+#[test]
+fn loss_above_one() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3, "link": { "loss": 1.5 },
+             "groups": [ { "name": "g", "members": "all" } ] }"#,
+        &["link.loss", "expected a probability in [0, 1], got 1.5"],
+    );
+}
