@@ -34,7 +34,10 @@ fn rejects(json: &str, expected: &[&str]) {
         }
         assert!(!err.contains("panicked"), "{err}");
     }
-    assert!(!dir.path().join("results").exists(), "nothing may be written");
+    assert!(
+        !dir.path().join("results").exists(),
+        "nothing may be written"
+    );
 }
 
 #[test]
@@ -44,15 +47,35 @@ fn run_writes_summary_and_deliveries() {
     let o = meshsync(dir.path(), &["run", "s.json", "--seed", "4"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("deliveries") && out.contains("--seed 4"), "{out}");
-    let summary = std::fs::read_to_string(dir.path().join("results/cli-good/summary.json")).unwrap();
+    assert!(
+        out.contains("deliveries") && out.contains("--seed 4"),
+        "{out}"
+    );
+    let summary =
+        std::fs::read_to_string(dir.path().join("results/cli-good/summary.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
     for key in [
-        "strategy", "seed", "nodes", "messages_created", "deliveries_expected", "deliveries",
-        "delivery_ratio", "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s",
-        "latency_max_s", "bytes_sent_total", "bytes_per_delivery", "records_sent",
-        "duplicate_messages_received", "causal_violations", "blocked_deliveries",
-        "blocked_time_mean_s", "undelivered_missing_parents", "events",
+        "strategy",
+        "seed",
+        "nodes",
+        "messages_created",
+        "deliveries_expected",
+        "deliveries",
+        "delivery_ratio",
+        "latency_mean_s",
+        "latency_p50_s",
+        "latency_p90_s",
+        "latency_p99_s",
+        "latency_max_s",
+        "bytes_sent_total",
+        "bytes_per_delivery",
+        "records_sent",
+        "duplicate_messages_received",
+        "causal_violations",
+        "blocked_deliveries",
+        "blocked_time_mean_s",
+        "undelivered_missing_parents",
+        "events",
     ] {
         assert!(v.get(key).is_some(), "summary.json lacks {key}");
     }
@@ -62,21 +85,39 @@ fn run_writes_summary_and_deliveries() {
     }
     let csv = std::fs::read_to_string(dir.path().join("results/cli-good/deliveries.csv")).unwrap();
     assert!(csv.starts_with("message,group,sender,recipient,created_s,received_s,delivered_s\n"));
-    assert_eq!(csv.lines().count() as u64, v["deliveries"].as_u64().unwrap() + 1);
+    assert_eq!(
+        csv.lines().count() as u64,
+        v["deliveries"].as_u64().unwrap() + 1
+    );
 }
 
 #[test]
 fn overrides_strategy_and_output_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.json"), GOOD).unwrap();
-    let o = meshsync(dir.path(), &["run", "s.json", "--strategy", "bsp-interactive", "--out", "elsewhere", "-q"]);
+    let o = meshsync(
+        dir.path(),
+        &[
+            "run",
+            "s.json",
+            "--strategy",
+            "bsp-interactive",
+            "--out",
+            "elsewhere",
+            "-q",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
     let summary = std::fs::read_to_string(dir.path().join("elsewhere/summary.json")).unwrap();
     assert!(summary.contains("\"strategy\": \"bsp-interactive\""));
     let bad = meshsync(dir.path(), &["run", "s.json", "--strategy", "flood"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("bsp-batch"), "lists the strategies: {}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("bsp-batch"),
+        "lists the strategies: {}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -124,7 +165,10 @@ fn not_json() {
 
 #[test]
 fn missing_field() {
-    rejects(r#"{ "name": "x", "nodes": 3, "groups": [] }"#, &["missing field `duration_s`"]);
+    rejects(
+        r#"{ "name": "x", "nodes": 3, "groups": [] }"#,
+        &["missing field `duration_s`"],
+    );
 }
 
 #[test]
@@ -157,7 +201,10 @@ fn negative_rate() {
     rejects(
         r#"{ "name": "x", "duration_s": 5, "nodes": 3,
              "groups": [ { "name": "g", "members": "all", "rate_per_hour": -2 } ] }"#,
-        &["groups[0].rate_per_hour", "expected a finite number >= 0, got -2"],
+        &[
+            "groups[0].rate_per_hour",
+            "expected a finite number >= 0, got -2",
+        ],
     );
 }
 
@@ -166,7 +213,10 @@ fn member_not_a_node() {
     rejects(
         r#"{ "name": "x", "duration_s": 5, "nodes": 3,
              "groups": [ { "name": "g", "members": [0, 1, 7] } ] }"#,
-        &["groups[0].members[2]", "node 7 is not a node: expected an id in 0..3"],
+        &[
+            "groups[0].members[2]",
+            "node 7 is not a node: expected an id in 0..3",
+        ],
     );
 }
 

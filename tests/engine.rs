@@ -46,7 +46,12 @@ fn batch_delivers_after_exactly_latency_plus_serialization() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
-        let expect = d.created + L + alone(Payload { messages: vec![m], ..Payload::default() });
+        let expect = d.created
+            + L
+            + alone(Payload {
+                messages: vec![m],
+                ..Payload::default()
+            });
         assert_eq!(d.delivered, expect, "message {}", d.message);
         assert_eq!(d.received, d.delivered);
     }
@@ -60,14 +65,30 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
-        let offer = alone(Payload { offers: vec![m.id], ..Payload::default() });
-        let request = alone(Payload { requests: vec![m.id], ..Payload::default() });
-        let message = alone(Payload { messages: vec![m.clone()], ..Payload::default() });
+        let offer = alone(Payload {
+            offers: vec![m.id],
+            ..Payload::default()
+        });
+        let request = alone(Payload {
+            requests: vec![m.id],
+            ..Payload::default()
+        });
+        let message = alone(Payload {
+            messages: vec![m.clone()],
+            ..Payload::default()
+        });
         let expect = d.created + L + offer + L + request + L + message;
         assert_eq!(d.delivered, expect, "message {}", d.message);
     }
     let s = &r.summary;
-    assert_eq!((s.records_sent.offer, s.records_sent.request, s.records_sent.message), (3, 3, 3));
+    assert_eq!(
+        (
+            s.records_sent.offer,
+            s.records_sent.request,
+            s.records_sent.message
+        ),
+        (3, 3, 3)
+    );
 }
 
 #[test]
@@ -101,7 +122,10 @@ fn half_the_payloads_lost_yet_everything_arrives() {
         let r = run(&s, seed).summary;
         assert_eq!(r.delivery_ratio, Some(1.0), "seed {seed}");
         assert!(r.payloads_lost > 0, "seed {seed}");
-        assert!(r.records_sent.message > r.messages_created, "retransmissions happened");
+        assert!(
+            r.records_sent.message > r.messages_created,
+            "retransmissions happened"
+        );
         assert_eq!(r.causal_violations, 0);
     }
 }
@@ -148,14 +172,20 @@ proptest! {
 
 /// Delivery time of each (message, recipient) pair.
 fn delivery_times(r: &RunReport) -> HashMap<(u32, u32), SimTime> {
-    r.deliveries.iter().map(|d| ((d.message, d.recipient), d.delivered)).collect()
+    r.deliveries
+        .iter()
+        .map(|d| ((d.message, d.recipient), d.delivered))
+        .collect()
 }
 
 #[test]
 fn blocked_children_are_delivered_right_after_their_last_parent() {
     let s = scenario(&churny(0.2, "consistent"));
     let r = run(&s, 11);
-    assert!(r.summary.blocked_deliveries > 0, "the scenario must reorder messages");
+    assert!(
+        r.summary.blocked_deliveries > 0,
+        "the scenario must reorder messages"
+    );
     assert_eq!(r.summary.causal_violations, 0);
     let at = delivery_times(&r);
     let mut checked = 0;
@@ -165,11 +195,19 @@ fn blocked_children_are_delivered_right_after_their_last_parent() {
             .iter()
             .map(|&p| {
                 let m = &r.messages[p as usize];
-                if m.sender == d.recipient { m.created } else { at[&(p, d.recipient)] }
+                if m.sender == d.recipient {
+                    m.created
+                } else {
+                    at[&(p, d.recipient)]
+                }
             })
             .max()
             .expect("a blocked message has parents");
-        assert_eq!(d.delivered, last_parent, "message {} at node {}", d.message, d.recipient);
+        assert_eq!(
+            d.delivered, last_parent,
+            "message {} at node {}",
+            d.message, d.recipient
+        );
         checked += 1;
     }
     assert!(checked > 0);
@@ -179,7 +217,10 @@ fn blocked_children_are_delivered_right_after_their_last_parent() {
 fn eventual_mode_never_blocks_and_may_violate_causality() {
     let r = run(&scenario(&churny(0.2, "eventual")), 11).summary;
     assert_eq!(r.blocked_deliveries, 0);
-    assert!(r.causal_violations > 0, "eventual delivery ignores parents; the checker must see it");
+    assert!(
+        r.causal_violations > 0,
+        "eventual delivery ignores parents; the checker must see it"
+    );
 }
 
 #[test]
@@ -197,7 +238,10 @@ fn offline_nodes_write_nothing_and_receive_nothing_while_offline() {
     // receives far less than the others.
     let from2 = r.messages.iter().filter(|m| m.sender == 2).count();
     let from0 = r.messages.iter().filter(|m| m.sender == 0).count();
-    assert!(from2 * 5 < from0, "node 2 wrote {from2}, node 0 wrote {from0}");
+    assert!(
+        from2 * 5 < from0,
+        "node 2 wrote {from2}, node 0 wrote {from0}"
+    );
     let to2 = r.deliveries.iter().filter(|d| d.recipient == 2).count();
     let to1 = r.deliveries.iter().filter(|d| d.recipient == 1).count();
     assert!(to2 < to1);

@@ -316,7 +316,12 @@ impl BspNode {
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
         let mut candidates = std::mem::take(&mut self.dirty);
-        candidates.extend(self.schedule.iter().take_while(|&&(t, _)| t <= now).map(|&(_, i)| i));
+        candidates.extend(
+            self.schedule
+                .iter()
+                .take_while(|&&(t, _)| t <= now)
+                .map(|&(_, i)| i),
+        );
         for i in candidates {
             if self.peers[i].connected && self.peers[i].has_work(now) {
                 let payload = self.build_payload(now, i);

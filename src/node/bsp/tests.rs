@@ -106,7 +106,11 @@ fn ack_stops_retransmission_and_acks_are_never_resent() {
     let ack = sends(&c).remove(0);
     assert_eq!(ack.acks, vec![0]);
     assert!(ack.messages.is_empty(), "b must not echo the message back");
-    assert_eq!(timer(&c), Some(SimTime::NEVER), "ACKs are not retransmitted");
+    assert_eq!(
+        timer(&c),
+        Some(SimTime::NEVER),
+        "ACKs are not retransmitted"
+    );
     a.handle_payload(SimTime(20), 1, ack, &mut out);
     a.handle_timeout(SimTime(20), &mut out);
     let c = cmds(&mut out);
@@ -162,10 +166,26 @@ fn offered_message_we_hold_is_acked_not_requested() {
     let mut b = node(1, BspMode::Interactive);
     let mut out = Outbox::new();
     b.handle_link_up(SimTime::ZERO, 0, &mut out);
-    b.handle_payload(SimTime(1), 0, Payload { messages: vec![msg(0, 0, &[])], ..Payload::default() }, &mut out);
+    b.handle_payload(
+        SimTime(1),
+        0,
+        Payload {
+            messages: vec![msg(0, 0, &[])],
+            ..Payload::default()
+        },
+        &mut out,
+    );
     b.handle_timeout(SimTime(1), &mut out);
     let _ = cmds(&mut out);
-    b.handle_payload(SimTime(2), 0, Payload { offers: vec![0, 1], ..Payload::default() }, &mut out);
+    b.handle_payload(
+        SimTime(2),
+        0,
+        Payload {
+            offers: vec![0, 1],
+            ..Payload::default()
+        },
+        &mut out,
+    );
     b.handle_timeout(SimTime(2), &mut out);
     let p = sends(&cmds(&mut out)).remove(0);
     assert_eq!(p.acks, vec![0]);
@@ -176,7 +196,15 @@ fn offered_message_we_hold_is_acked_not_requested() {
 fn offers_are_capped_oldest_dropped() {
     let mut b = node(1, BspMode::Interactive);
     let mut out = Outbox::new();
-    b.handle_payload(SimTime(1), 0, Payload { offers: vec![1, 2, 3, 4, 5], ..Payload::default() }, &mut out);
+    b.handle_payload(
+        SimTime(1),
+        0,
+        Payload {
+            offers: vec![1, 2, 3, 4, 5],
+            ..Payload::default()
+        },
+        &mut out,
+    );
     b.handle_link_up(SimTime(2), 0, &mut out);
     b.handle_timeout(SimTime(2), &mut out);
     assert_eq!(sends(&cmds(&mut out))[0].requests, vec![3, 4, 5]);
@@ -187,11 +215,17 @@ fn child_before_parent_is_held_then_delivered_after_it() {
     let mut b = node(1, BspMode::Batch);
     let mut out = Outbox::new();
     b.handle_link_up(SimTime::ZERO, 0, &mut out);
-    let child = Payload { messages: vec![msg(1, 0, &[0])], ..Payload::default() };
+    let child = Payload {
+        messages: vec![msg(1, 0, &[0])],
+        ..Payload::default()
+    };
     b.handle_payload(SimTime(1), 0, child, &mut out);
     assert!(delivered(&cmds(&mut out)).is_empty());
     assert_eq!(b.heads(0), Vec::<MsgId>::new());
-    let parent = Payload { messages: vec![msg(0, 0, &[])], ..Payload::default() };
+    let parent = Payload {
+        messages: vec![msg(0, 0, &[])],
+        ..Payload::default()
+    };
     b.handle_payload(SimTime(2), 0, parent, &mut out);
     assert_eq!(delivered(&cmds(&mut out)), vec![0, 1]);
     assert_eq!(b.heads(0), vec![1]);
@@ -213,6 +247,14 @@ fn nothing_is_sent_to_a_disconnected_peer() {
 fn non_member_records_are_ignored() {
     let mut a = node(0, BspMode::Batch);
     let mut out = Outbox::new();
-    a.handle_payload(SimTime(1), 7, Payload { messages: vec![msg(0, 7, &[])], ..Payload::default() }, &mut out);
+    a.handle_payload(
+        SimTime(1),
+        7,
+        Payload {
+            messages: vec![msg(0, 7, &[])],
+            ..Payload::default()
+        },
+        &mut out,
+    );
     assert!(cmds(&mut out).is_empty());
 }

@@ -1,0 +1,94 @@
+//! Golden numbers: exact figures for the bundled scenarios at their seed.
+//!
+//! Any change to protocol behaviour, event order or random streams moves
+//! these. If a change is intended, update the numbers in the same commit and
+//! say why in its message; if not, it is a bug (often a determinism leak).
+
+use meshsync::engine::run_with;
+use meshsync::node::Strategy;
+use meshsync::scenario::Scenario;
+use std::path::Path;
+
+struct Golden {
+    file: &'static str,
+    strategy: Strategy,
+    messages: u64,
+    deliveries: u64,
+    bytes: u64,
+    records: [u64; 4],
+    trace: &'static str,
+}
+
+const GOLDEN: [Golden; 4] = [
+    Golden {
+        file: "quickstart",
+        strategy: Strategy::BspBatch,
+        messages: 29,
+        deliveries: 145,
+        bytes: 330_098,
+        records: [685, 738, 0, 0],
+        trace: "c22c96ff50082bc8",
+    },
+    Golden {
+        file: "quickstart",
+        strategy: Strategy::BspInteractive,
+        messages: 29,
+        deliveries: 145,
+        bytes: 201_487,
+        records: [587, 232, 654, 244],
+        trace: "923c1268b08aef39",
+    },
+    Golden {
+        file: "mobile-churn",
+        strategy: Strategy::BspBatch,
+        messages: 860,
+        deliveries: 2221,
+        bytes: 1_133_185,
+        records: [2497, 2530, 0, 0],
+        trace: "ec82362714888b18",
+    },
+    Golden {
+        file: "mobile-churn",
+        strategy: Strategy::BspInteractive,
+        messages: 860,
+        deliveries: 2197,
+        bytes: 1_251_458,
+        records: [2423, 2301, 2562, 2323],
+        trace: "1a4b79e39179e630",
+    },
+];
+
+#[test]
+fn bundled_scenarios_give_their_golden_numbers() {
+    for g in &GOLDEN {
+        let path = format!("scenarios/{}.json", g.file);
+        let s = Scenario::load(Path::new(&path)).unwrap();
+        let r = run_with(&s, g.strategy, s.seed).summary;
+        let what = format!("{} under {}", g.file, g.strategy);
+        assert_eq!(r.messages_created, g.messages, "{what}");
+        assert_eq!(r.deliveries, g.deliveries, "{what}");
+        assert_eq!(r.bytes_sent_total, g.bytes, "{what}");
+        let rc = &r.records_sent;
+        assert_eq!(
+            [rc.ack, rc.message, rc.offer, rc.request],
+            g.records,
+            "{what}"
+        );
+        assert_eq!(r.trace_hash, g.trace, "{what}");
+        assert_eq!(r.causal_violations, 0, "{what}");
+    }
+}
+
+#[test]
+fn workload_does_not_depend_on_strategy() {
+    let s = Scenario::load(Path::new("scenarios/mobile-churn.json")).unwrap();
+    let a = run_with(&s, Strategy::BspBatch, 3);
+    let b = run_with(&s, Strategy::BspInteractive, 3);
+    let key = |r: &meshsync::metrics::RunReport| -> Vec<_> {
+        r.messages
+            .iter()
+            .map(|m| (m.id, m.group, m.sender, m.created, m.body_len))
+            .collect()
+    };
+    assert_eq!(key(&a), key(&b), "same writers, same times, same bodies");
+}
