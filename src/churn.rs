@@ -3,9 +3,11 @@
 //! Each node draws its on/off periods from its own `churn[i]` sub-stream, so
 //! the schedule is identical whatever strategy runs. Periodic churn puts each
 //! node at a uniformly random phase of the cycle; on/off churn starts a node
-//! online with probability `mean_on / (mean_on + mean_off)` and draws a fresh
-//! first period (exact for exponential periods, a good start otherwise).
+//! online with probability `mean_on / (mean_on + mean_off)`, part-way through
+//! a period (its equilibrium residual), so nodes are phase-shifted even when
+//! periods have a fixed length.
 
+use crate::dist::Dist;
 use crate::rng::stream;
 use crate::scenario::ChurnSpec;
 use crate::time::SimTime;
@@ -47,8 +49,28 @@ impl ChurnProcess {
             ChurnSpec::OnOff { on_s, off_s } => {
                 let (on_mean, off_mean) = (on_s.mean(), off_s.mean());
                 let online = self.rng.random_bool(on_mean / (on_mean + off_mean));
-                (online, Some(self.period(online)))
+                let dist = if online { *on_s } else { *off_s };
+                let residual = SimTime::from_secs_f64(self.residual(&dist));
+                (online, Some(residual.max(SimTime(1))))
             }
+        }
+    }
+
+    /// The remaining length of the period a node is in at a random instant
+    /// (the renewal process's equilibrium residual life): a uniform fraction
+    /// of a length-biased period. Fixed periods give a uniform phase;
+    /// exponential ones are memoryless, so a fresh draw is exact.
+    fn residual(&mut self, dist: &Dist) -> f64 {
+        match *dist {
+            Dist::Exponential { .. } => dist.sample(&mut self.rng),
+            Dist::Fixed(v) => self.rng.random::<f64>() * v,
+            Dist::Uniform { max, .. } => loop {
+                let x = dist.sample(&mut self.rng);
+                // Accept with probability x / max: a length-biased draw.
+                if max <= 0.0 || self.rng.random::<f64>() * max <= x {
+                    break self.rng.random::<f64>() * x;
+                }
+            },
         }
     }
 
@@ -70,7 +92,6 @@ impl ChurnProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::Dist;
 
     #[test]
     fn periodic_online_fraction_holds_over_time() {
@@ -105,5 +126,26 @@ mod tests {
             .map(|i| ChurnProcess::new(spec.clone(), 1, i).start())
             .collect();
         assert!(starts.iter().any(|s| s.0) && starts.iter().any(|s| !s.0));
+    }
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+
+    #[test]
+    fn fixed_on_off_periods_are_phase_shifted() {
+        let spec = ChurnSpec::OnOff {
+            on_s: Dist::Fixed(120.0),
+            off_s: Dist::Fixed(1680.0),
+        };
+        let firsts: Vec<SimTime> = (0..50)
+            .map(|i| ChurnProcess::new(spec.clone(), 1, i).start().1.unwrap())
+            .collect();
+        let mut distinct = firsts.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), firsts.len());
+        assert!(firsts.iter().all(|&t| t <= SimTime::from_secs(1680)));
     }
 }
