@@ -9,6 +9,7 @@
 
 pub mod churn;
 pub mod cli;
+pub mod connectivity;
 pub mod dist;
 pub mod engine;
 pub mod message;
@@ -20,4 +21,6 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod topology;
+pub mod trace;
 pub mod wire;

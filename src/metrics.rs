@@ -25,6 +25,13 @@ pub struct RecordCounts {
     pub offer: u64,
     /// Requested ids.
     pub request: u64,
+    /// Ids in epidemic summary vectors (key present only when used).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub summary: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The run's headline figures (`summary.json`).
@@ -62,6 +69,11 @@ pub struct Summary {
     pub bytes_sent_total: u64,
     /// `bytes_sent_total / deliveries` (null with no delivery).
     pub bytes_per_delivery: Option<f64>,
+    /// Bytes of mailserver traffic (archive uploads, requests, responses),
+    /// included in `bytes_sent_total`.
+    pub mailserver_bytes: u64,
+    /// Queries sent to store-forward mailservers.
+    pub mailserver_requests: u64,
     /// Payloads put on links.
     pub payloads_sent: u64,
     /// Payloads lost (link loss, or an endpoint offline before arrival).
@@ -80,6 +92,10 @@ pub struct Summary {
     pub blocked_time_mean_s: Option<f64>,
     /// Pairs received but never deliverable by the end.
     pub undelivered_missing_parents: u64,
+    /// With partitions: seconds from the last heal until every online
+    /// member has delivered every message written before it (null: never,
+    /// or no partition).
+    pub convergence_s: Option<f64>,
     /// Events the engine processed.
     pub events: u64,
     /// FNV-1a hash of the processed event trace (determinism fingerprint).
@@ -179,6 +195,8 @@ pub struct Recorder {
     received: Vec<SimTime>,
     delivered: Vec<SimTime>,
     bytes_sent: u64,
+    mail_bytes: u64,
+    mail_requests: u64,
     payloads_sent: u64,
     payloads_lost: u64,
     records: RecordCounts,
@@ -202,6 +220,8 @@ impl Recorder {
             received: Vec::new(),
             delivered: Vec::new(),
             bytes_sent: 0,
+            mail_bytes: 0,
+            mail_requests: 0,
             payloads_sent: 0,
             payloads_lost: 0,
             records: RecordCounts::default(),
@@ -260,6 +280,19 @@ impl Recorder {
         self.records.message += payload.count(RecordKind::Message) as u64;
         self.records.offer += payload.count(RecordKind::Offer) as u64;
         self.records.request += payload.count(RecordKind::Request) as u64;
+        self.records.summary += payload.count(RecordKind::Summary) as u64;
+    }
+
+    /// Mailserver traffic of `bytes` (an archive upload or a response).
+    pub fn on_mail(&mut self, bytes: u64) {
+        self.bytes_sent += bytes;
+        self.mail_bytes += bytes;
+    }
+
+    /// A query of `bytes` sent to a mailserver.
+    pub fn on_mail_request(&mut self, bytes: u64) {
+        self.on_mail(bytes);
+        self.mail_requests += 1;
     }
 
     /// A payload was lost (on the link or in flight).
@@ -297,6 +330,57 @@ impl Recorder {
             self.causal_violations += 1;
         }
         self.delivered[s] = now;
+    }
+
+    /// When, at or after `heal`, every member online (by `online`
+    /// intervals, `[up, down)`) had delivered every message of its groups
+    /// written before `heal`: seconds after `heal`, or `None` if never by
+    /// `end`. `member[v]` says whether node `v` counts.
+    pub fn convergence(
+        &self,
+        heal: SimTime,
+        online: &[Vec<(SimTime, SimTime)>],
+        member: &[bool],
+        end: SimTime,
+    ) -> Option<f64> {
+        let done = self.caught_up(heal, member);
+        let mut candidates = vec![heal];
+        candidates.extend(
+            done.iter()
+                .copied()
+                .filter(|&t| t >= heal && t != SimTime::NEVER),
+        );
+        for iv in online {
+            candidates.extend(
+                iv.iter()
+                    .flat_map(|&(u, d)| [u, d])
+                    .filter(|&t| t >= heal && t != SimTime::NEVER),
+            );
+        }
+        candidates.retain(|&t| t <= end);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let is_online = |v: usize, t: SimTime| online[v].iter().any(|&(u, d)| u <= t && t < d);
+        candidates
+            .into_iter()
+            .find(|&t| (0..member.len()).all(|v| !member[v] || !is_online(v, t) || done[v] <= t))
+            .map(|t| (t - heal).as_secs_f64())
+    }
+
+    /// Per node: when it had delivered every message of its groups written
+    /// before `heal` by someone else (`NEVER` if it never did).
+    fn caught_up(&self, heal: SimTime, member: &[bool]) -> Vec<SimTime> {
+        let mut done = vec![SimTime::ZERO; member.len()];
+        for m in self.messages.iter().take_while(|m| m.created < heal) {
+            let members = &self.group_members[m.group as usize];
+            for (rank, &v) in members.iter().enumerate() {
+                if v != m.sender && member[v as usize] {
+                    let at = self.delivered[self.slot_base[m.id as usize] + rank];
+                    done[v as usize] = done[v as usize].max(at);
+                }
+            }
+        }
+        done
     }
 
     /// The summary and delivery table of the run.
@@ -360,6 +444,8 @@ impl Recorder {
             latency_max_s: latencies.last().map(|&l| l as f64 / 1e6),
             bytes_sent_total: self.bytes_sent,
             bytes_per_delivery: (n > 0).then(|| self.bytes_sent as f64 / n as f64),
+            mailserver_bytes: self.mail_bytes,
+            mailserver_requests: self.mail_requests,
             payloads_sent: self.payloads_sent,
             payloads_lost: self.payloads_lost,
             records_sent: self.records,
@@ -370,6 +456,7 @@ impl Recorder {
             blocked_time_mean_s: (blocked_done > 0)
                 .then(|| blocked_wait as f64 / blocked_done as f64 / 1e6),
             undelivered_missing_parents: undeliverable,
+            convergence_s: None,
             events: self.events,
             trace_hash: format!("{:016x}", self.trace),
         };
@@ -474,5 +561,40 @@ mod tests {
         assert_eq!(pct_secs(&v, 0.9), Some(9.0));
         assert_eq!(pct_secs(&v, 0.99), Some(10.0));
         assert_eq!(pct_secs(&[], 0.5), None);
+    }
+}
+
+#[cfg(test)]
+mod convergence_tests {
+    use super::*;
+    use crate::message::Message;
+    use std::sync::Arc;
+
+    #[test]
+    fn convergence_waits_for_online_members_only() {
+        let mut r = Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()]);
+        let m = Arc::new(Message {
+            id: 0,
+            group: 0,
+            sender: 0,
+            created: SimTime::from_secs(1),
+            body_len: 1,
+            parents: vec![],
+        });
+        r.on_create(m);
+        r.on_deliver(1, 0, SimTime::from_secs(15));
+        let always = vec![(SimTime::ZERO, SimTime::NEVER)];
+        let end = SimTime::from_secs(100);
+        let heal = SimTime::from_secs(10);
+        // Node 2 never gets it but is offline from 5 s on: converged at 15 s.
+        let online = vec![
+            always.clone(),
+            always.clone(),
+            vec![(SimTime::ZERO, SimTime::from_secs(5))],
+        ];
+        assert_eq!(r.convergence(heal, &online, &[true; 3], end), Some(5.0));
+        // Node 2 online throughout: never.
+        let online = vec![always.clone(), always.clone(), always];
+        assert_eq!(r.convergence(heal, &online, &[true; 3], end), None);
     }
 }

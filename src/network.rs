@@ -1,7 +1,6 @@
-//! The network: who can reach whom, and what happens to a payload on a link.
+//! Links: what happens to a payload put on a link.
 //!
-//! [`Topology`] answers adjacency (full mesh, or a petgraph graph built from
-//! an edge list, a ring or G(n, p)). [`Network::send`] puts a payload on the
+//! [`Network::send`] puts a payload on the
 //! directed link `from → to` and returns a [`Verdict`]: its bytes serialize
 //! after anything already queued on that direction (FIFO at the link's
 //! bandwidth), then it travels for a latency drawn from the link's
@@ -10,67 +9,11 @@
 
 use crate::message::NodeId;
 use crate::rng::stream;
-use crate::scenario::{LinkSpec, TopologySpec};
+use crate::scenario::LinkSpec;
 use crate::time::{SimTime, MICROS_PER_SEC};
-use petgraph::graphmap::UnGraphMap;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
-
-/// Adjacency between nodes.
-#[derive(Debug, Clone)]
-pub enum Topology {
-    /// Every pair adjacent.
-    FullMesh,
-    /// An undirected graph over node ids.
-    Graph(UnGraphMap<NodeId, ()>),
-}
-
-impl Topology {
-    /// Builds the topology for `n` nodes; random generators draw from the
-    /// run's `topology` sub-stream.
-    pub fn build(spec: &TopologySpec, n: u32, seed: u64) -> Topology {
-        let mut g = UnGraphMap::<NodeId, ()>::with_capacity(n as usize, 0);
-        for i in 0..n {
-            g.add_node(i);
-        }
-        match spec {
-            TopologySpec::FullMesh => return Topology::FullMesh,
-            TopologySpec::Edges(edges) => {
-                for &(a, b) in edges {
-                    g.add_edge(a, b, ());
-                }
-            }
-            TopologySpec::Ring => {
-                for i in 0..n {
-                    let j = (i + 1) % n;
-                    if i != j {
-                        g.add_edge(i, j, ());
-                    }
-                }
-            }
-            TopologySpec::ErdosRenyi { p } => {
-                let mut rng = stream(seed, "topology", 0);
-                for a in 0..n {
-                    for b in a + 1..n {
-                        if rng.random_bool(*p) {
-                            g.add_edge(a, b, ());
-                        }
-                    }
-                }
-            }
-        }
-        Topology::Graph(g)
-    }
-
-    /// True when `a` and `b` are directly linked.
-    pub fn adjacent(&self, a: NodeId, b: NodeId) -> bool {
-        match self {
-            Topology::FullMesh => a != b,
-            Topology::Graph(g) => g.contains_edge(a, b),
-        }
-    }
-}
 
 /// What became of a payload put on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +60,24 @@ impl Network {
         }
     }
 
-    /// Puts `bytes` on the link `from → to` at `now`.
-    pub fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, bytes: u64) -> Verdict {
+    /// Puts `bytes` on the link `from → to` at `now`; the payload crosses
+    /// `hops` links (one latency draw each; serialization on the first).
+    pub fn send(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        bytes: u64,
+        hops: u32,
+    ) -> Verdict {
         let ser = self.serialization(bytes);
         let free = self.busy_until.entry((from, to)).or_insert(SimTime::ZERO);
         let done = (*free).max(now) + ser;
         *free = done;
         // Both draws always happen, so loss does not shift later latencies.
-        let latency_ms = self.link.latency_ms.sample(&mut self.rng);
+        let latency_ms: f64 = (0..hops.max(1))
+            .map(|_| self.link.latency_ms.sample(&mut self.rng))
+            .sum();
         let lost = self.link.loss > 0.0 && self.rng.random_bool(self.link.loss);
         if lost {
             Verdict::Lost
@@ -156,20 +109,20 @@ mod tests {
         let t = SimTime::ZERO;
         // 1000 bytes take 1 s; the second payload waits for the first.
         assert_eq!(
-            net.send(t, 0, 1, 1000),
+            net.send(t, 0, 1, 1000, 1),
             Verdict::Deliver {
                 at: SimTime::from_millis(1050)
             }
         );
         assert_eq!(
-            net.send(t, 0, 1, 1000),
+            net.send(t, 0, 1, 1000, 1),
             Verdict::Deliver {
                 at: SimTime::from_millis(2050)
             }
         );
         // The other direction is independent.
         assert_eq!(
-            net.send(t, 1, 0, 500),
+            net.send(t, 1, 0, 500, 1),
             Verdict::Deliver {
                 at: SimTime::from_millis(550)
             }
@@ -180,25 +133,17 @@ mod tests {
     #[test]
     fn loss_one_loses_everything() {
         let mut net = Network::new(link(None, 1.0), 1);
-        assert_eq!(net.send(SimTime::ZERO, 0, 1, 10), Verdict::Lost);
+        assert_eq!(net.send(SimTime::ZERO, 0, 1, 10, 1), Verdict::Lost);
     }
 
     #[test]
-    fn ring_and_edges_adjacency() {
-        let ring = Topology::build(&TopologySpec::Ring, 4, 1);
-        assert!(ring.adjacent(0, 1) && ring.adjacent(3, 0) && !ring.adjacent(0, 2));
-        let e = Topology::build(&TopologySpec::Edges(vec![(0, 2)]), 3, 1);
-        assert!(e.adjacent(2, 0) && !e.adjacent(0, 1));
-        assert!(Topology::build(&TopologySpec::FullMesh, 3, 1).adjacent(0, 2));
-    }
-
-    #[test]
-    fn erdos_renyi_density_is_about_p() {
-        let Topology::Graph(g) = Topology::build(&TopologySpec::ErdosRenyi { p: 0.2 }, 100, 3)
-        else {
-            panic!("expected a graph");
-        };
-        let density = g.edge_count() as f64 / (100.0 * 99.0 / 2.0);
-        assert!((density - 0.2).abs() < 0.03, "density {density}");
+    fn hops_add_latency() {
+        let mut net = Network::new(link(None, 0.0), 1);
+        assert_eq!(
+            net.send(SimTime::ZERO, 0, 1, 10, 3),
+            Verdict::Deliver {
+                at: SimTime::from_millis(150)
+            }
+        );
     }
 }

@@ -12,7 +12,9 @@
 //! repeated bytes requests = 5003; repeated Message messages = 5004; }`,
 //! `Message { bytes group_id = 6001; int64 timestamp = 6002; bytes body = 6003;
 //! Metadata metadata = 6004; }`, `Metadata { repeated bytes parents = 1;
-//! bool ephemeral = 2; }`.
+//! bool ephemeral = 2; }`, plus one meshsync extension for epidemic routing:
+//! `repeated bytes summary = 5005; optional uint32 summary_count = 5006;` in
+//! `Payload`.
 
 use crate::message::{body_bytes, group_wire_id, MessageRef, MsgId};
 use prost::encoding::{encoded_len_varint, key_len};
@@ -38,6 +40,14 @@ pub mod proto {
         /// Messages sent in full.
         #[prost(message, repeated, tag = "5004")]
         pub messages: Vec<Message>,
+        /// meshsync extension for epidemic routing: a summary vector, the
+        /// ids of every message the sender holds.
+        #[prost(bytes = "vec", repeated, tag = "5005")]
+        pub summary: Vec<Vec<u8>>,
+        /// meshsync extension: the number of ids in the summary vector,
+        /// present whenever a summary is (so an empty one is still sent).
+        #[prost(uint32, optional, tag = "5006")]
+        pub summary_count: Option<u32>,
     }
 
     /// MVDS `Message`.
@@ -80,6 +90,8 @@ pub enum RecordKind {
     Offer,
     /// Request for a message id.
     Request,
+    /// An id in an epidemic summary vector.
+    Summary,
 }
 
 /// What one node sends one peer at once, with messages named by dense id.
@@ -93,6 +105,8 @@ pub struct Payload {
     pub requests: Vec<MsgId>,
     /// Messages sent in full.
     pub messages: Vec<MessageRef>,
+    /// Summary vector (epidemic routing): ids the sender holds, if sent.
+    pub summary: Option<Vec<MsgId>>,
 }
 
 /// Why bytes are not a valid MVDS payload.
@@ -139,13 +153,17 @@ impl Payload {
             && self.offers.is_empty()
             && self.requests.is_empty()
             && self.messages.is_empty()
+            && self.summary.is_none()
     }
 
     /// Exact length of the protobuf encoding of [`Payload::to_proto`].
     pub fn encoded_len(&self) -> usize {
         let records = ids_len(5001, self.acks.len())
             + ids_len(5002, self.offers.len())
-            + ids_len(5003, self.requests.len());
+            + ids_len(5003, self.requests.len())
+            + self.summary.as_ref().map_or(0, |v| {
+                ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
+            });
         let messages: usize = self
             .messages
             .iter()
@@ -161,6 +179,7 @@ impl Payload {
             RecordKind::Message => self.messages.len(),
             RecordKind::Offer => self.offers.len(),
             RecordKind::Request => self.requests.len(),
+            RecordKind::Summary => self.summary.as_ref().map_or(0, Vec::len),
         }
     }
 
@@ -185,6 +204,8 @@ impl Payload {
                     }),
                 })
                 .collect(),
+            summary: self.summary.as_deref().map(ids).unwrap_or_default(),
+            summary_count: self.summary.as_ref().map(|v| v.len() as u32),
         }
     }
 }
@@ -207,6 +228,7 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
     check_ids("ack", &p.acks)?;
     check_ids("offer", &p.offers)?;
     check_ids("request", &p.requests)?;
+    check_ids("summary", &p.summary)?;
     for m in &p.messages {
         if m.group_id.len() != ID_LEN {
             return Err(WireError::BadIdLength {
@@ -262,12 +284,14 @@ mod tests {
             ids(),
             ids(),
             prop::collection::vec(arb_message(), 0..5),
+            prop::option::of(ids()),
         )
-            .prop_map(|(acks, offers, requests, messages)| Payload {
+            .prop_map(|(acks, offers, requests, messages, summary)| Payload {
                 acks,
                 offers,
                 requests,
                 messages,
+                summary,
             })
     }
 

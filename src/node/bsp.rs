@@ -22,6 +22,7 @@
 //! delivered to its application, as Briar does; offers stored per peer are
 //! capped, the oldest dropped.
 
+use super::sched::{DueMap, PeerSchedule};
 use super::store::{DeliveryMode, Store};
 use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
@@ -51,12 +52,7 @@ pub struct BspConfig {
     pub delivery: DeliveryMode,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct SendState {
-    count: u32,
-    send_time: SimTime,
-}
-
+/// Peer-side BSP state.
 #[derive(Debug, Default)]
 struct Peer {
     id: NodeId,
@@ -69,36 +65,19 @@ struct Peer {
     requested: BTreeSet<MsgId>,
     /// Messages we know this peer holds.
     seen: HashSet<MsgId>,
-    /// Shared messages the peer may lack, with their send state.
-    outgoing: HashMap<MsgId, SendState>,
-    /// `outgoing` ordered by send time.
-    due: BTreeSet<(SimTime, MsgId)>,
-    /// This peer's key in the node's `schedule` (connected peers only).
-    sched: Option<SimTime>,
+    /// Shared messages the peer may lack: send time and send count.
+    outgoing: DueMap<SimTime, MsgId, u32>,
 }
 
 impl Peer {
     fn mark_seen(&mut self, m: MsgId) {
         self.seen.insert(m);
         self.requested.remove(&m);
-        self.forget(m);
-    }
-
-    fn forget(&mut self, m: MsgId) {
-        if let Some(s) = self.outgoing.remove(&m) {
-            self.due.remove(&(s.send_time, m));
-        }
-    }
-
-    fn set_send_state(&mut self, m: MsgId, state: SendState) {
-        if let Some(old) = self.outgoing.insert(m, state) {
-            self.due.remove(&(old.send_time, m));
-        }
-        self.due.insert((state.send_time, m));
+        self.outgoing.remove(&m);
     }
 
     fn next_due(&self) -> SimTime {
-        self.due.first().map_or(SimTime::NEVER, |&(t, _)| t)
+        self.outgoing.first_due().unwrap_or(SimTime::NEVER)
     }
 
     fn has_work(&self, now: SimTime) -> bool {
@@ -122,9 +101,8 @@ pub struct BspNode {
     flush_pending: bool,
     /// Peers with acks, offers or requests to answer at the next flush.
     dirty: BTreeSet<usize>,
-    /// Connected peers by their earliest send time: flushes and the timer
-    /// look here instead of scanning every peer.
-    schedule: BTreeSet<(SimTime, usize)>,
+    /// Connected peers by their earliest send time.
+    schedule: PeerSchedule<SimTime>,
 }
 
 impl BspNode {
@@ -139,7 +117,7 @@ impl BspNode {
             group_peers: BTreeMap::new(),
             flush_pending: false,
             dirty: BTreeSet::new(),
-            schedule: BTreeSet::new(),
+            schedule: PeerSchedule::default(),
         };
         for (g, members) in groups {
             let idx: Vec<usize> = members
@@ -164,19 +142,11 @@ impl BspNode {
         self.peers.len() - 1
     }
 
-    /// Re-files peer `i` in `schedule` after its send times changed.
+    /// Re-files peer `i` in the schedule after its send times changed.
     fn resched(&mut self, i: usize) {
-        let p = &mut self.peers[i];
-        let key = Some(p.next_due()).filter(|&t| p.connected && t != SimTime::NEVER);
-        if p.sched != key {
-            if let Some(old) = p.sched {
-                self.schedule.remove(&(old, i));
-            }
-            if let Some(new) = key {
-                self.schedule.insert((new, i));
-            }
-            p.sched = key;
-        }
+        let p = &self.peers[i];
+        let key = p.outgoing.first_due().filter(|_| p.connected);
+        self.schedule.update(i, key);
     }
 
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
@@ -194,25 +164,19 @@ impl BspNode {
         for k in 0..peers.len() {
             let i = self.group_peers[&msg.group][k];
             let p = &mut self.peers[i];
-            if !p.seen.contains(&msg.id) && !p.outgoing.contains_key(&msg.id) {
-                p.set_send_state(
-                    msg.id,
-                    SendState {
-                        count: 0,
-                        send_time: SimTime::ZERO,
-                    },
-                );
+            if !p.seen.contains(&msg.id) && !p.outgoing.contains(&msg.id) {
+                p.outgoing.insert(msg.id, SimTime::ZERO, 0);
                 self.resched(i);
             }
         }
     }
 
-    fn backoff(&self, now: SimTime, count: u32) -> SendState {
+    /// Briar's backoff after a send at `now` with `count` earlier sends:
+    /// the next send time and the new count.
+    fn backoff(&self, now: SimTime, count: u32) -> (SimTime, u32) {
         let factor = 1u64 << (count + 1).min(40);
-        SendState {
-            count: count + 1,
-            send_time: now + SimTime(self.cfg.max_latency.as_micros().saturating_mul(factor)),
-        }
+        let wait = SimTime(self.cfg.max_latency.as_micros().saturating_mul(factor));
+        (now + wait, count + 1)
     }
 
     fn receive_message(&mut self, from: usize, msg: MessageRef, out: &mut Outbox) {
@@ -250,14 +214,8 @@ impl BspNode {
         let peer = &mut self.peers[from];
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
-        let count = peer.outgoing.get(&m).map_or(0, |s| s.count);
-        peer.set_send_state(
-            m,
-            SendState {
-                count,
-                send_time: SimTime::ZERO,
-            },
-        );
+        let count = peer.outgoing.get(&m).map_or(0, |&(_, c)| c);
+        peer.outgoing.insert(m, SimTime::ZERO, count);
         self.dirty.insert(from);
         self.resched(from);
     }
@@ -280,35 +238,28 @@ impl BspNode {
         let requested: Vec<MsgId> = std::mem::take(&mut peer.requested).into_iter().collect();
         for m in requested {
             let state = self.peers[i].outgoing.get(&m).copied();
-            if state.is_some_and(|s| s.send_time > now) {
+            if state.is_some_and(|(t, _)| t > now) {
                 self.peers[i].requested.insert(m);
                 continue;
             }
             if let Some(msg) = self.store.get(m) {
                 payload.messages.push(msg.clone());
-                let next = self.backoff(now, state.map_or(0, |s| s.count));
-                self.peers[i].set_send_state(m, next);
+                let (next, count) = self.backoff(now, state.map_or(0, |(_, c)| c));
+                self.peers[i].outgoing.insert(m, next, count);
             }
         }
         // Rule 5: shared messages the peer may lack, due now.
-        while let Some(&(t, m)) = self.peers[i].due.first() {
-            if t > now {
-                break;
-            }
-            let count = self.peers[i].outgoing[&m].count;
+        while let Some((_, m, count)) = self.peers[i].outgoing.pop_due(now) {
             match self.cfg.mode {
                 BspMode::Batch => match self.store.get(m) {
                     Some(msg) => payload.messages.push(msg.clone()),
-                    None => {
-                        // Only held messages are shared; never loop on one.
-                        self.peers[i].forget(m);
-                        continue;
-                    }
+                    // Only held messages are shared; drop anything else.
+                    None => continue,
                 },
                 BspMode::Interactive => payload.offers.push(m),
             }
-            let next = self.backoff(now, count);
-            self.peers[i].set_send_state(m, next);
+            let (next, count) = self.backoff(now, count);
+            self.peers[i].outgoing.insert(m, next, count);
         }
         payload
     }
@@ -316,12 +267,7 @@ impl BspNode {
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
         let mut candidates = std::mem::take(&mut self.dirty);
-        candidates.extend(
-            self.schedule
-                .iter()
-                .take_while(|&&(t, _)| t <= now)
-                .map(|&(_, i)| i),
-        );
+        candidates.extend(self.schedule.due(now));
         for i in candidates {
             if self.peers[i].connected && self.peers[i].has_work(now) {
                 let payload = self.build_payload(now, i);
@@ -329,8 +275,7 @@ impl BspNode {
                 self.resched(i);
             }
         }
-        let wake = self.schedule.first().map_or(SimTime::NEVER, |&(t, _)| t);
-        out.set_timer(wake);
+        out.set_timer(self.schedule.first().unwrap_or(SimTime::NEVER));
     }
 }
 

@@ -13,6 +13,10 @@
 //! [`Outbox::set_timer`]; `append` only while the node is online.
 
 pub mod bsp;
+pub mod epidemic;
+pub mod mailserver_only;
+pub mod mvds;
+pub mod sched;
 pub mod store;
 
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
@@ -29,6 +33,14 @@ pub enum Command {
         /// Receiving peer.
         to: NodeId,
         /// Records to send.
+        payload: Payload,
+    },
+    /// Publish `payload` on `group`'s topic: the transport hands it to every
+    /// member it can reach now (and to store-forward mailservers).
+    Publish {
+        /// The group whose topic carries it.
+        group: GroupId,
+        /// Records to publish.
         payload: Payload,
     },
     /// Hand message `msg` to the local application (it is now visible).
@@ -61,6 +73,13 @@ impl Outbox {
     pub fn send(&mut self, to: NodeId, payload: Payload) {
         if !payload.is_empty() {
             self.cmds.push(Command::Send { to, payload });
+        }
+    }
+
+    /// Publishes `payload` on `group`'s topic.
+    pub fn publish(&mut self, group: GroupId, payload: Payload) {
+        if !payload.is_empty() {
+            self.cmds.push(Command::Publish { group, payload });
         }
     }
 
@@ -109,18 +128,38 @@ pub enum Strategy {
     BspBatch,
     /// BSP interactive mode: messages are offered, then sent on request.
     BspInteractive,
+    /// Status's production MVDS: batch mode, 300 ms epochs, no relaying.
+    Mvds,
+    /// The ONE's epidemic router: summary vectors, every node relays.
+    Epidemic,
+    /// No sync layer: publish once, rely on a store-forward mailserver.
+    MailserverOnly,
 }
 
 impl Strategy {
     /// Every strategy, in a fixed order.
-    pub const ALL: [Strategy; 2] = [Strategy::BspBatch, Strategy::BspInteractive];
+    pub const ALL: [Strategy; 5] = [
+        Strategy::BspBatch,
+        Strategy::BspInteractive,
+        Strategy::Mvds,
+        Strategy::Epidemic,
+        Strategy::MailserverOnly,
+    ];
 
     /// The name used in scenario files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Strategy::BspBatch => "bsp-batch",
             Strategy::BspInteractive => "bsp-interactive",
+            Strategy::Mvds => "mvds",
+            Strategy::Epidemic => "epidemic",
+            Strategy::MailserverOnly => "mailserver-only",
         }
+    }
+
+    /// True when any node relays any message (members or not).
+    pub fn relays_everything(self) -> bool {
+        self == Strategy::Epidemic
     }
 }
 
@@ -144,4 +183,20 @@ impl FromStr for Strategy {
                 )
             })
     }
+}
+
+/// A node that takes no part in sync: a store-forward mailserver's host
+/// (the archive itself lives in the transport) or a node in no group.
+#[derive(Debug, Default)]
+pub struct Passive;
+
+impl Node for Passive {
+    fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
+    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
+    fn handle_payload(&mut self, _: SimTime, _: NodeId, _: Payload, _: &mut Outbox) {}
+    fn handle_timeout(&mut self, _: SimTime, _: &mut Outbox) {}
+    fn heads(&self, _: GroupId) -> Vec<MsgId> {
+        Vec::new()
+    }
+    fn append(&mut self, _: SimTime, _: MessageRef, _: &mut Outbox) {}
 }

@@ -12,7 +12,9 @@ use crate::message::{GroupId, NodeId};
 use crate::node::store::DeliveryMode;
 use crate::node::Strategy;
 use crate::time::SimTime;
+use crate::trace::{self, ContactEvent, TraceError};
 use raw::*;
+use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
@@ -35,6 +37,9 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
+    /// A trace file the scenario names is malformed.
+    #[error("{0}")]
+    Trace(#[from] TraceError),
     /// The file is not a valid scenario.
     #[error("{file}: {path}: {message}")]
     Invalid {
@@ -48,10 +53,22 @@ pub enum ScenarioError {
 }
 
 /// A validation failure before the file name is attached.
-type Invalid = (String, String);
+#[derive(Debug)]
+enum Invalid {
+    /// At a JSON path, with a message.
+    At(String, String),
+    /// In a trace file the scenario names.
+    Trace(TraceError),
+}
+
+impl From<TraceError> for Invalid {
+    fn from(e: TraceError) -> Self {
+        Invalid::Trace(e)
+    }
+}
 
 fn invalid<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Invalid> {
-    Err((path.into(), message.into()))
+    Err(Invalid::At(path.into(), message.into()))
 }
 
 /// Who can reach whom.
@@ -68,6 +85,104 @@ pub enum TopologySpec {
         /// Edge probability.
         p: f64,
     },
+    /// Random geometric graph in the unit square.
+    RandomGeometric {
+        /// Link radius.
+        radius: f64,
+    },
+    /// Barabási–Albert preferential attachment.
+    BarabasiAlbert {
+        /// Edges per new node.
+        m: u32,
+    },
+    /// A contact trace: links come and go at the listed times.
+    Contacts(Vec<ContactEvent>),
+}
+
+/// What a node knows about reachability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Told exactly when a peer becomes reachable or unreachable.
+    Known,
+    /// Addresses every peer while online itself (Whisper-like).
+    Unknown,
+}
+
+/// How far a payload travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Adjacent nodes only.
+    Direct,
+    /// Any online node in the same connected component.
+    MultiHop,
+}
+
+/// Transport semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransportSpec {
+    /// Presence knowledge.
+    pub presence: Presence,
+    /// Routing.
+    pub routing: Routing,
+}
+
+/// Which links a partition cuts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// Set index of every node; links between different sets are cut.
+    Split(Vec<u32>),
+    /// Payloads from a `from` node to a `to` node are cut.
+    OneWay {
+        /// Senders.
+        from: Vec<bool>,
+        /// Receivers.
+        to: Vec<bool>,
+    },
+}
+
+/// A scheduled partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionSpec {
+    /// Start.
+    pub at: SimTime,
+    /// Heal.
+    pub until: SimTime,
+    /// What it cuts.
+    pub cut: Cut,
+}
+
+impl PartitionSpec {
+    /// True when this partition drops payloads from `a` to `b`.
+    pub fn cuts(&self, a: NodeId, b: NodeId) -> bool {
+        match &self.cut {
+            Cut::Split(set) => set[a as usize] != set[b as usize],
+            Cut::OneWay { from, to } => from[a as usize] && to[b as usize],
+        }
+    }
+}
+
+/// Kinds of mailserver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailserverMode {
+    /// Archives every payload; clients fetch what they missed.
+    StoreForward,
+    /// Takes part in sync as an always-on peer of the groups it serves.
+    SyncPeer,
+}
+
+/// Mailservers of a scenario (when on).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MailserverSpec {
+    /// Kind.
+    pub mode: MailserverMode,
+    /// Their node ids, sorted.
+    pub nodes: Vec<NodeId>,
+    /// Envelope retention (store-forward).
+    pub retention: SimTime,
+    /// Periodic query interval while online (store-forward).
+    pub query_interval: Option<SimTime>,
+    /// Groups served, sorted.
+    pub groups: Vec<GroupId>,
 }
 
 /// Link behaviour, the same for every link.
@@ -168,6 +283,34 @@ pub struct Scenario {
     pub body_bytes: Dist,
     /// Sync parameters.
     pub sync: SyncSpec,
+    /// Transport semantics.
+    pub transport: TransportSpec,
+    /// Scheduled partitions, in file order.
+    pub partitions: Vec<PartitionSpec>,
+    /// Mailservers, when on.
+    pub mailservers: Option<MailserverSpec>,
+}
+
+impl Scenario {
+    /// True when `node` is a mailserver.
+    pub fn is_mailserver(&self, node: NodeId) -> bool {
+        self.mailservers
+            .as_ref()
+            .is_some_and(|m| m.nodes.binary_search(&node).is_ok())
+    }
+
+    /// The nodes that sync `group`: its members, plus sync-peer mailservers
+    /// serving it. Sorted.
+    pub fn sync_members(&self, group: GroupId) -> Vec<NodeId> {
+        let mut m = self.groups[group as usize].members.clone();
+        if let Some(ms) = &self.mailservers {
+            if ms.mode == MailserverMode::SyncPeer && ms.groups.binary_search(&group).is_ok() {
+                m.extend(&ms.nodes);
+                m.sort_unstable();
+            }
+        }
+        m
+    }
 }
 
 impl Scenario {
@@ -181,7 +324,8 @@ impl Scenario {
         Scenario::parse(&text, &file)
     }
 
-    /// Parses and validates scenario JSON text; `file` names it in errors.
+    /// Parses and validates scenario JSON text; `file` names it in errors
+    /// and trace paths are relative to its folder.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -194,47 +338,263 @@ impl Scenario {
             };
             path_error(file, e.path().to_string(), message)
         })?;
-        Scenario::validate(raw).map_err(|(path, message)| path_error(file, path, message))
+        Scenario::validate(raw, file)
     }
 
     /// Validates a scenario given as a JSON value (used by overrides).
     pub fn from_value(value: serde_json::Value, file: &str) -> Result<Scenario, ScenarioError> {
         let raw: RawScenario = serde_path_to_error::deserialize(value)
             .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
-        Scenario::validate(raw).map_err(|(path, message)| path_error(file, path, message))
+        Scenario::validate(raw, file)
     }
 
-    fn validate(raw: RawScenario) -> Result<Scenario, Invalid> {
-        check_name("name", &raw.name)?;
-        let duration = seconds("duration_s", raw.duration_s, false)?;
-        let strategy = raw
-            .strategy
-            .parse::<Strategy>()
-            .or_else(|e| invalid("strategy", e))?;
-        if raw.nodes == 0 || raw.nodes > MAX_NODES {
-            return invalid(
-                "nodes",
-                format!("expected 1 to {MAX_NODES} nodes, got {}", raw.nodes),
-            );
-        }
-        let n = raw.nodes;
-        let groups = groups(&raw.groups, n)?;
-        Ok(Scenario {
-            name: raw.name,
-            description: raw.description,
-            seed: raw.seed,
-            duration,
-            strategy,
-            nodes: n,
-            topology: topology(&raw.topology, n)?,
-            link: link(&raw.link)?,
-            churn: churn_per_node(&raw.churn, &raw.churn_overrides, n)?,
-            script: script(&raw.messages, &groups, n, duration)?,
-            groups,
-            body_bytes: body(&raw.body_bytes)?,
-            sync: sync(&raw.sync)?,
+    fn validate(raw: RawScenario, file: &str) -> Result<Scenario, ScenarioError> {
+        let base = Path::new(file).parent().unwrap_or(Path::new(""));
+        validate(raw, base).map_err(|e| match e {
+            Invalid::At(path, message) => path_error(file, path, message),
+            Invalid::Trace(t) => ScenarioError::Trace(t),
         })
     }
+}
+
+fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
+    check_name("name", &raw.name)?;
+    let duration = seconds("duration_s", raw.duration_s, false)?;
+    let strategy = raw
+        .strategy
+        .parse::<Strategy>()
+        .or_else(|e| invalid("strategy", e))?;
+    if raw.nodes == 0 || raw.nodes > MAX_NODES {
+        return invalid(
+            "nodes",
+            format!("expected 1 to {MAX_NODES} nodes, got {}", raw.nodes),
+        );
+    }
+    let n = raw.nodes;
+    let mut groups = groups(&raw.groups, n)?;
+    let mut script = script(&raw.messages, &groups, n, duration)?;
+    if let Some(file) = &raw.one_messages {
+        one_messages(&base.join(file), n, duration, &mut groups, &mut script)?;
+    }
+    if groups.is_empty() {
+        return invalid("groups", "expected at least one group (or one_messages)");
+    }
+    let mut churn = churn_per_node(&raw.churn, &raw.churn_overrides, n)?;
+    let mailservers = match &raw.mailservers {
+        None => None,
+        Some(m) => mailservers(m, &groups, n, &mut churn)?,
+    };
+    Ok(Scenario {
+        name: raw.name,
+        description: raw.description,
+        seed: raw.seed,
+        duration,
+        strategy,
+        nodes: n,
+        topology: topology(&raw.topology, n, base)?,
+        link: link(&raw.link)?,
+        churn,
+        script,
+        groups,
+        body_bytes: body(&raw.body_bytes)?,
+        sync: sync(&raw.sync)?,
+        transport: transport(&raw.transport)?,
+        partitions: partitions(&raw.partitions, n, duration)?,
+        mailservers,
+    })
+}
+
+fn one_messages(
+    path: &Path,
+    n: u32,
+    duration: SimTime,
+    groups: &mut Vec<GroupSpec>,
+    script: &mut Vec<Scripted>,
+) -> Result<(), Invalid> {
+    let file = path.display().to_string();
+    let events = trace::parse_messages(&trace::read(path)?, &file, n)?;
+    let mut pair_group: BTreeMap<(NodeId, NodeId), GroupId> = BTreeMap::new();
+    for e in events.into_iter().filter(|e| e.at < duration) {
+        let pair = (e.from.min(e.to), e.from.max(e.to));
+        let g = *pair_group.entry(pair).or_insert_with(|| {
+            groups.push(GroupSpec {
+                name: format!("one-{}-{}", pair.0, pair.1),
+                members: vec![pair.0, pair.1],
+                rate_per_hour: 0.0,
+            });
+            (groups.len() - 1) as GroupId
+        });
+        script.push(Scripted {
+            at: e.at,
+            from: e.from,
+            group: g,
+            body_bytes: Some(e.size),
+        });
+    }
+    script.sort_by_key(|s| s.at);
+    Ok(())
+}
+
+fn transport(raw: &RawTransport) -> Result<TransportSpec, Invalid> {
+    let presence = match raw.presence.as_str() {
+        "known" => Presence::Known,
+        "unknown" => Presence::Unknown,
+        other => {
+            return invalid(
+                "transport.presence",
+                format!("expected \"known\" or \"unknown\", got {other:?}"),
+            )
+        }
+    };
+    let routing = match raw.routing.as_str() {
+        "direct" => Routing::Direct,
+        "multi-hop" => Routing::MultiHop,
+        other => {
+            return invalid(
+                "transport.routing",
+                format!("expected \"direct\" or \"multi-hop\", got {other:?}"),
+            )
+        }
+    };
+    Ok(TransportSpec { presence, routing })
+}
+
+fn partitions(
+    raw: &[RawPartition],
+    n: u32,
+    duration: SimTime,
+) -> Result<Vec<PartitionSpec>, Invalid> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, p) in raw.iter().enumerate() {
+        let path = format!("partitions[{i}]");
+        let at = seconds(&format!("{path}.at_s"), p.at_s, true)?;
+        let until = seconds(&format!("{path}.until_s"), p.until_s, false)?;
+        if until <= at {
+            return invalid(
+                format!("{path}.until_s"),
+                format!(
+                    "expected a heal time after at_s ({}), got {}",
+                    p.at_s, p.until_s
+                ),
+            );
+        }
+        if at >= duration {
+            return invalid(
+                format!("{path}.at_s"),
+                "expected a start before the end of the run",
+            );
+        }
+        let cut = match (&p.groups, &p.from, &p.to) {
+            (Some(sets), None, None) => {
+                if sets.is_empty() {
+                    return invalid(
+                        format!("{path}.groups"),
+                        "expected at least one set of nodes",
+                    );
+                }
+                let rest = sets.len() as u32;
+                let mut set = vec![rest; n as usize];
+                for (k, members_raw) in sets.iter().enumerate() {
+                    for id in members(&format!("{path}.groups[{k}]"), members_raw, n)? {
+                        if set[id as usize] != rest {
+                            return invalid(
+                                format!("{path}.groups[{k}]"),
+                                format!("node {id} is in two sets"),
+                            );
+                        }
+                        set[id as usize] = k as u32;
+                    }
+                }
+                Cut::Split(set)
+            }
+            (None, Some(from), Some(to)) => {
+                let mut f = vec![false; n as usize];
+                let mut t = vec![false; n as usize];
+                for id in members(&format!("{path}.from"), from, n)? {
+                    f[id as usize] = true;
+                }
+                for id in members(&format!("{path}.to"), to, n)? {
+                    t[id as usize] = true;
+                }
+                Cut::OneWay { from: f, to: t }
+            }
+            _ => {
+                return invalid(
+                    path,
+                    "expected either `groups` (a split) or both `from` and `to` (one-way)",
+                )
+            }
+        };
+        out.push(PartitionSpec { at, until, cut });
+    }
+    Ok(out)
+}
+
+fn mailservers(
+    raw: &RawMailservers,
+    groups: &[GroupSpec],
+    n: u32,
+    churn_of: &mut [ChurnSpec],
+) -> Result<Option<MailserverSpec>, Invalid> {
+    let mode = match raw.mode.as_str() {
+        "store-forward" => MailserverMode::StoreForward,
+        "sync-peer" => MailserverMode::SyncPeer,
+        "off" => return Ok(None),
+        other => {
+            return invalid(
+                "mailservers.mode",
+                format!("expected \"store-forward\", \"sync-peer\" or \"off\", got {other:?}"),
+            )
+        }
+    };
+    let nodes = members("mailservers.nodes", &raw.nodes, n)?;
+    for &m in &nodes {
+        if let Some(g) = groups.iter().find(|g| g.members.binary_search(&m).is_ok()) {
+            return invalid(
+                "mailservers.nodes",
+                format!(
+                    "node {m} is a member of group {:?}: a mailserver is never a group member",
+                    g.name
+                ),
+            );
+        }
+    }
+    let spec = churn("mailservers.churn", &raw.churn)?;
+    for &m in &nodes {
+        churn_of[m as usize] = spec.clone();
+    }
+    let retention = seconds("mailservers.retention_s", raw.retention_s, false)?;
+    let query_interval = match raw.query_interval_s {
+        None => None,
+        Some(q) => Some(seconds("mailservers.query_interval_s", q, false)?),
+    };
+    let served = match &raw.groups {
+        None => (0..groups.len() as GroupId).collect(),
+        Some(names) => {
+            let mut ids = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                match groups.iter().position(|g| &g.name == name) {
+                    Some(g) => ids.push(g as GroupId),
+                    None => {
+                        return invalid(
+                            format!("mailservers.groups[{i}]"),
+                            format!("no group is named {name:?}"),
+                        )
+                    }
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+    };
+    Ok(Some(MailserverSpec {
+        mode,
+        nodes,
+        retention,
+        query_interval,
+        groups: served,
+    }))
 }
 
 fn path_error(file: &str, path: String, message: String) -> ScenarioError {
@@ -396,7 +756,7 @@ fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
     Ok(out)
 }
 
-fn topology(raw: &RawTopology, n: u32) -> Result<TopologySpec, Invalid> {
+fn topology(raw: &RawTopology, n: u32, base: &Path) -> Result<TopologySpec, Invalid> {
     Ok(match raw {
         RawTopology::FullMesh => TopologySpec::FullMesh,
         RawTopology::Ring => TopologySpec::Ring,
@@ -408,6 +768,41 @@ fn topology(raw: &RawTopology, n: u32) -> Result<TopologySpec, Invalid> {
                 );
             }
             TopologySpec::ErdosRenyi { p: *p }
+        }
+        RawTopology::RandomGeometric { radius } => {
+            if !(radius.is_finite() && *radius >= 0.0) {
+                return invalid(
+                    "topology.radius",
+                    format!("expected a radius >= 0, got {radius}"),
+                );
+            }
+            TopologySpec::RandomGeometric { radius: *radius }
+        }
+        RawTopology::BarabasiAlbert { m } => {
+            if *m == 0 || *m >= n {
+                return invalid(
+                    "topology.m",
+                    format!("expected 1 <= m < nodes ({n}), got {m}"),
+                );
+            }
+            TopologySpec::BarabasiAlbert { m: *m }
+        }
+        RawTopology::ContactTrace { file } => {
+            let path = base.join(file);
+            let name = path.display().to_string();
+            let events = trace::parse_contacts(&trace::read(&path)?, &name, n)?;
+            let mut seen = vec![false; n as usize];
+            for e in &events {
+                seen[e.a as usize] = true;
+                seen[e.b as usize] = true;
+            }
+            if let Some(missing) = seen.iter().position(|s| !s) {
+                return invalid(
+                    "topology.file",
+                    format!("node {missing} never appears in the trace {name}: every node must"),
+                );
+            }
+            TopologySpec::Contacts(events)
         }
         RawTopology::Edges { edges } => {
             let mut out = Vec::with_capacity(edges.len());

@@ -35,8 +35,22 @@ pub struct RawScenario {
     /// Per-node churn exceptions, later entries win.
     #[serde(default)]
     pub churn_overrides: Vec<RawChurnOverride>,
-    /// Chats.
+    /// Chats (default none; The ONE message events add 1:1 chats).
+    #[serde(default)]
     pub groups: Vec<RawGroup>,
+    /// The ONE external message events file (`<time> C <id> <from> <to>
+    /// <size>`): each event a 1:1 message in a chat of its two hosts.
+    #[serde(default)]
+    pub one_messages: Option<String>,
+    /// What nodes know of reachability, and how far packets travel.
+    #[serde(default)]
+    pub transport: RawTransport,
+    /// Scheduled partitions.
+    #[serde(default)]
+    pub partitions: Vec<RawPartition>,
+    /// Mailservers (default none).
+    #[serde(default)]
+    pub mailservers: Option<RawMailservers>,
     /// Scripted messages, beside the groups' Poisson writers.
     #[serde(default)]
     pub messages: Vec<RawScripted>,
@@ -98,6 +112,106 @@ pub enum RawTopology {
         /// Edge probability.
         p: f64,
     },
+    /// Nodes uniform in the unit square, linked within `radius`.
+    RandomGeometric {
+        /// Link radius (unit square).
+        radius: f64,
+    },
+    /// Preferential attachment: each new node links to `m` existing ones.
+    BarabasiAlbert {
+        /// Edges per new node.
+        m: u32,
+    },
+    /// The ONE connectivity trace (`<time> CONN <a> <b> up|down`); the path
+    /// is relative to the scenario file.
+    ContactTrace {
+        /// Trace file.
+        file: String,
+    },
+}
+
+/// Transport semantics as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransport {
+    /// `known` (default): a node is told a peer is reachable only when it
+    /// is (Bluetooth, Tor, LAN); `unknown`: a node addresses every peer
+    /// while it is online itself, and payloads to unreachable peers are
+    /// lost unless a store-forward mailserver archives them (Whisper).
+    #[serde(default = "default_presence")]
+    pub presence: String,
+    /// `direct` (default): only adjacent nodes reach each other;
+    /// `multi-hop`: any two online nodes in one connected component do,
+    /// with one latency draw per hop.
+    #[serde(default = "default_routing")]
+    pub routing: String,
+}
+
+fn default_presence() -> String {
+    "known".into()
+}
+fn default_routing() -> String {
+    "direct".into()
+}
+
+impl Default for RawTransport {
+    fn default() -> Self {
+        RawTransport {
+            presence: default_presence(),
+            routing: default_routing(),
+        }
+    }
+}
+
+/// A partition as written: either `groups` (a split into sets; nodes not
+/// listed form one more set) or `from`/`to` (one-way: `from` cannot reach
+/// `to`, the reverse works).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartition {
+    /// Start, seconds.
+    pub at_s: f64,
+    /// End (heal), seconds.
+    pub until_s: f64,
+    /// Symmetric split.
+    #[serde(default)]
+    pub groups: Option<Vec<RawMembers>>,
+    /// One-way: senders cut off…
+    #[serde(default)]
+    pub from: Option<RawMembers>,
+    /// …from these receivers.
+    #[serde(default)]
+    pub to: Option<RawMembers>,
+}
+
+/// Mailservers as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailservers {
+    /// `store-forward`, `sync-peer` or `off`.
+    pub mode: String,
+    /// Mailserver node ids (never group members).
+    pub nodes: RawMembers,
+    /// Their uptime (default always on).
+    #[serde(default)]
+    pub churn: RawChurn,
+    /// store-forward: how long envelopes are kept (default 30 days).
+    #[serde(default = "default_retention")]
+    pub retention_s: f64,
+    /// store-forward: clients also query this often while online
+    /// (default 300 s; `null` queries only on coming online).
+    #[serde(default = "default_query_interval")]
+    pub query_interval_s: Option<f64>,
+    /// Groups served (default all).
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+}
+
+fn default_retention() -> f64 {
+    30.0 * 86_400.0
+}
+fn default_query_interval() -> Option<f64> {
+    Some(300.0)
 }
 
 /// Link parameters as written.

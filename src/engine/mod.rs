@@ -2,28 +2,37 @@
 //! runs it.
 //!
 //! [`run`] is a pure function of `(scenario, seed)`. The engine owns time,
-//! the event queue, the network and every node; nodes only answer through
-//! their [`Outbox`], whose commands the engine carries out. Events are
-//! ordered by `(time, seq)`; every random draw comes from a named sub-stream
-//! of the seed (churn per node, writers per (group, member), network, topology).
+//! the event queue, connectivity, the network, the mailservers' archives and
+//! every node; nodes only answer through their [`Outbox`], whose commands the
+//! engine carries out. Events are ordered by `(time, seq)`; every random draw
+//! comes from a named sub-stream of the seed (churn per node, writers per
+//! (group, member), network, topology, each node's own).
 //!
-//! Reachability: two nodes are linked when both are online and adjacent in
-//! the topology. Nodes hear `handle_link_up/down` only for their sync peers
-//! (co-members of a group). A payload arrives only if both endpoints stayed
-//! online since it was sent; otherwise it is lost in flight.
+//! Submodules: `links` (what nodes are told about reachability, and how a
+//! payload travels), `mail` (store-forward mailservers).
+
+mod links;
+mod mail;
 
 use crate::churn::ChurnProcess;
+use crate::connectivity::Connectivity;
 use crate::message::{GroupId, Message, MessageRef, NodeId};
 use crate::metrics::{Recorder, RunInfo, RunReport};
-use crate::network::{Network, Topology, Verdict};
+use crate::network::Network;
 use crate::node::bsp::{BspConfig, BspMode, BspNode};
-use crate::node::{Command, Node, Outbox, Strategy};
+use crate::node::epidemic::EpidemicNode;
+use crate::node::mailserver_only::MailserverOnlyNode;
+use crate::node::mvds::{MvdsConfig, MvdsNode};
+use crate::node::{Command, Node, Outbox, Passive, Strategy};
+use crate::queue::EventQueue;
 use crate::rng::stream;
-use crate::scenario::{Scenario, MAX_BODY_BYTES};
+use crate::scenario::{MailserverMode, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::time::SimTime;
+use crate::topology::Topology;
 use crate::wire::Payload;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Event kinds, as folded into the trace hash.
@@ -34,6 +43,9 @@ mod kind {
     pub const TIMER: u8 = 4;
     pub const WRITE: u8 = 5;
     pub const SCRIPT: u8 = 6;
+    pub const CONTACT: u8 = 7;
+    pub const PARTITION: u8 = 8;
+    pub const MAIL: u8 = 9;
 }
 
 #[derive(Debug)]
@@ -41,6 +53,15 @@ enum Event {
     /// The node comes online; it goes down again at the given time.
     NodeUp(NodeId, SimTime),
     NodeDown(NodeId),
+    Contact {
+        a: NodeId,
+        b: NodeId,
+        up: bool,
+    },
+    Partition {
+        index: usize,
+        start: bool,
+    },
     Arrive {
         from: NodeId,
         to: NodeId,
@@ -57,6 +78,7 @@ enum Event {
         epoch: u32,
     },
     Script(usize),
+    Mail(mail::MailEvent),
 }
 
 /// A Poisson writer: one member of one group.
@@ -67,39 +89,76 @@ struct Writer {
     rng: ChaCha8Rng,
 }
 
-/// Builds the node for `me` running `strategy`.
-pub fn build_node(scenario: &Scenario, strategy: Strategy, me: NodeId) -> Box<dyn Node> {
-    let groups: Vec<(GroupId, Vec<NodeId>)> = scenario
-        .groups
-        .iter()
-        .enumerate()
-        .filter(|(_, g)| g.members.binary_search(&me).is_ok())
-        .map(|(i, g)| (i as GroupId, g.members.clone()))
-        .collect();
-    let mode = match strategy {
-        Strategy::BspBatch => BspMode::Batch,
-        Strategy::BspInteractive => BspMode::Interactive,
-    };
-    let cfg = BspConfig {
-        mode,
-        max_latency: scenario.sync.max_latency,
-        offer_cap: scenario.sync.offer_cap,
-        delivery: scenario.sync.delivery,
-    };
-    Box::new(BspNode::new(me, &groups, cfg))
+/// The groups node `me` syncs, each with its sync member list.
+fn synced_groups(scenario: &Scenario, me: NodeId) -> Vec<(GroupId, Vec<NodeId>)> {
+    (0..scenario.groups.len() as GroupId)
+        .map(|g| (g, scenario.sync_members(g)))
+        .filter(|(_, m)| m.binary_search(&me).is_ok())
+        .collect()
 }
 
-/// For each node, its sync peers (co-members) adjacent in the topology, sorted.
-fn sync_peers(scenario: &Scenario, topology: &Topology) -> Vec<Vec<NodeId>> {
-    let mut peers = vec![Vec::new(); scenario.nodes as usize];
-    for g in &scenario.groups {
-        for &a in &g.members {
-            peers[a as usize].extend(
-                g.members
-                    .iter()
-                    .copied()
-                    .filter(|&b| topology.adjacent(a, b)),
-            );
+/// Builds the node for `me` running `strategy`.
+pub fn build_node(scenario: &Scenario, strategy: Strategy, me: NodeId, seed: u64) -> Box<dyn Node> {
+    let store_forward = scenario
+        .mailservers
+        .as_ref()
+        .is_some_and(|m| m.mode == MailserverMode::StoreForward);
+    if store_forward && scenario.is_mailserver(me) {
+        return Box::new(Passive);
+    }
+    let groups = synced_groups(scenario, me);
+    let delivery = scenario.sync.delivery;
+    let bsp = |mode| {
+        let cfg = BspConfig {
+            mode,
+            max_latency: scenario.sync.max_latency,
+            offer_cap: scenario.sync.offer_cap,
+            delivery,
+        };
+        Box::new(BspNode::new(me, &groups, cfg)) as Box<dyn Node>
+    };
+    match strategy {
+        Strategy::Epidemic => Box::new(EpidemicNode::new(&groups, delivery)),
+        _ if groups.is_empty() => Box::new(Passive),
+        Strategy::BspBatch => bsp(BspMode::Batch),
+        Strategy::BspInteractive => bsp(BspMode::Interactive),
+        Strategy::Mvds => Box::new(MvdsNode::new(
+            me,
+            &groups,
+            MvdsConfig::status(delivery),
+            stream(seed, "node", u64::from(me)),
+        )),
+        Strategy::MailserverOnly => Box::new(MailserverOnlyNode::new(&groups, delivery)),
+    }
+}
+
+/// For each node, the nodes it syncs with, sorted: co-members (with
+/// sync-peer mailservers), or every other syncing node for strategies that
+/// relay everything.
+fn sync_peers(scenario: &Scenario, strategy: Strategy) -> Vec<Vec<NodeId>> {
+    let n = scenario.nodes as usize;
+    let passive_mailserver = |v: NodeId| {
+        scenario.is_mailserver(v)
+            && scenario
+                .mailservers
+                .as_ref()
+                .is_some_and(|m| m.mode == MailserverMode::StoreForward)
+    };
+    if strategy.relays_everything() {
+        let active: Vec<NodeId> = (0..scenario.nodes)
+            .filter(|&v| !passive_mailserver(v))
+            .collect();
+        let mut peers = vec![Vec::new(); n];
+        for &a in &active {
+            peers[a as usize] = active.iter().copied().filter(|&b| b != a).collect();
+        }
+        return peers;
+    }
+    let mut peers = vec![Vec::new(); n];
+    for g in 0..scenario.groups.len() as GroupId {
+        let members = scenario.sync_members(g);
+        for &a in &members {
+            peers[a as usize].extend(members.iter().copied().filter(|&b| b != a));
         }
     }
     for p in &mut peers {
@@ -114,13 +173,15 @@ pub struct World<'a> {
     scenario: &'a Scenario,
     strategy: Strategy,
     seed: u64,
-    queue: crate::queue::EventQueue<Event>,
+    queue: EventQueue<Event>,
     nodes: Vec<Box<dyn Node>>,
-    online: Vec<bool>,
+    conn: Connectivity,
     epoch: Vec<u32>,
     timer_generation: Vec<u64>,
     churn: Vec<ChurnProcess>,
     peers: Vec<Vec<NodeId>>,
+    /// Peers each node was told are linked.
+    told: Vec<HashSet<NodeId>>,
     writers: Vec<Writer>,
     writers_of: Vec<Vec<usize>>,
     /// Scripted messages waiting for their offline sender.
@@ -130,6 +191,12 @@ pub struct World<'a> {
     recorder: Recorder,
     outbox: Outbox,
     next_msg: u32,
+    /// Whether each partition is in force.
+    partition_active: Vec<bool>,
+    mail: Option<mail::Mail>,
+    mailserver: Vec<bool>,
+    /// Online intervals per node (kept when partitions need convergence).
+    online_log: Option<Vec<Vec<(SimTime, SimTime)>>>,
 }
 
 impl<'a> World<'a> {
@@ -137,36 +204,23 @@ impl<'a> World<'a> {
     pub fn build(scenario: &'a Scenario, strategy: Strategy, seed: u64) -> World<'a> {
         let n = scenario.nodes as usize;
         let topology = Topology::build(&scenario.topology, scenario.nodes, seed);
-        let mut writers = Vec::new();
-        let mut writers_of = vec![Vec::new(); n];
-        for (g, spec) in scenario.groups.iter().enumerate() {
-            for &m in &spec.members {
-                writers_of[m as usize].push(writers.len());
-                writers.push(Writer {
-                    group: g as GroupId,
-                    node: m,
-                    rate: Exp::new(spec.rate_per_hour / 3600.0)
-                        .ok()
-                        .filter(|_| spec.rate_per_hour > 0.0),
-                    rng: stream(seed, &format!("writer-{g}"), u64::from(m)),
-                });
-            }
-        }
+        let (writers, writers_of) = Self::writers(scenario, seed);
         World {
             scenario,
             strategy,
             seed,
-            queue: crate::queue::EventQueue::new(),
+            queue: EventQueue::new(),
             nodes: (0..scenario.nodes)
-                .map(|i| build_node(scenario, strategy, i))
+                .map(|i| build_node(scenario, strategy, i, seed))
                 .collect(),
-            online: vec![false; n],
+            conn: Connectivity::new(topology, scenario.nodes, scenario.transport.routing),
             epoch: vec![0; n],
             timer_generation: vec![0; n],
             churn: (0..scenario.nodes)
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
-            peers: sync_peers(scenario, &topology),
+            peers: sync_peers(scenario, strategy),
+            told: vec![HashSet::new(); n],
             writers,
             writers_of,
             deferred: vec![Vec::new(); n],
@@ -178,7 +232,33 @@ impl<'a> World<'a> {
             ),
             outbox: Outbox::new(),
             next_msg: 0,
+            partition_active: vec![false; scenario.partitions.len()],
+            mail: mail::Mail::new(scenario),
+            mailserver: (0..scenario.nodes)
+                .map(|v| scenario.is_mailserver(v))
+                .collect(),
+            online_log: (!scenario.partitions.is_empty()).then(|| vec![Vec::new(); n]),
         }
+    }
+
+    fn writers(scenario: &Scenario, seed: u64) -> (Vec<Writer>, Vec<Vec<usize>>) {
+        let mut writers = Vec::new();
+        let mut writers_of = vec![Vec::new(); scenario.nodes as usize];
+        for (g, spec) in scenario.groups.iter().enumerate() {
+            if spec.rate_per_hour <= 0.0 {
+                continue;
+            }
+            for &m in &spec.members {
+                writers_of[m as usize].push(writers.len());
+                writers.push(Writer {
+                    group: g as GroupId,
+                    node: m,
+                    rate: Exp::new(spec.rate_per_hour / 3600.0).ok(),
+                    rng: stream(seed, &format!("writer-{g}"), u64::from(m)),
+                });
+            }
+        }
+        (writers, writers_of)
     }
 
     fn schedule_initial(&mut self) {
@@ -196,6 +276,29 @@ impl<'a> World<'a> {
                 (false, None) => {}
             }
         }
+        if let TopologySpec::Contacts(events) = &self.scenario.topology {
+            for e in events {
+                self.queue.push(
+                    e.at,
+                    Event::Contact {
+                        a: e.a,
+                        b: e.b,
+                        up: e.up,
+                    },
+                );
+            }
+        }
+        for (index, p) in self.scenario.partitions.iter().enumerate() {
+            self.queue
+                .push(p.at, Event::Partition { index, start: true });
+            self.queue.push(
+                p.until,
+                Event::Partition {
+                    index,
+                    start: false,
+                },
+            );
+        }
         for (i, s) in self.scenario.script.iter().enumerate() {
             self.queue.push(s.at, Event::Script(i));
         }
@@ -211,14 +314,28 @@ impl<'a> World<'a> {
             }
             self.dispatch(now, event);
         }
+        let convergence = self.convergence(end);
         let strategy = self.strategy.name().to_string();
-        self.recorder.finish(RunInfo {
+        let mut report = self.recorder.finish(RunInfo {
             scenario: self.scenario.name.clone(),
             strategy,
             seed: self.seed,
             nodes: self.scenario.nodes,
             duration: end,
-        })
+        });
+        report.summary.convergence_s = convergence;
+        report
+    }
+
+    fn convergence(&mut self, end: SimTime) -> Option<f64> {
+        let heal = self.scenario.partitions.iter().map(|p| p.until).max()?;
+        // Intervals still open end at NEVER: the node stayed online.
+        let log = self.online_log.take()?;
+        let members: Vec<bool> = (0..self.scenario.nodes)
+            .map(|v| !self.mailserver[v as usize] && !self.peers[v as usize].is_empty())
+            .collect();
+        self.recorder
+            .convergence(heal.min(end), &log, &members, end)
     }
 
     fn dispatch(&mut self, now: SimTime, event: Event) {
@@ -230,6 +347,16 @@ impl<'a> World<'a> {
             Event::NodeDown(n) => {
                 self.recorder.on_event(now, kind::DOWN, n);
                 self.node_down(now, n);
+            }
+            Event::Contact { a, b, up } => {
+                self.recorder.on_event(now, kind::CONTACT, a);
+                self.conn.set_link(a, b, up);
+                self.refresh_pair_or_all(now, a, b);
+            }
+            Event::Partition { index, start } => {
+                self.recorder
+                    .on_event(now, kind::PARTITION, index as NodeId);
+                self.partition_active[index] = start;
             }
             Event::Arrive {
                 from,
@@ -249,7 +376,7 @@ impl<'a> World<'a> {
             }
             Event::Write { writer, epoch } => {
                 let node = self.writers[writer].node;
-                if self.online[node as usize] && self.epoch[node as usize] == epoch {
+                if self.conn.online(node) && self.epoch[node as usize] == epoch {
                     self.recorder.on_event(now, kind::WRITE, node);
                     let body = self.draw_body(writer);
                     self.write(now, node, self.writers[writer].group, body);
@@ -259,77 +386,52 @@ impl<'a> World<'a> {
             Event::Script(i) => {
                 let s = &self.scenario.script[i];
                 self.recorder.on_event(now, kind::SCRIPT, s.from);
-                if self.online[s.from as usize] {
+                if self.conn.online(s.from) {
                     self.write_scripted(now, i);
                 } else {
                     self.deferred[s.from as usize].push(i);
                 }
+            }
+            Event::Mail(ev) => {
+                self.recorder.on_event(now, kind::MAIL, ev.client());
+                self.mail_event(now, ev);
             }
         }
     }
 
     fn node_up(&mut self, now: SimTime, n: NodeId, down: SimTime) {
         let i = n as usize;
-        self.online[i] = true;
+        self.conn.set_online(n, true);
+        if let Some(log) = &mut self.online_log {
+            log[i].push((now, SimTime::NEVER));
+        }
         if down != SimTime::NEVER {
             self.queue.push(down, Event::NodeDown(n));
         }
-        for k in 0..self.peers[i].len() {
-            let p = self.peers[i][k];
-            if self.online[p as usize] {
-                self.nodes[i].handle_link_up(now, p, &mut self.outbox);
-                self.apply(now, n);
-                self.nodes[p as usize].handle_link_up(now, n, &mut self.outbox);
-                self.apply(now, p);
-            }
-        }
+        self.refresh_node_or_all(now, n);
         for w in self.writers_of[i].clone() {
             self.schedule_write(now, w);
         }
         for s in std::mem::take(&mut self.deferred[i]) {
             self.write_scripted(now, s);
         }
+        self.mail_on_up(now, n);
     }
 
     fn node_down(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
-        self.online[i] = false;
+        self.conn.set_online(n, false);
         self.epoch[i] += 1;
-        for k in 0..self.peers[i].len() {
-            let p = self.peers[i][k];
-            if self.online[p as usize] {
-                self.nodes[i].handle_link_down(now, p, &mut self.outbox);
-                self.apply(now, n);
-                self.nodes[p as usize].handle_link_down(now, n, &mut self.outbox);
-                self.apply(now, p);
-            }
+        if let Some(last) = self.online_log.as_mut().and_then(|l| l[i].last_mut()) {
+            last.1 = now;
         }
+        self.refresh_node_or_all(now, n);
         let off = self.churn[i].period(false);
         let up = now + off;
         let down = up + self.churn[i].period(true);
         if up != SimTime::NEVER {
             self.queue.push(up, Event::NodeUp(n, down));
         }
-    }
-
-    fn arrive(
-        &mut self,
-        now: SimTime,
-        from: NodeId,
-        to: NodeId,
-        payload: Payload,
-        epochs: (u32, u32),
-    ) {
-        let intact = self.online[to as usize]
-            && self.online[from as usize]
-            && (self.epoch[from as usize], self.epoch[to as usize]) == epochs;
-        if !intact {
-            self.recorder.on_lost();
-            return;
-        }
-        self.recorder.on_receive(to, &payload, now);
-        self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
-        self.apply(now, to);
     }
 
     fn schedule_write(&mut self, now: SimTime, writer: usize) {
@@ -379,7 +481,12 @@ impl<'a> World<'a> {
         for cmd in out.drain() {
             match cmd {
                 Command::Send { to, payload } => self.send(now, n, to, payload),
-                Command::Deliver { msg } => self.recorder.on_deliver(n, msg, now),
+                Command::Publish { group, payload } => self.publish(now, n, group, payload),
+                // Mailservers have no application.
+                Command::Deliver { msg } if !self.mailserver[n as usize] => {
+                    self.recorder.on_deliver(n, msg, now)
+                }
+                Command::Deliver { .. } => {}
                 Command::SetTimer { at } => {
                     let g = &mut self.timer_generation[n as usize];
                     *g += 1;
@@ -397,34 +504,6 @@ impl<'a> World<'a> {
             }
         }
         self.outbox = out;
-    }
-
-    fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload) {
-        let reachable = self.online[from as usize]
-            && self.online[to as usize]
-            && self.peers[from as usize].binary_search(&to).is_ok();
-        if !reachable {
-            // A node only sends to peers it was told are up; anything else
-            // never reaches a link and costs nothing.
-            return;
-        }
-        let bytes = self.network.wire_bytes(payload.encoded_len());
-        self.recorder.on_send(bytes, &payload);
-        match self.network.send(now, from, to, bytes) {
-            Verdict::Lost => self.recorder.on_lost(),
-            Verdict::Deliver { at } => {
-                let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
-                self.queue.push(
-                    at,
-                    Event::Arrive {
-                        from,
-                        to,
-                        payload,
-                        epochs,
-                    },
-                );
-            }
-        }
     }
 }
 

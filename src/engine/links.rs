@@ -1,0 +1,155 @@
+//! What nodes are told about reachability, and how payloads travel.
+//!
+//! With `known` presence a node hears `link_up(p)` when `p` becomes reachable
+//! and `link_down(p)` when it stops being so; with `unknown` presence
+//! (Whisper-like) it hears `link_up` for every sync peer when it comes online
+//! itself. A payload a node sends to a peer it was told is linked is put on
+//! the wire (its bytes count) and archived by store-forward mailservers; it
+//! arrives only if the peer is really reachable, no partition cuts the pair,
+//! the link does not lose it, and both ends stay online until it arrives.
+
+use super::mail::Topic;
+use super::{Event, World};
+use crate::message::{GroupId, NodeId};
+use crate::network::Verdict;
+use crate::scenario::Presence;
+use crate::time::SimTime;
+use crate::wire::Payload;
+
+impl World<'_> {
+    /// True when a partition in force drops payloads from `a` to `b`.
+    pub(super) fn cut(&self, a: NodeId, b: NodeId) -> bool {
+        self.scenario
+            .partitions
+            .iter()
+            .zip(&self.partition_active)
+            .any(|(p, &on)| on && p.cuts(a, b))
+    }
+
+    /// What node `a` should believe about its link to `b`.
+    fn view(&mut self, a: NodeId, b: NodeId) -> bool {
+        match self.scenario.transport.presence {
+            Presence::Known => self.conn.reachable(a, b),
+            Presence::Unknown => self.conn.online(a),
+        }
+    }
+
+    /// Tells `a` about a change in its link to `b`, if there is one.
+    fn refresh(&mut self, now: SimTime, a: NodeId, b: NodeId) {
+        let want = self.view(a, b);
+        let told = &mut self.told[a as usize];
+        if want == told.contains(&b) {
+            return;
+        }
+        if want {
+            told.insert(b);
+            self.nodes[a as usize].handle_link_up(now, b, &mut self.outbox);
+        } else {
+            told.remove(&b);
+            self.nodes[a as usize].handle_link_down(now, b, &mut self.outbox);
+        }
+        self.apply(now, a);
+    }
+
+    fn refresh_all(&mut self, now: SimTime) {
+        for a in 0..self.peers.len() {
+            for k in 0..self.peers[a].len() {
+                let b = self.peers[a][k];
+                self.refresh(now, a as NodeId, b);
+            }
+        }
+    }
+
+    /// After node `n` went up or down.
+    pub(super) fn refresh_node_or_all(&mut self, now: SimTime, n: NodeId) {
+        if self.conn.multi_hop() {
+            return self.refresh_all(now);
+        }
+        for k in 0..self.peers[n as usize].len() {
+            let p = self.peers[n as usize][k];
+            self.refresh(now, n, p);
+            self.refresh(now, p, n);
+        }
+    }
+
+    /// After the link `a`–`b` came or went.
+    pub(super) fn refresh_pair_or_all(&mut self, now: SimTime, a: NodeId, b: NodeId) {
+        if self.conn.multi_hop() {
+            return self.refresh_all(now);
+        }
+        if self.peers[a as usize].binary_search(&b).is_ok() {
+            self.refresh(now, a, b);
+            self.refresh(now, b, a);
+        }
+    }
+
+    /// Puts one copy of `payload` on the way from `from` to `to`.
+    fn transmit(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload, bytes: u64) {
+        self.recorder.on_send(bytes, &payload);
+        if !self.conn.reachable(from, to) || self.cut(from, to) {
+            self.recorder.on_lost();
+            return;
+        }
+        let hops = self.conn.hops(from, to);
+        match self.network.send(now, from, to, bytes, hops) {
+            Verdict::Lost => self.recorder.on_lost(),
+            Verdict::Deliver { at } => {
+                let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
+                self.queue.push(
+                    at,
+                    Event::Arrive {
+                        from,
+                        to,
+                        payload,
+                        epochs,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Carries out `Command::Send`.
+    pub(super) fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload) {
+        if !self.told[from as usize].contains(&to) {
+            // A node sends only to peers it was told are linked; anything
+            // else never reaches a link and costs nothing.
+            return;
+        }
+        let bytes = self.network.wire_bytes(payload.encoded_len());
+        self.mail_archive(now, from, Topic::Node(to), &payload, bytes);
+        self.transmit(now, from, to, payload, bytes);
+    }
+
+    /// Carries out `Command::Publish`: one copy to each reachable member.
+    pub(super) fn publish(&mut self, now: SimTime, from: NodeId, group: GroupId, payload: Payload) {
+        let bytes = self.network.wire_bytes(payload.encoded_len());
+        self.mail_archive(now, from, Topic::Group(group), &payload, bytes);
+        for to in self.scenario.sync_members(group) {
+            if to != from && self.conn.reachable(from, to) && !self.cut(from, to) {
+                self.transmit(now, from, to, payload.clone(), bytes);
+            }
+        }
+    }
+
+    /// A payload reaches `to`, unless an end went offline, the pair became
+    /// unreachable or a partition now cuts it.
+    pub(super) fn arrive(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        payload: Payload,
+        epochs: (u32, u32),
+    ) {
+        let intact = (self.epoch[from as usize], self.epoch[to as usize]) == epochs
+            && self.conn.reachable(from, to)
+            && !self.cut(from, to);
+        if !intact {
+            self.recorder.on_lost();
+            return;
+        }
+        self.recorder.on_receive(to, &payload, now);
+        self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
+        self.apply(now, to);
+    }
+}

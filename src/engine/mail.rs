@@ -1,0 +1,313 @@
+//! Store-forward mailservers (Status's Whisper-era mailserver).
+//!
+//! A mailserver that is online and reachable from the sender archives every
+//! payload put on the wire: one envelope per payload, on the recipient's
+//! topic (a direct send) or the group's topic (a publish). The upload counts
+//! as bytes sent. A client coming online asks every reachable mailserver for
+//! the envelopes of its topics since its last answered query, and asks again
+//! every `query_interval` while online. A request weighs
+//! [`REQUEST_BASE_BYTES`] plus 32 bytes per topic; the response weighs its
+//! envelopes plus the link overhead each; both travel over the network like
+//! any payload (and can be lost). On arrival each envelope's payload is
+//! handed to the client's node as if it came from its original sender.
+//! Envelopes older than the retention window are not served; a mailserver
+//! that is down neither archives nor serves.
+
+use super::{Event, World};
+use crate::message::{GroupId, NodeId};
+use crate::network::Verdict;
+use crate::scenario::{MailserverMode, MailserverSpec, Scenario};
+use crate::time::SimTime;
+use crate::wire::Payload;
+
+/// Fixed part of a mailserver request: time range (16 bytes), a 65-byte
+/// signature and framing.
+pub const REQUEST_BASE_BYTES: u64 = 100;
+
+/// Whose envelope it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// Addressed to one node.
+    Node(NodeId),
+    /// Published on a group's topic.
+    Group(GroupId),
+}
+
+#[derive(Debug)]
+struct Envelope {
+    at: SimTime,
+    from: NodeId,
+    topic: Topic,
+    payload: Payload,
+    bytes: u64,
+}
+
+/// Mailserver events.
+#[derive(Debug)]
+pub enum MailEvent {
+    /// A periodic query by `client` (stale when its epoch changed).
+    Query {
+        /// The client.
+        client: NodeId,
+        /// Its online epoch when scheduled.
+        epoch: u32,
+    },
+    /// A request reaches mailserver `server` (index).
+    Request {
+        client: NodeId,
+        server: usize,
+        since: SimTime,
+        until: SimTime,
+        epochs: (u32, u32),
+    },
+    /// A response reaches `client`.
+    Response {
+        client: NodeId,
+        server: usize,
+        envelopes: Vec<(NodeId, Payload)>,
+        until: SimTime,
+        epochs: (u32, u32),
+    },
+}
+
+impl MailEvent {
+    /// The client the event concerns.
+    pub fn client(&self) -> NodeId {
+        match self {
+            MailEvent::Query { client, .. }
+            | MailEvent::Request { client, .. }
+            | MailEvent::Response { client, .. } => *client,
+        }
+    }
+}
+
+/// The archives and per-client query state.
+#[derive(Debug)]
+pub struct Mail {
+    spec: MailserverSpec,
+    archives: Vec<Vec<Envelope>>,
+    /// Per node: envelopes at or after this time are still to fetch.
+    since: Vec<SimTime>,
+    /// Per node: the groups whose topics it reads.
+    topics: Vec<Vec<GroupId>>,
+}
+
+impl Mail {
+    /// The mailservers of `scenario`, if they are store-forward ones.
+    pub fn new(scenario: &Scenario) -> Option<Mail> {
+        let spec = scenario.mailservers.clone()?;
+        if spec.mode != MailserverMode::StoreForward {
+            return None;
+        }
+        let mut topics = vec![Vec::new(); scenario.nodes as usize];
+        for (g, group) in scenario.groups.iter().enumerate() {
+            if spec.groups.binary_search(&(g as GroupId)).is_ok() {
+                for &m in &group.members {
+                    topics[m as usize].push(g as GroupId);
+                }
+            }
+        }
+        Some(Mail {
+            archives: (0..spec.nodes.len()).map(|_| Vec::new()).collect(),
+            since: vec![SimTime::ZERO; scenario.nodes as usize],
+            topics,
+            spec,
+        })
+    }
+
+    fn serves(&self, topic: Topic) -> bool {
+        match topic {
+            Topic::Node(_) => true,
+            Topic::Group(g) => self.spec.groups.binary_search(&g).is_ok(),
+        }
+    }
+
+    fn reads(&self, client: NodeId, topic: Topic) -> bool {
+        match topic {
+            Topic::Node(n) => n == client,
+            Topic::Group(g) => self.topics[client as usize].binary_search(&g).is_ok(),
+        }
+    }
+}
+
+impl World<'_> {
+    fn mailserver_usable(&mut self, a: NodeId, server: NodeId) -> bool {
+        self.conn.reachable(a, server) && !self.cut(a, server)
+    }
+
+    /// Archives a payload `from` just put on the wire.
+    pub(super) fn mail_archive(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        topic: Topic,
+        payload: &Payload,
+        bytes: u64,
+    ) {
+        let Some(mail) = &self.mail else { return };
+        if !mail.serves(topic) {
+            return;
+        }
+        let servers = mail.spec.nodes.clone();
+        for (k, s) in servers.into_iter().enumerate() {
+            if s != from && self.mailserver_usable(from, s) {
+                self.recorder.on_mail(bytes);
+                let env = Envelope {
+                    at: now,
+                    from,
+                    topic,
+                    payload: payload.clone(),
+                    bytes,
+                };
+                if let Some(mail) = &mut self.mail {
+                    mail.archives[k].push(env);
+                }
+            }
+        }
+    }
+
+    /// A client came online: query now, and schedule periodic queries.
+    pub(super) fn mail_on_up(&mut self, now: SimTime, client: NodeId) {
+        let Some(mail) = &self.mail else { return };
+        if self.mailserver[client as usize] || mail.topics[client as usize].is_empty() {
+            return;
+        }
+        let interval = mail.spec.query_interval;
+        self.mail_query(now, client);
+        if let Some(every) = interval {
+            let epoch = self.epoch[client as usize];
+            self.queue
+                .push(now + every, Event::Mail(MailEvent::Query { client, epoch }));
+        }
+    }
+
+    fn mail_query(&mut self, now: SimTime, client: NodeId) {
+        let Some(mail) = &self.mail else { return };
+        let since = mail.since[client as usize];
+        let topics = mail.topics[client as usize].len() as u64 + 1;
+        let servers = mail.spec.nodes.clone();
+        let bytes = REQUEST_BASE_BYTES + 32 * topics + self.network.wire_bytes(0);
+        for (server, s) in servers.into_iter().enumerate() {
+            if !self.mailserver_usable(client, s) {
+                continue;
+            }
+            self.recorder.on_mail_request(bytes);
+            if let Verdict::Deliver { at } =
+                self.network
+                    .send(now, client, s, bytes, self.conn.hops(client, s))
+            {
+                let epochs = (self.epoch[client as usize], self.epoch[s as usize]);
+                let ev = MailEvent::Request {
+                    client,
+                    server,
+                    since,
+                    until: now,
+                    epochs,
+                };
+                self.queue.push(at, Event::Mail(ev));
+            } else {
+                self.recorder.on_lost();
+            }
+        }
+    }
+
+    pub(super) fn mail_event(&mut self, now: SimTime, ev: MailEvent) {
+        match ev {
+            MailEvent::Query { client, epoch } => {
+                if self.conn.online(client) && self.epoch[client as usize] == epoch {
+                    self.mail_query(now, client);
+                    if let Some(every) = self.mail.as_ref().and_then(|m| m.spec.query_interval) {
+                        self.queue
+                            .push(now + every, Event::Mail(MailEvent::Query { client, epoch }));
+                    }
+                }
+            }
+            MailEvent::Request {
+                client,
+                server,
+                since,
+                until,
+                epochs,
+            } => self.mail_respond(now, client, server, since, until, epochs),
+            MailEvent::Response {
+                client,
+                server,
+                envelopes,
+                until,
+                epochs,
+            } => {
+                let s = self.mail.as_ref().map_or(client, |m| m.spec.nodes[server]);
+                let intact = (self.epoch[client as usize], self.epoch[s as usize]) == epochs
+                    && self.conn.online(client);
+                if !intact {
+                    self.recorder.on_lost();
+                    return;
+                }
+                if let Some(mail) = &mut self.mail {
+                    let next = until + SimTime(1);
+                    let since = &mut mail.since[client as usize];
+                    *since = (*since).max(next);
+                }
+                for (from, payload) in envelopes {
+                    self.recorder.on_receive(client, &payload, now);
+                    self.nodes[client as usize].handle_payload(
+                        now,
+                        from,
+                        payload,
+                        &mut self.outbox,
+                    );
+                    self.apply(now, client);
+                }
+            }
+        }
+    }
+
+    fn mail_respond(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        server: usize,
+        since: SimTime,
+        until: SimTime,
+        epochs: (u32, u32),
+    ) {
+        let Some(mail) = &self.mail else { return };
+        let s = mail.spec.nodes[server];
+        if (self.epoch[client as usize], self.epoch[s as usize]) != epochs || !self.conn.online(s) {
+            self.recorder.on_lost();
+            return;
+        }
+        let oldest = since.max(until - mail.spec.retention);
+        let archive = &mail.archives[server];
+        let first = archive.partition_point(|e| e.at < oldest);
+        let mut bytes = self.network.wire_bytes(0);
+        let mut envelopes = Vec::new();
+        for e in archive[first..].iter().take_while(|e| e.at <= until) {
+            if e.from != client && mail.reads(client, e.topic) {
+                bytes += e.bytes;
+                envelopes.push((e.from, e.payload.clone()));
+            }
+        }
+        self.recorder.on_mail(bytes);
+        if !self.mailserver_usable(s, client) {
+            self.recorder.on_lost();
+            return;
+        }
+        match self
+            .network
+            .send(now, s, client, bytes, self.conn.hops(s, client))
+        {
+            Verdict::Lost => self.recorder.on_lost(),
+            Verdict::Deliver { at } => {
+                let ev = MailEvent::Response {
+                    client,
+                    server,
+                    envelopes,
+                    until,
+                    epochs,
+                };
+                self.queue.push(at, Event::Mail(ev));
+            }
+        }
+    }
+}

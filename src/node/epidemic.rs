@@ -1,0 +1,198 @@
+//! Epidemic routing as The ONE's `EpidemicRouter` does it, for comparison
+//! with the DTN literature.
+//!
+//! Every node relays every message, members or not; there are no ACKs. When a
+//! contact comes up both ends send a summary vector (the ids they hold); each
+//! then sends every message the other lacks. Messages that arrive or are
+//! written during a contact go to connected peers that lack them. A node
+//! delivers to its application only messages of its own groups (causally,
+//! through the store); the others it only carries.
+
+use super::store::{DeliveryMode, Store};
+use super::{Node, Outbox};
+use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::time::SimTime;
+use crate::wire::Payload;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+#[derive(Debug, Default)]
+struct Peer {
+    connected: bool,
+    summary_sent: bool,
+    summary_received: bool,
+    /// Messages this peer holds (from its summary, or exchanged with it).
+    known: HashSet<MsgId>,
+}
+
+/// An epidemic router.
+#[derive(Debug)]
+pub struct EpidemicNode {
+    groups: BTreeSet<GroupId>,
+    store: Store,
+    /// Every message carried, members' or not.
+    buffer: BTreeMap<MsgId, MessageRef>,
+    peers: BTreeMap<NodeId, Peer>,
+    flush_pending: bool,
+}
+
+impl EpidemicNode {
+    /// A node that is a member of `groups` (it relays for everyone).
+    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: DeliveryMode) -> Self {
+        EpidemicNode {
+            groups: groups.iter().map(|(g, _)| *g).collect(),
+            store: Store::new(delivery),
+            buffer: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            flush_pending: false,
+        }
+    }
+
+    fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
+        if !self.flush_pending {
+            self.flush_pending = true;
+            out.set_timer(now);
+        }
+    }
+
+    fn payload_for(buffer: &BTreeMap<MsgId, MessageRef>, p: &mut Peer) -> Payload {
+        let mut payload = Payload::default();
+        if !p.summary_sent {
+            payload.summary = Some(buffer.keys().copied().collect());
+            p.summary_sent = true;
+        }
+        if p.summary_received {
+            for (id, m) in buffer {
+                if p.known.insert(*id) {
+                    payload.messages.push(m.clone());
+                }
+            }
+        }
+        payload
+    }
+}
+
+impl Node for EpidemicNode {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+        let p = self.peers.entry(peer).or_default();
+        p.connected = true;
+        p.summary_sent = false;
+        p.summary_received = false;
+        self.request_flush(now, out);
+    }
+
+    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.connected = false;
+        }
+    }
+
+    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+        let p = self.peers.entry(from).or_default();
+        if let Some(summary) = &payload.summary {
+            p.summary_received = true;
+            p.known.extend(summary.iter().copied());
+        }
+        p.known.extend(payload.messages.iter().map(|m| m.id));
+        for msg in payload.messages {
+            if self.buffer.contains_key(&msg.id) {
+                continue;
+            }
+            self.buffer.insert(msg.id, msg.clone());
+            if self.groups.contains(&msg.group) {
+                for d in self.store.receive(msg) {
+                    out.deliver(d.id);
+                }
+            }
+        }
+        self.request_flush(now, out);
+    }
+
+    fn handle_timeout(&mut self, _now: SimTime, out: &mut Outbox) {
+        self.flush_pending = false;
+        for (&id, p) in self.peers.iter_mut().filter(|(_, p)| p.connected) {
+            out.send(id, Self::payload_for(&self.buffer, p));
+        }
+        out.set_timer(SimTime::NEVER);
+    }
+
+    fn heads(&self, group: GroupId) -> Vec<MsgId> {
+        self.store.heads(group)
+    }
+
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+        self.store.append_own(msg.clone());
+        self.buffer.insert(msg.id, msg);
+        self.request_flush(now, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+    use crate::node::Command;
+    use std::sync::Arc;
+
+    fn sends(out: &mut Outbox) -> Vec<(NodeId, Payload)> {
+        out.drain()
+            .filter_map(|c| match c {
+                Command::Send { to, payload } => Some((to, payload)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn summary_then_missing_messages() {
+        let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
+        let mut b = EpidemicNode::new(&[(0, vec![1, 2])], DeliveryMode::Consistent);
+        let mut out = Outbox::new();
+        let m = Arc::new(Message {
+            id: 4,
+            group: 0,
+            sender: 2,
+            created: SimTime::ZERO,
+            body_len: 5,
+            parents: vec![],
+        });
+        // `a` carries a message of a group it is not in.
+        a.handle_payload(
+            SimTime(0),
+            9,
+            Payload {
+                messages: vec![m],
+                ..Payload::default()
+            },
+            &mut out,
+        );
+        assert!(
+            out.drain().all(|c| !matches!(c, Command::Deliver { .. })),
+            "relays do not deliver"
+        );
+        a.handle_link_up(SimTime(1), 1, &mut out);
+        b.handle_link_up(SimTime(1), 0, &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(1), &mut out);
+        let sa = sends(&mut out);
+        assert_eq!(sa[0].1.summary, Some(vec![4]));
+        assert!(
+            sa[0].1.messages.is_empty(),
+            "nothing before the peer's summary"
+        );
+        b.handle_timeout(SimTime(1), &mut out);
+        let sb = sends(&mut out);
+        assert_eq!(
+            sb[0].1.summary,
+            Some(vec![]),
+            "an empty summary is still sent"
+        );
+        assert!(sb[0].1.messages.is_empty());
+        a.handle_payload(SimTime(1), 1, sb[0].1.clone(), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(1), &mut out);
+        let sa = sends(&mut out);
+        assert_eq!(sa[0].1.messages.len(), 1);
+        b.handle_payload(SimTime(1), 0, sa[0].1.clone(), &mut out);
+        assert!(out.drain().any(|c| c == Command::Deliver { msg: 4 }));
+    }
+}
