@@ -19,6 +19,8 @@ use rand_chacha::ChaCha8Rng;
 pub struct ChurnProcess {
     spec: ChurnSpec,
     rng: ChaCha8Rng,
+    /// Schedule churn: index of the next online interval to enter.
+    cursor: usize,
 }
 
 impl ChurnProcess {
@@ -27,6 +29,7 @@ impl ChurnProcess {
         ChurnProcess {
             spec,
             rng: stream(seed, "churn", u64::from(node)),
+            cursor: 0,
         }
     }
 
@@ -35,6 +38,14 @@ impl ChurnProcess {
     pub fn start(&mut self) -> (bool, Option<SimTime>) {
         match &self.spec {
             ChurnSpec::AlwaysOn => (true, None),
+            ChurnSpec::Schedule(iv) => match iv.first() {
+                None => (false, None),
+                Some(&(from, to)) if from == SimTime::ZERO => {
+                    self.cursor = 1;
+                    (true, Some(to))
+                }
+                Some(&(from, _)) => (false, Some(from)),
+            },
             ChurnSpec::Periodic { period, on } => {
                 if on >= period {
                     return (true, None);
@@ -53,6 +64,24 @@ impl ChurnProcess {
                 let residual = SimTime::from_secs_f64(self.residual(&dist));
                 (online, Some(residual.max(SimTime(1))))
             }
+        }
+    }
+
+    /// Schedule churn: the next online interval's length, or the gap before
+    /// it (NEVER once the schedule is over).
+    fn scheduled(&mut self, iv: Vec<(SimTime, SimTime)>, online: bool) -> SimTime {
+        let Some(&(from, to)) = iv.get(self.cursor) else {
+            return SimTime::NEVER;
+        };
+        if online {
+            self.cursor += 1;
+            to - from
+        } else {
+            let prev_end = self
+                .cursor
+                .checked_sub(1)
+                .map_or(SimTime::ZERO, |k| iv[k].1);
+            from - prev_end
         }
     }
 
@@ -79,6 +108,7 @@ impl ChurnProcess {
     pub fn period(&mut self, online: bool) -> SimTime {
         let d = match &self.spec {
             ChurnSpec::AlwaysOn => return SimTime::NEVER,
+            ChurnSpec::Schedule(iv) => return self.scheduled(iv.clone(), online),
             ChurnSpec::Periodic { period, on } => return if online { *on } else { *period - *on },
             ChurnSpec::OnOff { on_s, off_s } => {
                 let dist = if online { on_s } else { off_s };
@@ -147,5 +177,43 @@ mod phase_tests {
         distinct.dedup();
         assert_eq!(distinct.len(), firsts.len());
         assert!(firsts.iter().all(|&t| t <= SimTime::from_secs(1680)));
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    #[test]
+    fn schedule_replays_its_intervals() {
+        let s = |a: u64, b: u64| (SimTime::from_secs(a), SimTime::from_secs(b));
+        for (iv, first) in [
+            (vec![s(0, 10), s(20, 30), s(50, 60)], true),
+            (vec![s(5, 10), s(20, 30)], false),
+        ] {
+            let mut p = ChurnProcess::new(ChurnSpec::Schedule(iv.clone()), 1, 0);
+            let (online, change) = p.start();
+            assert_eq!(online, first);
+            let mut t = change.unwrap();
+            let mut seen = Vec::new();
+            if online {
+                seen.push((SimTime::ZERO, t));
+            } else {
+                let d = p.period(true);
+                seen.push((t, t + d));
+                t = t + d;
+            }
+            // Alternate as the engine does: on going down, draw off then on.
+            loop {
+                let off = p.period(false);
+                if off == SimTime::NEVER {
+                    break;
+                }
+                let on = p.period(true);
+                seen.push((t + off, t + off + on));
+                t = t + off + on;
+            }
+            assert_eq!(seen, iv);
+        }
     }
 }

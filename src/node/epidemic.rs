@@ -22,6 +22,16 @@ struct Peer {
     summary_received: bool,
     /// Messages this peer holds (from its summary, or exchanged with it).
     known: HashSet<MsgId>,
+    /// Messages to send it at the next flush.
+    pending: BTreeSet<MsgId>,
+}
+
+impl Peer {
+    fn offer(&mut self, id: MsgId) {
+        if self.connected && self.summary_received && !self.known.contains(&id) {
+            self.pending.insert(id);
+        }
+    }
 }
 
 /// An epidemic router.
@@ -60,14 +70,21 @@ impl EpidemicNode {
             payload.summary = Some(buffer.keys().copied().collect());
             p.summary_sent = true;
         }
-        if p.summary_received {
-            for (id, m) in buffer {
-                if p.known.insert(*id) {
-                    payload.messages.push(m.clone());
-                }
+        for id in std::mem::take(&mut p.pending) {
+            if p.known.insert(id) {
+                payload.messages.push(buffer[&id].clone());
             }
         }
         payload
+    }
+
+    /// A message joined the buffer: queue it for connected peers lacking it.
+    fn carry(&mut self, msg: MessageRef) {
+        let id = msg.id;
+        self.buffer.insert(id, msg);
+        for p in self.peers.values_mut() {
+            p.offer(id);
+        }
     }
 }
 
@@ -77,6 +94,7 @@ impl Node for EpidemicNode {
         p.connected = true;
         p.summary_sent = false;
         p.summary_received = false;
+        p.pending.clear();
         self.request_flush(now, out);
     }
 
@@ -88,16 +106,19 @@ impl Node for EpidemicNode {
 
     fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
         let p = self.peers.entry(from).or_default();
+        p.known.extend(payload.messages.iter().map(|m| m.id));
         if let Some(summary) = &payload.summary {
             p.summary_received = true;
             p.known.extend(summary.iter().copied());
+            for &id in self.buffer.keys() {
+                p.offer(id);
+            }
         }
-        p.known.extend(payload.messages.iter().map(|m| m.id));
         for msg in payload.messages {
             if self.buffer.contains_key(&msg.id) {
                 continue;
             }
-            self.buffer.insert(msg.id, msg.clone());
+            self.carry(msg.clone());
             if self.groups.contains(&msg.group) {
                 for d in self.store.receive(msg) {
                     out.deliver(d.id);
@@ -109,8 +130,10 @@ impl Node for EpidemicNode {
 
     fn handle_timeout(&mut self, _now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
-        for (&id, p) in self.peers.iter_mut().filter(|(_, p)| p.connected) {
-            out.send(id, Self::payload_for(&self.buffer, p));
+        for (&id, p) in self.peers.iter_mut() {
+            if p.connected && (!p.summary_sent || !p.pending.is_empty()) {
+                out.send(id, Self::payload_for(&self.buffer, p));
+            }
         }
         out.set_timer(SimTime::NEVER);
     }
@@ -121,7 +144,7 @@ impl Node for EpidemicNode {
 
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
         self.store.append_own(msg.clone());
-        self.buffer.insert(msg.id, msg);
+        self.carry(msg);
         self.request_flush(now, out);
     }
 }

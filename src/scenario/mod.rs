@@ -210,6 +210,8 @@ pub enum ChurnSpec {
         /// Offline period length.
         off_s: Dist,
     },
+    /// Online exactly during these `[from, to)` intervals, sorted, disjoint.
+    Schedule(Vec<(SimTime, SimTime)>),
     /// `on` out of every `period`, at a per-node random phase.
     Periodic {
         /// Cycle.
@@ -729,9 +731,6 @@ fn members(path: &str, raw: &RawMembers, n: u32) -> Result<Vec<NodeId>, Invalid>
 }
 
 fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
-    if raw.is_empty() {
-        return invalid("groups", "expected at least one group");
-    }
     let mut out: Vec<GroupSpec> = Vec::with_capacity(raw.len());
     for (i, g) in raw.iter().enumerate() {
         let path = format!("groups[{i}]");
@@ -861,6 +860,24 @@ fn churn(path: &str, raw: &RawChurn) -> Result<ChurnSpec, Invalid> {
                 on_s: on,
                 off_s: off,
             }
+        }
+        RawChurn::Schedule { online } => {
+            let mut out: Vec<(SimTime, SimTime)> = Vec::with_capacity(online.len());
+            for (i, [from, to]) in online.iter().enumerate() {
+                let p = format!("{path}.online[{i}]");
+                let (f, t) = (seconds(&p, *from, true)?, seconds(&p, *to, false)?);
+                if t <= f {
+                    return invalid(p, format!("expected from < to, got [{from}, {to}]"));
+                }
+                if out.last().is_some_and(|&(_, prev)| f <= prev) {
+                    return invalid(
+                        p,
+                        "expected intervals sorted and apart (each starts after the previous ends)",
+                    );
+                }
+                out.push((f, t));
+            }
+            ChurnSpec::Schedule(out)
         }
         RawChurn::Periodic {
             period_s,

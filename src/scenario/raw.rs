@@ -261,6 +261,12 @@ pub enum RawChurn {
         /// Offline period, seconds.
         off_s: RawDist,
     },
+    /// Online exactly during these `[from_s, to_s]` intervals (sorted,
+    /// disjoint), offline otherwise.
+    Schedule {
+        /// Online intervals in seconds.
+        online: Vec<[f64; 2]>,
+    },
     /// Online `online_fraction` of every `period_s`, phase-shifted per node.
     Periodic {
         /// Cycle length, seconds.
