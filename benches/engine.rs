@@ -47,6 +47,8 @@ fn main() {
         ("scenarios/quickstart.json", 21),
         ("scenarios/mobile-churn.json", 11),
         ("scenarios/public-chat.json", 3),
+        ("scenarios/helsinki.json", 5),
+        ("scenarios/mailserver-on.json", 11),
     ] {
         if filter.is_empty() || filter.iter().any(|f| file.contains(f.as_str())) {
             bench(file, runs);

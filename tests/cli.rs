@@ -228,3 +228,109 @@ fn loss_above_one() {
         &["link.loss", "expected a probability in [0, 1], got 1.5"],
     );
 }
+
+/// A scenario using `trace.txt` (contacts) and `msgs.txt` (The ONE events).
+fn rejects_trace(contacts: &str, messages: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trace.txt"), contacts).unwrap();
+    std::fs::write(dir.path().join("msgs.txt"), messages).unwrap();
+    let json = r#"{ "name": "t", "duration_s": 100, "nodes": 3,
+        "topology": { "kind": "contact-trace", "file": "trace.txt" }, "one_messages": "msgs.txt" }"#;
+    std::fs::write(dir.path().join("s.json"), json).unwrap();
+    let o = meshsync(dir.path(), &["run", "s.json"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for e in expected {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert!(!dir.path().join("results").exists());
+}
+
+const GOOD_MSGS: &str = "1 C M1 h0 h1 100\n";
+const GOOD_TRACE: &str = "# ok\n1 CONN h0 h1 up\n2 CONN h1 h2 up\n5 CONN h0 h1 down\n";
+
+#[test]
+fn trace_unknown_host() {
+    rejects_trace(
+        "1 CONN h0 h1 up\n2 CONN h1 h7 up\n",
+        GOOD_MSGS,
+        &["trace.txt:2:", "unknown host \"h7\"", "nodes 0..3"],
+    );
+}
+
+#[test]
+fn trace_time_going_backwards() {
+    rejects_trace(
+        "1 CONN 0 1 up\n2 CONN 1 2 up\n1.5 CONN 0 1 down\n",
+        GOOD_MSGS,
+        &["trace.txt:3:", "time goes backwards"],
+    );
+}
+
+#[test]
+fn trace_malformed_line() {
+    rejects_trace(
+        "1 CONN 0 1 up\n2 CONN 1 2\n",
+        GOOD_MSGS,
+        &["trace.txt:2:", "expected `<time> CONN <a> <b> up|down`"],
+    );
+}
+
+#[test]
+fn trace_node_never_in_trace() {
+    rejects_trace(
+        "1 CONN 0 1 up\n",
+        GOOD_MSGS,
+        &["topology.file", "node 2 never appears in the trace"],
+    );
+}
+
+#[test]
+fn message_events_malformed_and_unknown_host() {
+    rejects_trace(
+        GOOD_TRACE,
+        "1 C M1 h0 h1 100\n2 C M2 h0 h9 100\n",
+        &["msgs.txt:2:", "unknown host \"h9\""],
+    );
+    rejects_trace(
+        GOOD_TRACE,
+        "1 C M1 h0 h1\n",
+        &["msgs.txt:1:", "expected `<time> C <id> <from> <to> <size>"],
+    );
+}
+
+#[test]
+fn missing_trace_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{ "name": "t", "duration_s": 100, "nodes": 3,
+        "topology": { "kind": "contact-trace", "file": "nope.txt" },
+        "groups": [ { "name": "g", "members": "all" } ] }"#;
+    std::fs::write(dir.path().join("s.json"), json).unwrap();
+    let o = meshsync(dir.path(), &["validate", "s.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("nope.txt:0: cannot read the file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn mailserver_that_is_a_member() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 5, "nodes": 3,
+             "groups": [ { "name": "g", "members": "all" } ],
+             "mailservers": { "mode": "store-forward", "nodes": [2] } }"#,
+        &["mailservers.nodes", "node 2 is a member of group \"g\""],
+    );
+}
+
+#[test]
+fn partition_with_both_forms() {
+    rejects(
+        r#"{ "name": "x", "duration_s": 50, "nodes": 3,
+             "groups": [ { "name": "g", "members": "all" } ],
+             "partitions": [ { "at_s": 1, "until_s": 5, "groups": [[0]], "from": [0], "to": [1] } ] }"#,
+        &["partitions[0]", "either `groups`"],
+    );
+}

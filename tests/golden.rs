@@ -79,6 +79,77 @@ fn bundled_scenarios_give_their_golden_numbers() {
     }
 }
 
+/// (scenario, strategy, messages, deliveries, bytes, trace hash).
+const GOLDEN_WORLD: [(&str, Strategy, u64, u64, u64, &str); 6] = [
+    (
+        "mailserver-on",
+        Strategy::Mvds,
+        434,
+        2725,
+        11_678_789,
+        "94c1edf4677c0a5e",
+    ),
+    (
+        "mailserver-on",
+        Strategy::MailserverOnly,
+        434,
+        2744,
+        1_585_804,
+        "8ce1fbcbc1f53111",
+    ),
+    (
+        "mailserver-off",
+        Strategy::MailserverOnly,
+        434,
+        49,
+        105_484,
+        "179dde913a531dd0",
+    ),
+    (
+        "partition-heal",
+        Strategy::BspBatch,
+        697,
+        6735,
+        43_987_310,
+        "602c44914b5fe5cb",
+    ),
+    (
+        "contact-trace",
+        Strategy::Epidemic,
+        42,
+        42,
+        7_310_406,
+        "53aa0cf002d74de3",
+    ),
+    (
+        "contact-trace",
+        Strategy::BspBatch,
+        42,
+        39,
+        44_372,
+        "6a8852e22deb5a94",
+    ),
+];
+
+#[test]
+fn intermittent_scenarios_give_their_golden_numbers() {
+    for (file, strategy, messages, deliveries, bytes, trace) in GOLDEN_WORLD {
+        let s = Scenario::load(Path::new(&format!("scenarios/{file}.json"))).unwrap();
+        let r = run_with(&s, strategy, s.seed).summary;
+        let what = format!("{file} under {strategy}");
+        assert_eq!(
+            (
+                r.messages_created,
+                r.deliveries,
+                r.bytes_sent_total,
+                r.trace_hash.as_str()
+            ),
+            (messages, deliveries, bytes, trace),
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn workload_does_not_depend_on_strategy() {
     let s = Scenario::load(Path::new("scenarios/mobile-churn.json")).unwrap();
