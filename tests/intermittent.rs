@@ -305,3 +305,44 @@ fn bundled_intermittent_scenarios_run_clean() {
         }
     }
 }
+
+#[test]
+fn multi_hop_reaches_beyond_neighbours_with_summed_latency() {
+    let json = |routing: &str| {
+        format!(
+            r#"{{
+      "name": "line", "duration_s": 100, "nodes": 4,
+      "topology": {{ "kind": "edges", "edges": [[0, 1], [1, 2], [2, 3]] }},
+      "transport": {{ "routing": "{routing}" }},
+      "link": {{ "latency_ms": {{ "fixed": 100 }} }},
+      "groups": [ {{ "name": "g", "members": "all" }} ],
+      "messages": [ {{ "at_s": 1, "from": 0, "group": "g" }} ]
+    }}"#
+        )
+    };
+    let direct = run_with(
+        &parse(&json("direct"), "line.json"),
+        Strategy::MailserverOnly,
+        1,
+    );
+    assert_eq!(
+        direct.deliveries.len(),
+        1,
+        "only the neighbour hears a publish"
+    );
+    let multi = run_with(
+        &parse(&json("multi-hop"), "line.json"),
+        Strategy::MailserverOnly,
+        1,
+    );
+    let at: BTreeMap<u32, SimTime> = multi
+        .deliveries
+        .iter()
+        .map(|d| (d.recipient, d.delivered))
+        .collect();
+    let t = |ms: u64| SimTime::from_secs(1) + SimTime::from_millis(ms);
+    assert_eq!(at, BTreeMap::from([(1, t(100)), (2, t(200)), (3, t(300))]));
+    // BSP relays hop by hop over direct links and gets there too.
+    let bsp = run_with(&parse(&json("direct"), "line.json"), Strategy::BspBatch, 1);
+    assert_eq!(bsp.deliveries.len(), 3);
+}
