@@ -7,6 +7,7 @@
 //! returns a [`metrics::RunReport`].
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod churn;
 pub mod cli;
 pub mod connectivity;

@@ -11,11 +11,11 @@
 use crate::message::{MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::{Payload, RecordKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// Counts of records sent, by kind.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordCounts {
     /// Acknowledged ids.
     pub ack: u64,
@@ -26,8 +26,29 @@ pub struct RecordCounts {
     /// Requested ids.
     pub request: u64,
     /// Ids in epidemic summary vectors (key present only when used).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub summary: u64,
+}
+
+/// Bytes put on links, by what they carried; the fields add up to
+/// `bytes_sent_total`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByteCounts {
+    /// ACK records.
+    pub ack: u64,
+    /// MESSAGE records (with their metadata).
+    pub message: u64,
+    /// OFFER records.
+    pub offer: u64,
+    /// REQUEST records.
+    pub request: u64,
+    /// Epidemic summary vectors.
+    #[serde(default)]
+    pub summary: u64,
+    /// Per-payload transport overhead.
+    pub overhead: u64,
+    /// Store-forward mailserver traffic.
+    pub mailserver: u64,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -35,7 +56,7 @@ fn is_zero(v: &u64) -> bool {
 }
 
 /// The run's headline figures (`summary.json`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -69,6 +90,8 @@ pub struct Summary {
     pub bytes_sent_total: u64,
     /// `bytes_sent_total / deliveries` (null with no delivery).
     pub bytes_per_delivery: Option<f64>,
+    /// `bytes_sent_total` split by what the bytes carried.
+    pub bytes_by_record: ByteCounts,
     /// Bytes of mailserver traffic (archive uploads, requests, responses),
     /// included in `bytes_sent_total`.
     pub mailserver_bytes: u64,
@@ -100,6 +123,10 @@ pub struct Summary {
     pub events: u64,
     /// FNV-1a hash of the processed event trace (determinism fingerprint).
     pub trace_hash: String,
+    /// FNV-1a hash of the world alone: churn, contacts, partitions and the
+    /// messages written (who, when, where, how big). Equal across
+    /// strategies for one scenario and seed.
+    pub world_hash: String,
 }
 
 /// One delivered (message, recipient) pair.
@@ -195,6 +222,7 @@ pub struct Recorder {
     received: Vec<SimTime>,
     delivered: Vec<SimTime>,
     bytes_sent: u64,
+    bytes_by: ByteCounts,
     mail_bytes: u64,
     mail_requests: u64,
     payloads_sent: u64,
@@ -205,6 +233,7 @@ pub struct Recorder {
     invalid_deliveries: u64,
     events: u64,
     trace: u64,
+    world: u64,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -220,6 +249,7 @@ impl Recorder {
             received: Vec::new(),
             delivered: Vec::new(),
             bytes_sent: 0,
+            bytes_by: ByteCounts::default(),
             mail_bytes: 0,
             mail_requests: 0,
             payloads_sent: 0,
@@ -230,6 +260,7 @@ impl Recorder {
             invalid_deliveries: 0,
             events: 0,
             trace: FNV_OFFSET,
+            world: FNV_OFFSET,
         }
     }
 
@@ -257,6 +288,13 @@ impl Recorder {
         self.trace = h;
     }
 
+    /// Like [`Recorder::on_event`], for events of the world itself (churn,
+    /// contacts, partitions), which also enter the world hash.
+    pub fn on_world_event(&mut self, now: SimTime, kind: u8, node: NodeId) {
+        self.on_event(now, kind, node);
+        self.world = fnv(self.world, &[now.as_micros(), u64::from(kind), u64::from(node)]);
+    }
+
     /// A message was written; ids must be dense, in creation order.
     pub fn on_create(&mut self, msg: MessageRef) {
         debug_assert_eq!(msg.id as usize, self.messages.len());
@@ -266,6 +304,14 @@ impl Recorder {
         self.received.resize(base + n, SimTime::NEVER);
         self.delivered.resize(base + n, SimTime::NEVER);
         self.messages.push(msg.clone());
+        let fields = [
+            u64::from(msg.id),
+            u64::from(msg.group),
+            u64::from(msg.sender),
+            msg.created.as_micros(),
+            u64::from(msg.body_len),
+        ];
+        self.world = fnv(self.world, &fields);
         if let Some(s) = self.slot(msg.sender, msg.id) {
             self.received[s] = msg.created;
             self.delivered[s] = msg.created;
@@ -275,6 +321,14 @@ impl Recorder {
     /// A payload of `bytes` wire bytes was put on a link.
     pub fn on_send(&mut self, bytes: u64, payload: &Payload) {
         self.bytes_sent += bytes;
+        let [ack, offer, request, message, summary] = payload.encoded_len_by_kind().map(|b| b as u64);
+        let b = &mut self.bytes_by;
+        b.ack += ack;
+        b.offer += offer;
+        b.request += request;
+        b.message += message;
+        b.summary += summary;
+        b.overhead += bytes - (ack + offer + request + message + summary);
         self.payloads_sent += 1;
         self.records.ack += payload.count(RecordKind::Ack) as u64;
         self.records.message += payload.count(RecordKind::Message) as u64;
@@ -286,6 +340,7 @@ impl Recorder {
     /// Mailserver traffic of `bytes` (an archive upload or a response).
     pub fn on_mail(&mut self, bytes: u64) {
         self.bytes_sent += bytes;
+        self.bytes_by.mailserver += bytes;
         self.mail_bytes += bytes;
     }
 
@@ -444,6 +499,7 @@ impl Recorder {
             latency_max_s: latencies.last().map(|&l| l as f64 / 1e6),
             bytes_sent_total: self.bytes_sent,
             bytes_per_delivery: (n > 0).then(|| self.bytes_sent as f64 / n as f64),
+            bytes_by_record: self.bytes_by,
             mailserver_bytes: self.mail_bytes,
             mailserver_requests: self.mail_requests,
             payloads_sent: self.payloads_sent,
@@ -459,6 +515,7 @@ impl Recorder {
             convergence_s: None,
             events: self.events,
             trace_hash: format!("{:016x}", self.trace),
+            world_hash: format!("{:016x}", self.world),
         };
         RunReport {
             summary,
@@ -466,6 +523,16 @@ impl Recorder {
             messages: self.messages,
         }
     }
+}
+
+/// FNV-1a over the little-endian bytes of `words`.
+fn fnv(mut h: u64, words: &[u64]) -> u64 {
+    for w in words {
+        for b in w.to_le_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Nearest-rank percentile of sorted microsecond values, in seconds.

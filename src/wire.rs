@@ -158,18 +158,27 @@ impl Payload {
 
     /// Exact length of the protobuf encoding of [`Payload::to_proto`].
     pub fn encoded_len(&self) -> usize {
-        let records = ids_len(5001, self.acks.len())
-            + ids_len(5002, self.offers.len())
-            + ids_len(5003, self.requests.len())
-            + self.summary.as_ref().map_or(0, |v| {
-                ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
-            });
+        self.encoded_len_by_kind().iter().sum()
+    }
+
+    /// The encoded length split by field: `[acks, offers, requests,
+    /// messages, summary]`; the parts add up to [`Payload::encoded_len`].
+    pub fn encoded_len_by_kind(&self) -> [usize; 5] {
+        let summary = self.summary.as_ref().map_or(0, |v| {
+            ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
+        });
         let messages: usize = self
             .messages
             .iter()
             .map(|m| len_delimited(5004, message_encoded_len(m)))
             .sum();
-        records + messages
+        [
+            ids_len(5001, self.acks.len()),
+            ids_len(5002, self.offers.len()),
+            ids_len(5003, self.requests.len()),
+            messages,
+            summary,
+        ]
     }
 
     /// Number of records of `kind` in the payload.

@@ -341,21 +341,21 @@ impl<'a> World<'a> {
     fn dispatch(&mut self, now: SimTime, event: Event) {
         match event {
             Event::NodeUp(n, down) => {
-                self.recorder.on_event(now, kind::UP, n);
+                self.recorder.on_world_event(now, kind::UP, n);
                 self.node_up(now, n, down);
             }
             Event::NodeDown(n) => {
-                self.recorder.on_event(now, kind::DOWN, n);
+                self.recorder.on_world_event(now, kind::DOWN, n);
                 self.node_down(now, n);
             }
             Event::Contact { a, b, up } => {
-                self.recorder.on_event(now, kind::CONTACT, a);
+                self.recorder.on_world_event(now, kind::CONTACT, a);
                 self.conn.set_link(a, b, up);
                 self.refresh_pair_or_all(now, a, b);
             }
             Event::Partition { index, start } => {
                 self.recorder
-                    .on_event(now, kind::PARTITION, index as NodeId);
+                    .on_world_event(now, kind::PARTITION, index as NodeId);
                 self.partition_active[index] = start;
             }
             Event::Arrive {

@@ -1,0 +1,167 @@
+//! Many runs into one table: run records, flattened metrics, and the mean
+//! with a 95% confidence interval (Student's t, from `statrs`).
+//!
+//! Every numeric key of [`Summary`] is a metric, nested keys joined with a
+//! dot (`records_sent.ack`); null values (a latency with no delivery, a
+//! convergence that never happened) are left out of the sample. The
+//! identity fields `seed`, `nodes` and `duration_s` are not metrics.
+
+use crate::metrics::Summary;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// One finished run of a comparison or a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Position in the run list (points × strategies × seeds).
+    pub index: usize,
+    /// Grid point (0 for a comparison).
+    pub point: usize,
+    /// Scenario overrides of the point, by JSON path.
+    pub params: Map<String, Value>,
+    /// Strategy name.
+    pub strategy: String,
+    /// Seed.
+    pub seed: u64,
+    /// The run's summary.
+    pub summary: Summary,
+}
+
+/// A metric over several runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agg {
+    /// Runs with a value.
+    pub n: usize,
+    /// Mean (null with no value).
+    pub mean: Option<f64>,
+    /// Half-width of the 95% confidence interval of the mean (null below
+    /// two values).
+    pub ci95: Option<f64>,
+    /// Smallest value.
+    pub min: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+}
+
+const NOT_METRICS: [&str; 3] = ["seed", "nodes", "duration_s"];
+
+/// The numeric metrics of a summary, in summary order.
+pub fn flatten(summary: &Summary) -> Vec<(String, Option<f64>)> {
+    let value = serde_json::to_value(summary).expect("summary serializes");
+    let mut out = Vec::new();
+    walk("", &value, &mut out);
+    out
+}
+
+fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, Option<f64>)>) {
+    let Value::Object(map) = v else { return };
+    for (k, v) in map {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            Value::Number(n) if !NOT_METRICS.contains(&key.as_str()) => out.push((key, n.as_f64())),
+            Value::Null => out.push((key, None)),
+            Value::Object(_) => walk(&key, v, out),
+            _ => {}
+        }
+    }
+}
+
+/// Two-sided 95% Student-t quantile for `df` degrees of freedom.
+fn t95(df: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(1.96)
+}
+
+/// Mean ± 95% CI of the present values.
+pub fn aggregate(samples: &[Option<f64>]) -> Agg {
+    let xs: Vec<f64> = samples.iter().flatten().copied().collect();
+    let n = xs.len();
+    if n == 0 {
+        return Agg { n, mean: None, ci95: None, min: None, max: None };
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let ci95 = (n >= 2).then(|| {
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        t95(n - 1) * (var / n as f64).sqrt()
+    });
+    Agg {
+        n,
+        mean: Some(mean),
+        ci95,
+        min: xs.iter().copied().reduce(f64::min),
+        max: xs.iter().copied().reduce(f64::max),
+    }
+}
+
+/// For each metric (in summary order; keys only some runs have come
+/// after), its aggregate over `runs`.
+pub fn aggregate_runs(runs: &[&RunRecord]) -> Vec<(String, Agg)> {
+    let flat: Vec<Vec<(String, Option<f64>)>> = runs.iter().map(|r| flatten(&r.summary)).collect();
+    let mut names: Vec<&String> = Vec::new();
+    for f in &flat {
+        for (k, _) in f {
+            if !names.contains(&k) {
+                names.push(k);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let samples: Vec<Option<f64>> = flat
+                .iter()
+                .map(|f| f.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v))
+                .collect();
+            (name.clone(), aggregate(&samples))
+        })
+        .collect()
+}
+
+/// Formats `mean ± ci` compactly for tables.
+pub fn fmt_agg(a: &Agg) -> String {
+    match (a.mean, a.ci95) {
+        (None, _) => "-".into(),
+        (Some(m), None) => fmt_num(m),
+        (Some(m), Some(c)) => format!("{} ± {}", fmt_num(m), fmt_num(c)),
+    }
+}
+
+/// A number with sensible precision for a table.
+pub fn fmt_num(x: f64) -> String {
+    let a = x.abs();
+    if x == x.trunc() && a < 1e15 {
+        format!("{x:.0}")
+    } else if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_t_interval() {
+        let a = aggregate(&[Some(1.0), Some(2.0), Some(3.0), None]);
+        assert_eq!((a.n, a.mean), (3, Some(2.0)));
+        // sd = 1, t(0.975, 2) = 4.303: half-width 4.303 / sqrt(3).
+        assert!((a.ci95.unwrap() - 4.302_652_7 / 3f64.sqrt()).abs() < 1e-6);
+        assert_eq!((a.min, a.max), (Some(1.0), Some(3.0)));
+        let one = aggregate(&[Some(5.0)]);
+        assert_eq!((one.mean, one.ci95), (Some(5.0), None));
+        assert_eq!(aggregate(&[None]).mean, None);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_num(3.0), "3");
+        assert_eq!(fmt_num(0.12345), "0.1235");
+        assert_eq!(fmt_num(12.345), "12.35");
+    }
+}
