@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod output;
+pub mod plot;
 pub mod queue;
 pub mod rng;
 pub mod scenario;
