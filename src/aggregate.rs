@@ -57,7 +57,11 @@ pub fn flatten(summary: &Summary) -> Vec<(String, Option<f64>)> {
 fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, Option<f64>)>) {
     let Value::Object(map) = v else { return };
     for (k, v) in map {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             Value::Number(n) if !NOT_METRICS.contains(&key.as_str()) => out.push((key, n.as_f64())),
             Value::Null => out.push((key, None)),
@@ -79,7 +83,13 @@ pub fn aggregate(samples: &[Option<f64>]) -> Agg {
     let xs: Vec<f64> = samples.iter().flatten().copied().collect();
     let n = xs.len();
     if n == 0 {
-        return Agg { n, mean: None, ci95: None, min: None, max: None };
+        return Agg {
+            n,
+            mean: None,
+            ci95: None,
+            min: None,
+            max: None,
+        };
     }
     let mean = xs.iter().sum::<f64>() / n as f64;
     let ci95 = (n >= 2).then(|| {

@@ -4,10 +4,12 @@
 //! 2 bad input (a scenario or argument error, named with its file and JSON
 //! path). `main.rs` only calls [`main`].
 
+use crate::curves;
 use crate::engine;
 use crate::metrics::{RunReport, Summary};
 use crate::node::Strategy;
 use crate::output::write_atomic;
+use crate::plots;
 use crate::scenario::{Scenario, ScenarioError};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -30,6 +32,37 @@ enum Cmd {
         /// The scenario file (JSON).
         scenario: PathBuf,
     },
+    /// Run one scenario under several strategies and seeds, side by side.
+    Compare(CompareArgs),
+    /// Draw the plots of a run, comparison or sweep folder again.
+    Plot {
+        /// A folder written by run, compare, sweep or merge.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The scenario file (JSON).
+    scenario: PathBuf,
+    /// Comma-separated strategies (default: all).
+    #[arg(long, value_delimiter = ',')]
+    strategies: Vec<Strategy>,
+    /// Seeds per strategy: the scenario's seed (or --seed) and the next K-1.
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// First seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder (default: results/<scenario name>-compare).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +116,8 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Cmd::Run(args) => run(args),
+        Cmd::Compare(args) => compare(args),
+        Cmd::Plot { dir } => plot(&dir),
         Cmd::Validate { scenario } => {
             let s = Scenario::load(&scenario)?;
             println!(
@@ -121,14 +156,93 @@ fn run(args: RunArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Writes `summary.json` and `deliveries.csv` into `dir`, atomically.
+/// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
+/// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
     write_atomic(
         &dir.join("deliveries.csv"),
         report.deliveries_csv().as_bytes(),
     )?;
-    Ok(())
+    let c = curves::from_reports(&report.summary.strategy, &[report]);
+    plots::curves(dir, &report.summary.scenario, &[c])
+}
+
+/// Runs `f` on a rayon pool of `threads` workers (default: all cores).
+pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => Err(InputError("--threads must be at least 1".into()).into()),
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()?
+            .install(f)),
+    }
+}
+
+fn compare(args: CompareArgs) -> Result<i32> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let strategies = if args.strategies.is_empty() {
+        Strategy::ALL.to_vec()
+    } else {
+        args.strategies.clone()
+    };
+    if args.seeds == 0 {
+        return Err(InputError("--seeds must be at least 1".into()).into());
+    }
+    let first = args.seed.unwrap_or(scenario.seed);
+    let seeds: Vec<u64> = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
+    let c = with_threads(args.threads, || {
+        crate::compare::compare(&scenario, &strategies, &seeds)
+    })?;
+    c.write(&out)?;
+    if !args.quiet {
+        println!(
+            "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",
+            c.scenario,
+            strategies.len(),
+            seeds.len(),
+            seeds[0],
+            seeds[seeds.len() - 1]
+        );
+        print!("{}", c.table());
+        println!(
+            "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
+            out.display()
+        );
+    }
+    Ok(0)
+}
+
+fn plot(dir: &Path) -> Result<i32> {
+    let compare = dir.join("comparison.json");
+    if compare.exists() {
+        let text = std::fs::read_to_string(&compare)?;
+        let c: crate::compare::Comparison = serde_json::from_str(&text).map_err(|e| {
+            InputError(format!(
+                "{}: not a meshsync comparison: {e}",
+                compare.display()
+            ))
+        })?;
+        plots::curves(dir, &c.scenario, &c.curves)?;
+    } else if dir.join("summary.json").exists() {
+        let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
+        let name = dir
+            .file_name()
+            .map_or("run".into(), |n| n.to_string_lossy().into_owned());
+        plots::curves(dir, &name, &[c])?;
+    } else {
+        return Err(InputError(format!(
+            "{}: no summary.json or comparison.json: not a meshsync result folder",
+            dir.display()
+        ))
+        .into());
+    }
+    println!("wrote plots into {}", dir.display());
+    Ok(0)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

@@ -10,7 +10,9 @@
 pub mod aggregate;
 pub mod churn;
 pub mod cli;
+pub mod compare;
 pub mod connectivity;
+pub mod curves;
 pub mod dist;
 pub mod engine;
 pub mod message;
@@ -19,6 +21,7 @@ pub mod network;
 pub mod node;
 pub mod output;
 pub mod plot;
+pub mod plots;
 pub mod queue;
 pub mod rng;
 pub mod scenario;

@@ -292,7 +292,10 @@ impl Recorder {
     /// contacts, partitions), which also enter the world hash.
     pub fn on_world_event(&mut self, now: SimTime, kind: u8, node: NodeId) {
         self.on_event(now, kind, node);
-        self.world = fnv(self.world, &[now.as_micros(), u64::from(kind), u64::from(node)]);
+        self.world = fnv(
+            self.world,
+            &[now.as_micros(), u64::from(kind), u64::from(node)],
+        );
     }
 
     /// A message was written; ids must be dense, in creation order.
@@ -321,7 +324,8 @@ impl Recorder {
     /// A payload of `bytes` wire bytes was put on a link.
     pub fn on_send(&mut self, bytes: u64, payload: &Payload) {
         self.bytes_sent += bytes;
-        let [ack, offer, request, message, summary] = payload.encoded_len_by_kind().map(|b| b as u64);
+        let [ack, offer, request, message, summary] =
+            payload.encoded_len_by_kind().map(|b| b as u64);
         let b = &mut self.bytes_by;
         b.ack += ack;
         b.offer += offer;

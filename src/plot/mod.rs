@@ -57,6 +57,43 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Draw lines as steps (for empirical CDFs).
     pub steps: bool,
+    /// Logarithmic x axis (values <= 0 are dropped).
+    pub log_x: bool,
+    /// Put the legend top left instead of bottom right.
+    pub legend_top_left: bool,
+}
+
+/// A tick label: whole numbers without decimals, others with up to three
+/// significant decimals.
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+fn log_series(s: &Series) -> Series {
+    let lx = |x: f64| x.log10();
+    Series {
+        label: s.label.clone(),
+        points: s
+            .points
+            .iter()
+            .filter(|p| p.0 > 0.0)
+            .map(|&(x, y)| (lx(x), y))
+            .collect(),
+        band: s
+            .band
+            .iter()
+            .filter(|b| b.0 > 0.0)
+            .map(|&(x, l, h)| (lx(x), l, h))
+            .collect(),
+    }
 }
 
 /// A stacked bar chart: one bar per category, one stack layer per part.
@@ -75,12 +112,17 @@ pub struct StackedBars {
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
     if hi - lo < 1e-12 {
-        return (lo - 0.5_f64.max(lo.abs() * 0.1), hi + 0.5_f64.max(hi.abs() * 0.1));
+        return (
+            lo - 0.5_f64.max(lo.abs() * 0.1),
+            hi + 0.5_f64.max(hi.abs() * 0.1),
+        );
     }
     let pad = (hi - lo) * 0.05;
     (lo - pad, hi + pad)
@@ -102,9 +144,19 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
-    let xs = c.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let ys = c.series.iter().flat_map(|s| {
-        s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+    let logged: Vec<Series>;
+    let series = if c.log_x {
+        logged = c.series.iter().map(log_series).collect();
+        &logged
+    } else {
+        &c.series
+    };
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let ys = series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
     });
     let (x0, x1) = bounds(xs);
     let (y0, y1) = bounds(ys);
@@ -115,38 +167,62 @@ where
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| anyhow!("{e:?}"))?;
+    let log_x = c.log_x;
+    let x_fmt = move |v: &f64| {
+        if log_x {
+            tick(10f64.powf(*v))
+        } else {
+            tick(*v)
+        }
+    };
     chart
         .configure_mesh()
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&|v| tick(*v))
         .x_desc(&c.x_label)
         .y_desc(&c.y_label)
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
-    for (i, s) in c.series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         if !s.band.is_empty() {
             let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
             poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
             chart
-                .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled())))
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    color.mix(0.18).filled(),
+                )))
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
-        let pts = if c.steps { step_points(&s.points) } else { s.points.clone() };
+        let pts = if c.steps {
+            step_points(&s.points)
+        } else {
+            s.points.clone()
+        };
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(2)))
             .map_err(|e| anyhow!("{e:?}"))?
             .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
         if !c.steps && s.points.len() <= 30 {
             chart
                 .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
     }
+    let at = if c.legend_top_left {
+        SeriesLabelPosition::UpperLeft
+    } else {
+        SeriesLabelPosition::LowerRight
+    };
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(at)
         .label_font(("sans-serif", 15))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
@@ -162,7 +238,9 @@ where
 {
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
     let n = c.categories.len();
-    let totals: Vec<f64> = (0..n).map(|i| c.parts.iter().map(|p| p.1[i].max(0.0)).sum()).collect();
+    let totals: Vec<f64> = (0..n)
+        .map(|i| c.parts.iter().map(|p| p.1[i].max(0.0)).sum())
+        .collect();
     let top = totals.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.1;
     let mut chart = ChartBuilder::on(root)
         .caption(&c.title, ("sans-serif", 24))
@@ -176,6 +254,7 @@ where
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n.max(1))
+        .y_label_formatter(&|v| tick(*v))
         .x_label_formatter(&move |x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 {
@@ -232,7 +311,10 @@ fn render(
     }
     write_atomic(&stem.with_extension("svg"), svg.as_bytes())?;
     let png = stem.with_extension("png");
-    let name = png.file_name().and_then(|n| n.to_str()).unwrap_or("plot.png");
+    let name = png
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("plot.png");
     let tmp = png.with_file_name(format!(".{name}.{}.tmp.png", std::process::id()));
     {
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
@@ -256,6 +338,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(1000.0), "1000");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.25), "0.25");
+    }
+
+    #[test]
     fn writes_png_and_svg() {
         let dir = tempfile::tempdir().unwrap();
         let stem = dir.path().join("chart");
@@ -268,13 +357,16 @@ mod tests {
                 points: vec![(0.0, 0.0), (1.0, 1.0)],
                 band: vec![(0.0, -0.1, 0.1), (1.0, 0.9, 1.1)],
             }],
-            steps: false,
+            ..LineChart::default()
         };
         line_chart(&stem, &chart).unwrap();
         let png = std::fs::read(stem.with_extension("png")).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         let svg = std::fs::read_to_string(stem.with_extension("svg")).unwrap();
-        assert!(svg.contains("<svg") && svg.contains(">\nt\n</text>"), "titled SVG");
+        assert!(
+            svg.contains("<svg") && svg.contains(">\nt\n</text>"),
+            "titled SVG"
+        );
         let bars = StackedBars {
             title: "b".into(),
             y_label: "bytes".into(),

@@ -1,0 +1,214 @@
+//! `meshsync compare`: one world, several strategies, several seeds.
+//!
+//! Every (strategy, seed) run uses the same scenario, so for a given seed
+//! the connectivity and the workload are identical across strategies (the
+//! summary's `world_hash` proves it). Runs go in parallel on rayon's pool
+//! and are collected in (strategy, seed) order, so the output does not
+//! depend on the thread count. Output: `comparison.json` (aggregates, curves
+//! and every run), `comparison.csv` (one row per strategy and metric) and
+//! three plots.
+
+use crate::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
+use crate::curves::{self, Curves};
+use crate::engine::run_with;
+use crate::node::Strategy;
+use crate::output::write_atomic;
+use crate::plots;
+use crate::scenario::Scenario;
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Map;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One metric across strategies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    /// Metric key (dotted for nested summary keys).
+    pub metric: String,
+    /// Aggregate per strategy, in the comparison's strategy order.
+    pub by_strategy: Vec<(String, Agg)>,
+}
+
+/// The result of a comparison (`comparison.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategies, in the order asked for.
+    pub strategies: Vec<String>,
+    /// Seeds run for each strategy.
+    pub seeds: Vec<u64>,
+    /// Every metric, mean ± 95% CI over seeds, per strategy.
+    pub metrics: Vec<MetricRow>,
+    /// Curves for the plots, per strategy (seeds pooled).
+    pub curves: Vec<Curves>,
+    /// Every run.
+    pub runs: Vec<RunRecord>,
+}
+
+/// Metrics shown in the terminal table (the files have them all).
+pub const TABLE_METRICS: [&str; 16] = [
+    "delivery_ratio",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p90_s",
+    "latency_p99_s",
+    "bytes_per_delivery",
+    "bytes_sent_total",
+    "mailserver_bytes",
+    "records_sent.message",
+    "records_sent.ack",
+    "records_sent.offer",
+    "records_sent.request",
+    "duplicate_messages_received",
+    "causal_violations",
+    "blocked_deliveries",
+    "convergence_s",
+];
+
+/// Runs `scenario` under every strategy with every seed.
+pub fn compare(scenario: &Scenario, strategies: &[Strategy], seeds: &[u64]) -> Comparison {
+    let jobs: Vec<(usize, Strategy, u64)> = strategies
+        .iter()
+        .flat_map(|&s| seeds.iter().map(move |&seed| (s, seed)))
+        .enumerate()
+        .map(|(i, (s, seed))| (i, s, seed))
+        .collect();
+    let reports: Vec<_> = jobs
+        .par_iter()
+        .map(|&(_, strategy, seed)| run_with(scenario, strategy, seed))
+        .collect();
+    let runs: Vec<RunRecord> = jobs
+        .iter()
+        .zip(&reports)
+        .map(|(&(index, strategy, seed), r)| RunRecord {
+            index,
+            point: 0,
+            params: Map::new(),
+            strategy: strategy.name().to_string(),
+            seed,
+            summary: r.summary.clone(),
+        })
+        .collect();
+    let names: Vec<String> = strategies.iter().map(|s| s.name().to_string()).collect();
+    let curves = names
+        .iter()
+        .map(|name| {
+            let mine: Vec<_> = jobs
+                .iter()
+                .zip(&reports)
+                .filter(|((_, s, _), _)| s.name() == name)
+                .map(|(_, r)| r)
+                .collect();
+            curves::from_reports(name, &mine)
+        })
+        .collect();
+    Comparison {
+        scenario: scenario.name.clone(),
+        metrics: metric_rows(&names, &runs),
+        strategies: names,
+        seeds: seeds.to_vec(),
+        curves,
+        runs,
+    }
+}
+
+/// Aggregates per strategy, merged into rows by metric (in summary order).
+pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> {
+    let per: Vec<Vec<(String, Agg)>> = strategies
+        .iter()
+        .map(|s| {
+            let mine: Vec<&RunRecord> = runs.iter().filter(|r| &r.strategy == s).collect();
+            aggregate_runs(&mine)
+        })
+        .collect();
+    let mut rows: Vec<MetricRow> = Vec::new();
+    for (s, aggs) in strategies.iter().zip(&per) {
+        for (metric, agg) in aggs {
+            match rows.iter_mut().find(|r| &r.metric == metric) {
+                Some(row) => row.by_strategy.push((s.clone(), agg.clone())),
+                None => rows.push(MetricRow {
+                    metric: metric.clone(),
+                    by_strategy: vec![(s.clone(), agg.clone())],
+                }),
+            }
+        }
+    }
+    rows
+}
+
+impl Comparison {
+    /// The side-by-side table: rows metrics, columns strategies.
+    pub fn table(&self) -> String {
+        let mut rows = vec![std::iter::once("metric".to_string())
+            .chain(self.strategies.iter().cloned())
+            .collect::<Vec<_>>()];
+        for m in TABLE_METRICS {
+            let Some(row) = self.metrics.iter().find(|r| r.metric == m) else {
+                continue;
+            };
+            let mut cells = vec![m.to_string()];
+            for s in &self.strategies {
+                let agg = row
+                    .by_strategy
+                    .iter()
+                    .find(|(k, _)| k == s)
+                    .map(|(_, a)| fmt_agg(a));
+                cells.push(agg.unwrap_or_else(|| "-".into()));
+            }
+            rows.push(cells);
+        }
+        let widths: Vec<usize> = (0..rows[0].len())
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for (i, r) in rows.iter().enumerate() {
+            for (c, cell) in r.iter().enumerate() {
+                let pad = widths[c] - cell.chars().count();
+                if c == 0 {
+                    let _ = write!(out, "{cell}{}", " ".repeat(pad));
+                } else {
+                    let _ = write!(out, "  {}{cell}", " ".repeat(pad));
+                }
+            }
+            out.push('\n');
+            if i == 0 {
+                out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// `comparison.csv`: one row per (strategy, metric).
+    pub fn csv(&self) -> String {
+        let mut s = String::from("strategy,metric,n,mean,ci95,min,max\n");
+        for row in &self.metrics {
+            for (strategy, a) in &row.by_strategy {
+                let f = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+                let _ = writeln!(
+                    s,
+                    "{strategy},{},{},{},{},{},{}",
+                    row.metric,
+                    a.n,
+                    f(a.mean),
+                    f(a.ci95),
+                    f(a.min),
+                    f(a.max)
+                );
+            }
+        }
+        s
+    }
+
+    /// Writes `comparison.json`, `comparison.csv` and the plots into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let mut json = serde_json::to_string_pretty(self)?;
+        json.push('\n');
+        write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
+        write_atomic(&dir.join("comparison.csv"), self.csv().as_bytes())?;
+        plots::curves(dir, &self.scenario, &self.curves)
+    }
+}

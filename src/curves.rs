@@ -1,0 +1,151 @@
+//! Curves for plots, computed from run reports (or a run's result files):
+//! the latency CDF, deliveries over time, and bytes per delivery by record
+//! kind. Several seeds of one strategy are pooled.
+
+use crate::metrics::{ByteCounts, RunReport, Summary};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// At most this many points per curve.
+const MAX_POINTS: usize = 400;
+
+/// The curves of one strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// Strategy (legend label).
+    pub label: String,
+    /// (latency in s, fraction of due deliveries made within it).
+    pub latency_cdf: Vec<(f64, f64)>,
+    /// (simulated time in s, fraction of due deliveries made by then).
+    pub deliveries_over_time: Vec<(f64, f64)>,
+    /// Mean bytes per delivered pair, by what the bytes carried.
+    pub bytes_per_delivery: Vec<(String, f64)>,
+}
+
+/// Keeps at most `MAX_POINTS` of a sorted step curve, always the last.
+fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if points.len() <= MAX_POINTS {
+        return points;
+    }
+    let step = points.len().div_ceil(MAX_POINTS);
+    let last = *points.last().expect("non-empty");
+    let mut out: Vec<_> = points.into_iter().step_by(step).collect();
+    if out.last() != Some(&last) {
+        out.push(last);
+    }
+    out
+}
+
+fn cumulative(mut xs: Vec<f64>, due: u64) -> Vec<(f64, f64)> {
+    xs.sort_by(f64::total_cmp);
+    let due = due.max(1) as f64;
+    thin(
+        xs.iter()
+            .enumerate()
+            .map(|(i, &x)| (x, (i + 1) as f64 / due))
+            .collect(),
+    )
+}
+
+fn byte_parts(b: &ByteCounts) -> [(&'static str, u64); 7] {
+    [
+        ("message", b.message),
+        ("ack", b.ack),
+        ("offer", b.offer),
+        ("request", b.request),
+        ("summary", b.summary),
+        ("overhead", b.overhead),
+        ("mailserver", b.mailserver),
+    ]
+}
+
+fn per_delivery(summaries: &[&Summary]) -> Vec<(String, f64)> {
+    let n = summaries.len().max(1) as f64;
+    let mut out: Vec<(String, f64)> = byte_parts(&ByteCounts::default())
+        .iter()
+        .map(|(k, _)| (k.to_string(), 0.0))
+        .collect();
+    for s in summaries {
+        let d = s.deliveries.max(1) as f64;
+        for (slot, (_, v)) in out.iter_mut().zip(byte_parts(&s.bytes_by_record)) {
+            slot.1 += v as f64 / d / n;
+        }
+    }
+    out
+}
+
+/// Curves of `label` from runs held in memory.
+pub fn from_reports(label: &str, reports: &[&RunReport]) -> Curves {
+    let due: u64 = reports.iter().map(|r| r.summary.deliveries_expected).sum();
+    let lat = reports
+        .iter()
+        .flat_map(|r| {
+            r.deliveries
+                .iter()
+                .map(|d| (d.delivered - d.created).as_secs_f64())
+        })
+        .collect();
+    let at = reports
+        .iter()
+        .flat_map(|r| r.deliveries.iter().map(|d| d.delivered.as_secs_f64()))
+        .collect();
+    let summaries: Vec<&Summary> = reports.iter().map(|r| &r.summary).collect();
+    Curves {
+        label: label.to_string(),
+        latency_cdf: cumulative(lat, due),
+        deliveries_over_time: cumulative(at, due),
+        bytes_per_delivery: per_delivery(&summaries),
+    }
+}
+
+/// Curves of a run folder (`summary.json` and `deliveries.csv`).
+pub fn from_run_dir(dir: &Path) -> Result<Curves> {
+    let sp = dir.join("summary.json");
+    let summary: Summary = serde_json::from_str(
+        &std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display()))?,
+    )
+    .with_context(|| format!("{} is not a meshsync summary", sp.display()))?;
+    let cp = dir.join("deliveries.csv");
+    let csv =
+        std::fs::read_to_string(&cp).with_context(|| format!("cannot read {}", cp.display()))?;
+    let (mut lat, mut at) = (Vec::new(), Vec::new());
+    for (i, line) in csv.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok());
+        let (Some(created), Some(delivered)) = (num(4), num(6)) else {
+            bail!(
+                "{}:{}: expected 7 comma-separated fields with times in columns 5 and 7",
+                cp.display(),
+                i + 1
+            );
+        };
+        lat.push(delivered - created);
+        at.push(delivered);
+    }
+    Ok(Curves {
+        label: summary.strategy.clone(),
+        latency_cdf: cumulative(lat, summary.deliveries_expected),
+        deliveries_over_time: cumulative(at, summary.deliveries_expected),
+        bytes_per_delivery: per_delivery(&[&summary]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cumulative_counts_against_due() {
+        let c = cumulative(vec![3.0, 1.0, 2.0], 4);
+        assert_eq!(c, vec![(1.0, 0.25), (2.0, 0.5), (3.0, 0.75)]);
+    }
+
+    #[test]
+    fn thinning_keeps_the_last_point() {
+        let pts: Vec<(f64, f64)> = (0..1001).map(|i| (i as f64, i as f64)).collect();
+        let t = thin(pts);
+        assert!(t.len() <= MAX_POINTS + 1);
+        assert_eq!(t.last(), Some(&(1000.0, 1000.0)));
+    }
+}

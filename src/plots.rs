@@ -1,0 +1,77 @@
+//! The plots meshsync writes: from curves (a run or a comparison) and from
+//! sweep aggregates. Each is a PNG and an SVG next to the data it shows.
+
+use crate::curves::Curves;
+use crate::plot::{line_chart, stacked_bars, LineChart, Series, StackedBars};
+use anyhow::Result;
+use std::path::Path;
+
+/// Latency CDF, deliveries over time and bytes per delivery by record kind.
+pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
+    let series = |f: fn(&Curves) -> &Vec<(f64, f64)>| -> Vec<Series> {
+        curves
+            .iter()
+            .map(|c| Series {
+                label: c.label.clone(),
+                points: f(c).clone(),
+                band: Vec::new(),
+            })
+            .collect()
+    };
+    line_chart(
+        &dir.join("latency_cdf"),
+        &LineChart {
+            title: format!("{scenario}: delivery latency"),
+            x_label: "creation → delivery latency (s, log scale)".into(),
+            y_label: "fraction of due deliveries made".into(),
+            series: series(|c| &c.latency_cdf),
+            steps: true,
+            log_x: true,
+            legend_top_left: true,
+        },
+    )?;
+    line_chart(
+        &dir.join("deliveries_over_time"),
+        &LineChart {
+            title: format!("{scenario}: deliveries over time"),
+            x_label: "simulated time (s)".into(),
+            y_label: "fraction of due deliveries made".into(),
+            series: series(|c| &c.deliveries_over_time),
+            steps: true,
+            log_x: false,
+            legend_top_left: true,
+        },
+    )?;
+    let kinds: Vec<String> = curves
+        .first()
+        .map(|c| {
+            c.bytes_per_delivery
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let parts = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (
+                k.clone(),
+                curves
+                    .iter()
+                    .map(|c| c.bytes_per_delivery[i].1)
+                    .collect::<Vec<f64>>(),
+            )
+        })
+        .filter(|(_, v)| v.iter().any(|&x| x > 0.0))
+        .collect();
+    stacked_bars(
+        &dir.join("bytes_by_record"),
+        &StackedBars {
+            title: format!("{scenario}: bandwidth per delivered message"),
+            y_label: "bytes per delivery".into(),
+            categories: curves.iter().map(|c| c.label.clone()).collect(),
+            parts,
+        },
+    )
+}
