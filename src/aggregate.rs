@@ -141,9 +141,7 @@ pub fn fmt_agg(a: &Agg) -> String {
 /// A number with sensible precision for a table.
 pub fn fmt_num(x: f64) -> String {
     let a = x.abs();
-    if x == x.trunc() && a < 1e15 {
-        format!("{x:.0}")
-    } else if a >= 1000.0 {
+    if (x == x.trunc() && a < 1e15) || a >= 1000.0 {
         format!("{x:.0}")
     } else if a >= 10.0 {
         format!("{x:.2}")

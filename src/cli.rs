@@ -34,11 +34,65 @@ enum Cmd {
     },
     /// Run one scenario under several strategies and seeds, side by side.
     Compare(CompareArgs),
+    /// Run a grid of scenario overrides x strategies x seeds in parallel.
+    Sweep(SweepArgs),
+    /// Join sweep shard folders into the files an unsharded sweep writes.
+    Merge {
+        /// Shard folders (written by `sweep --shard`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Compare a comparison or sweep result with a baseline; exit 1 on regressions.
+    Check(CheckArgs),
     /// Draw the plots of a run, comparison or sweep folder again.
     Plot {
         /// A folder written by run, compare, sweep or merge.
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// The sweep file (JSON).
+    sweep: PathBuf,
+    /// Output folder (default: results/<sweep name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only shard I of N (runs with index % N == I), e.g. 0/4.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// No progress bar, no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("expected I/N with 0 <= I < N, got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Current result: a compare or sweep folder (or its comparison.json / points.json).
+    current: PathBuf,
+    /// Baseline result, same kind.
+    #[arg(long)]
+    baseline: PathBuf,
+    /// Tolerances: a number sets the relative tolerance of every
+    /// higher-is-worse metric (default 0.1); METRIC=VALUE sets one metric's.
+    #[arg(long)]
+    tolerance: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +158,7 @@ pub fn main() -> i32 {
             eprintln!("meshsync: error: {e:#}");
             if e.downcast_ref::<ScenarioError>().is_some()
                 || e.downcast_ref::<InputError>().is_some()
+                || e.downcast_ref::<crate::sweep::SweepError>().is_some()
             {
                 2
             } else {
@@ -118,6 +173,17 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Run(args) => run(args),
         Cmd::Compare(args) => compare(args),
         Cmd::Plot { dir } => plot(&dir),
+        Cmd::Sweep(args) => sweep(args),
+        Cmd::Merge { dirs, out } => {
+            let n = crate::sweep::merge(&dirs, &out)?;
+            println!(
+                "merged {} shard folders: {n} runs into {}",
+                dirs.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+        Cmd::Check(args) => check(args),
         Cmd::Validate { scenario } => {
             let s = Scenario::load(&scenario)?;
             println!(
@@ -217,9 +283,72 @@ fn compare(args: CompareArgs) -> Result<i32> {
     Ok(0)
 }
 
+fn sweep(args: SweepArgs) -> Result<i32> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let sweep = crate::sweep::Sweep::load(&args.sweep)?;
+    let m = &sweep.manifest;
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("results").join(&m.name));
+    let todo = sweep.shard_len(args.shard);
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(todo as u64), ProgressDrawTarget::hidden())
+    } else {
+        ProgressBar::new(todo as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let (done, complete) =
+        with_threads(args.threads, || sweep.run(&out, args.shard, &|| bar.inc(1)))??;
+    bar.finish_and_clear();
+    if !args.quiet {
+        let shard = args
+            .shard
+            .map_or(String::new(), |(i, n)| format!(" (shard {i}/{n})"));
+        println!(
+            "meshsync sweep: {}{shard}: {} points x {} strategies x {} seeds = {} runs; {done} run now, {} already done",
+            m.name,
+            m.points.len(),
+            m.strategies.len(),
+            m.seeds.len(),
+            m.runs,
+            todo - done
+        );
+        if complete {
+            println!(
+                "wrote {0}/runs.csv, points.csv, points.json and sweep_*.png/.svg",
+                out.display()
+            );
+        } else {
+            println!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
+        }
+    }
+    Ok(0)
+}
+
+fn check(args: CheckArgs) -> Result<i32> {
+    let tol = crate::check::Tolerances::parse(&args.tolerance).map_err(InputError)?;
+    let report = crate::check::check(&args.current, &args.baseline, &tol)?;
+    print!("{}", report.render());
+    Ok(if report.regressions.is_empty() { 0 } else { 1 })
+}
+
 fn plot(dir: &Path) -> Result<i32> {
     let compare = dir.join("comparison.json");
-    if compare.exists() {
+    let points = dir.join("points.json");
+    if points.exists() {
+        let text = std::fs::read_to_string(&points)?;
+        let p: crate::sweep::Points = serde_json::from_str(&text).map_err(|e| {
+            InputError(format!(
+                "{}: not meshsync sweep points: {e}",
+                points.display()
+            ))
+        })?;
+        crate::sweep::plot_points(dir, &p)?;
+    } else if compare.exists() {
         let text = std::fs::read_to_string(&compare)?;
         let c: crate::compare::Comparison = serde_json::from_str(&text).map_err(|e| {
             InputError(format!(

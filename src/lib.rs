@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod check;
 pub mod churn;
 pub mod cli;
 pub mod compare;
@@ -25,6 +26,7 @@ pub mod plots;
 pub mod queue;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;

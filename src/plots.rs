@@ -27,7 +27,6 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
             series: series(|c| &c.latency_cdf),
             steps: true,
             log_x: true,
-            legend_top_left: true,
         },
     )?;
     line_chart(
@@ -39,7 +38,6 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
             series: series(|c| &c.deliveries_over_time),
             steps: true,
             log_x: false,
-            legend_top_left: true,
         },
     )?;
     let kinds: Vec<String> = curves

@@ -59,8 +59,40 @@ pub struct LineChart {
     pub steps: bool,
     /// Logarithmic x axis (values <= 0 are dropped).
     pub log_x: bool,
-    /// Put the legend top left instead of bottom right.
-    pub legend_top_left: bool,
+}
+
+/// The corner whose box (30% wide, 35% high) covers the fewest points.
+fn emptiest_corner(
+    series: &[Series],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::LowerRight, 0.7, 1.0, 0.0, 0.35),
+        (SeriesLabelPosition::UpperLeft, 0.0, 0.3, 0.65, 1.0),
+        (SeriesLabelPosition::UpperRight, 0.7, 1.0, 0.65, 1.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.3, 0.0, 0.35),
+    ];
+    let pts: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| {
+            s.points
+                .iter()
+                .copied()
+                .chain(s.band.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]))
+        })
+        .map(|(x, y)| ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)))
+        .collect();
+    let count = |&(_, xa, xb, ya, yb): &(SeriesLabelPosition, f64, f64, f64, f64)| {
+        pts.iter()
+            .filter(|(x, y)| (xa..=xb).contains(x) && (ya..=yb).contains(y))
+            .count()
+    };
+    let best = corners
+        .iter()
+        .min_by_key(|c| count(c))
+        .expect("four corners");
+    best.0.clone()
 }
 
 /// A tick label: whole numbers without decimals, others with up to three
@@ -215,11 +247,7 @@ where
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
     }
-    let at = if c.legend_top_left {
-        SeriesLabelPosition::UpperLeft
-    } else {
-        SeriesLabelPosition::LowerRight
-    };
+    let at = emptiest_corner(series, (x0, x1), (y0, y1));
     chart
         .configure_series_labels()
         .position(at)
