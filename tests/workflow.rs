@@ -1,0 +1,346 @@
+//! compare, sweep, merge and check: the real binary end to end.
+
+use meshsync::compare::compare;
+use meshsync::engine::run_with;
+use meshsync::node::Strategy;
+use meshsync::scenario::Scenario;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn meshsync(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir`, relative path → bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (k, v) in &ta {
+        assert!(
+            v == &tb[k],
+            "{k} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn compare_gives_every_strategy_the_same_world() {
+    for file in ["mobile-churn", "contact-trace", "mailserver-on"] {
+        let s = Scenario::load(&root().join(format!("scenarios/{file}.json"))).unwrap();
+        let c = compare(&s, &Strategy::ALL, &[1, 2]);
+        for seed in [1, 2] {
+            let hashes: Vec<&str> = c
+                .runs
+                .iter()
+                .filter(|r| r.seed == seed)
+                .map(|r| r.summary.world_hash.as_str())
+                .collect();
+            assert_eq!(hashes.len(), Strategy::ALL.len());
+            assert!(
+                hashes.windows(2).all(|w| w[0] == w[1]),
+                "{file} seed {seed}: {hashes:?}"
+            );
+        }
+        if file == "mobile-churn" {
+            let worlds: Vec<_> = c.runs.iter().map(|r| &r.summary.world_hash).collect();
+            assert_ne!(
+                worlds[0], worlds[1],
+                "different seeds, different churn and writes"
+            );
+        }
+        // And directly: the same messages, written by the same nodes at the same times.
+        let key = |st| -> Vec<_> {
+            run_with(&s, st, 1)
+                .messages
+                .iter()
+                .map(|m| (m.id, m.group, m.sender, m.created, m.body_len))
+                .collect()
+        };
+        let first = key(Strategy::ALL[0]);
+        for st in &Strategy::ALL[1..] {
+            assert_eq!(key(*st), first, "{file}: {st}");
+        }
+    }
+}
+
+const SWEEP: &str = r#"{
+  "name": "tiny-sweep",
+  "scenario": "SCENARIO",
+  "grid": { "link.loss": [0.0, 0.2], "groups[0].rate_per_hour": [30, 60] },
+  "strategies": ["bsp-batch", "mailserver-only"],
+  "seeds": 2,
+  "overrides": { "duration_s": 300 }
+}"#;
+
+fn write_sweep(dir: &Path, body: &str) -> PathBuf {
+    let scenario = root().join("scenarios/quickstart.json");
+    let p = dir.join("sweep.json");
+    std::fs::write(&p, body.replace("SCENARIO", scenario.to_str().unwrap())).unwrap();
+    p
+}
+
+#[test]
+fn sweep_is_thread_count_independent_and_shards_merge_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d, SWEEP);
+    let one = ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--threads", "1", "--out", "t1"],
+    ));
+    assert!(
+        one.contains("4 points x 2 strategies x 2 seeds = 16 runs; 16 run now"),
+        "{one}"
+    );
+    ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--threads", "2", "--out", "t2"],
+    ));
+    assert_same_tree(&d.join("t1"), &d.join("t2"));
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let out = ok(&meshsync(
+            d,
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+            ],
+        ));
+        assert!(out.contains("holds part of the sweep"), "{out}");
+        assert!(!d.join(format!("s{k}/points.csv")).exists());
+    }
+    let early = meshsync(d, &["merge", "s0", "s1", "--out", "m"]);
+    assert_eq!(
+        early.status.code(),
+        Some(2),
+        "merging an incomplete set fails"
+    );
+    assert!(String::from_utf8_lossy(&early.stderr).contains("runs are missing"));
+    ok(&meshsync(d, &["merge", "s0", "s1", "s2", "--out", "m"]));
+    assert_same_tree(&d.join("t1"), &d.join("m"));
+    let csv = std::fs::read_to_string(d.join("t1/runs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 17);
+    assert!(csv.starts_with("index,point,link.loss,groups[0].rate_per_hour,strategy,seed,"));
+}
+
+#[test]
+fn interrupted_sweep_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d, SWEEP);
+    ok(&meshsync(d, &["sweep", "sweep.json", "--out", "full"]));
+    ok(&meshsync(d, &["sweep", "sweep.json", "--out", "cut"]));
+    // As if killed: some runs and the final tables are gone.
+    for f in [
+        "runs/000003.json",
+        "runs/000011.json",
+        "runs.csv",
+        "points.csv",
+        "points.json",
+    ] {
+        std::fs::remove_file(d.join("cut").join(f)).unwrap();
+    }
+    let out = ok(&meshsync(d, &["sweep", "sweep.json", "--out", "cut"]));
+    assert!(out.contains("2 run now, 14 already done"), "{out}");
+    assert_same_tree(&d.join("full"), &d.join("cut"));
+}
+
+#[test]
+fn check_passes_identical_and_fails_doctored_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scenario = root().join("scenarios/quickstart.json");
+    let s = scenario.to_str().unwrap();
+    ok(&meshsync(
+        d,
+        &[
+            "compare",
+            s,
+            "--strategies",
+            "bsp-batch,bsp-interactive",
+            "--seeds",
+            "2",
+            "--out",
+            "base",
+            "-q",
+        ],
+    ));
+    ok(&meshsync(
+        d,
+        &[
+            "compare",
+            s,
+            "--strategies",
+            "bsp-batch,bsp-interactive",
+            "--seeds",
+            "2",
+            "--out",
+            "cur",
+            "-q",
+        ],
+    ));
+    let same = ok(&meshsync(d, &["check", "cur", "--baseline", "base"]));
+    assert!(same.contains("no regression"), "{same}");
+    // Doctor the current result: p90 latency of bsp-interactive doubles.
+    let path = d.join("cur/comparison.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for row in v["metrics"].as_array_mut().unwrap() {
+        if row["metric"] == "latency_p90_s" {
+            let cell = &mut row["by_strategy"][1][1]["mean"];
+            *cell = serde_json::json!(cell.as_f64().unwrap() * 2.0);
+        }
+        if row["metric"] == "delivery_ratio" {
+            row["by_strategy"][0][1]["mean"] = serde_json::json!(0.5);
+        }
+    }
+    std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    let bad = meshsync(d, &["check", "cur", "--baseline", "base"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(out.contains("2 regression(s)"), "{out}");
+    assert!(
+        out.contains("REGRESSION bsp-interactive latency_p90_s") && out.contains("+100.0%"),
+        "{out}"
+    );
+    assert!(out.contains("REGRESSION bsp-batch delivery_ratio"), "{out}");
+    // A generous tolerance lets the latency through, not the ratio.
+    let loose = meshsync(
+        d,
+        &[
+            "check",
+            "cur",
+            "--baseline",
+            "base",
+            "--tolerance",
+            "latency_p90_s=1.5",
+        ],
+    );
+    assert_eq!(loose.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&loose.stdout).contains("1 regression(s)"));
+}
+
+fn rejects_sweep(body: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    write_sweep(dir.path(), body);
+    let o = meshsync(dir.path(), &["sweep", "sweep.json", "--out", "o"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for e in expected {
+        assert!(err.contains(e), "expected {e:?} in {err}");
+    }
+    assert!(!err.contains("panicked"));
+    assert!(!dir.path().join("o").exists(), "nothing written");
+}
+
+#[test]
+fn bad_sweep_files_are_rejected() {
+    rejects_sweep(
+        &SWEEP.replace("\"link.loss\"", "\"link.lossy\""),
+        &[
+            "sweep.json: grid:",
+            "link.lossy = 0.0",
+            "unknown field `lossy`",
+        ],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": {} }"#,
+        &["grid: expected at least one parameter"],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": 0.1 } }"#,
+        &["grid.\"link.loss\"", "expected a list of values"],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": ["lots"] } }"#,
+        &["link.loss = \"lots\"", "invalid type"],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": [1] }"#,
+        &["grid", "invalid type"],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": [0.1] }, "strategies": ["flood"] }"#,
+        &["strategies[0]", "unknown strategy"],
+    );
+    rejects_sweep(
+        r#"{ "name": "x", "scenario": "nope.json", "grid": { "a": [1] } }"#,
+        &["scenario", "cannot read"],
+    );
+}
+
+#[test]
+fn plot_redraws_every_kind_of_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = root().join("scenarios/quickstart.json");
+    ok(&meshsync(
+        d,
+        &["run", s.to_str().unwrap(), "--out", "run", "-q"],
+    ));
+    ok(&meshsync(
+        d,
+        &[
+            "compare",
+            s.to_str().unwrap(),
+            "--seeds",
+            "2",
+            "--out",
+            "cmp",
+            "-q",
+        ],
+    ));
+    for sub in ["run", "cmp"] {
+        for f in ["latency_cdf", "deliveries_over_time", "bytes_by_record"] {
+            let png = d.join(sub).join(format!("{f}.png"));
+            std::fs::remove_file(&png).unwrap();
+            assert!(d.join(sub).join(format!("{f}.svg")).exists());
+        }
+        ok(&meshsync(d, &["plot", sub]));
+        assert!(d.join(sub).join("latency_cdf.png").exists());
+    }
+    let none = meshsync(d, &["plot", "."]);
+    assert_eq!(none.status.code(), Some(2));
+}
