@@ -101,6 +101,14 @@ pub struct Summary {
     pub payloads_sent: u64,
     /// Payloads lost (link loss, or an endpoint offline before arrival).
     pub payloads_lost: u64,
+    /// Extra copies the links made (duplication faults).
+    pub payloads_duplicated: u64,
+    /// Payloads that reached their receiver.
+    pub payloads_received: u64,
+    /// Payloads still on the way at the end. Always
+    /// `payloads_sent + payloads_duplicated = payloads_received +
+    /// payloads_lost + payloads_in_flight`.
+    pub payloads_in_flight: u64,
     /// Records sent by kind.
     pub records_sent: RecordCounts,
     /// MESSAGE records for messages the receiver already held.
@@ -109,6 +117,24 @@ pub struct Summary {
     pub causal_violations: u64,
     /// Deliveries to a non-member, or of a message twice (must be 0).
     pub invalid_deliveries: u64,
+    /// Deliveries of messages written by a non-member of the group (must
+    /// be 0: receivers reject them).
+    pub unauthorized_accepted: u64,
+    /// Deliveries made without all parents (after `sync.max_parent_wait_s`).
+    pub deliveries_without_parents: u64,
+    /// Messages held by no node (nor mailserver) at the end and delivered to
+    /// no one.
+    pub messages_lost: u64,
+    /// Undelivered pairs whose message no node holds at the end: they can
+    /// never be delivered.
+    pub deliveries_lost: u64,
+    /// Node crashes.
+    pub crashes: u64,
+    /// Bytes of MESSAGE records carrying spam, and the part honest nodes
+    /// sent (relayed).
+    pub spam_bytes: u64,
+    /// Bytes of spam MESSAGE records sent by nodes other than the spammer.
+    pub spam_bytes_relayed: u64,
     /// Pairs received before their parents were delivered.
     pub blocked_deliveries: u64,
     /// Mean receipt → delivery wait of blocked pairs that were delivered.
@@ -227,6 +253,20 @@ pub struct Recorder {
     mail_requests: u64,
     payloads_sent: u64,
     payloads_lost: u64,
+    payloads_duplicated: u64,
+    payloads_received: u64,
+    payloads_in_flight: u64,
+    unauthorized: u64,
+    unverified: u64,
+    crashes: u64,
+    spam: Vec<bool>,
+    spam_bytes: u64,
+    spam_relayed: u64,
+    /// Nodes that lost their state in a crash: repeated deliveries to them
+    /// are re-displays, not errors.
+    forgetful: Vec<bool>,
+    /// Per message: some node (or mailserver) holds it at the end.
+    held_at_end: Vec<bool>,
     records: RecordCounts,
     duplicates: u64,
     causal_violations: u64,
@@ -254,6 +294,17 @@ impl Recorder {
             mail_requests: 0,
             payloads_sent: 0,
             payloads_lost: 0,
+            payloads_duplicated: 0,
+            payloads_received: 0,
+            payloads_in_flight: 0,
+            unauthorized: 0,
+            unverified: 0,
+            crashes: 0,
+            spam: Vec::new(),
+            spam_bytes: 0,
+            spam_relayed: 0,
+            forgetful: Vec::new(),
+            held_at_end: Vec::new(),
             records: RecordCounts::default(),
             duplicates: 0,
             causal_violations: 0,
@@ -321,9 +372,54 @@ impl Recorder {
         }
     }
 
-    /// A payload of `bytes` wire bytes was put on a link.
-    pub fn on_send(&mut self, bytes: u64, payload: &Payload) {
+    /// Message `id` is spam (for `spam_bytes`).
+    pub fn tag_spam(&mut self, id: MsgId) {
+        let i = id as usize;
+        if self.spam.len() <= i {
+            self.spam.resize(i + 1, false);
+        }
+        self.spam[i] = true;
+    }
+
+    /// `node` crashed; with `volatile` state it forgets what it delivered.
+    pub fn on_crash(&mut self, node: NodeId, volatile: bool) {
+        self.crashes += 1;
+        if volatile {
+            let i = node as usize;
+            if self.forgetful.len() <= i {
+                self.forgetful.resize(i + 1, false);
+            }
+            self.forgetful[i] = true;
+        }
+    }
+
+    /// A link made an extra copy of a payload.
+    pub fn on_duplicate(&mut self) {
+        self.payloads_duplicated += 1;
+    }
+
+    /// Payloads still travelling when the run ended.
+    pub fn set_in_flight(&mut self, n: u64) {
+        self.payloads_in_flight = n;
+    }
+
+    /// Which messages some node or mailserver holds at the end.
+    pub fn set_held_at_end(&mut self, held: Vec<bool>) {
+        self.held_at_end = held;
+    }
+
+    /// A payload of `bytes` wire bytes was put on a link by `from`.
+    pub fn on_send(&mut self, from: NodeId, bytes: u64, payload: &Payload) {
         self.bytes_sent += bytes;
+        for m in &payload.messages {
+            if self.spam.get(m.id as usize).copied().unwrap_or(false) {
+                let b = crate::wire::message_record_len(m) as u64;
+                self.spam_bytes += b;
+                if from != m.sender {
+                    self.spam_relayed += b;
+                }
+            }
+        }
         let [ack, offer, request, message, summary] =
             payload.encoded_len_by_kind().map(|b| b as u64);
         let b = &mut self.bytes_by;
@@ -354,12 +450,21 @@ impl Recorder {
         self.mail_requests += 1;
     }
 
-    /// A payload was lost (on the link or in flight).
+    /// A sync payload was lost (on the link or in flight).
     pub fn on_lost(&mut self) {
         self.payloads_lost += 1;
     }
 
-    /// A payload reached `node` at `now`.
+    /// A mailserver request or response was lost (its bytes were counted).
+    pub fn on_mail_lost(&mut self) {}
+
+    /// A sync payload reached `node` at `now`.
+    pub fn on_arrival(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
+        self.payloads_received += 1;
+        self.on_receive(node, payload, now);
+    }
+
+    /// A payload (sync or from a mailserver) reached `node` at `now`.
     pub fn on_receive(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
         for m in &payload.messages {
             match self.slot(node, m.id) {
@@ -370,16 +475,44 @@ impl Recorder {
         }
     }
 
-    /// `node` delivered `msg` to its application at `now`.
-    pub fn on_deliver(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
+    /// `node` delivered `msg` to its application at `now` without all its
+    /// parents (the store's maximum wait ran out).
+    pub fn on_deliver_unverified(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
+        if let Some(s) = self.deliverable_slot(node, msg) {
+            self.unverified += 1;
+            self.delivered[s] = now;
+        }
+    }
+
+    /// The slot a delivery fills, after the checks every delivery passes:
+    /// the recipient is a member, the author is one, it is the first time.
+    fn deliverable_slot(&mut self, node: NodeId, msg: MsgId) -> Option<usize> {
         let Some(s) = self.slot(node, msg) else {
             self.invalid_deliveries += 1;
+            return None;
+        };
+        let m = &self.messages[msg as usize];
+        if self.group_members[m.group as usize]
+            .binary_search(&m.sender)
+            .is_err()
+        {
+            self.unauthorized += 1;
+            return None;
+        }
+        if self.delivered[s] != SimTime::NEVER {
+            if !self.forgetful.get(node as usize).copied().unwrap_or(false) {
+                self.invalid_deliveries += 1;
+            }
+            return None;
+        }
+        Some(s)
+    }
+
+    /// `node` delivered `msg` to its application at `now`.
+    pub fn on_deliver(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
+        let Some(s) = self.deliverable_slot(node, msg) else {
             return;
         };
-        if self.delivered[s] != SimTime::NEVER {
-            self.invalid_deliveries += 1;
-            return;
-        }
         let parents = self.messages[msg as usize].parents.clone();
         let ready = parents.iter().all(|&p| {
             self.slot(node, p)
@@ -449,8 +582,23 @@ impl Recorder {
         let (mut expected, mut blocked, mut blocked_done, mut undeliverable) =
             (0u64, 0u64, 0u64, 0u64);
         let mut blocked_wait = 0u128;
+        let (mut lost_msgs, mut lost_pairs) = (0u64, 0u64);
         for m in &self.messages {
             let members = &self.group_members[m.group as usize];
+            if members.binary_search(&m.sender).is_err() {
+                continue; // injected by a non-member: due to no one
+            }
+            let held = self.held_at_end.get(m.id as usize).copied().unwrap_or(true);
+            let base = self.slot_base[m.id as usize];
+            let got = members
+                .iter()
+                .enumerate()
+                .filter(|&(r, &v)| v != m.sender && self.delivered[base + r] != SimTime::NEVER)
+                .count();
+            if !held {
+                lost_msgs += u64::from(got == 0);
+                lost_pairs += (members.len() - 1 - got) as u64;
+            }
             for (rank, &node) in members.iter().enumerate() {
                 if node == m.sender {
                     continue;
@@ -508,10 +656,20 @@ impl Recorder {
             mailserver_requests: self.mail_requests,
             payloads_sent: self.payloads_sent,
             payloads_lost: self.payloads_lost,
+            payloads_duplicated: self.payloads_duplicated,
+            payloads_received: self.payloads_received,
+            payloads_in_flight: self.payloads_in_flight,
             records_sent: self.records,
             duplicate_messages_received: self.duplicates,
             causal_violations: self.causal_violations,
             invalid_deliveries: self.invalid_deliveries,
+            unauthorized_accepted: self.unauthorized,
+            deliveries_without_parents: self.unverified,
+            messages_lost: lost_msgs,
+            deliveries_lost: lost_pairs,
+            crashes: self.crashes,
+            spam_bytes: self.spam_bytes,
+            spam_bytes_relayed: self.spam_relayed,
             blocked_deliveries: blocked,
             blocked_time_mean_s: (blocked_done > 0)
                 .then(|| blocked_wait as f64 / blocked_done as f64 / 1e6),

@@ -18,10 +18,13 @@ use std::collections::HashMap;
 /// What became of a payload put on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// It arrives at `at` (if both endpoints are still online then).
+    /// It arrives at `at` (if both endpoints are still online then), and
+    /// a duplicate at `again` when the link duplicates it.
     Deliver {
         /// Arrival time.
         at: SimTime,
+        /// Arrival time of a duplicate copy.
+        again: Option<SimTime>,
     },
     /// The link lost it.
     Lost,
@@ -80,12 +83,18 @@ impl Network {
             .sum();
         let lost = self.link.loss > 0.0 && self.rng.random_bool(self.link.loss);
         if lost {
-            Verdict::Lost
-        } else {
-            Verdict::Deliver {
-                at: done + SimTime::from_secs_f64(latency_ms / 1000.0),
-            }
+            return Verdict::Lost;
         }
+        let at = done + SimTime::from_secs_f64(latency_ms / 1000.0);
+        // Draws only when duplication is on, so other runs keep their streams.
+        let again =
+            (self.link.duplicate > 0.0 && self.rng.random_bool(self.link.duplicate)).then(|| {
+                let extra: f64 = (0..hops.max(1))
+                    .map(|_| self.link.latency_ms.sample(&mut self.rng))
+                    .sum();
+                done + SimTime::from_secs_f64(extra / 1000.0)
+            });
+        Verdict::Deliver { at, again }
     }
 }
 
@@ -100,6 +109,7 @@ mod tests {
             bandwidth_bps: bw_kbps.map(|k| k * 1000.0),
             loss,
             overhead_bytes: 10,
+            duplicate: 0.0,
         }
     }
 
@@ -111,20 +121,23 @@ mod tests {
         assert_eq!(
             net.send(t, 0, 1, 1000, 1),
             Verdict::Deliver {
-                at: SimTime::from_millis(1050)
+                at: SimTime::from_millis(1050),
+                again: None
             }
         );
         assert_eq!(
             net.send(t, 0, 1, 1000, 1),
             Verdict::Deliver {
-                at: SimTime::from_millis(2050)
+                at: SimTime::from_millis(2050),
+                again: None
             }
         );
         // The other direction is independent.
         assert_eq!(
             net.send(t, 1, 0, 500, 1),
             Verdict::Deliver {
-                at: SimTime::from_millis(550)
+                at: SimTime::from_millis(550),
+                again: None
             }
         );
         assert_eq!(net.wire_bytes(90), 100);
@@ -137,12 +150,27 @@ mod tests {
     }
 
     #[test]
+    fn duplication_makes_a_second_copy() {
+        let mut l = link(None, 0.0);
+        l.duplicate = 1.0;
+        let mut net = Network::new(l, 1);
+        assert_eq!(
+            net.send(SimTime::ZERO, 0, 1, 10, 1),
+            Verdict::Deliver {
+                at: SimTime::from_millis(50),
+                again: Some(SimTime::from_millis(50))
+            }
+        );
+    }
+
+    #[test]
     fn hops_add_latency() {
         let mut net = Network::new(link(None, 0.0), 1);
         assert_eq!(
             net.send(SimTime::ZERO, 0, 1, 10, 3),
             Verdict::Deliver {
-                at: SimTime::from_millis(150)
+                at: SimTime::from_millis(150),
+                again: None
             }
         );
     }

@@ -146,6 +146,11 @@ pub fn message_encoded_len(msg: &MessageRef) -> usize {
     len + len_delimited(6004, ids_len(1, msg.parents.len()))
 }
 
+/// Bytes one MESSAGE record takes in a payload (key, length, message).
+pub fn message_record_len(msg: &MessageRef) -> usize {
+    len_delimited(5004, message_encoded_len(msg))
+}
+
 impl Payload {
     /// True when the payload carries no record.
     pub fn is_empty(&self) -> bool {
@@ -167,11 +172,7 @@ impl Payload {
         let summary = self.summary.as_ref().map_or(0, |v| {
             ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
         });
-        let messages: usize = self
-            .messages
-            .iter()
-            .map(|m| len_delimited(5004, message_encoded_len(m)))
-            .sum();
+        let messages: usize = self.messages.iter().map(message_record_len).sum();
         [
             ids_len(5001, self.acks.len()),
             ids_len(5002, self.offers.len()),

@@ -85,7 +85,7 @@ impl World<'_> {
 
     /// Puts one copy of `payload` on the way from `from` to `to`.
     fn transmit(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload, bytes: u64) {
-        self.recorder.on_send(bytes, &payload);
+        self.recorder.on_send(from, bytes, &payload);
         if !self.conn.reachable(from, to) || self.cut(from, to) {
             self.recorder.on_lost();
             return;
@@ -93,8 +93,21 @@ impl World<'_> {
         let hops = self.conn.hops(from, to);
         match self.network.send(now, from, to, bytes, hops) {
             Verdict::Lost => self.recorder.on_lost(),
-            Verdict::Deliver { at } => {
+            Verdict::Deliver { at, again } => {
                 let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
+                if let Some(at2) = again {
+                    self.recorder.on_duplicate();
+                    let copy = payload.clone();
+                    self.queue.push(
+                        at2,
+                        Event::Arrive {
+                            from,
+                            to,
+                            payload: copy,
+                            epochs,
+                        },
+                    );
+                }
                 self.queue.push(
                     at,
                     Event::Arrive {
@@ -148,7 +161,7 @@ impl World<'_> {
             self.recorder.on_lost();
             return;
         }
-        self.recorder.on_receive(to, &payload, now);
+        self.recorder.on_arrival(to, &payload, now);
         self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
         self.apply(now, to);
     }

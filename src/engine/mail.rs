@@ -115,6 +115,19 @@ impl Mail {
         })
     }
 
+    /// Ids of every message some archive still holds.
+    pub fn archived_messages(&self) -> impl Iterator<Item = crate::message::MsgId> + '_ {
+        self.archives
+            .iter()
+            .flatten()
+            .flat_map(|e| e.payload.messages.iter().map(|m| m.id))
+    }
+
+    /// A client lost its state: its next query asks for everything kept.
+    pub fn forget(&mut self, client: NodeId) {
+        self.since[client as usize] = SimTime::ZERO;
+    }
+
     fn serves(&self, topic: Topic) -> bool {
         match topic {
             Topic::Node(_) => true,
@@ -192,7 +205,7 @@ impl World<'_> {
                 continue;
             }
             self.recorder.on_mail_request(bytes);
-            if let Verdict::Deliver { at } =
+            if let Verdict::Deliver { at, .. } =
                 self.network
                     .send(now, client, s, bytes, self.conn.hops(client, s))
             {
@@ -206,7 +219,7 @@ impl World<'_> {
                 };
                 self.queue.push(at, Event::Mail(ev));
             } else {
-                self.recorder.on_lost();
+                self.recorder.on_mail_lost();
             }
         }
     }
@@ -240,7 +253,7 @@ impl World<'_> {
                 let intact = (self.epoch[client as usize], self.epoch[s as usize]) == epochs
                     && self.conn.online(client);
                 if !intact {
-                    self.recorder.on_lost();
+                    self.recorder.on_mail_lost();
                     return;
                 }
                 if let Some(mail) = &mut self.mail {
@@ -274,7 +287,7 @@ impl World<'_> {
         let Some(mail) = &self.mail else { return };
         let s = mail.spec.nodes[server];
         if (self.epoch[client as usize], self.epoch[s as usize]) != epochs || !self.conn.online(s) {
-            self.recorder.on_lost();
+            self.recorder.on_mail_lost();
             return;
         }
         let oldest = since.max(until - mail.spec.retention);
@@ -290,15 +303,15 @@ impl World<'_> {
         }
         self.recorder.on_mail(bytes);
         if !self.mailserver_usable(s, client) {
-            self.recorder.on_lost();
+            self.recorder.on_mail_lost();
             return;
         }
         match self
             .network
             .send(now, s, client, bytes, self.conn.hops(s, client))
         {
-            Verdict::Lost => self.recorder.on_lost(),
-            Verdict::Deliver { at } => {
+            Verdict::Lost => self.recorder.on_mail_lost(),
+            Verdict::Deliver { at, .. } => {
                 let ev = MailEvent::Response {
                     client,
                     server,

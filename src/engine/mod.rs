@@ -16,17 +16,18 @@ mod mail;
 
 use crate::churn::ChurnProcess;
 use crate::connectivity::Connectivity;
-use crate::message::{GroupId, Message, MessageRef, NodeId};
+use crate::message::{GroupId, Message, MessageRef, MsgId, NodeId};
 use crate::metrics::{Recorder, RunInfo, RunReport};
 use crate::network::Network;
 use crate::node::bsp::{BspConfig, BspMode, BspNode};
 use crate::node::epidemic::EpidemicNode;
 use crate::node::mailserver_only::MailserverOnlyNode;
 use crate::node::mvds::{MvdsConfig, MvdsNode};
+use crate::node::store::Delivery;
 use crate::node::{Command, Node, Outbox, Passive, Strategy};
 use crate::queue::EventQueue;
 use crate::rng::stream;
-use crate::scenario::{MailserverMode, Scenario, TopologySpec, MAX_BODY_BYTES};
+use crate::scenario::{AdversaryKind, MailserverMode, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::time::SimTime;
 use crate::topology::Topology;
 use crate::wire::Payload;
@@ -46,6 +47,8 @@ mod kind {
     pub const CONTACT: u8 = 7;
     pub const PARTITION: u8 = 8;
     pub const MAIL: u8 = 9;
+    pub const CRASH: u8 = 10;
+    pub const RESTART: u8 = 11;
 }
 
 #[derive(Debug)]
@@ -79,14 +82,30 @@ enum Event {
     },
     Script(usize),
     Mail(mail::MailEvent),
+    /// Crash spec `spec` takes `node` down now.
+    Crash {
+        node: NodeId,
+        spec: usize,
+    },
+    /// The node restarts after a crash.
+    Restart {
+        node: NodeId,
+        volatile: bool,
+    },
+    /// Next random-crash draw of `node` under crash spec `spec`.
+    CrashDraw {
+        node: NodeId,
+        spec: usize,
+    },
 }
 
-/// A Poisson writer: one member of one group.
+/// A Poisson writer: one member of one group, or an adversary.
 struct Writer {
     group: GroupId,
     node: NodeId,
     rate: Option<Exp<f64>>,
     rng: ChaCha8Rng,
+    adversary: Option<AdversaryKind>,
 }
 
 /// The groups node `me` syncs, each with its sync member list.
@@ -107,7 +126,10 @@ pub fn build_node(scenario: &Scenario, strategy: Strategy, me: NodeId, seed: u64
         return Box::new(Passive);
     }
     let groups = synced_groups(scenario, me);
-    let delivery = scenario.sync.delivery;
+    let delivery = Delivery {
+        mode: scenario.sync.delivery,
+        max_wait: scenario.sync.max_parent_wait,
+    };
     let bsp = |mode| {
         let cfg = BspConfig {
             mode,
@@ -197,6 +219,12 @@ pub struct World<'a> {
     mailserver: Vec<bool>,
     /// Online intervals per node (kept when partitions need convergence).
     online_log: Option<Vec<Vec<(SimTime, SimTime)>>>,
+    /// Online by churn (a crashed node is offline whatever its churn says).
+    churn_online: Vec<bool>,
+    crashed: Vec<bool>,
+    crash_rng: Vec<ChaCha8Rng>,
+    /// Fake parent ids handed out to hole attackers, counting down from MAX.
+    next_hole: MsgId,
 }
 
 impl<'a> World<'a> {
@@ -238,6 +266,12 @@ impl<'a> World<'a> {
                 .map(|v| scenario.is_mailserver(v))
                 .collect(),
             online_log: (!scenario.partitions.is_empty()).then(|| vec![Vec::new(); n]),
+            churn_online: vec![false; n],
+            crashed: vec![false; n],
+            crash_rng: (0..scenario.crashes.len())
+                .map(|i| stream(seed, "crash", i as u64))
+                .collect(),
+            next_hole: MsgId::MAX,
         }
     }
 
@@ -255,8 +289,22 @@ impl<'a> World<'a> {
                     node: m,
                     rate: Exp::new(spec.rate_per_hour / 3600.0).ok(),
                     rng: stream(seed, &format!("writer-{g}"), u64::from(m)),
+                    adversary: None,
                 });
             }
+        }
+        for (i, a) in scenario.adversaries.iter().enumerate() {
+            if a.rate_per_hour <= 0.0 {
+                continue;
+            }
+            writers_of[a.node as usize].push(writers.len());
+            writers.push(Writer {
+                group: a.group,
+                node: a.node,
+                rate: Exp::new(a.rate_per_hour / 3600.0).ok(),
+                rng: stream(seed, "adversary", i as u64),
+                adversary: Some(a.kind),
+            });
         }
         (writers, writers_of)
     }
@@ -302,18 +350,63 @@ impl<'a> World<'a> {
         for (i, s) in self.scenario.script.iter().enumerate() {
             self.queue.push(s.at, Event::Script(i));
         }
+        for (spec, c) in self.scenario.crashes.iter().enumerate() {
+            for &node in &c.nodes {
+                match c.at {
+                    Some(at) => self.queue.push(at, Event::Crash { node, spec }),
+                    None => self.schedule_crash_draw(SimTime::ZERO, node, spec),
+                }
+            }
+        }
+    }
+
+    fn schedule_crash_draw(&mut self, now: SimTime, node: NodeId, spec: usize) {
+        let rate = self.scenario.crashes[spec].rate_per_hour / 3600.0;
+        if let Ok(exp) = Exp::new(rate) {
+            let gap = SimTime::from_secs_f64(exp.sample(&mut self.crash_rng[spec])).max(SimTime(1));
+            self.queue.push(now + gap, Event::CrashDraw { node, spec });
+        }
+    }
+
+    /// Total payloads still travelling, counting `extra` (an event popped
+    /// past the end).
+    fn in_flight(&self, extra: Option<&Event>) -> u64 {
+        let arrive = |e: &Event| matches!(e, Event::Arrive { .. });
+        self.queue.iter().filter(|e| arrive(e)).count() as u64
+            + u64::from(extra.is_some_and(arrive))
+    }
+
+    /// Per message: some node, or a store-forward archive, holds it.
+    fn held_at_end(&self) -> Vec<bool> {
+        let mut held: Vec<bool> = (0..self.next_msg)
+            .map(|m| self.nodes.iter().any(|n| n.holds(m)))
+            .collect();
+        if let Some(mail) = &self.mail {
+            for m in mail.archived_messages() {
+                if let Some(h) = held.get_mut(m as usize) {
+                    *h = true;
+                }
+            }
+        }
+        held
     }
 
     /// Runs until the scenario's end and returns the report.
     pub fn run(mut self) -> RunReport {
         self.schedule_initial();
         let end = self.scenario.duration;
+        let mut past_end = None;
         while let Some((now, event)) = self.queue.pop() {
             if now > end {
+                past_end = Some(event);
                 break;
             }
             self.dispatch(now, event);
         }
+        let in_flight = self.in_flight(past_end.as_ref());
+        self.recorder.set_in_flight(in_flight);
+        let held = self.held_at_end();
+        self.recorder.set_held_at_end(held);
         let convergence = self.convergence(end);
         let strategy = self.strategy.name().to_string();
         let mut report = self.recorder.finish(RunInfo {
@@ -342,11 +435,26 @@ impl<'a> World<'a> {
         match event {
             Event::NodeUp(n, down) => {
                 self.recorder.on_world_event(now, kind::UP, n);
-                self.node_up(now, n, down);
+                self.churn_up(now, n, down);
             }
             Event::NodeDown(n) => {
                 self.recorder.on_world_event(now, kind::DOWN, n);
-                self.node_down(now, n);
+                self.churn_down(now, n);
+            }
+            Event::Crash { node, spec } => {
+                self.recorder.on_world_event(now, kind::CRASH, node);
+                self.crash(now, node, spec);
+            }
+            Event::Restart { node, volatile } => {
+                self.recorder.on_world_event(now, kind::RESTART, node);
+                self.restart(now, node, volatile);
+            }
+            Event::CrashDraw { node, spec } => {
+                if self.conn.online(node) {
+                    self.recorder.on_world_event(now, kind::CRASH, node);
+                    self.crash(now, node, spec);
+                }
+                self.schedule_crash_draw(now, node, spec);
             }
             Event::Contact { a, b, up } => {
                 self.recorder.on_world_event(now, kind::CONTACT, a);
@@ -379,7 +487,11 @@ impl<'a> World<'a> {
                 if self.conn.online(node) && self.epoch[node as usize] == epoch {
                     self.recorder.on_event(now, kind::WRITE, node);
                     let body = self.draw_body(writer);
-                    self.write(now, node, self.writers[writer].group, body);
+                    let group = self.writers[writer].group;
+                    match self.writers[writer].adversary {
+                        None => self.write(now, node, group, body, &[]),
+                        Some(a) => self.adversary_write(now, a, node, group, body),
+                    }
                     self.schedule_write(now, writer);
                 }
             }
@@ -399,14 +511,67 @@ impl<'a> World<'a> {
         }
     }
 
-    fn node_up(&mut self, now: SimTime, n: NodeId, down: SimTime) {
+    fn churn_up(&mut self, now: SimTime, n: NodeId, down: SimTime) {
+        self.churn_online[n as usize] = true;
+        if down != SimTime::NEVER {
+            self.queue.push(down, Event::NodeDown(n));
+        }
+        if !self.crashed[n as usize] {
+            self.go_online(now, n);
+        }
+    }
+
+    fn churn_down(&mut self, now: SimTime, n: NodeId) {
+        let i = n as usize;
+        self.churn_online[i] = false;
+        if self.conn.online(n) {
+            self.go_offline(now, n);
+        }
+        let off = self.churn[i].period(false);
+        let up = now + off;
+        let down = up + self.churn[i].period(true);
+        if up != SimTime::NEVER {
+            self.queue.push(up, Event::NodeUp(n, down));
+        }
+    }
+
+    fn crash(&mut self, now: SimTime, n: NodeId, spec: usize) {
+        if self.crashed[n as usize] {
+            return;
+        }
+        let c = &self.scenario.crashes[spec];
+        let (volatile, down) = (c.volatile, c.down);
+        self.recorder.on_crash(n, volatile);
+        self.crashed[n as usize] = true;
+        if self.conn.online(n) {
+            self.go_offline(now, n);
+        }
+        self.queue
+            .push(now + down, Event::Restart { node: n, volatile });
+    }
+
+    /// Restarts a crashed node; with volatile state it comes back empty.
+    fn restart(&mut self, now: SimTime, n: NodeId, volatile: bool) {
+        let i = n as usize;
+        self.crashed[i] = false;
+        if volatile {
+            self.nodes[i] = build_node(self.scenario, self.strategy, n, self.seed);
+            self.told[i].clear();
+            self.timer_generation[i] += 1;
+            if let Some(mail) = &mut self.mail {
+                mail.forget(n);
+            }
+        }
+        if self.churn_online[i] {
+            self.go_online(now, n);
+        }
+    }
+
+    fn go_online(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, true);
         if let Some(log) = &mut self.online_log {
             log[i].push((now, SimTime::NEVER));
-        }
-        if down != SimTime::NEVER {
-            self.queue.push(down, Event::NodeDown(n));
         }
         self.refresh_node_or_all(now, n);
         for w in self.writers_of[i].clone() {
@@ -418,7 +583,7 @@ impl<'a> World<'a> {
         self.mail_on_up(now, n);
     }
 
-    fn node_down(&mut self, now: SimTime, n: NodeId) {
+    fn go_offline(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, false);
         self.epoch[i] += 1;
@@ -426,12 +591,6 @@ impl<'a> World<'a> {
             last.1 = now;
         }
         self.refresh_node_or_all(now, n);
-        let off = self.churn[i].period(false);
-        let up = now + off;
-        let down = up + self.churn[i].period(true);
-        if up != SimTime::NEVER {
-            self.queue.push(up, Event::NodeUp(n, down));
-        }
     }
 
     fn schedule_write(&mut self, now: SimTime, writer: usize) {
@@ -457,17 +616,69 @@ impl<'a> World<'a> {
             let x = self.scenario.body_bytes.sample(&mut self.body_rng);
             x.round().clamp(1.0, MAX_BODY_BYTES) as u32
         });
-        self.write(now, s.from, s.group, body);
+        self.write(now, s.from, s.group, body, &[]);
     }
 
-    fn write(&mut self, now: SimTime, node: NodeId, group: GroupId, body_len: u32) {
+    /// A write by a misbehaving node.
+    fn adversary_write(
+        &mut self,
+        now: SimTime,
+        kind: AdversaryKind,
+        node: NodeId,
+        group: GroupId,
+        body: u32,
+    ) {
+        match kind {
+            AdversaryKind::Spam => {
+                self.recorder.tag_spam(self.next_msg);
+                self.write(now, node, group, body, &[]);
+            }
+            AdversaryKind::Hole => {
+                let fake = self.next_hole;
+                self.next_hole -= 1;
+                self.write(now, node, group, body, &[fake]);
+            }
+            AdversaryKind::Inject => {
+                // Not a member: no sync state for the group; it publishes the
+                // message to every member it can reach.
+                let msg: MessageRef = Arc::new(Message {
+                    id: self.next_msg,
+                    group,
+                    sender: node,
+                    created: now,
+                    body_len: body,
+                    parents: Vec::new(),
+                });
+                self.next_msg += 1;
+                self.recorder.on_create(msg.clone());
+                let payload = Payload {
+                    messages: vec![msg],
+                    ..Payload::default()
+                };
+                self.publish(now, node, group, payload);
+            }
+        }
+    }
+
+    /// `node` writes a message in `group`; its parents are the node's heads
+    /// plus `extra_parents` (ids that never exist, for the hole attack).
+    fn write(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        group: GroupId,
+        body_len: u32,
+        extra_parents: &[MsgId],
+    ) {
+        let mut parents = self.nodes[node as usize].heads(group);
+        parents.extend_from_slice(extra_parents);
         let msg: MessageRef = Arc::new(Message {
             id: self.next_msg,
             group,
             sender: node,
             created: now,
             body_len,
-            parents: self.nodes[node as usize].heads(group),
+            parents,
         });
         self.next_msg += 1;
         self.recorder.on_create(msg.clone());
@@ -486,7 +697,10 @@ impl<'a> World<'a> {
                 Command::Deliver { msg } if !self.mailserver[n as usize] => {
                     self.recorder.on_deliver(n, msg, now)
                 }
-                Command::Deliver { .. } => {}
+                Command::DeliverUnverified { msg } if !self.mailserver[n as usize] => {
+                    self.recorder.on_deliver_unverified(n, msg, now)
+                }
+                Command::Deliver { .. } | Command::DeliverUnverified { .. } => {}
                 Command::SetTimer { at } => {
                     let g = &mut self.timer_generation[n as usize];
                     *g += 1;

@@ -23,7 +23,7 @@
 //! capped, the oldest dropped.
 
 use super::sched::{DueMap, PeerSchedule};
-use super::store::{DeliveryMode, Store};
+use super::store::{Delivery, Store};
 use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
@@ -49,7 +49,7 @@ pub struct BspConfig {
     /// Offers remembered per peer (Briar: 1000), oldest dropped first.
     pub offer_cap: usize,
     /// When received messages reach the application.
-    pub delivery: DeliveryMode,
+    pub delivery: Delivery,
 }
 
 /// Peer-side BSP state.
@@ -111,7 +111,7 @@ impl BspNode {
         let mut node = BspNode {
             me,
             cfg,
-            store: Store::new(cfg.delivery),
+            store: Store::new(cfg.delivery, groups),
             peers: Vec::new(),
             peer_index: HashMap::new(),
             group_peers: BTreeMap::new(),
@@ -179,15 +179,15 @@ impl BspNode {
         (now + wait, count + 1)
     }
 
-    fn receive_message(&mut self, from: usize, msg: MessageRef, out: &mut Outbox) {
+    fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
         let peer = &mut self.peers[from];
         peer.mark_seen(msg.id);
         peer.acks.insert(msg.id);
         self.dirty.insert(from);
         self.resched(from);
-        for d in self.store.receive(msg) {
-            out.deliver(d.id);
-            self.share(&d);
+        for d in self.store.receive(now, msg) {
+            out.delivered(&d);
+            self.share(&d.msg);
         }
     }
 
@@ -275,7 +275,8 @@ impl BspNode {
                 self.resched(i);
             }
         }
-        out.set_timer(self.schedule.first().unwrap_or(SimTime::NEVER));
+        let wake = self.schedule.first().unwrap_or(SimTime::NEVER);
+        out.set_timer(wake.min(self.store.next_expiry().unwrap_or(SimTime::NEVER)));
     }
 }
 
@@ -306,8 +307,9 @@ impl Node for BspNode {
         }
         self.resched(i);
         for msg in payload.messages {
-            if self.group_peers.contains_key(&msg.group) {
-                self.receive_message(i, msg, out);
+            // Messages of other groups, or by non-members, are rejected.
+            if self.store.authorized(&msg) {
+                self.receive_message(now, i, msg, out);
             }
         }
         for m in payload.offers {
@@ -320,7 +322,15 @@ impl Node for BspNode {
     }
 
     fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+        for d in self.store.expire(now) {
+            out.delivered(&d);
+            self.share(&d.msg);
+        }
         self.flush(now, out);
+    }
+
+    fn holds(&self, m: MsgId) -> bool {
+        self.store.holds(m)
     }
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {

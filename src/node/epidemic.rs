@@ -8,7 +8,7 @@
 //! delivers to its application only messages of its own groups (causally,
 //! through the store); the others it only carries.
 
-use super::store::{DeliveryMode, Store};
+use super::store::{Delivery, Store};
 use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
@@ -47,10 +47,10 @@ pub struct EpidemicNode {
 
 impl EpidemicNode {
     /// A node that is a member of `groups` (it relays for everyone).
-    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: DeliveryMode) -> Self {
+    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: impl Into<Delivery>) -> Self {
         EpidemicNode {
             groups: groups.iter().map(|(g, _)| *g).collect(),
-            store: Store::new(delivery),
+            store: Store::new(delivery, groups),
             buffer: BTreeMap::new(),
             peers: BTreeMap::new(),
             flush_pending: false,
@@ -120,22 +120,29 @@ impl Node for EpidemicNode {
             }
             self.carry(msg.clone());
             if self.groups.contains(&msg.group) {
-                for d in self.store.receive(msg) {
-                    out.deliver(d.id);
+                for d in self.store.receive(now, msg) {
+                    out.delivered(&d);
                 }
             }
         }
         self.request_flush(now, out);
     }
 
-    fn handle_timeout(&mut self, _now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
+        for d in self.store.expire(now) {
+            out.delivered(&d);
+        }
         for (&id, p) in self.peers.iter_mut() {
             if p.connected && (!p.summary_sent || !p.pending.is_empty()) {
                 out.send(id, Self::payload_for(&self.buffer, p));
             }
         }
-        out.set_timer(SimTime::NEVER);
+        out.set_timer(self.store.next_expiry().unwrap_or(SimTime::NEVER));
+    }
+
+    fn holds(&self, m: MsgId) -> bool {
+        self.buffer.contains_key(&m)
     }
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {
@@ -167,6 +174,7 @@ mod tests {
 
     #[test]
     fn summary_then_missing_messages() {
+        use crate::node::store::DeliveryMode;
         let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
         let mut b = EpidemicNode::new(&[(0, vec![1, 2])], DeliveryMode::Consistent);
         let mut out = Outbox::new();

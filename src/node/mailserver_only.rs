@@ -6,26 +6,29 @@
 //! when they come online. No ACK, no offer, no retransmission. Receivers
 //! still deliver causally (a message waits for its parents).
 
-use super::store::{DeliveryMode, Store};
+use super::store::{Delivery, Store};
 use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
-use std::collections::BTreeSet;
 
 /// A mailserver-only node.
 #[derive(Debug)]
 pub struct MailserverOnlyNode {
-    groups: BTreeSet<GroupId>,
     store: Store,
 }
 
 impl MailserverOnlyNode {
     /// A node that is a member of `groups`.
-    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: DeliveryMode) -> Self {
+    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: impl Into<Delivery>) -> Self {
         MailserverOnlyNode {
-            groups: groups.iter().map(|(g, _)| *g).collect(),
-            store: Store::new(delivery),
+            store: Store::new(delivery, groups),
+        }
+    }
+
+    fn rearm(&self, out: &mut Outbox) {
+        if let Some(at) = self.store.next_expiry() {
+            out.set_timer(at);
         }
     }
 }
@@ -34,17 +37,25 @@ impl Node for MailserverOnlyNode {
     fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
     fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
 
-    fn handle_payload(&mut self, _now: SimTime, _from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(&mut self, now: SimTime, _from: NodeId, payload: Payload, out: &mut Outbox) {
         for msg in payload.messages {
-            if self.groups.contains(&msg.group) {
-                for d in self.store.receive(msg) {
-                    out.deliver(d.id);
-                }
+            for d in self.store.receive(now, msg) {
+                out.delivered(&d);
             }
         }
+        self.rearm(out);
     }
 
-    fn handle_timeout(&mut self, _: SimTime, _: &mut Outbox) {}
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+        for d in self.store.expire(now) {
+            out.delivered(&d);
+        }
+        self.rearm(out);
+    }
+
+    fn holds(&self, m: MsgId) -> bool {
+        self.store.holds(m)
+    }
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {
         self.store.heads(group)
@@ -72,6 +83,7 @@ mod tests {
 
     #[test]
     fn publishes_once_and_never_acks() {
+        use crate::node::store::DeliveryMode;
         let mut n = MailserverOnlyNode::new(&[(0, vec![0, 1, 2])], DeliveryMode::Consistent);
         let mut out = Outbox::new();
         let m = Arc::new(Message {

@@ -48,6 +48,12 @@ pub enum Command {
         /// The message delivered.
         msg: MsgId,
     },
+    /// Hand `msg` to the application although some parents are missing
+    /// (the store's maximum wait ran out).
+    DeliverUnverified {
+        /// The message delivered.
+        msg: MsgId,
+    },
     /// Replace the node's single timer: wake at `at` ([`SimTime::NEVER`]
     /// cancels it).
     SetTimer {
@@ -88,6 +94,16 @@ impl Outbox {
         self.cmds.push(Command::Deliver { msg });
     }
 
+    /// Reports a store delivery, verified or not.
+    pub fn delivered(&mut self, d: &store::Delivered) {
+        let msg = d.msg.id;
+        self.cmds.push(if d.verified {
+            Command::Deliver { msg }
+        } else {
+            Command::DeliverUnverified { msg }
+        });
+    }
+
     /// Sets the node's timer to `at`, replacing any earlier setting.
     pub fn set_timer(&mut self, at: SimTime) {
         self.cmds.push(Command::SetTimer { at });
@@ -119,6 +135,8 @@ pub trait Node {
     fn heads(&self, group: GroupId) -> Vec<MsgId>;
     /// The local user wrote `msg` (its parents are `heads(msg.group)`).
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox);
+    /// True when the node holds message `m` (for loss accounting).
+    fn holds(&self, m: MsgId) -> bool;
 }
 
 /// The sync strategies meshsync can run.
@@ -199,4 +217,7 @@ impl Node for Passive {
         Vec::new()
     }
     fn append(&mut self, _: SimTime, _: MessageRef, _: &mut Outbox) {}
+    fn holds(&self, _: MsgId) -> bool {
+        false
+    }
 }

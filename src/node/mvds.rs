@@ -11,7 +11,7 @@
 //! message is non-ephemeral. The jitter draws from the node's own sub-stream.
 
 use super::sched::{DueMap, PeerSchedule};
-use super::store::{DeliveryMode, Store};
+use super::store::{Delivery, Store};
 use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
@@ -30,17 +30,17 @@ pub struct MvdsConfig {
     /// Jitter added to each resend, `uniform(0..jitter_epochs)` (30).
     pub jitter_epochs: u64,
     /// When received messages reach the application.
-    pub delivery: DeliveryMode,
+    pub delivery: Delivery,
 }
 
 impl MvdsConfig {
     /// Status's schedule with the given delivery mode.
-    pub fn status(delivery: DeliveryMode) -> Self {
+    pub fn status(delivery: impl Into<Delivery>) -> Self {
         MvdsConfig {
             epoch: SimTime::from_millis(300),
             base_epochs: 90,
             jitter_epochs: 30,
-            delivery,
+            delivery: delivery.into(),
         }
     }
 }
@@ -101,7 +101,7 @@ impl MvdsNode {
         }
         MvdsNode {
             cfg,
-            store: Store::new(cfg.delivery),
+            store: Store::new(cfg.delivery, groups),
             peers,
             peer_index,
             group_peers,
@@ -144,13 +144,14 @@ impl MvdsNode {
     /// Sets the timer to the tick at which the earliest record goes out:
     /// records due in the current epoch go at the next epoch boundary.
     fn rearm(&mut self, now: SimTime, out: &mut Outbox) {
-        let at = match self.schedule.first() {
+        let tick_at = match self.schedule.first() {
             None => SimTime::NEVER,
             Some(due) => {
                 let tick = due.max(self.epoch(now) + 1);
                 SimTime(tick.saturating_mul(self.cfg.epoch.as_micros()))
             }
         };
+        let at = tick_at.min(self.store.next_expiry().unwrap_or(SimTime::NEVER));
         if at != self.timer {
             self.timer = at;
             out.set_timer(at);
@@ -208,15 +209,15 @@ impl Node for MvdsNode {
             self.remove(i, m, Kind::Message);
         }
         for msg in payload.messages {
-            if !self.group_peers.contains_key(&msg.group) {
+            if !self.store.authorized(&msg) {
                 continue;
             }
             let m = msg.id;
             self.add(i, m, Kind::Ack, e);
             self.remove(i, m, Kind::Message);
             self.remove(i, m, Kind::Request);
-            for d in self.store.receive(msg) {
-                out.deliver(d.id);
+            for d in self.store.receive(now, msg) {
+                out.delivered(&d);
             }
         }
         for m in payload.offers {
@@ -237,6 +238,9 @@ impl Node for MvdsNode {
 
     fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
         self.timer = SimTime::NEVER;
+        for d in self.store.expire(now) {
+            out.delivered(&d);
+        }
         let e = self.epoch(now);
         let due: Vec<usize> = self.schedule.due(e).collect();
         for i in due {
@@ -248,6 +252,10 @@ impl Node for MvdsNode {
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {
         self.store.heads(group)
+    }
+
+    fn holds(&self, m: MsgId) -> bool {
+        self.store.holds(m)
     }
 
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
@@ -269,6 +277,7 @@ impl Node for MvdsNode {
 mod tests {
     use super::*;
     use crate::message::Message;
+    use crate::node::store::DeliveryMode;
     use crate::node::Command;
     use crate::rng::stream;
     use std::sync::Arc;

@@ -5,9 +5,13 @@
 //! once (`eventual` mode), and keeps the heads of each group's DAG: the
 //! delivered messages no delivered message names as a parent. A message whose
 //! parents never arrive waits for ever, which is what the metrics report as
-//! `undelivered_missing_parents`.
+//! `undelivered_missing_parents`, unless a maximum wait is set: then a
+//! message blocked that long is delivered without its missing parents (a
+//! mitigation of the hole attack), reported as such. Messages from a sender
+//! who is not a member of the group are rejected (never held).
 
-use crate::message::{GroupId, MessageRef, MsgId};
+use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// When a received message is shown to the application.
@@ -19,10 +23,44 @@ pub enum DeliveryMode {
     Eventual,
 }
 
+/// Delivery rules of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Consistent or eventual.
+    pub mode: DeliveryMode,
+    /// Deliver a message blocked this long without its missing parents
+    /// (`None`: wait for ever).
+    pub max_wait: Option<SimTime>,
+}
+
+impl From<DeliveryMode> for Delivery {
+    fn from(mode: DeliveryMode) -> Self {
+        Delivery {
+            mode,
+            max_wait: None,
+        }
+    }
+}
+
+/// A message handed to the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The message.
+    pub msg: MessageRef,
+    /// False when it was delivered without all its parents (max wait).
+    pub verified: bool,
+}
+
 /// Messages held by one node, and their delivery state.
 #[derive(Debug)]
 pub struct Store {
     mode: DeliveryMode,
+    max_wait: Option<SimTime>,
+    /// Members of each group this node stores for (authorization).
+    members: BTreeMap<GroupId, Vec<NodeId>>,
+    /// Blocked messages by the time they were received.
+    blocked: BTreeSet<(SimTime, MsgId)>,
+    blocked_at: HashMap<MsgId, SimTime>,
     held: HashMap<MsgId, MessageRef>,
     delivered: HashSet<MsgId>,
     /// Child → number of its parents not yet delivered.
@@ -35,16 +73,63 @@ pub struct Store {
 }
 
 impl Store {
-    /// An empty store.
-    pub fn new(mode: DeliveryMode) -> Self {
+    /// An empty store for `groups` (with their member lists).
+    pub fn new(delivery: impl Into<Delivery>, groups: &[(GroupId, Vec<NodeId>)]) -> Self {
+        let d = delivery.into();
         Store {
-            mode,
+            mode: d.mode,
+            max_wait: d.max_wait,
+            members: groups.iter().cloned().collect(),
+            blocked: BTreeSet::new(),
+            blocked_at: HashMap::new(),
             held: HashMap::new(),
             delivered: HashSet::new(),
             missing: HashMap::new(),
             waiting: HashMap::new(),
             has_child: HashSet::new(),
             heads: BTreeMap::new(),
+        }
+    }
+
+    /// True when `msg` belongs to one of the store's groups and its sender
+    /// is a member of that group.
+    pub fn authorized(&self, msg: &MessageRef) -> bool {
+        self.members
+            .get(&msg.group)
+            .is_some_and(|m| m.binary_search(&msg.sender).is_ok())
+    }
+
+    /// When the earliest blocked message reaches the maximum wait.
+    pub fn next_expiry(&self) -> Option<SimTime> {
+        let wait = self.max_wait?;
+        self.blocked.first().map(|&(t, _)| t + wait)
+    }
+
+    /// Delivers every message blocked for the maximum wait by `now`, without
+    /// its missing parents, and the children that unblocks.
+    pub fn expire(&mut self, now: SimTime) -> Vec<Delivered> {
+        let mut out = Vec::new();
+        let Some(wait) = self.max_wait else {
+            return out;
+        };
+        while let Some(&(t, m)) = self.blocked.first() {
+            if t + wait > now {
+                break;
+            }
+            self.unblock(m);
+            self.missing.remove(&m);
+            if let Some(msg) = self.held.get(&m).cloned() {
+                let mut ds = self.deliver_cascade(msg);
+                ds[0].verified = false;
+                out.extend(ds);
+            }
+        }
+        out
+    }
+
+    fn unblock(&mut self, m: MsgId) {
+        if let Some(t) = self.blocked_at.remove(&m) {
+            self.blocked.remove(&(t, m));
         }
     }
 
@@ -77,11 +162,12 @@ impl Store {
         self.mark_delivered(&msg);
     }
 
-    /// Stores a received message. Returns the messages this makes
+    /// Stores a message received at `now`. Returns the messages this makes
     /// deliverable, in delivery order (the message itself, then any children
-    /// it unblocks); empty for a duplicate or a message still waiting.
-    pub fn receive(&mut self, msg: MessageRef) -> Vec<MessageRef> {
-        if self.held.contains_key(&msg.id) {
+    /// it unblocks); empty for a duplicate, an unauthorized message or a
+    /// message still waiting.
+    pub fn receive(&mut self, now: SimTime, msg: MessageRef) -> Vec<Delivered> {
+        if self.held.contains_key(&msg.id) || !self.authorized(&msg) {
             return Vec::new();
         }
         self.held.insert(msg.id, msg.clone());
@@ -101,13 +187,21 @@ impl Store {
         for p in missing {
             self.waiting.entry(p).or_default().push(msg.id);
         }
+        if self.max_wait.is_some() {
+            self.blocked.insert((now, msg.id));
+            self.blocked_at.insert(msg.id, now);
+        }
         Vec::new()
     }
 
-    fn deliver_cascade(&mut self, first: MessageRef) -> Vec<MessageRef> {
+    fn deliver_cascade(&mut self, first: MessageRef) -> Vec<Delivered> {
         let mut out = Vec::new();
         let mut ready = VecDeque::from([first]);
         while let Some(msg) = ready.pop_front() {
+            if self.delivered.contains(&msg.id) {
+                continue;
+            }
+            self.unblock(msg.id);
             self.mark_delivered(&msg);
             for child in self.waiting.remove(&msg.id).unwrap_or_default() {
                 let left = self.missing.get_mut(&child).map(|n| {
@@ -121,7 +215,10 @@ impl Store {
                     }
                 }
             }
-            out.push(msg);
+            out.push(Delivered {
+                msg,
+                verified: true,
+            });
         }
         out
     }
@@ -157,40 +254,79 @@ mod tests {
         })
     }
 
-    fn ids(v: Vec<MessageRef>) -> Vec<MsgId> {
-        v.iter().map(|m| m.id).collect()
+    fn ids(v: Vec<Delivered>) -> Vec<MsgId> {
+        v.iter().map(|d| d.msg.id).collect()
+    }
+
+    fn store(mode: DeliveryMode) -> Store {
+        Store::new(mode, &[(0, vec![0, 1, 2])])
     }
 
     #[test]
     fn child_waits_for_parent_then_both_deliver_in_order() {
-        let mut s = Store::new(DeliveryMode::Consistent);
-        assert!(ids(s.receive(msg(2, &[1]))).is_empty());
-        assert!(ids(s.receive(msg(3, &[1, 2]))).is_empty());
+        let mut s = store(DeliveryMode::Consistent);
+        assert!(ids(s.receive(SimTime::ZERO, msg(2, &[1]))).is_empty());
+        assert!(ids(s.receive(SimTime::ZERO, msg(3, &[1, 2]))).is_empty());
         assert!(s.holds(2) && !s.is_delivered(2));
-        assert_eq!(ids(s.receive(msg(1, &[]))), vec![1, 2, 3]);
+        assert_eq!(ids(s.receive(SimTime::ZERO, msg(1, &[]))), vec![1, 2, 3]);
         assert_eq!(s.heads(0), vec![3]);
     }
 
     #[test]
     fn duplicate_is_not_redelivered() {
-        let mut s = Store::new(DeliveryMode::Consistent);
-        assert_eq!(ids(s.receive(msg(1, &[]))), vec![1]);
-        assert!(s.receive(msg(1, &[])).is_empty());
+        let mut s = store(DeliveryMode::Consistent);
+        assert_eq!(ids(s.receive(SimTime::ZERO, msg(1, &[]))), vec![1]);
+        assert!(s.receive(SimTime::ZERO, msg(1, &[])).is_empty());
     }
 
     #[test]
     fn eventual_mode_delivers_on_receipt_and_keeps_heads_right() {
-        let mut s = Store::new(DeliveryMode::Eventual);
-        assert_eq!(ids(s.receive(msg(2, &[1]))), vec![2]);
-        assert_eq!(ids(s.receive(msg(1, &[]))), vec![1]);
+        let mut s = store(DeliveryMode::Eventual);
+        assert_eq!(ids(s.receive(SimTime::ZERO, msg(2, &[1]))), vec![2]);
+        assert_eq!(ids(s.receive(SimTime::ZERO, msg(1, &[]))), vec![1]);
         assert_eq!(s.heads(0), vec![2]);
     }
 
     #[test]
+    fn non_member_messages_are_rejected() {
+        let mut s = store(DeliveryMode::Consistent);
+        let mut m = (*msg(1, &[])).clone();
+        m.sender = 9;
+        assert!(s.receive(SimTime::ZERO, Arc::new(m)).is_empty());
+        assert!(!s.holds(1));
+    }
+
+    #[test]
+    fn max_wait_delivers_without_missing_parents_then_children() {
+        let d = Delivery {
+            mode: DeliveryMode::Consistent,
+            max_wait: Some(SimTime::from_secs(10)),
+        };
+        let mut s = Store::new(d, &[(0, vec![0, 1, 2])]);
+        // 1 names a parent (99) that never exists; 2 is a child of 1.
+        assert!(s.receive(SimTime::from_secs(1), msg(1, &[99])).is_empty());
+        assert!(s.receive(SimTime::from_secs(3), msg(2, &[1])).is_empty());
+        assert_eq!(s.next_expiry(), Some(SimTime::from_secs(11)));
+        assert!(s.expire(SimTime::from_secs(10)).is_empty());
+        let out = s.expire(SimTime::from_secs(11));
+        assert_eq!(
+            out.iter()
+                .map(|d| (d.msg.id, d.verified))
+                .collect::<Vec<_>>(),
+            vec![(1, false), (2, true)]
+        );
+        assert_eq!(
+            s.next_expiry(),
+            None,
+            "the child left the blocked list when delivered"
+        );
+    }
+
+    #[test]
     fn concurrent_messages_are_both_heads() {
-        let mut s = Store::new(DeliveryMode::Consistent);
+        let mut s = store(DeliveryMode::Consistent);
         s.append_own(msg(1, &[]));
-        s.receive(msg(2, &[]));
+        let _ = s.receive(SimTime::ZERO, msg(2, &[]));
         assert_eq!(s.heads(0), vec![1, 2]);
         s.append_own(msg(3, &[1, 2]));
         assert_eq!(s.heads(0), vec![3]);

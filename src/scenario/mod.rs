@@ -196,6 +196,8 @@ pub struct LinkSpec {
     pub loss: f64,
     /// Transport bytes added to each payload.
     pub overhead_bytes: u32,
+    /// Probability a payload arrives twice.
+    pub duplicate: f64,
 }
 
 /// When a node is online.
@@ -254,6 +256,47 @@ pub struct SyncSpec {
     pub delivery: DeliveryMode,
     /// Offers remembered per peer.
     pub offer_cap: usize,
+    /// Deliver a blocked message after this wait without its parents.
+    pub max_parent_wait: Option<SimTime>,
+}
+
+/// Scheduled or random crashes of some nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrashSpec {
+    /// Nodes that crash.
+    pub nodes: Vec<NodeId>,
+    /// Scheduled crash time.
+    pub at: Option<SimTime>,
+    /// Random crashes per hour online.
+    pub rate_per_hour: f64,
+    /// Down time.
+    pub down: SimTime,
+    /// Restart empty.
+    pub volatile: bool,
+}
+
+/// What a misbehaving node does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdversaryKind {
+    /// Writes messages whose parents never exist.
+    Hole,
+    /// Writes at a high rate.
+    Spam,
+    /// Writes into a group it is not a member of.
+    Inject,
+}
+
+/// A misbehaving node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdversarySpec {
+    /// What it does.
+    pub kind: AdversaryKind,
+    /// The node.
+    pub node: NodeId,
+    /// The group attacked.
+    pub group: GroupId,
+    /// Messages per hour online.
+    pub rate_per_hour: f64,
 }
 
 /// A validated scenario.
@@ -291,6 +334,10 @@ pub struct Scenario {
     pub partitions: Vec<PartitionSpec>,
     /// Mailservers, when on.
     pub mailservers: Option<MailserverSpec>,
+    /// Crashes.
+    pub crashes: Vec<CrashSpec>,
+    /// Misbehaving nodes.
+    pub adversaries: Vec<AdversarySpec>,
 }
 
 impl Scenario {
@@ -382,6 +429,7 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
         return invalid("groups", "expected at least one group (or one_messages)");
     }
     let mut churn = churn_per_node(&raw.churn, &raw.churn_overrides, n)?;
+    let adversaries = adversaries(&raw.adversaries, &groups, n)?;
     let mailservers = match &raw.mailservers {
         None => None,
         Some(m) => mailservers(m, &groups, n, &mut churn)?,
@@ -402,8 +450,100 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
         sync: sync(&raw.sync)?,
         transport: transport(&raw.transport)?,
         partitions: partitions(&raw.partitions, n, duration)?,
+        crashes: crashes(&raw.crashes, n)?,
+        adversaries,
         mailservers,
     })
+}
+
+fn crashes(raw: &[RawCrash], n: u32) -> Result<Vec<CrashSpec>, Invalid> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, c) in raw.iter().enumerate() {
+        let path = format!("crashes[{i}]");
+        let nodes = members(&format!("{path}.nodes"), &c.nodes, n)?;
+        let at = match c.at_s {
+            Some(t) => Some(seconds(&format!("{path}.at_s"), t, true)?),
+            None => None,
+        };
+        let rate = match c.rate_per_hour {
+            Some(r) => finite_nonneg(&format!("{path}.rate_per_hour"), r)?,
+            None => 0.0,
+        };
+        if at.is_none() == (rate == 0.0) {
+            return invalid(
+                path,
+                "expected either `at_s` (a scheduled crash) or a `rate_per_hour` > 0",
+            );
+        }
+        let volatile = match c.state.as_str() {
+            "persistent" => false,
+            "volatile" => true,
+            other => {
+                return invalid(
+                    format!("{path}.state"),
+                    format!("expected \"persistent\" or \"volatile\", got {other:?}"),
+                )
+            }
+        };
+        let down = seconds(&format!("{path}.down_s"), c.down_s, false)?;
+        out.push(CrashSpec {
+            nodes,
+            at,
+            rate_per_hour: rate,
+            down,
+            volatile,
+        });
+    }
+    Ok(out)
+}
+
+fn adversaries(
+    raw: &[RawAdversary],
+    groups: &[GroupSpec],
+    n: u32,
+) -> Result<Vec<AdversarySpec>, Invalid> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, a) in raw.iter().enumerate() {
+        let path = format!("adversaries[{i}]");
+        let kind = match a.kind.as_str() {
+            "hole" => AdversaryKind::Hole,
+            "spam" => AdversaryKind::Spam,
+            "inject" => AdversaryKind::Inject,
+            other => {
+                return invalid(
+                    format!("{path}.kind"),
+                    format!("expected \"hole\", \"spam\" or \"inject\", got {other:?}"),
+                )
+            }
+        };
+        let node = node_id(&format!("{path}.node"), a.node, n)?;
+        let Some(g) = groups.iter().position(|g| g.name == a.group) else {
+            return invalid(
+                format!("{path}.group"),
+                format!("no group is named {:?}", a.group),
+            );
+        };
+        let member = groups[g].members.binary_search(&node).is_ok();
+        if member == (kind == AdversaryKind::Inject) {
+            let want = if member {
+                "a non-member (inject)"
+            } else {
+                "a member (hole, spam)"
+            };
+            return invalid(
+                format!("{path}.node"),
+                format!("node {node} must be {want} of group {:?}", a.group),
+            );
+        }
+        let rate = finite_nonneg(&format!("{path}.rate_per_hour"), a.rate_per_hour)?;
+        out.push(AdversarySpec {
+            kind,
+            node,
+            group: g as GroupId,
+            rate_per_hour: rate,
+        });
+    }
+    Ok(out)
 }
 
 fn one_messages(
@@ -836,11 +976,18 @@ fn link(raw: &RawLink) -> Result<LinkSpec, Invalid> {
             format!("expected a probability in [0, 1], got {}", raw.loss),
         );
     }
+    if !(0.0..=1.0).contains(&raw.duplicate) {
+        return invalid(
+            "link.duplicate",
+            format!("expected a probability in [0, 1], got {}", raw.duplicate),
+        );
+    }
     Ok(LinkSpec {
         latency_ms: dist("link.latency_ms", &raw.latency_ms, MAX_DURATION_S * 1000.0)?,
         bandwidth_bps,
         loss: raw.loss,
         overhead_bytes: raw.overhead_bytes,
+        duplicate: raw.duplicate,
     })
 }
 
@@ -985,10 +1132,15 @@ fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
     if raw.offer_cap == 0 {
         return invalid("sync.offer_cap", "expected at least 1");
     }
+    let max_parent_wait = match raw.max_parent_wait_s {
+        None => None,
+        Some(w) => Some(seconds("sync.max_parent_wait_s", w, false)?),
+    };
     Ok(SyncSpec {
         max_latency,
         delivery,
         offer_cap: raw.offer_cap,
+        max_parent_wait,
     })
 }
 

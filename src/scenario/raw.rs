@@ -51,6 +51,12 @@ pub struct RawScenario {
     /// Mailservers (default none).
     #[serde(default)]
     pub mailservers: Option<RawMailservers>,
+    /// Node crashes (default none).
+    #[serde(default)]
+    pub crashes: Vec<RawCrash>,
+    /// Misbehaving nodes (default none).
+    #[serde(default)]
+    pub adversaries: Vec<RawAdversary>,
     /// Scripted messages, beside the groups' Poisson writers.
     #[serde(default)]
     pub messages: Vec<RawScripted>,
@@ -230,6 +236,9 @@ pub struct RawLink {
     /// Transport bytes added to every payload (default 0).
     #[serde(default)]
     pub overhead_bytes: u32,
+    /// Probability that a payload arrives twice (default 0).
+    #[serde(default)]
+    pub duplicate: f64,
 }
 
 fn default_latency() -> RawDist {
@@ -243,6 +252,7 @@ impl Default for RawLink {
             bandwidth_kbps: None,
             loss: 0.0,
             overhead_bytes: 0,
+            duplicate: 0.0,
         }
     }
 }
@@ -348,6 +358,10 @@ pub struct RawSync {
     /// Offers remembered per peer (default 1000).
     #[serde(default = "default_offer_cap")]
     pub offer_cap: usize,
+    /// Deliver a message blocked this long without its missing parents
+    /// (default null: wait for ever).
+    #[serde(default)]
+    pub max_parent_wait_s: Option<f64>,
 }
 
 fn default_max_latency() -> f64 {
@@ -366,6 +380,43 @@ impl Default for RawSync {
             max_latency_s: default_max_latency(),
             delivery: default_delivery(),
             offer_cap: default_offer_cap(),
+            max_parent_wait_s: None,
         }
     }
+}
+
+/// Crashes as written: at a time (`at_s`) or at a rate, each node of
+/// `nodes` stays down `down_s`, then restarts with its state (`persistent`)
+/// or empty (`volatile`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrash {
+    /// Nodes that crash.
+    pub nodes: RawMembers,
+    /// Crash time (scheduled crashes).
+    #[serde(default)]
+    pub at_s: Option<f64>,
+    /// Crashes per node per hour online (random crashes).
+    #[serde(default)]
+    pub rate_per_hour: Option<f64>,
+    /// Time down before the restart.
+    pub down_s: f64,
+    /// `persistent` or `volatile`.
+    pub state: String,
+}
+
+/// A misbehaving node as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdversary {
+    /// `hole` (messages naming parents that never exist), `spam` (a member
+    /// writing at a high rate) or `inject` (a non-member writing into the
+    /// group).
+    pub kind: String,
+    /// The node.
+    pub node: u32,
+    /// Group name.
+    pub group: String,
+    /// Its messages per hour online.
+    pub rate_per_hour: f64,
 }

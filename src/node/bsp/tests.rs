@@ -12,7 +12,7 @@ fn node(me: NodeId, mode: BspMode) -> BspNode {
         mode,
         max_latency: L,
         offer_cap: 3,
-        delivery: DeliveryMode::Consistent,
+        delivery: crate::node::store::DeliveryMode::Consistent.into(),
     };
     BspNode::new(me, &[(0, vec![0, 1])], cfg)
 }
