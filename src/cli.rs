@@ -136,6 +136,10 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Run twice and compare the event-trace hash and every output byte;
+    /// exit 1 on any difference (a determinism bug).
+    #[arg(long)]
+    check_determinism: bool,
 }
 
 /// Bad input: reported with exit code 2.
@@ -208,6 +212,26 @@ fn run(args: RunArgs) -> Result<i32> {
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
     let report = engine::run_with(&scenario, strategy, seed);
+    if args.check_determinism {
+        let again = engine::run_with(&scenario, strategy, seed);
+        let same = again.summary_json() == report.summary_json()
+            && again.deliveries_csv() == report.deliveries_csv();
+        if !same {
+            eprintln!(
+                "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
+                report.summary.trace_hash,
+                again.summary.trace_hash,
+                args.scenario.display()
+            );
+            return Ok(1);
+        }
+        if !args.quiet {
+            println!(
+                "determinism check passed: two runs, trace hash {} both times, identical outputs",
+                report.summary.trace_hash
+            );
+        }
+    }
     write_report(&report, &out)?;
     if !args.quiet {
         print!("{}", render_summary(&report.summary));

@@ -38,7 +38,7 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// A trace file the scenario names is malformed.
-    #[error("{0}")]
+    #[error(transparent)]
     Trace(#[from] TraceError),
     /// The file is not a valid scenario.
     #[error("{file}: {path}: {message}")]
@@ -379,13 +379,13 @@ impl Scenario {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let inner = e.inner();
-            let message = match inner.classify() {
+            match inner.classify() {
+                // Where the text stops being JSON, only line and column mean anything.
                 serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                    format!("not valid JSON: {inner}")
+                    path_error(file, String::new(), format!("not valid JSON: {inner}"))
                 }
-                _ => inner.to_string(),
-            };
-            path_error(file, e.path().to_string(), message)
+                _ => path_error(file, e.path().to_string(), inner.to_string()),
+            }
         })?;
         Scenario::validate(raw, file)
     }
