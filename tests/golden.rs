@@ -80,7 +80,15 @@ fn bundled_scenarios_give_their_golden_numbers() {
 }
 
 /// (scenario, strategy, messages, deliveries, bytes, trace hash).
-const GOLDEN_WORLD: [(&str, Strategy, u64, u64, u64, &str); 6] = [
+const GOLDEN_WORLD: [(&str, Strategy, u64, u64, u64, &str); 7] = [
+    (
+        "faults",
+        Strategy::BspBatch,
+        1884,
+        14388,
+        64_034_516,
+        "12346ed5fa2afefd",
+    ),
     (
         "mailserver-on",
         Strategy::Mvds,
