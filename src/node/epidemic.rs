@@ -13,24 +13,65 @@ use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use fixedbitset::FixedBitSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default)]
 struct Peer {
     connected: bool,
     summary_sent: bool,
     summary_received: bool,
-    /// Messages this peer holds (from its summary, or exchanged with it).
-    known: HashSet<MsgId>,
+    /// Messages this peer holds (from its summary, or exchanged with it),
+    /// as a bitset over dense message ids.
+    known: FixedBitSet,
     /// Messages to send it at the next flush.
     pending: BTreeSet<MsgId>,
 }
 
 impl Peer {
     fn offer(&mut self, id: MsgId) {
-        if self.connected && self.summary_received && !self.known.contains(&id) {
+        if self.connected && self.summary_received && !self.known.contains(id as usize) {
             self.pending.insert(id);
         }
+    }
+
+    /// Records that the peer holds `id`; true if that is news.
+    fn learn(&mut self, id: MsgId) -> bool {
+        let i = id as usize;
+        if i >= self.known.len() {
+            self.known.grow((i + 1).next_power_of_two());
+        }
+        !self.known.put(i)
+    }
+}
+
+/// Every message a node carries: by dense id, and in arrival order.
+#[derive(Debug, Default)]
+struct Buffer {
+    by_id: Vec<Option<MessageRef>>,
+    order: Vec<MsgId>,
+}
+
+impl Buffer {
+    fn contains(&self, id: MsgId) -> bool {
+        self.by_id.get(id as usize).is_some_and(Option::is_some)
+    }
+
+    fn insert(&mut self, msg: MessageRef) {
+        let i = msg.id as usize;
+        if i >= self.by_id.len() {
+            self.by_id.resize((i + 1).next_power_of_two(), None);
+        }
+        if self.by_id[i].is_none() {
+            self.order.push(msg.id);
+            self.by_id[i] = Some(msg);
+        }
+    }
+
+    fn get(&self, id: MsgId) -> &MessageRef {
+        self.by_id[id as usize]
+            .as_ref()
+            .expect("only held ids are pending")
     }
 }
 
@@ -40,7 +81,7 @@ pub struct EpidemicNode {
     groups: BTreeSet<GroupId>,
     store: Store,
     /// Every message carried, members' or not.
-    buffer: BTreeMap<MsgId, MessageRef>,
+    buffer: Buffer,
     peers: BTreeMap<NodeId, Peer>,
     flush_pending: bool,
 }
@@ -51,7 +92,7 @@ impl EpidemicNode {
         EpidemicNode {
             groups: groups.iter().map(|(g, _)| *g).collect(),
             store: Store::new(delivery, groups),
-            buffer: BTreeMap::new(),
+            buffer: Buffer::default(),
             peers: BTreeMap::new(),
             flush_pending: false,
         }
@@ -64,15 +105,15 @@ impl EpidemicNode {
         }
     }
 
-    fn payload_for(buffer: &BTreeMap<MsgId, MessageRef>, p: &mut Peer) -> Payload {
+    fn payload_for(buffer: &Buffer, p: &mut Peer) -> Payload {
         let mut payload = Payload::default();
         if !p.summary_sent {
-            payload.summary = Some(buffer.keys().copied().collect());
+            payload.summary = Some(buffer.order.clone());
             p.summary_sent = true;
         }
         for id in std::mem::take(&mut p.pending) {
-            if p.known.insert(id) {
-                payload.messages.push(buffer[&id].clone());
+            if p.learn(id) {
+                payload.messages.push(buffer.get(id).clone());
             }
         }
         payload
@@ -81,7 +122,7 @@ impl EpidemicNode {
     /// A message joined the buffer: queue it for connected peers lacking it.
     fn carry(&mut self, msg: MessageRef) {
         let id = msg.id;
-        self.buffer.insert(id, msg);
+        self.buffer.insert(msg);
         for p in self.peers.values_mut() {
             p.offer(id);
         }
@@ -106,16 +147,20 @@ impl Node for EpidemicNode {
 
     fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
         let p = self.peers.entry(from).or_default();
-        p.known.extend(payload.messages.iter().map(|m| m.id));
+        for m in &payload.messages {
+            p.learn(m.id);
+        }
         if let Some(summary) = &payload.summary {
             p.summary_received = true;
-            p.known.extend(summary.iter().copied());
-            for &id in self.buffer.keys() {
+            for &id in summary {
+                p.learn(id);
+            }
+            for &id in &self.buffer.order {
                 p.offer(id);
             }
         }
         for msg in payload.messages {
-            if self.buffer.contains_key(&msg.id) {
+            if self.buffer.contains(msg.id) {
                 continue;
             }
             self.carry(msg.clone());
@@ -142,7 +187,7 @@ impl Node for EpidemicNode {
     }
 
     fn holds(&self, m: MsgId) -> bool {
-        self.buffer.contains_key(&m)
+        self.buffer.contains(m)
     }
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {
