@@ -12,7 +12,8 @@ use crate::scenario::Routing;
 use crate::topology::Topology;
 use petgraph::graphmap::UnGraphMap;
 use petgraph::unionfind::UnionFind;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// Reachability state of a run.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ pub struct Connectivity {
     online: Vec<bool>,
     multi_hop: bool,
     components: Option<Vec<usize>>,
-    hops_from: HashMap<NodeId, Vec<u32>>,
+    hops_from: FxHashMap<NodeId, Vec<u32>>,
 }
 
 impl Connectivity {
@@ -38,7 +39,7 @@ impl Connectivity {
             online: vec![false; n as usize],
             multi_hop: routing == Routing::MultiHop && !full_mesh,
             components: None,
-            hops_from: HashMap::new(),
+            hops_from: FxHashMap::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use crate::scenario::LinkSpec;
 use crate::time::{SimTime, MICROS_PER_SEC};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What became of a payload put on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub enum Verdict {
 pub struct Network {
     link: LinkSpec,
     /// Per directed link: when its transmitter is free again.
-    busy_until: HashMap<(NodeId, NodeId), SimTime>,
+    busy_until: FxHashMap<(NodeId, NodeId), SimTime>,
     rng: ChaCha8Rng,
 }
 
@@ -45,7 +45,7 @@ impl Network {
     pub fn new(link: LinkSpec, seed: u64) -> Network {
         Network {
             link,
-            busy_until: HashMap::new(),
+            busy_until: FxHashMap::default(),
             rng: stream(seed, "network", 0),
         }
     }

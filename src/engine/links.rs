@@ -97,7 +97,7 @@ impl World<'_> {
                 let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
                 if let Some(at2) = again {
                     self.recorder.on_duplicate();
-                    let copy = payload.clone();
+                    let copy = Box::new(payload.clone());
                     self.queue.push(
                         at2,
                         Event::Arrive {
@@ -113,7 +113,7 @@ impl World<'_> {
                     Event::Arrive {
                         from,
                         to,
-                        payload,
+                        payload: Box::new(payload),
                         epochs,
                     },
                 );

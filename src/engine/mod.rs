@@ -33,7 +33,7 @@ use crate::topology::Topology;
 use crate::wire::Payload;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 /// Event kinds, as folded into the trace hash.
@@ -68,7 +68,8 @@ enum Event {
     Arrive {
         from: NodeId,
         to: NodeId,
-        payload: Payload,
+        /// Boxed: keeps events small, so the heap moves little memory.
+        payload: Box<Payload>,
         /// Online epochs of (from, to) when it was sent.
         epochs: (u32, u32),
     },
@@ -203,7 +204,7 @@ pub struct World<'a> {
     churn: Vec<ChurnProcess>,
     peers: Vec<Vec<NodeId>>,
     /// Peers each node was told are linked.
-    told: Vec<HashSet<NodeId>>,
+    told: Vec<FxHashSet<NodeId>>,
     writers: Vec<Writer>,
     writers_of: Vec<Vec<usize>>,
     /// Scripted messages waiting for their offline sender.
@@ -248,7 +249,7 @@ impl<'a> World<'a> {
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
             peers: sync_peers(scenario, strategy),
-            told: vec![HashSet::new(); n],
+            told: vec![FxHashSet::default(); n],
             writers,
             writers_of,
             deferred: vec![Vec::new(); n],
@@ -473,7 +474,7 @@ impl<'a> World<'a> {
                 epochs,
             } => {
                 self.recorder.on_event(now, kind::ARRIVE, to);
-                self.arrive(now, from, to, payload, epochs);
+                self.arrive(now, from, to, *payload, epochs);
             }
             Event::Timer { node, generation } => {
                 if generation == self.timer_generation[node as usize] {

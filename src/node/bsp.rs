@@ -28,7 +28,8 @@ use super::{Node, Outbox};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Whether rule 5 sends messages or offers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +65,7 @@ struct Peer {
     /// Request flags: messages this peer asked for.
     requested: BTreeSet<MsgId>,
     /// Messages we know this peer holds.
-    seen: HashSet<MsgId>,
+    seen: FxHashSet<MsgId>,
     /// Shared messages the peer may lack: send time and send count.
     outgoing: DueMap<SimTime, MsgId, u32>,
 }
@@ -95,7 +96,7 @@ pub struct BspNode {
     cfg: BspConfig,
     store: Store,
     peers: Vec<Peer>,
-    peer_index: HashMap<NodeId, usize>,
+    peer_index: FxHashMap<NodeId, usize>,
     /// For each group of ours, the indices of its other members in `peers`.
     group_peers: BTreeMap<GroupId, Vec<usize>>,
     flush_pending: bool,
@@ -113,7 +114,7 @@ impl BspNode {
             cfg,
             store: Store::new(cfg.delivery, groups),
             peers: Vec::new(),
-            peer_index: HashMap::new(),
+            peer_index: FxHashMap::default(),
             group_peers: BTreeMap::new(),
             flush_pending: false,
             dirty: BTreeSet::new(),

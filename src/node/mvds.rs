@@ -18,7 +18,8 @@ use crate::time::SimTime;
 use crate::wire::Payload;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 /// MVDS parameters (defaults: Status's production values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub struct MvdsNode {
     cfg: MvdsConfig,
     store: Store,
     peers: Vec<Peer>,
-    peer_index: HashMap<NodeId, usize>,
+    peer_index: FxHashMap<NodeId, usize>,
     group_peers: BTreeMap<GroupId, Vec<usize>>,
     schedule: PeerSchedule<u64>,
     rng: ChaCha8Rng,
@@ -83,7 +84,7 @@ impl MvdsNode {
         rng: ChaCha8Rng,
     ) -> Self {
         let mut peers: Vec<Peer> = Vec::new();
-        let mut peer_index = HashMap::new();
+        let mut peer_index = FxHashMap::default();
         let mut group_peers = BTreeMap::new();
         for (g, members) in groups {
             let mut idx = Vec::new();

@@ -5,20 +5,21 @@
 //! for a node, each connected peer's earliest due time, so a flush visits
 //! only peers with work instead of scanning them all.
 
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::hash::Hash;
 
 /// Items `K` with state `V` and a due time `T`, ordered by `(T, K)`.
 #[derive(Debug)]
 pub struct DueMap<T, K, V> {
-    items: HashMap<K, (T, V)>,
+    items: FxHashMap<K, (T, V)>,
     order: BTreeSet<(T, K)>,
 }
 
 impl<T, K, V> Default for DueMap<T, K, V> {
     fn default() -> Self {
         DueMap {
-            items: HashMap::new(),
+            items: FxHashMap::default(),
             order: BTreeSet::new(),
         }
     }

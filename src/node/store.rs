@@ -12,7 +12,8 @@
 
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// When a received message is shown to the application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,15 +61,15 @@ pub struct Store {
     members: BTreeMap<GroupId, Vec<NodeId>>,
     /// Blocked messages by the time they were received.
     blocked: BTreeSet<(SimTime, MsgId)>,
-    blocked_at: HashMap<MsgId, SimTime>,
-    held: HashMap<MsgId, MessageRef>,
-    delivered: HashSet<MsgId>,
+    blocked_at: FxHashMap<MsgId, SimTime>,
+    held: FxHashMap<MsgId, MessageRef>,
+    delivered: FxHashSet<MsgId>,
     /// Child → number of its parents not yet delivered.
-    missing: HashMap<MsgId, usize>,
+    missing: FxHashMap<MsgId, usize>,
     /// Parent → children waiting for it.
-    waiting: HashMap<MsgId, Vec<MsgId>>,
+    waiting: FxHashMap<MsgId, Vec<MsgId>>,
     /// Messages some delivered message names as a parent.
-    has_child: HashSet<MsgId>,
+    has_child: FxHashSet<MsgId>,
     heads: BTreeMap<GroupId, BTreeSet<MsgId>>,
 }
 
@@ -81,12 +82,12 @@ impl Store {
             max_wait: d.max_wait,
             members: groups.iter().cloned().collect(),
             blocked: BTreeSet::new(),
-            blocked_at: HashMap::new(),
-            held: HashMap::new(),
-            delivered: HashSet::new(),
-            missing: HashMap::new(),
-            waiting: HashMap::new(),
-            has_child: HashSet::new(),
+            blocked_at: FxHashMap::default(),
+            held: FxHashMap::default(),
+            delivered: FxHashSet::default(),
+            missing: FxHashMap::default(),
+            waiting: FxHashMap::default(),
+            has_child: FxHashSet::default(),
             heads: BTreeMap::new(),
         }
     }
