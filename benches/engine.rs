@@ -1,55 +1,106 @@
-//! `cargo bench`: wall time of the bundled scenarios and engine throughput.
+//! `cargo bench [-- FILTER]`: wall time, throughput and peak memory of the
+//! bundled scenarios and an engine-only synthetic load.
 //!
-//! Prints one row per scenario: median wall time over several runs, events
-//! per second, deliveries per second. Speed is measured here, never in tests.
+//! Each run happens in a fresh child process (this binary re-run with
+//! `--child FILE`), so the peak resident memory it reports (VmHWM) is that
+//! run's alone. Prints one row per scenario: median wall time of the engine
+//! run (writing results excluded), events/s, deliveries/s, ns per delivery,
+//! peak memory. Speed is measured here, never in tests.
 
 use meshsync::engine::run;
 use meshsync::scenario::Scenario;
 use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
-fn bench(file: &str, runs: usize) {
+/// Scenario files and how many runs to take the median of.
+const CASES: [(&str, usize); 7] = [
+    ("scenarios/quickstart.json", 11),
+    ("scenarios/mobile-churn.json", 11),
+    ("scenarios/mailserver-on.json", 5),
+    ("scenarios/helsinki.json", 5),
+    ("benches/synthetic-churn.json", 3),
+    ("scenarios/public-chat.json", 3),
+    ("scenarios/scale-1k.json", 3),
+];
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// One run in this process: prints `wall_s events deliveries peak_kb`.
+fn child(file: &str) {
     let s = Scenario::load(Path::new(file)).expect("bundled scenario is valid");
-    let mut walls = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let r = run(&s, s.seed);
-        walls.push(t.elapsed().as_secs_f64());
-        last = Some(r.summary);
-    }
-    walls.sort_by(f64::total_cmp);
-    let median = walls[walls.len() / 2];
-    let s = last.expect("at least one run");
+    let t = Instant::now();
+    let r = run(&s, s.seed);
+    let wall = t.elapsed().as_secs_f64();
     println!(
-        "{:<14} {:>5} {:>10.4} {:>12} {:>14.0} {:>10} {:>14.0}",
-        s.scenario,
-        runs,
-        median,
-        s.events,
-        s.events as f64 / median,
-        s.deliveries,
-        s.deliveries as f64 / median
+        "{wall} {} {} {}",
+        r.summary.events,
+        r.summary.deliveries,
+        peak_rss_kb()
+    );
+}
+
+fn bench(file: &str, runs: usize) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut rows: Vec<(f64, u64, u64, u64)> = (0..runs)
+        .map(|_| {
+            let out = Command::new(&exe)
+                .args(["--child", file])
+                .output()
+                .expect("child runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let f: Vec<&str> = text.split_whitespace().collect();
+            assert_eq!(
+                f.len(),
+                4,
+                "child output: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (wall, events, deliveries, _) = rows[rows.len() / 2];
+    let peak = rows.iter().map(|r| r.3).max().unwrap_or(0);
+    let name = Path::new(file).file_stem().unwrap().to_string_lossy();
+    let ns_per_delivery = if deliveries > 0 {
+        format!("{:.0}", wall * 1e9 / deliveries as f64)
+    } else {
+        "-".into()
+    };
+    println!(
+        "| {name} | {runs} | {wall:.4} | {events} | {:.2} M | {deliveries} | {:.0} | {ns_per_delivery} | {:.0} |",
+        events as f64 / wall / 1e6,
+        deliveries as f64 / wall,
+        peak as f64 / 1024.0
     );
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        return child(&args[i + 1]);
+    }
     // `cargo bench -- <filter>` passes the filter; `--bench` is cargo's own flag.
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    println!(
-        "{:<14} {:>5} {:>10} {:>12} {:>14} {:>10} {:>14}",
-        "scenario", "runs", "median_s", "events", "events/s", "deliveries", "deliveries/s"
-    );
-    for (file, runs) in [
-        ("scenarios/quickstart.json", 21),
-        ("scenarios/mobile-churn.json", 11),
-        ("scenarios/public-chat.json", 3),
-        ("scenarios/helsinki.json", 5),
-        ("scenarios/mailserver-on.json", 11),
-    ] {
+    let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    println!("| scenario | runs | median wall (s) | events | events/s | deliveries | deliveries/s | ns/delivery | peak MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (file, runs) in CASES {
         if filter.is_empty() || filter.iter().any(|f| file.contains(f.as_str())) {
             bench(file, runs);
         }

@@ -5,6 +5,7 @@
 
 use crate::output::write_atomic;
 use anyhow::{anyhow, Context, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -248,6 +249,18 @@ where
         }
     }
     let at = emptiest_corner(series, (x0, x1), (y0, y1));
+    legend_and_present(&mut chart, root, at)
+}
+
+/// Draws the legend at `at` and writes the drawing out.
+fn legend_and_present<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<DB, Shift>,
+    at: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .position(at)
@@ -312,16 +325,7 @@ where
             .label(name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    root.present().map_err(|e| anyhow!("{e:?}"))?;
-    Ok(())
+    legend_and_present(&mut chart, root, SeriesLabelPosition::UpperRight)
 }
 
 /// Renders into `<stem>.svg` and `<stem>.png`, each atomically (the PNG
