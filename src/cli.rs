@@ -236,7 +236,7 @@ fn run(args: RunArgs) -> Result<i32> {
     if !args.quiet {
         print!("{}", render_summary(&report.summary));
         println!(
-            "wrote {0}/summary.json and {0}/deliveries.csv\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
+            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
             out.display(),
             args.scenario.display(),
             seed,

@@ -74,6 +74,24 @@ pub fn wire_id(msg: &Message) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A message of group 0 with a 10-byte body, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_message(
+    id: MsgId,
+    sender: NodeId,
+    created: SimTime,
+    parents: &[MsgId],
+) -> MessageRef {
+    Arc::new(Message {
+        id,
+        group: 0,
+        sender,
+        created,
+        body_len: 10,
+        parents: parents.to_vec(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -709,18 +709,10 @@ fn pct_secs(sorted: &[u64], p: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
-    use std::sync::Arc;
+    use crate::message::test_message;
 
     fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
-        Arc::new(Message {
-            id,
-            group: 0,
-            sender,
-            created: SimTime::from_secs(1),
-            body_len: 1,
-            parents: parents.to_vec(),
-        })
+        test_message(id, sender, SimTime::from_secs(1), parents)
     }
 
     fn recorder() -> Recorder {
@@ -796,20 +788,12 @@ mod tests {
 #[cfg(test)]
 mod convergence_tests {
     use super::*;
-    use crate::message::Message;
-    use std::sync::Arc;
+    use crate::message::test_message;
 
     #[test]
     fn convergence_waits_for_online_members_only() {
         let mut r = Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()]);
-        let m = Arc::new(Message {
-            id: 0,
-            group: 0,
-            sender: 0,
-            created: SimTime::from_secs(1),
-            body_len: 1,
-            parents: vec![],
-        });
+        let m = test_message(0, 0, SimTime::from_secs(1), &[]);
         r.on_create(m);
         r.on_deliver(1, 0, SimTime::from_secs(15));
         let always = vec![(SimTime::ZERO, SimTime::NEVER)];

@@ -204,9 +204,8 @@ impl Node for EpidemicNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
+    use crate::message::test_message;
     use crate::node::Command;
-    use std::sync::Arc;
 
     fn sends(out: &mut Outbox) -> Vec<(NodeId, Payload)> {
         out.drain()
@@ -223,14 +222,7 @@ mod tests {
         let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
         let mut b = EpidemicNode::new(&[(0, vec![1, 2])], DeliveryMode::Consistent);
         let mut out = Outbox::new();
-        let m = Arc::new(Message {
-            id: 4,
-            group: 0,
-            sender: 2,
-            created: SimTime::ZERO,
-            body_len: 5,
-            parents: vec![],
-        });
+        let m = test_message(4, 2, SimTime::ZERO, &[]);
         // `a` carries a message of a group it is not in.
         a.handle_payload(
             SimTime(0),

@@ -77,23 +77,15 @@ impl Node for MailserverOnlyNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
+    use crate::message::test_message;
     use crate::node::Command;
-    use std::sync::Arc;
 
     #[test]
     fn publishes_once_and_never_acks() {
         use crate::node::store::DeliveryMode;
         let mut n = MailserverOnlyNode::new(&[(0, vec![0, 1, 2])], DeliveryMode::Consistent);
         let mut out = Outbox::new();
-        let m = Arc::new(Message {
-            id: 0,
-            group: 0,
-            sender: 0,
-            created: SimTime::ZERO,
-            body_len: 5,
-            parents: vec![],
-        });
+        let m = test_message(0, 0, SimTime::ZERO, &[]);
         n.append(SimTime::ZERO, m.clone(), &mut out);
         let cmds: Vec<_> = out.drain().collect();
         assert!(

@@ -277,11 +277,10 @@ impl Node for MvdsNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
+    use crate::message::test_message;
     use crate::node::store::DeliveryMode;
     use crate::node::Command;
     use crate::rng::stream;
-    use std::sync::Arc;
 
     fn sends(out: &mut Outbox) -> Vec<Payload> {
         out.drain()
@@ -298,14 +297,7 @@ mod tests {
         let mut a = MvdsNode::new(0, &[(0, vec![0, 1])], cfg, stream(1, "node", 0));
         let mut out = Outbox::new();
         a.handle_link_up(SimTime::ZERO, 1, &mut out);
-        let m = Arc::new(Message {
-            id: 0,
-            group: 0,
-            sender: 0,
-            created: SimTime::ZERO,
-            body_len: 5,
-            parents: vec![],
-        });
+        let m = test_message(0, 0, SimTime::ZERO, &[]);
         a.append(SimTime(100_000), m, &mut out);
         // Appended in epoch 0: goes out at the tick of epoch 1 (300 ms).
         assert_eq!(a.timer, SimTime::from_millis(300));
@@ -335,14 +327,7 @@ mod tests {
         let mut b = MvdsNode::new(1, &[(0, vec![0, 1])], cfg, stream(1, "node", 1));
         let mut out = Outbox::new();
         b.handle_link_up(SimTime::ZERO, 0, &mut out);
-        let m = Arc::new(Message {
-            id: 0,
-            group: 0,
-            sender: 0,
-            created: SimTime::ZERO,
-            body_len: 5,
-            parents: vec![],
-        });
+        let m = test_message(0, 0, SimTime::ZERO, &[]);
         b.handle_payload(
             SimTime(1),
             0,

@@ -240,19 +240,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
+    use crate::message::test_message;
     use crate::time::SimTime;
-    use std::sync::Arc;
 
     fn msg(id: MsgId, parents: &[MsgId]) -> MessageRef {
-        Arc::new(Message {
-            id,
-            group: 0,
-            sender: 1,
-            created: SimTime::ZERO,
-            body_len: 1,
-            parents: parents.to_vec(),
-        })
+        test_message(id, 1, SimTime::ZERO, parents)
     }
 
     fn ids(v: Vec<Delivered>) -> Vec<MsgId> {
@@ -293,7 +285,7 @@ mod tests {
         let mut s = store(DeliveryMode::Consistent);
         let mut m = (*msg(1, &[])).clone();
         m.sender = 9;
-        assert!(s.receive(SimTime::ZERO, Arc::new(m)).is_empty());
+        assert!(s.receive(SimTime::ZERO, std::sync::Arc::new(m)).is_empty());
         assert!(!s.holds(1));
     }
 

@@ -1,9 +1,8 @@
 //! Hand-driven BSP nodes: a fake clock, commands inspected one by one.
 
 use super::*;
-use crate::message::Message;
+use crate::message::test_message;
 use crate::node::Command;
-use std::sync::Arc;
 
 const L: SimTime = SimTime(30_000_000); // 30 s max latency
 
@@ -18,14 +17,7 @@ fn node(me: NodeId, mode: BspMode) -> BspNode {
 }
 
 fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
-    Arc::new(Message {
-        id,
-        group: 0,
-        sender,
-        created: SimTime::ZERO,
-        body_len: 10,
-        parents: parents.to_vec(),
-    })
+    test_message(id, sender, SimTime::ZERO, parents)
 }
 
 fn cmds(out: &mut Outbox) -> Vec<Command> {
