@@ -64,15 +64,20 @@ struct Peer {
     offered: VecDeque<MsgId>,
     /// Request flags: messages this peer asked for.
     requested: BTreeSet<MsgId>,
-    /// Messages we know this peer holds.
+    /// Messages we know this peer holds, among those we have not yet
+    /// delivered (`share` is the only reader, once per message, at its
+    /// delivery; entries are dropped then, which keeps memory bounded).
     seen: FxHashSet<MsgId>,
     /// Shared messages the peer may lack: send time and send count.
     outgoing: DueMap<SimTime, MsgId, u32>,
 }
 
 impl Peer {
-    fn mark_seen(&mut self, m: MsgId) {
-        self.seen.insert(m);
+    /// The peer holds `m`; `delivered` says whether we delivered it already.
+    fn mark_seen(&mut self, m: MsgId, delivered: bool) {
+        if !delivered {
+            self.seen.insert(m);
+        }
         self.requested.remove(&m);
         self.outgoing.remove(&m);
     }
@@ -165,7 +170,7 @@ impl BspNode {
         for k in 0..peers.len() {
             let i = self.group_peers[&msg.group][k];
             let p = &mut self.peers[i];
-            if !p.seen.contains(&msg.id) && !p.outgoing.contains(&msg.id) {
+            if !p.seen.remove(&msg.id) && !p.outgoing.contains(&msg.id) {
                 p.outgoing.insert(msg.id, SimTime::ZERO, 0);
                 self.resched(i);
             }
@@ -181,8 +186,9 @@ impl BspNode {
     }
 
     fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
+        let delivered = self.store.is_delivered(msg.id);
         let peer = &mut self.peers[from];
-        peer.mark_seen(msg.id);
+        peer.mark_seen(msg.id, delivered);
         peer.acks.insert(msg.id);
         self.dirty.insert(from);
         self.resched(from);
@@ -194,8 +200,9 @@ impl BspNode {
 
     fn receive_offer(&mut self, from: usize, m: MsgId) {
         let holds = self.store.holds(m);
+        let delivered = self.store.is_delivered(m);
         let peer = &mut self.peers[from];
-        peer.mark_seen(m);
+        peer.mark_seen(m, delivered);
         if holds {
             peer.acks.insert(m);
         } else {
@@ -304,7 +311,8 @@ impl Node for BspNode {
             return;
         };
         for m in payload.acks {
-            self.peers[i].mark_seen(m);
+            let delivered = self.store.is_delivered(m);
+            self.peers[i].mark_seen(m, delivered);
         }
         self.resched(i);
         for msg in payload.messages {

@@ -229,11 +229,18 @@ impl Store {
         let heads = self.heads.entry(msg.group).or_default();
         for p in &msg.parents {
             heads.remove(p);
-            self.has_child.insert(*p);
         }
-        if !self.has_child.contains(&msg.id) {
-            heads.insert(msg.id);
+        // In consistent mode without a maximum wait no child is delivered
+        // before its parent, so a message is always a head when delivered;
+        // eventual mode and forced deliveries need to remember which
+        // messages already have delivered children.
+        if self.mode == DeliveryMode::Eventual || self.max_wait.is_some() {
+            self.has_child.extend(msg.parents.iter().copied());
+            if self.has_child.contains(&msg.id) {
+                return;
+            }
         }
+        heads.insert(msg.id);
     }
 }
 
