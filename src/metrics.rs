@@ -97,6 +97,9 @@ pub struct Summary {
     pub mailserver_bytes: u64,
     /// Queries sent to store-forward mailservers.
     pub mailserver_requests: u64,
+    /// Mailserver queries or responses lost on the way (or whose client or
+    /// mailserver went offline first).
+    pub mailserver_lost: u64,
     /// Payloads put on links.
     pub payloads_sent: u64,
     /// Payloads lost (link loss, or an endpoint offline before arrival).
@@ -251,6 +254,7 @@ pub struct Recorder {
     bytes_by: ByteCounts,
     mail_bytes: u64,
     mail_requests: u64,
+    mail_lost: u64,
     payloads_sent: u64,
     payloads_lost: u64,
     payloads_duplicated: u64,
@@ -292,6 +296,7 @@ impl Recorder {
             bytes_by: ByteCounts::default(),
             mail_bytes: 0,
             mail_requests: 0,
+            mail_lost: 0,
             payloads_sent: 0,
             payloads_lost: 0,
             payloads_duplicated: 0,
@@ -456,7 +461,9 @@ impl Recorder {
     }
 
     /// A mailserver request or response was lost (its bytes were counted).
-    pub fn on_mail_lost(&mut self) {}
+    pub fn on_mail_lost(&mut self) {
+        self.mail_lost += 1;
+    }
 
     /// A sync payload reached `node` at `now`.
     pub fn on_arrival(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
@@ -654,6 +661,7 @@ impl Recorder {
             bytes_by_record: self.bytes_by,
             mailserver_bytes: self.mail_bytes,
             mailserver_requests: self.mail_requests,
+            mailserver_lost: self.mail_lost,
             payloads_sent: self.payloads_sent,
             payloads_lost: self.payloads_lost,
             payloads_duplicated: self.payloads_duplicated,
