@@ -12,7 +12,7 @@
 use crate::aggregate::{fmt_num, Agg};
 use crate::compare::Comparison;
 use crate::sweep::Points;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -174,14 +174,12 @@ fn load(path: &Path) -> Result<Entries> {
             })
             .collect());
     }
-    let p: Points = serde_json::from_str(&text)
-        .map_err(|e| {
-            crate::cli::InputError(format!(
-                "{}: neither a meshsync comparison nor sweep result: {e}",
-                file.display()
-            ))
-        })
-        .with_context(|| format!("reading {}", file.display()))?;
+    let p: Points = serde_json::from_str(&text).map_err(|e| {
+        crate::cli::InputError(format!(
+            "{}: neither a meshsync comparison nor sweep result: {e}",
+            file.display()
+        ))
+    })?;
     Ok(p.points
         .into_iter()
         .map(|pa| {

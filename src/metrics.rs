@@ -56,7 +56,10 @@ fn is_zero(v: &u64) -> bool {
 }
 
 /// The run's headline figures (`summary.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Missing keys read as their defaults, so results written by older versions
+/// (committed baselines) stay readable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
