@@ -124,8 +124,16 @@ fn records(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     })
 }
 
-/// Parses a contact trace whose hosts must be nodes `0..nodes`.
-pub fn parse_contacts(text: &str, file: &str, nodes: u32) -> Result<Vec<ContactEvent>, TraceError> {
+/// Runs `row` on every record of `text` after checking its shape: a field
+/// count in `fields` and `keyword` as the second field (`usage` is quoted in
+/// the error otherwise).
+fn parse_records<T>(
+    text: &str,
+    file: &str,
+    nodes: u32,
+    (keyword, fields, usage): (&str, std::ops::RangeInclusive<usize>, &str),
+    mut row: impl FnMut(&mut Lines, usize, &[&str]) -> Result<T, TraceError>,
+) -> Result<Vec<T>, TraceError> {
     let mut p = Lines {
         file,
         last: SimTime::ZERO,
@@ -133,15 +141,18 @@ pub fn parse_contacts(text: &str, file: &str, nodes: u32) -> Result<Vec<ContactE
     };
     let mut out = Vec::new();
     for (line, f) in records(text) {
-        if f.len() != 5 || f[1] != "CONN" {
-            return p.err(
-                line,
-                format!(
-                    "expected `<time> CONN <a> <b> up|down`, got {:?}",
-                    f.join(" ")
-                ),
-            );
+        if !fields.contains(&f.len()) || f[1] != keyword {
+            return p.err(line, format!("expected `{usage}`, got {:?}", f.join(" ")));
         }
+        out.push(row(&mut p, line, &f)?);
+    }
+    Ok(out)
+}
+
+/// Parses a contact trace whose hosts must be nodes `0..nodes`.
+pub fn parse_contacts(text: &str, file: &str, nodes: u32) -> Result<Vec<ContactEvent>, TraceError> {
+    let shape = ("CONN", 5..=5, "<time> CONN <a> <b> up|down");
+    parse_records(text, file, nodes, shape, |p, line, f| {
         let at = p.time(line, f[0])?;
         let (a, b) = (p.host(line, f[2])?, p.host(line, f[3])?);
         if a == b {
@@ -152,30 +163,19 @@ pub fn parse_contacts(text: &str, file: &str, nodes: u32) -> Result<Vec<ContactE
             "down" => false,
             other => return p.err(line, format!("expected `up` or `down`, got {other:?}")),
         };
-        out.push(ContactEvent { at, a, b, up });
-    }
-    Ok(out)
+        Ok(ContactEvent { at, a, b, up })
+    })
 }
 
 /// Parses external message-creation events (only `C` events are accepted)
 /// whose hosts must be nodes `0..nodes`.
 pub fn parse_messages(text: &str, file: &str, nodes: u32) -> Result<Vec<MessageEvent>, TraceError> {
-    let mut p = Lines {
-        file,
-        last: SimTime::ZERO,
-        nodes,
-    };
-    let mut out = Vec::new();
-    for (line, f) in records(text) {
-        if !(6..=7).contains(&f.len()) || f[1] != "C" {
-            return p.err(
-                line,
-                format!(
-                    "expected `<time> C <id> <from> <to> <size> [<response-size>]`, got {:?}",
-                    f.join(" ")
-                ),
-            );
-        }
+    let shape = (
+        "C",
+        6..=7,
+        "<time> C <id> <from> <to> <size> [<response-size>]",
+    );
+    parse_records(text, file, nodes, shape, |p, line, f| {
         let at = p.time(line, f[0])?;
         let (from, to) = (p.host(line, f[3])?, p.host(line, f[4])?);
         if from == to {
@@ -193,15 +193,14 @@ pub fn parse_messages(text: &str, file: &str, nodes: u32) -> Result<Vec<MessageE
                 )
             }
         };
-        out.push(MessageEvent {
+        Ok(MessageEvent {
             at,
             id: f[2].to_string(),
             from,
             to,
             size,
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 /// Reads a file for one of the parsers, naming it in errors.
