@@ -2,7 +2,8 @@
 //! presence, churn, loss, duplication, crashes, partitions, mailservers,
 //! adversaries, strategy), each checked for the safety invariants; and a
 //! liveness check once faults stop. Every failure names the seed that
-//! reproduces it.
+//! reproduces it. `MESHSYNC_SWARM_SEEDS=5000 cargo test --release --test
+//! swarm` hunts longer.
 
 use meshsync::engine::run_with;
 use meshsync::node::Strategy;
@@ -89,9 +90,17 @@ fn world(seed: u64) -> (Value, Strategy) {
     (v, strategy)
 }
 
+/// Seeds to try: 60 by default, `MESHSYNC_SWARM_SEEDS=N` for a longer hunt.
+fn swarm_seeds() -> u64 {
+    std::env::var("MESHSYNC_SWARM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60)
+}
+
 #[test]
 fn safety_invariants_hold_in_random_worlds() {
-    for seed in 0..60u64 {
+    for seed in 0..swarm_seeds() {
         let (v, strategy) = world(seed);
         let s = Scenario::from_value(v.clone(), "swarm.json")
             .unwrap_or_else(|e| panic!("seed={seed}: generated an invalid scenario: {e}\n{v:#}"));
