@@ -127,7 +127,7 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Strategy for every node (default: the scenario's `strategy`):
-    /// bsp-batch or bsp-interactive.
+    /// bsp-batch, bsp-interactive, mvds, epidemic or mailserver-only.
     #[arg(long)]
     strategy: Option<Strategy>,
     /// Output folder (default: results/<scenario name>).
