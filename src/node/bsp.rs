@@ -106,7 +106,9 @@ pub struct BspNode {
     group_peers: BTreeMap<GroupId, Vec<usize>>,
     flush_pending: bool,
     /// Peers with acks, offers or requests to answer at the next flush.
-    dirty: BTreeSet<usize>,
+    /// (May repeat; sorted and deduplicated at the flush, whose buffer it
+    /// reuses.)
+    dirty: Vec<usize>,
     /// Connected peers by their earliest send time.
     schedule: PeerSchedule<SimTime>,
 }
@@ -122,7 +124,7 @@ impl BspNode {
             peer_index: FxHashMap::default(),
             group_peers: BTreeMap::new(),
             flush_pending: false,
-            dirty: BTreeSet::new(),
+            dirty: Vec::new(),
             schedule: PeerSchedule::default(),
         };
         for (g, members) in groups {
@@ -190,7 +192,7 @@ impl BspNode {
         let peer = &mut self.peers[from];
         peer.mark_seen(msg.id, delivered);
         peer.acks.insert(msg.id);
-        self.dirty.insert(from);
+        self.dirty.push(from);
         self.resched(from);
         for d in self.store.receive(now, msg) {
             out.delivered(&d);
@@ -211,7 +213,7 @@ impl BspNode {
             }
             peer.offered.push_back(m);
         }
-        self.dirty.insert(from);
+        self.dirty.push(from);
         self.resched(from);
     }
 
@@ -224,7 +226,7 @@ impl BspNode {
         // Briar resets the expiry of a requested message: it goes out now.
         let count = peer.outgoing.get(&m).map_or(0, |&(_, c)| c);
         peer.outgoing.insert(m, SimTime::ZERO, count);
-        self.dirty.insert(from);
+        self.dirty.push(from);
         self.resched(from);
     }
 
@@ -276,13 +278,17 @@ impl BspNode {
         self.flush_pending = false;
         let mut candidates = std::mem::take(&mut self.dirty);
         candidates.extend(self.schedule.due(now));
-        for i in candidates {
+        candidates.sort_unstable();
+        candidates.dedup();
+        for &i in &candidates {
             if self.peers[i].connected && self.peers[i].has_work(now) {
                 let payload = self.build_payload(now, i);
                 out.send(self.peers[i].id, payload);
                 self.resched(i);
             }
         }
+        candidates.clear();
+        self.dirty = candidates;
         let wake = self.schedule.first().unwrap_or(SimTime::NEVER);
         out.set_timer(wake.min(self.store.next_expiry().unwrap_or(SimTime::NEVER)));
     }
@@ -292,7 +298,7 @@ impl Node for BspNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.peers[i].connected = true;
-            self.dirty.insert(i);
+            self.dirty.push(i);
             self.resched(i);
             self.request_flush(now, out);
         }
