@@ -137,7 +137,8 @@ impl World<'_> {
     pub(super) fn publish(&mut self, now: SimTime, from: NodeId, group: GroupId, payload: Payload) {
         let bytes = self.network.wire_bytes(payload.encoded_len());
         self.mail_archive(now, from, Topic::Group(group), &payload, bytes);
-        for to in self.scenario.sync_members(group) {
+        for k in 0..self.sync.members[group as usize].len() {
+            let to = self.sync.members[group as usize][k];
             if to != from && self.conn.reachable(from, to) && !self.cut(from, to) {
                 self.transmit(now, from, to, payload.clone(), bytes);
             }

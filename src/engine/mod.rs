@@ -27,7 +27,7 @@ use crate::node::store::Delivery;
 use crate::node::{Command, Node, Outbox, Passive, Strategy};
 use crate::queue::EventQueue;
 use crate::rng::stream;
-use crate::scenario::{AdversaryKind, MailserverMode, Scenario, TopologySpec, MAX_BODY_BYTES};
+use crate::scenario::{AdversaryKind, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::time::SimTime;
 use crate::topology::Topology;
 use crate::wire::Payload;
@@ -109,24 +109,48 @@ struct Writer {
     adversary: Option<AdversaryKind>,
 }
 
-/// The groups node `me` syncs, each with its sync member list.
-fn synced_groups(scenario: &Scenario, me: NodeId) -> Vec<(GroupId, Vec<NodeId>)> {
-    (0..scenario.groups.len() as GroupId)
-        .map(|g| (g, scenario.sync_members(g)))
-        .filter(|(_, m)| m.binary_search(&me).is_ok())
-        .collect()
+/// Who syncs which group, computed once per run: each group's sync members
+/// (its members plus sync-peer mailservers serving it) and each node's groups.
+struct SyncGroups {
+    members: Vec<Vec<NodeId>>,
+    of_node: Vec<Vec<GroupId>>,
+}
+
+impl SyncGroups {
+    fn new(scenario: &Scenario) -> Self {
+        let members: Vec<Vec<NodeId>> = (0..scenario.groups.len() as GroupId)
+            .map(|g| scenario.sync_members(g))
+            .collect();
+        let mut of_node = vec![Vec::new(); scenario.nodes as usize];
+        for (g, m) in members.iter().enumerate() {
+            for &v in m {
+                of_node[v as usize].push(g as GroupId);
+            }
+        }
+        SyncGroups { members, of_node }
+    }
+
+    /// The groups node `me` syncs, each with its sync member list.
+    fn of(&self, me: NodeId) -> Vec<(GroupId, Vec<NodeId>)> {
+        self.of_node[me as usize]
+            .iter()
+            .map(|&g| (g, self.members[g as usize].clone()))
+            .collect()
+    }
 }
 
 /// Builds the node for `me` running `strategy`.
-pub fn build_node(scenario: &Scenario, strategy: Strategy, me: NodeId, seed: u64) -> Box<dyn Node> {
-    let store_forward = scenario
-        .mailservers
-        .as_ref()
-        .is_some_and(|m| m.mode == MailserverMode::StoreForward);
-    if store_forward && scenario.is_mailserver(me) {
+fn build_node(
+    scenario: &Scenario,
+    sync: &SyncGroups,
+    strategy: Strategy,
+    me: NodeId,
+    seed: u64,
+) -> Box<dyn Node> {
+    if scenario.is_store_forward_mailserver(me) {
         return Box::new(Passive);
     }
-    let groups = synced_groups(scenario, me);
+    let groups = sync.of(me);
     let delivery = Delivery {
         mode: scenario.sync.delivery,
         max_wait: scenario.sync.max_parent_wait,
@@ -158,29 +182,20 @@ pub fn build_node(scenario: &Scenario, strategy: Strategy, me: NodeId, seed: u64
 /// For each node, the nodes it syncs with, sorted: co-members (with
 /// sync-peer mailservers), or every other syncing node for strategies that
 /// relay everything.
-fn sync_peers(scenario: &Scenario, strategy: Strategy) -> Vec<Vec<NodeId>> {
+fn sync_peers(scenario: &Scenario, sync: &SyncGroups, strategy: Strategy) -> Vec<Vec<NodeId>> {
     let n = scenario.nodes as usize;
-    let passive_mailserver = |v: NodeId| {
-        scenario.is_mailserver(v)
-            && scenario
-                .mailservers
-                .as_ref()
-                .is_some_and(|m| m.mode == MailserverMode::StoreForward)
-    };
+    let mut peers = vec![Vec::new(); n];
     if strategy.relays_everything() {
         let active: Vec<NodeId> = (0..scenario.nodes)
-            .filter(|&v| !passive_mailserver(v))
+            .filter(|&v| !scenario.is_store_forward_mailserver(v))
             .collect();
-        let mut peers = vec![Vec::new(); n];
         for &a in &active {
             peers[a as usize] = active.iter().copied().filter(|&b| b != a).collect();
         }
         return peers;
     }
-    let mut peers = vec![Vec::new(); n];
-    for g in 0..scenario.groups.len() as GroupId {
-        let members = scenario.sync_members(g);
-        for &a in &members {
+    for members in &sync.members {
+        for &a in members {
             peers[a as usize].extend(members.iter().copied().filter(|&b| b != a));
         }
     }
@@ -196,6 +211,7 @@ pub struct World<'a> {
     scenario: &'a Scenario,
     strategy: Strategy,
     seed: u64,
+    sync: SyncGroups,
     queue: EventQueue<Event>,
     nodes: Vec<Box<dyn Node>>,
     conn: Connectivity,
@@ -234,13 +250,14 @@ impl<'a> World<'a> {
         let n = scenario.nodes as usize;
         let topology = Topology::build(&scenario.topology, scenario.nodes, seed);
         let (writers, writers_of) = Self::writers(scenario, seed);
+        let sync = SyncGroups::new(scenario);
         World {
             scenario,
             strategy,
             seed,
             queue: EventQueue::new(),
             nodes: (0..scenario.nodes)
-                .map(|i| build_node(scenario, strategy, i, seed))
+                .map(|i| build_node(scenario, &sync, strategy, i, seed))
                 .collect(),
             conn: Connectivity::new(topology, scenario.nodes, scenario.transport.routing),
             epoch: vec![0; n],
@@ -248,7 +265,7 @@ impl<'a> World<'a> {
             churn: (0..scenario.nodes)
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
-            peers: sync_peers(scenario, strategy),
+            peers: sync_peers(scenario, &sync, strategy),
             told: vec![FxHashSet::default(); n],
             writers,
             writers_of,
@@ -273,6 +290,7 @@ impl<'a> World<'a> {
                 .map(|i| stream(seed, "crash", i as u64))
                 .collect(),
             next_hole: MsgId::MAX,
+            sync,
         }
     }
 
@@ -556,7 +574,7 @@ impl<'a> World<'a> {
         let i = n as usize;
         self.crashed[i] = false;
         if volatile {
-            self.nodes[i] = build_node(self.scenario, self.strategy, n, self.seed);
+            self.nodes[i] = build_node(self.scenario, &self.sync, self.strategy, n, self.seed);
             self.told[i].clear();
             self.timer_generation[i] += 1;
             if let Some(mail) = &mut self.mail {

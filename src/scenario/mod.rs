@@ -348,6 +348,14 @@ impl Scenario {
             .is_some_and(|m| m.nodes.binary_search(&node).is_ok())
     }
 
+    /// True when `node` is a store-forward mailserver (an archive in the
+    /// transport, not a sync node).
+    pub fn is_store_forward_mailserver(&self, node: NodeId) -> bool {
+        self.mailservers.as_ref().is_some_and(|m| {
+            m.mode == MailserverMode::StoreForward && m.nodes.binary_search(&node).is_ok()
+        })
+    }
+
     /// The nodes that sync `group`: its members, plus sync-peer mailservers
     /// serving it. Sorted.
     pub fn sync_members(&self, group: GroupId) -> Vec<NodeId> {
