@@ -1,15 +1,10 @@
 //! The real `meshsync` binary: exit codes, messages, files written.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn meshsync(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsync"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs")
-}
+mod common;
+use common::meshsync;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -6,15 +6,10 @@ use meshsync::node::Strategy;
 use meshsync::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn meshsync(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshsync"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs")
-}
+mod common;
+use common::meshsync;
 
 fn ok(o: &Output) -> String {
     assert_eq!(

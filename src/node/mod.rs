@@ -89,11 +89,6 @@ impl Outbox {
         }
     }
 
-    /// Delivers `msg` to the local application.
-    pub fn deliver(&mut self, msg: MsgId) {
-        self.cmds.push(Command::Deliver { msg });
-    }
-
     /// Reports a store delivery, verified or not.
     pub fn delivered(&mut self, d: &store::Delivered) {
         let msg = d.msg.id;

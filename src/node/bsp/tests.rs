@@ -20,6 +20,16 @@ fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
     test_message(id, sender, SimTime::ZERO, parents)
 }
 
+/// Nodes 0 and 1, each told the other is reachable, outbox drained.
+fn linked_pair(mode: BspMode) -> (BspNode, BspNode, Outbox) {
+    let (mut a, mut b) = (node(0, mode), node(1, mode));
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let _ = cmds(&mut out);
+    (a, b, out)
+}
+
 fn cmds(out: &mut Outbox) -> Vec<Command> {
     out.drain().collect()
 }
@@ -82,11 +92,7 @@ fn retransmission_follows_briar_backoff() {
 
 #[test]
 fn ack_stops_retransmission_and_acks_are_never_resent() {
-    let (mut a, mut b) = (node(0, BspMode::Batch), node(1, BspMode::Batch));
-    let mut out = Outbox::new();
-    a.handle_link_up(SimTime::ZERO, 1, &mut out);
-    b.handle_link_up(SimTime::ZERO, 0, &mut out);
-    let _ = cmds(&mut out);
+    let (mut a, mut b, mut out) = linked_pair(BspMode::Batch);
     a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
     a.handle_timeout(SimTime::ZERO, &mut out);
     let p = sends(&cmds(&mut out)).remove(0);
@@ -130,11 +136,7 @@ fn duplicate_message_rearms_the_ack() {
 
 #[test]
 fn interactive_offers_then_requests_then_sends() {
-    let (mut a, mut b) = (node(0, BspMode::Interactive), node(1, BspMode::Interactive));
-    let mut out = Outbox::new();
-    a.handle_link_up(SimTime::ZERO, 1, &mut out);
-    b.handle_link_up(SimTime::ZERO, 0, &mut out);
-    let _ = cmds(&mut out);
+    let (mut a, mut b, mut out) = linked_pair(BspMode::Interactive);
     a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
     a.handle_timeout(SimTime::ZERO, &mut out);
     let offer = sends(&cmds(&mut out)).remove(0);

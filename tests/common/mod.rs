@@ -1,0 +1,13 @@
+//! Helpers shared by the integration tests that run the real binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `meshsync ARGS` in `dir` and returns what it did.
+pub fn meshsync(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
