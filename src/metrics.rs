@@ -411,6 +411,29 @@ impl Recorder {
         self.payloads_in_flight = n;
     }
 
+    /// Messages written by a member that some other member has not
+    /// delivered (the only ones whose holders matter at the end).
+    pub fn incomplete_messages(&self) -> Vec<MsgId> {
+        self.messages
+            .iter()
+            .filter(|m| {
+                let members = &self.group_members[m.group as usize];
+                let base = self.slot_base[m.id as usize];
+                members.binary_search(&m.sender).is_ok()
+                    && members
+                        .iter()
+                        .enumerate()
+                        .any(|(r, &v)| v != m.sender && self.delivered[base + r] == SimTime::NEVER)
+            })
+            .map(|m| m.id)
+            .collect()
+    }
+
+    /// The group of message `m`.
+    pub fn group_of(&self, m: MsgId) -> crate::message::GroupId {
+        self.messages[m as usize].group
+    }
+
     /// Which messages some node or mailserver holds at the end.
     pub fn set_held_at_end(&mut self, held: Vec<bool>) {
         self.held_at_end = held;

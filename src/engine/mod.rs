@@ -395,17 +395,25 @@ impl<'a> World<'a> {
             + u64::from(extra.is_some_and(arrive))
     }
 
-    /// Per message: some node, or a store-forward archive, holds it.
+    /// Per message: some node, or a store-forward archive, holds it. Only
+    /// messages some member still lacks matter for loss accounting, so only
+    /// they are looked up (group members first, then every node): asking
+    /// every node about every message costs messages × nodes look-ups.
     fn held_at_end(&self) -> Vec<bool> {
-        let mut held: Vec<bool> = (0..self.next_msg)
-            .map(|m| self.nodes.iter().any(|n| n.holds(m)))
-            .collect();
+        let mut held = vec![true; self.next_msg as usize];
+        let mut archived = vec![false; self.next_msg as usize];
         if let Some(mail) = &self.mail {
             for m in mail.archived_messages() {
-                if let Some(h) = held.get_mut(m as usize) {
-                    *h = true;
+                if let Some(a) = archived.get_mut(m as usize) {
+                    *a = true;
                 }
             }
+        }
+        for m in self.recorder.incomplete_messages() {
+            let group = &self.sync.members[self.recorder.group_of(m) as usize];
+            held[m as usize] = archived[m as usize]
+                || group.iter().any(|&v| self.nodes[v as usize].holds(m))
+                || self.nodes.iter().any(|n| n.holds(m));
         }
         held
     }
