@@ -166,8 +166,8 @@ pub struct Summary {
 pub struct DeliveryRow {
     /// Message id.
     pub message: MsgId,
-    /// Group name.
-    pub group: String,
+    /// Group index (`RunReport::group_names` has the names).
+    pub group: crate::message::GroupId,
     /// Author.
     pub sender: NodeId,
     /// Recipient.
@@ -189,6 +189,8 @@ pub struct RunReport {
     pub deliveries: Vec<DeliveryRow>,
     /// Every message written, in creation order.
     pub messages: Vec<MessageRef>,
+    /// Group names, by group index.
+    pub group_names: Vec<String>,
 }
 
 /// Formats a time as seconds with microsecond precision.
@@ -217,7 +219,7 @@ impl RunReport {
                 s,
                 "{},{},{},{},{},{},{}",
                 d.message,
-                d.group,
+                self.group_names[d.group as usize],
                 d.sender,
                 d.recipient,
                 secs(d.created),
@@ -653,7 +655,7 @@ impl Recorder {
                 latencies.push((dx - m.created).as_micros());
                 deliveries.push(DeliveryRow {
                     message: m.id,
-                    group: self.group_names[m.group as usize].clone(),
+                    group: m.group,
                     sender: m.sender,
                     recipient: node,
                     created: m.created,
@@ -717,6 +719,7 @@ impl Recorder {
             summary,
             deliveries,
             messages: self.messages,
+            group_names: self.group_names,
         }
     }
 }
