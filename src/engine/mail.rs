@@ -144,6 +144,15 @@ impl Mail {
 }
 
 impl World<'_> {
+    /// Node id of mailserver `k` (an index into the spec's list).
+    fn mailserver(&self, k: usize) -> NodeId {
+        self.mail
+            .as_ref()
+            .expect("only called with store-forward mailservers")
+            .spec
+            .nodes[k]
+    }
+
     fn mailserver_usable(&mut self, a: NodeId, server: NodeId) -> bool {
         self.conn.reachable(a, server) && !self.cut(a, server)
     }
@@ -161,8 +170,8 @@ impl World<'_> {
         if !mail.serves(topic) {
             return;
         }
-        let servers = mail.spec.nodes.clone();
-        for (k, s) in servers.into_iter().enumerate() {
+        for k in 0..mail.spec.nodes.len() {
+            let s = self.mailserver(k);
             if s != from && self.mailserver_usable(from, s) {
                 self.recorder.on_mail(bytes);
                 let env = Envelope {
@@ -198,9 +207,10 @@ impl World<'_> {
         let Some(mail) = &self.mail else { return };
         let since = mail.since[client as usize];
         let topics = mail.topics[client as usize].len() as u64 + 1;
-        let servers = mail.spec.nodes.clone();
+        let servers = mail.spec.nodes.len();
         let bytes = REQUEST_BASE_BYTES + 32 * topics + self.network.wire_bytes(0);
-        for (server, s) in servers.into_iter().enumerate() {
+        for server in 0..servers {
+            let s = self.mailserver(server);
             if !self.mailserver_usable(client, s) {
                 continue;
             }
