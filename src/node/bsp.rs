@@ -111,6 +111,8 @@ pub struct BspNode {
     dirty: Vec<usize>,
     /// Connected peers by their earliest send time.
     schedule: PeerSchedule<SimTime>,
+    /// Buffer for the entries due at a flush (reused).
+    due: Vec<(SimTime, MsgId, u32)>,
 }
 
 impl BspNode {
@@ -126,6 +128,7 @@ impl BspNode {
             flush_pending: false,
             dirty: Vec::new(),
             schedule: PeerSchedule::default(),
+            due: Vec::new(),
         };
         for (g, members) in groups {
             let idx: Vec<usize> = members
@@ -259,7 +262,9 @@ impl BspNode {
             }
         }
         // Rule 5: shared messages the peer may lack, due now.
-        while let Some((_, m, count)) = self.peers[i].outgoing.pop_due(now) {
+        let mut due = std::mem::take(&mut self.due);
+        self.peers[i].outgoing.drain_due(now, &mut due);
+        for &(_, m, count) in &due {
             match self.cfg.mode {
                 BspMode::Batch => match self.store.get(m) {
                     Some(msg) => payload.messages.push(msg.clone()),
@@ -271,6 +276,8 @@ impl BspNode {
             let (next, count) = self.backoff(now, count);
             self.peers[i].outgoing.insert(m, next, count);
         }
+        due.clear();
+        self.due = due;
         payload
     }
 

@@ -162,7 +162,9 @@ impl MvdsNode {
     fn payload_for(&mut self, i: usize, epoch: u64) -> Payload {
         let mut p = Payload::default();
         let mut resend = Vec::new();
-        while let Some((_, (m, kind), count)) = self.peers[i].states.pop_due(epoch) {
+        let mut due = Vec::new();
+        self.peers[i].states.drain_due(epoch, &mut due);
+        for (_, (m, kind), count) in due {
             match kind {
                 Kind::Ack => p.acks.push(m),
                 Kind::Request => p.requests.push(m),

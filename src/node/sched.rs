@@ -1,26 +1,41 @@
 //! Time-ordered bookkeeping shared by the sync strategies.
 //!
 //! [`DueMap`] keeps per-item state with a due time (a send time, a send
-//! epoch) and answers "what is due now" in O(log n). [`PeerSchedule`] keeps,
+//! epoch) and hands out everything due now in `(time, key)` order. [`PeerSchedule`] keeps,
 //! for a node, each connected peer's earliest due time, so a flush visits
 //! only peers with work instead of scanning them all.
 
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
 
-/// Items `K` with state `V` and a due time `T`, ordered by `(T, K)`.
+/// Items `K` with state `V` and a due time `T`, drained in `(T, K)` order.
+///
+/// Items are filed in one bucket per due time (most share one: everything
+/// sent in one flush comes due again together), so inserting is a hash
+/// insert and a push. A removed or moved item leaves its key behind in its
+/// old bucket; each bucket counts its live items, so the earliest due time
+/// stays exact, and draining skips the stale keys.
 #[derive(Debug)]
 pub struct DueMap<T, K, V> {
     items: FxHashMap<K, (T, V)>,
-    order: BTreeSet<(T, K)>,
+    buckets: BTreeMap<T, Bucket<K>>,
+}
+
+/// The keys filed under one due time (some may be stale) and how many of
+/// them are live.
+#[derive(Debug)]
+struct Bucket<K> {
+    keys: Vec<K>,
+    live: usize,
 }
 
 impl<T, K, V> Default for DueMap<T, K, V> {
     fn default() -> Self {
         DueMap {
             items: FxHashMap::default(),
-            order: BTreeSet::new(),
+            buckets: BTreeMap::new(),
         }
     }
 }
@@ -28,16 +43,46 @@ impl<T, K, V> Default for DueMap<T, K, V> {
 impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     /// Sets `k` due at `t` with state `v`, replacing any earlier entry.
     pub fn insert(&mut self, k: K, t: T, v: V) {
-        if let Some((old, _)) = self.items.insert(k, (t, v)) {
-            self.order.remove(&(old, k));
+        match self.items.insert(k, (t, v)) {
+            Some((old, _)) if old == t => {}
+            Some((old, _)) => {
+                self.forget(old);
+                self.file(t, k);
+            }
+            None => self.file(t, k),
         }
-        self.order.insert((t, k));
+    }
+
+    fn file(&mut self, t: T, k: K) {
+        let b = self.buckets.entry(t).or_insert_with(|| Bucket {
+            keys: Vec::new(),
+            live: 0,
+        });
+        b.keys.push(k);
+        b.live += 1;
+    }
+
+    /// One live item left the bucket of `t`: drops the bucket when it was
+    /// the last, compacts it when stale keys dominate.
+    fn forget(&mut self, t: T) {
+        let Some(b) = self.buckets.get_mut(&t) else {
+            return;
+        };
+        b.live -= 1;
+        if b.live == 0 {
+            self.buckets.remove(&t);
+        } else if b.keys.len() > 2 * b.live + 16 {
+            let items = &self.items;
+            b.keys.retain(|k| items.get(k).is_some_and(|&(at, _)| at == t));
+            b.keys.sort_unstable();
+            b.keys.dedup();
+        }
     }
 
     /// Removes `k`, returning its due time and state.
     pub fn remove(&mut self, k: &K) -> Option<(T, V)> {
         let (t, v) = self.items.remove(k)?;
-        self.order.remove(&(t, *k));
+        self.forget(t);
         Some((t, v))
     }
 
@@ -53,18 +98,28 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 
     /// The earliest due time.
     pub fn first_due(&self) -> Option<T> {
-        self.order.first().map(|&(t, _)| t)
+        self.buckets.first_key_value().map(|(&t, _)| t)
     }
 
-    /// Removes and returns the earliest entry if it is due at or before `now`.
-    pub fn pop_due(&mut self, now: T) -> Option<(T, K, V)> {
-        let &(t, k) = self.order.first()?;
-        if t > now {
-            return None;
+    /// Removes every entry due at or before `now` and appends them to `out`
+    /// in `(T, K)` order.
+    pub fn drain_due(&mut self, now: T, out: &mut Vec<(T, K, V)>) {
+        while let Some(entry) = self.buckets.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            let (t, mut bucket) = entry.remove_entry();
+            bucket.keys.sort_unstable();
+            bucket.keys.dedup();
+            for k in bucket.keys {
+                if let Entry::Occupied(e) = self.items.entry(k) {
+                    if e.get().0 == t {
+                        let (_, v) = e.remove();
+                        out.push((t, k, v));
+                    }
+                }
+            }
         }
-        self.order.pop_first();
-        let (_, v) = self.items.remove(&k)?;
-        Some((t, k, v))
     }
 
     /// Number of entries.
@@ -128,10 +183,45 @@ mod tests {
         d.insert(2, 5, "b");
         d.insert(1, 3, "c");
         assert_eq!(d.first_due(), Some(3));
-        assert_eq!(d.pop_due(4), Some((3, 1, "c")));
-        assert_eq!(d.pop_due(4), None);
+        let mut due = Vec::new();
+        d.drain_due(4, &mut due);
+        assert_eq!(due, vec![(3, 1, "c")]);
+        d.drain_due(4, &mut due);
+        assert_eq!(due.len(), 1);
         assert_eq!(d.remove(&2), Some((5, "b")));
         assert!(d.is_empty());
+        assert_eq!(d.first_due(), None);
+    }
+
+    proptest::proptest! {
+        /// Against a model (a map and a sorted set), for any sequence of
+        /// inserts, removals and drains.
+        #[test]
+        fn due_map_matches_model(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u64..6), 0..200)) {
+            use std::collections::BTreeMap as Model;
+            let mut d: DueMap<u64, u32, u64> = DueMap::default();
+            let mut model: Model<u32, (u64, u64)> = Model::new();
+            for (n, (op, k, t)) in ops.into_iter().enumerate() {
+                match op {
+                    0 | 1 => {
+                        d.insert(k, t, n as u64);
+                        model.insert(k, (t, n as u64));
+                    }
+                    2 => proptest::prop_assert_eq!(d.remove(&k), model.remove(&k)),
+                    _ => {
+                        let mut got = Vec::new();
+                        d.drain_due(t, &mut got);
+                        let mut want: Vec<(u64, u32, u64)> =
+                            model.iter().filter(|(_, v)| v.0 <= t).map(|(&k, &(at, v))| (at, k, v)).collect();
+                        want.sort_unstable();
+                        model.retain(|_, v| v.0 > t);
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                }
+                proptest::prop_assert_eq!(d.first_due(), model.values().map(|v| v.0).min());
+                proptest::prop_assert_eq!(d.len(), model.len());
+            }
+        }
     }
 
     #[test]
