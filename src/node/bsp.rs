@@ -58,8 +58,9 @@ pub struct BspConfig {
 struct Peer {
     id: NodeId,
     connected: bool,
-    /// Ack flags: messages we owe this peer an ACK for.
-    acks: BTreeSet<MsgId>,
+    /// Ack flags: messages we owe this peer an ACK for (may repeat; sorted
+    /// and deduplicated when the payload is built).
+    acks: Vec<MsgId>,
     /// Offers received and not yet answered (rule 3), oldest first.
     offered: VecDeque<MsgId>,
     /// Request flags: messages this peer asked for.
@@ -155,9 +156,7 @@ impl BspNode {
 
     /// Re-files peer `i` in the schedule after its send times changed.
     fn resched(&mut self, i: usize) {
-        let p = &self.peers[i];
-        let key = p.outgoing.first_due().filter(|_| p.connected);
-        self.schedule.update(i, key);
+        file(&mut self.schedule, &self.peers[i], i);
     }
 
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
@@ -172,12 +171,10 @@ impl BspNode {
         let Some(peers) = self.group_peers.get(&msg.group) else {
             return;
         };
-        for k in 0..peers.len() {
-            let i = self.group_peers[&msg.group][k];
+        for &i in peers {
             let p = &mut self.peers[i];
-            if !p.seen.remove(&msg.id) && !p.outgoing.contains(&msg.id) {
-                p.outgoing.insert(msg.id, SimTime::ZERO, 0);
-                self.resched(i);
+            if !p.seen.remove(&msg.id) && p.outgoing.insert_new(msg.id, SimTime::ZERO, 0) {
+                file(&mut self.schedule, p, i);
             }
         }
     }
@@ -194,7 +191,7 @@ impl BspNode {
         let delivered = self.store.is_delivered(msg.id);
         let peer = &mut self.peers[from];
         peer.mark_seen(msg.id, delivered);
-        peer.acks.insert(msg.id);
+        peer.acks.push(msg.id);
         self.dirty.push(from);
         self.resched(from);
         for d in self.store.receive(now, msg) {
@@ -209,7 +206,7 @@ impl BspNode {
         let peer = &mut self.peers[from];
         peer.mark_seen(m, delivered);
         if holds {
-            peer.acks.insert(m);
+            peer.acks.push(m);
         } else {
             if peer.offered.len() >= self.cfg.offer_cap {
                 peer.offered.pop_front();
@@ -238,7 +235,10 @@ impl BspNode {
         let mut payload = Payload::default();
         let peer = &mut self.peers[i];
         // Rules 1 and 2: every ack flag (set by received and offered messages).
-        payload.acks = std::mem::take(&mut peer.acks).into_iter().collect();
+        let mut acks = std::mem::take(&mut peer.acks);
+        acks.sort_unstable();
+        acks.dedup();
+        payload.acks = acks;
         // Rule 3: request offered messages we still lack.
         let mut asked = BTreeSet::new();
         for m in std::mem::take(&mut peer.offered) {
@@ -299,6 +299,11 @@ impl BspNode {
         let wake = self.schedule.first().unwrap_or(SimTime::NEVER);
         out.set_timer(wake.min(self.store.next_expiry().unwrap_or(SimTime::NEVER)));
     }
+}
+
+/// Files peer `i` in `schedule` under its earliest send time, if connected.
+fn file(schedule: &mut PeerSchedule<SimTime>, p: &Peer, i: usize) {
+    schedule.update(i, p.outgoing.first_due().filter(|_| p.connected));
 }
 
 impl Node for BspNode {

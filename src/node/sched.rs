@@ -53,6 +53,19 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         }
     }
 
+    /// Sets `k` due at `t` with state `v` unless `k` is present; true when
+    /// it was inserted.
+    pub fn insert_new(&mut self, k: K, t: T, v: V) -> bool {
+        match self.items.entry(k) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(e) => {
+                e.insert((t, v));
+                self.file(t, k);
+                true
+            }
+        }
+    }
+
     fn file(&mut self, t: T, k: K) {
         let b = self.buckets.entry(t).or_insert_with(|| Bucket {
             keys: Vec::new(),
@@ -203,9 +216,14 @@ mod tests {
             let mut model: Model<u32, (u64, u64)> = Model::new();
             for (n, (op, k, t)) in ops.into_iter().enumerate() {
                 match op {
-                    0 | 1 => {
+                    0 => {
                         d.insert(k, t, n as u64);
                         model.insert(k, (t, n as u64));
+                    }
+                    1 => {
+                        let fresh = !model.contains_key(&k);
+                        model.entry(k).or_insert((t, n as u64));
+                        proptest::prop_assert_eq!(d.insert_new(k, t, n as u64), fresh);
                     }
                     2 => proptest::prop_assert_eq!(d.remove(&k), model.remove(&k)),
                     _ => {
