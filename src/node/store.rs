@@ -52,6 +52,13 @@ pub struct Delivered {
     pub verified: bool,
 }
 
+/// A held message.
+#[derive(Debug)]
+struct Held {
+    msg: MessageRef,
+    delivered: bool,
+}
+
 /// Messages held by one node, and their delivery state.
 #[derive(Debug)]
 pub struct Store {
@@ -62,8 +69,9 @@ pub struct Store {
     /// Blocked messages by the time they were received.
     blocked: BTreeSet<(SimTime, MsgId)>,
     blocked_at: FxHashMap<MsgId, SimTime>,
-    held: FxHashMap<MsgId, MessageRef>,
-    delivered: FxHashSet<MsgId>,
+    /// Every message held, and whether it was delivered (one table: most
+    /// look-ups ask both).
+    held: FxHashMap<MsgId, Held>,
     /// Child → number of its parents not yet delivered.
     missing: FxHashMap<MsgId, usize>,
     /// Parent → children waiting for it.
@@ -84,7 +92,6 @@ impl Store {
             blocked: BTreeSet::new(),
             blocked_at: FxHashMap::default(),
             held: FxHashMap::default(),
-            delivered: FxHashSet::default(),
             missing: FxHashMap::default(),
             waiting: FxHashMap::default(),
             has_child: FxHashSet::default(),
@@ -119,7 +126,7 @@ impl Store {
             }
             self.unblock(m);
             self.missing.remove(&m);
-            if let Some(msg) = self.held.get(&m).cloned() {
+            if let Some(msg) = self.get(m).cloned() {
                 let mut ds = self.deliver_cascade(msg);
                 ds[0].verified = false;
                 out.extend(ds);
@@ -141,12 +148,12 @@ impl Store {
 
     /// The message `m`, if held.
     pub fn get(&self, m: MsgId) -> Option<&MessageRef> {
-        self.held.get(&m)
+        self.held.get(&m).map(|h| &h.msg)
     }
 
     /// True when `m` was delivered to the application.
     pub fn is_delivered(&self, m: MsgId) -> bool {
-        self.delivered.contains(&m)
+        self.held.get(&m).is_some_and(|h| h.delivered)
     }
 
     /// Sorted heads of `group`.
@@ -159,7 +166,7 @@ impl Store {
 
     /// Stores the node's own new message: it is delivered at once.
     pub fn append_own(&mut self, msg: MessageRef) {
-        self.held.insert(msg.id, msg.clone());
+        self.hold(&msg);
         self.mark_delivered(&msg);
     }
 
@@ -171,14 +178,14 @@ impl Store {
         if self.held.contains_key(&msg.id) || !self.authorized(&msg) {
             return Vec::new();
         }
-        self.held.insert(msg.id, msg.clone());
+        self.hold(&msg);
         let missing: Vec<MsgId> = match self.mode {
             DeliveryMode::Eventual => Vec::new(),
             DeliveryMode::Consistent => msg
                 .parents
                 .iter()
                 .copied()
-                .filter(|p| !self.delivered.contains(p))
+                .filter(|&p| !self.is_delivered(p))
                 .collect(),
         };
         if missing.is_empty() {
@@ -199,7 +206,7 @@ impl Store {
         let mut out = Vec::new();
         let mut ready = VecDeque::from([first]);
         while let Some(msg) = ready.pop_front() {
-            if self.delivered.contains(&msg.id) {
+            if self.is_delivered(msg.id) {
                 continue;
             }
             self.unblock(msg.id);
@@ -211,7 +218,7 @@ impl Store {
                 });
                 if left == Some(0) {
                     self.missing.remove(&child);
-                    if let Some(c) = self.held.get(&child) {
+                    if let Some(c) = self.get(child) {
                         ready.push_back(c.clone());
                     }
                 }
@@ -224,8 +231,18 @@ impl Store {
         out
     }
 
+    fn hold(&mut self, msg: &MessageRef) {
+        let held = Held {
+            msg: msg.clone(),
+            delivered: false,
+        };
+        self.held.insert(msg.id, held);
+    }
+
     fn mark_delivered(&mut self, msg: &MessageRef) {
-        self.delivered.insert(msg.id);
+        if let Some(h) = self.held.get_mut(&msg.id) {
+            h.delivered = true;
+        }
         let heads = self.heads.entry(msg.group).or_default();
         for p in &msg.parents {
             heads.remove(p);
