@@ -199,7 +199,7 @@ impl World<'_> {
         if let Some(every) = interval {
             let epoch = self.epoch[client as usize];
             self.queue
-                .push(now + every, Event::Mail(MailEvent::Query { client, epoch }));
+                .push(now + every, Event::Mail(Box::new(MailEvent::Query { client, epoch })));
         }
     }
 
@@ -227,7 +227,7 @@ impl World<'_> {
                     until: now,
                     epochs,
                 };
-                self.queue.push(at, Event::Mail(ev));
+                self.queue.push(at, Event::Mail(Box::new(ev)));
             } else {
                 self.recorder.on_mail_lost();
             }
@@ -241,7 +241,7 @@ impl World<'_> {
                     self.mail_query(now, client);
                     if let Some(every) = self.mail.as_ref().and_then(|m| m.spec.query_interval) {
                         self.queue
-                            .push(now + every, Event::Mail(MailEvent::Query { client, epoch }));
+                            .push(now + every, Event::Mail(Box::new(MailEvent::Query { client, epoch })));
                     }
                 }
             }
@@ -329,7 +329,7 @@ impl World<'_> {
                     until,
                     epochs,
                 };
-                self.queue.push(at, Event::Mail(ev));
+                self.queue.push(at, Event::Mail(Box::new(ev)));
             }
         }
     }
