@@ -1,8 +1,15 @@
-//! The event queue: a binary min-heap keyed by `(SimTime, seq)`.
+//! The event queue: a binary min-heap keyed by `(SimTime, seq)`, plus one
+//! timer per node.
 //!
 //! `seq` is a global insertion counter, so events scheduled for the same
 //! instant pop in the order they were pushed (FIFO), never in an order that
 //! depends on hashing or threads. Push and pop are O(log n).
+//!
+//! Nodes reset their single timer far more often than it fires, so timers
+//! live in an indexed heap of their own ([`Timers`]): setting one moves the
+//! node's entry in place (taking a fresh `seq`, exactly as if a new event had
+//! been pushed and the old one discarded), and the queue pops whichever of
+//! the two heads is earlier by `(time, seq)`.
 
 use crate::time::SimTime;
 use std::cmp::Ordering;
@@ -32,9 +39,19 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// What the queue pops.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Popped<E> {
+    /// A pushed event.
+    Event(E),
+    /// The timer of this owner (node) fired.
+    Timer(u32),
+}
+
 /// A deterministic priority queue of events.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    timers: Timers,
     next_seq: u64,
 }
 
@@ -49,6 +66,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            timers: Timers::default(),
             next_seq: 0,
         }
     }
@@ -60,9 +78,32 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry { time, seq, event });
     }
 
-    /// Removes and returns the earliest event.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+    /// Sets `owner`'s timer to fire at `time`, replacing any earlier
+    /// setting; it pops after every event already scheduled then.
+    pub fn set_timer(&mut self, owner: u32, time: SimTime) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.timers.set(owner, (time, seq));
+    }
+
+    /// Cancels `owner`'s timer, if set.
+    pub fn cancel_timer(&mut self, owner: u32) {
+        self.timers.cancel(owner);
+    }
+
+    /// Removes and returns the earliest event or timer.
+    pub fn pop(&mut self) -> Option<(SimTime, Popped<E>)> {
+        let event = self.heap.peek().map(|e| (e.time, e.seq));
+        match (event, self.timers.first()) {
+            (None, None) => None,
+            (Some(e), Some(t)) if e < t => self.pop_event(),
+            (Some(_), None) => self.pop_event(),
+            (_, Some((time, _))) => self.timers.pop().map(|o| (time, Popped::Timer(o))),
+        }
+    }
+
+    fn pop_event(&mut self) -> Option<(SimTime, Popped<E>)> {
+        self.heap.pop().map(|e| (e.time, Popped::Event(e.event)))
     }
 
     /// Pending events, in no particular order.
@@ -70,14 +111,100 @@ impl<E> EventQueue<E> {
         self.heap.iter().map(|e| &e.event)
     }
 
-    /// Number of pending events.
+    /// Number of pending events and timers.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.timers.heap.len()
     }
 
-    /// True when no event is pending.
+    /// True when no event or timer is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
+    }
+}
+
+/// Position of an owner without a timer.
+const UNSET: u32 = u32::MAX;
+
+/// An indexed binary min-heap: at most one `(time, seq)` key per owner.
+#[derive(Debug, Default)]
+struct Timers {
+    heap: Vec<((SimTime, u64), u32)>,
+    /// Owner → its index in `heap`, or [`UNSET`].
+    pos: Vec<u32>,
+}
+
+impl Timers {
+    fn first(&self) -> Option<(SimTime, u64)> {
+        self.heap.first().map(|&(k, _)| k)
+    }
+
+    fn set(&mut self, owner: u32, key: (SimTime, u64)) {
+        let o = owner as usize;
+        if self.pos.len() <= o {
+            self.pos.resize(o + 1, UNSET);
+        }
+        let i = match self.pos[o] {
+            UNSET => {
+                self.heap.push((key, owner));
+                self.heap.len() - 1
+            }
+            i => {
+                self.heap[i as usize].0 = key;
+                i as usize
+            }
+        };
+        self.place(i);
+    }
+
+    fn cancel(&mut self, owner: u32) {
+        if let Some(&i) = self.pos.get(owner as usize).filter(|&&i| i != UNSET) {
+            self.remove_at(i as usize);
+        }
+    }
+
+    fn pop(&mut self) -> Option<u32> {
+        (!self.heap.is_empty()).then(|| self.remove_at(0))
+    }
+
+    /// Removes the entry at `i`, returning its owner.
+    fn remove_at(&mut self, i: usize) -> u32 {
+        let (_, owner) = self.heap.swap_remove(i);
+        self.pos[owner as usize] = UNSET;
+        if i < self.heap.len() {
+            self.place(i);
+        }
+        owner
+    }
+
+    /// Restores the heap order around `i` after its key changed.
+    fn place(&mut self, mut i: usize) {
+        while i > 0 && self.heap[i].0 < self.heap[(i - 1) / 2].0 {
+            self.swap(i, (i - 1) / 2);
+            i = (i - 1) / 2;
+        }
+        loop {
+            let l = 2 * i + 1;
+            let r = l + 1;
+            let mut m = i;
+            if l < self.heap.len() && self.heap[l].0 < self.heap[m].0 {
+                m = l;
+            }
+            if r < self.heap.len() && self.heap[r].0 < self.heap[m].0 {
+                m = r;
+            }
+            if m == i {
+                break;
+            }
+            self.swap(i, m);
+            i = m;
+        }
+        self.pos[self.heap[i].1 as usize] = i as u32;
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.pos[self.heap[a].1 as usize] = a as u32;
+        self.pos[self.heap[b].1 as usize] = b as u32;
     }
 }
 
@@ -93,6 +220,55 @@ mod tests {
         q.push(SimTime(5), "c");
         q.push(SimTime(5), "d");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
-        assert_eq!(order, vec!["a", "b", "c", "d"]);
+        let want = ["a", "b", "c", "d"].map(Popped::Event);
+        assert_eq!(order, want);
+    }
+
+    proptest::proptest! {
+        /// Against the plain model: a timer is an event pushed at each
+        /// setting, valid only while it is its owner's latest setting.
+        #[test]
+        fn timers_pop_like_superseded_events(ops in proptest::collection::vec((0u8..4, 0u32..5, 0u64..20), 0..120)) {
+            let mut q: EventQueue<u32> = EventQueue::new();
+            let mut model: EventQueue<(u32, u64)> = EventQueue::new();
+            let mut latest = [0u64; 5];
+            let mut got = Vec::new();
+            let mut want = Vec::new();
+            for (n, (op, owner, t)) in ops.into_iter().enumerate() {
+                let n = n as u64;
+                match op {
+                    0 => {
+                        q.push(SimTime(t), 100 + n as u32);
+                        model.push(SimTime(t), (100 + n as u32, 0));
+                    }
+                    1 => {
+                        q.set_timer(owner, SimTime(t));
+                        latest[owner as usize] = n + 1;
+                        model.push(SimTime(t), (owner, n + 1));
+                    }
+                    2 => {
+                        q.cancel_timer(owner);
+                        latest[owner as usize] = 0;
+                    }
+                    _ => {
+                        if let Some((time, p)) = q.pop() {
+                            got.push((time, p));
+                        }
+                        while let Some((time, Popped::Event((x, g)))) = model.pop() {
+                            if x >= 100 {
+                                want.push((time, Popped::Event(x)));
+                                break;
+                            }
+                            if latest[x as usize] == g {
+                                latest[x as usize] = 0;
+                                want.push((time, Popped::Timer(x)));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

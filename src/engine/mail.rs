@@ -198,8 +198,10 @@ impl World<'_> {
         self.mail_query(now, client);
         if let Some(every) = interval {
             let epoch = self.epoch[client as usize];
-            self.queue
-                .push(now + every, Event::Mail(Box::new(MailEvent::Query { client, epoch })));
+            self.queue.push(
+                now + every,
+                Event::Mail(Box::new(MailEvent::Query { client, epoch })),
+            );
         }
     }
 
@@ -240,8 +242,10 @@ impl World<'_> {
                 if self.conn.online(client) && self.epoch[client as usize] == epoch {
                     self.mail_query(now, client);
                     if let Some(every) = self.mail.as_ref().and_then(|m| m.spec.query_interval) {
-                        self.queue
-                            .push(now + every, Event::Mail(Box::new(MailEvent::Query { client, epoch })));
+                        self.queue.push(
+                            now + every,
+                            Event::Mail(Box::new(MailEvent::Query { client, epoch })),
+                        );
                     }
                 }
             }

@@ -25,7 +25,7 @@ use crate::node::mailserver_only::MailserverOnlyNode;
 use crate::node::mvds::{MvdsConfig, MvdsNode};
 use crate::node::store::Delivery;
 use crate::node::{Command, Node, Outbox, Passive, Strategy};
-use crate::queue::EventQueue;
+use crate::queue::{EventQueue, Popped};
 use crate::rng::stream;
 use crate::scenario::{AdversaryKind, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::time::SimTime;
@@ -72,10 +72,6 @@ enum Event {
         payload: Box<Payload>,
         /// Online epochs of (from, to) when it was sent.
         epochs: (u32, u32),
-    },
-    Timer {
-        node: NodeId,
-        generation: u64,
     },
     Write {
         writer: usize,
@@ -218,7 +214,6 @@ pub struct World<'a> {
     nodes: Vec<Box<dyn Node>>,
     conn: Connectivity,
     epoch: Vec<u32>,
-    timer_generation: Vec<u64>,
     churn: Vec<ChurnProcess>,
     peers: Vec<Vec<NodeId>>,
     /// Peers each node was told are linked.
@@ -263,7 +258,6 @@ impl<'a> World<'a> {
                 .collect(),
             conn: Connectivity::new(topology, scenario.nodes, scenario.transport.routing),
             epoch: vec![0; n],
-            timer_generation: vec![0; n],
             churn: (0..scenario.nodes)
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
@@ -425,7 +419,15 @@ impl<'a> World<'a> {
         self.schedule_initial();
         let end = self.scenario.duration;
         let mut past_end = None;
-        while let Some((now, event)) = self.queue.pop() {
+        while let Some((now, popped)) = self.queue.pop() {
+            let event = match popped {
+                Popped::Event(e) => e,
+                Popped::Timer(_) if now > end => break,
+                Popped::Timer(node) => {
+                    self.fire_timer(now, node);
+                    continue;
+                }
+            };
             if now > end {
                 past_end = Some(event);
                 break;
@@ -458,6 +460,12 @@ impl<'a> World<'a> {
             .collect();
         self.recorder
             .convergence(heal.min(end), &log, &members, end)
+    }
+
+    fn fire_timer(&mut self, now: SimTime, node: NodeId) {
+        self.recorder.on_event(now, kind::TIMER, node);
+        self.nodes[node as usize].handle_timeout(now, &mut self.outbox);
+        self.apply(now, node);
     }
 
     fn dispatch(&mut self, now: SimTime, event: Event) {
@@ -503,13 +511,6 @@ impl<'a> World<'a> {
             } => {
                 self.recorder.on_event(now, kind::ARRIVE, to);
                 self.arrive(now, from, to, *payload, epochs);
-            }
-            Event::Timer { node, generation } => {
-                if generation == self.timer_generation[node as usize] {
-                    self.recorder.on_event(now, kind::TIMER, node);
-                    self.nodes[node as usize].handle_timeout(now, &mut self.outbox);
-                    self.apply(now, node);
-                }
             }
             Event::Write { writer, epoch } => {
                 let node = self.writers[writer].node;
@@ -586,7 +587,7 @@ impl<'a> World<'a> {
         if volatile {
             self.nodes[i] = build_node(self.scenario, &self.sync, self.strategy, n, self.seed);
             self.told[i].clear();
-            self.timer_generation[i] += 1;
+            self.queue.cancel_timer(n);
             if let Some(mail) = &mut self.mail {
                 mail.forget(n);
             }
@@ -730,20 +731,8 @@ impl<'a> World<'a> {
                     self.recorder.on_deliver_unverified(n, msg, now)
                 }
                 Command::Deliver { .. } | Command::DeliverUnverified { .. } => {}
-                Command::SetTimer { at } => {
-                    let g = &mut self.timer_generation[n as usize];
-                    *g += 1;
-                    if at != SimTime::NEVER {
-                        let generation = *g;
-                        self.queue.push(
-                            at.max(now),
-                            Event::Timer {
-                                node: n,
-                                generation,
-                            },
-                        );
-                    }
-                }
+                Command::SetTimer { at } if at == SimTime::NEVER => self.queue.cancel_timer(n),
+                Command::SetTimer { at } => self.queue.set_timer(n, at.max(now)),
             }
         }
         self.outbox = out;

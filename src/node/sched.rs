@@ -86,7 +86,8 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             self.buckets.remove(&t);
         } else if b.keys.len() > 2 * b.live + 16 {
             let items = &self.items;
-            b.keys.retain(|k| items.get(k).is_some_and(|&(at, _)| at == t));
+            b.keys
+                .retain(|k| items.get(k).is_some_and(|&(at, _)| at == t));
             b.keys.sort_unstable();
             b.keys.dedup();
         }
