@@ -6,7 +6,7 @@
 
 use crate::time::SimTime;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// A node (peer) index, `0..nodes`.
 pub type NodeId = u32;
@@ -38,7 +38,7 @@ pub struct Message {
 
 /// Messages are shared between nodes by reference: a record in a payload
 /// carries the message as a receiver would decode it.
-pub type MessageRef = Arc<Message>;
+pub type MessageRef = Rc<Message>;
 
 impl Message {
     /// Wire timestamp (Unix seconds), as MVDS's `int64 timestamp`.
@@ -82,7 +82,7 @@ pub(crate) fn test_message(
     created: SimTime,
     parents: &[MsgId],
 ) -> MessageRef {
-    Arc::new(Message {
+    Rc::new(Message {
         id,
         group: 0,
         sender,

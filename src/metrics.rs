@@ -8,7 +8,7 @@
 //! never asks a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
 
-use crate::message::{MessageRef, MsgId, NodeId};
+use crate::message::{Message, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::{Payload, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -188,7 +188,7 @@ pub struct RunReport {
     /// Delivered pairs, by (message, recipient).
     pub deliveries: Vec<DeliveryRow>,
     /// Every message written, in creation order.
-    pub messages: Vec<MessageRef>,
+    pub messages: Vec<Message>,
     /// Group names, by group index.
     pub group_names: Vec<String>,
 }
@@ -718,7 +718,13 @@ impl Recorder {
         RunReport {
             summary,
             deliveries,
-            messages: self.messages,
+            // Whoever else held a message (nodes, payloads) is gone by now,
+            // so this moves the messages out rather than copying them.
+            messages: self
+                .messages
+                .into_iter()
+                .map(|m| MessageRef::try_unwrap(m).unwrap_or_else(|m| (*m).clone()))
+                .collect(),
             group_names: self.group_names,
         }
     }

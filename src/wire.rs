@@ -257,9 +257,9 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 mod tests {
     use super::*;
     use crate::message::Message;
+    use crate::message::MessageRef;
     use crate::time::SimTime;
     use proptest::prelude::*;
-    use std::sync::Arc;
 
     fn fake_id(m: MsgId) -> [u8; 32] {
         let mut id = [7u8; 32];
@@ -276,7 +276,7 @@ mod tests {
             prop::collection::vec(0u32..1000, 0..12),
         )
             .prop_map(|(id, group, t, body_len, parents)| {
-                Arc::new(Message {
+                MessageRef::new(Message {
                     id,
                     group,
                     sender: 0,

@@ -49,7 +49,7 @@ fn batch_delivers_after_exactly_latency_plus_serialization() {
         let expect = d.created
             + L
             + alone(Payload {
-                messages: vec![m],
+                messages: vec![m.into()],
                 ..Payload::default()
             });
         assert_eq!(d.delivered, expect, "message {}", d.message);
@@ -74,7 +74,7 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
             ..Payload::default()
         });
         let message = alone(Payload {
-            messages: vec![m.clone()],
+            messages: vec![m.clone().into()],
             ..Payload::default()
         });
         let expect = d.created + L + offer + L + request + L + message;

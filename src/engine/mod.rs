@@ -34,7 +34,6 @@ use crate::wire::Payload;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 use rustc_hash::FxHashSet;
-use std::sync::Arc;
 
 /// Event kinds, as folded into the trace hash.
 mod kind {
@@ -439,6 +438,11 @@ impl<'a> World<'a> {
         let held = self.held_at_end();
         self.recorder.set_held_at_end(held);
         let convergence = self.convergence(end);
+        // Free the nodes and whatever is in flight first: the report then
+        // takes the messages over instead of copying them.
+        self.nodes = Vec::new();
+        self.queue = EventQueue::new();
+        self.mail = None;
         let strategy = self.strategy.name().to_string();
         let mut report = self.recorder.finish(RunInfo {
             scenario: self.scenario.name.clone(),
@@ -671,7 +675,7 @@ impl<'a> World<'a> {
             AdversaryKind::Inject => {
                 // Not a member: no sync state for the group; it publishes the
                 // message to every member it can reach.
-                let msg: MessageRef = Arc::new(Message {
+                let msg = MessageRef::new(Message {
                     id: self.next_msg,
                     group,
                     sender: node,
@@ -702,7 +706,7 @@ impl<'a> World<'a> {
     ) {
         let mut parents = self.nodes[node as usize].heads(group);
         parents.extend_from_slice(extra_parents);
-        let msg: MessageRef = Arc::new(Message {
+        let msg = MessageRef::new(Message {
             id: self.next_msg,
             group,
             sender: node,

@@ -309,7 +309,7 @@ mod tests {
         let mut s = store(DeliveryMode::Consistent);
         let mut m = (*msg(1, &[])).clone();
         m.sender = 9;
-        assert!(s.receive(SimTime::ZERO, std::sync::Arc::new(m)).is_empty());
+        assert!(s.receive(SimTime::ZERO, MessageRef::new(m)).is_empty());
         assert!(!s.holds(1));
     }
 
