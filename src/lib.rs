@@ -16,6 +16,7 @@ pub mod connectivity;
 pub mod curves;
 pub mod dist;
 pub mod engine;
+pub mod indexed_heap;
 pub mod message;
 pub mod metrics;
 pub mod network;

@@ -6,11 +6,12 @@
 //! depends on hashing or threads. Push and pop are O(log n).
 //!
 //! Nodes reset their single timer far more often than it fires, so timers
-//! live in an indexed heap of their own ([`Timers`]): setting one moves the
+//! live in an [`IndexedHeap`] of their own: setting one moves the
 //! node's entry in place (taking a fresh `seq`, exactly as if a new event had
 //! been pushed and the old one discarded), and the queue pops whichever of
 //! the two heads is earlier by `(time, seq)`.
 
+use crate::indexed_heap::IndexedHeap;
 use crate::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -51,7 +52,8 @@ pub enum Popped<E> {
 /// A deterministic priority queue of events.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
-    timers: Timers,
+    /// One `(time, seq)` per owner.
+    timers: IndexedHeap<(SimTime, u64)>,
     next_seq: u64,
 }
 
@@ -66,7 +68,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
-            timers: Timers::default(),
+            timers: IndexedHeap::default(),
             next_seq: 0,
         }
     }
@@ -83,12 +85,12 @@ impl<E> EventQueue<E> {
     pub fn set_timer(&mut self, owner: u32, time: SimTime) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.timers.set(owner, (time, seq));
+        self.timers.set(owner as usize, (time, seq));
     }
 
     /// Cancels `owner`'s timer, if set.
     pub fn cancel_timer(&mut self, owner: u32) {
-        self.timers.cancel(owner);
+        self.timers.remove(owner as usize);
     }
 
     /// Removes and returns the earliest event or timer.
@@ -96,9 +98,12 @@ impl<E> EventQueue<E> {
         let event = self.heap.peek().map(|e| (e.time, e.seq));
         match (event, self.timers.first()) {
             (None, None) => None,
-            (Some(e), Some(t)) if e < t => self.pop_event(),
+            (Some(e), Some((t, _))) if e < t => self.pop_event(),
             (Some(_), None) => self.pop_event(),
-            (_, Some((time, _))) => self.timers.pop().map(|o| (time, Popped::Timer(o))),
+            (_, Some(((time, _), _))) => self
+                .timers
+                .pop()
+                .map(|o| (time, Popped::Timer(o as u32))),
         }
     }
 
@@ -113,98 +118,12 @@ impl<E> EventQueue<E> {
 
     /// Number of pending events and timers.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.timers.heap.len()
+        self.heap.len() + self.timers.len()
     }
 
     /// True when no event or timer is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// Position of an owner without a timer.
-const UNSET: u32 = u32::MAX;
-
-/// An indexed binary min-heap: at most one `(time, seq)` key per owner.
-#[derive(Debug, Default)]
-struct Timers {
-    heap: Vec<((SimTime, u64), u32)>,
-    /// Owner → its index in `heap`, or [`UNSET`].
-    pos: Vec<u32>,
-}
-
-impl Timers {
-    fn first(&self) -> Option<(SimTime, u64)> {
-        self.heap.first().map(|&(k, _)| k)
-    }
-
-    fn set(&mut self, owner: u32, key: (SimTime, u64)) {
-        let o = owner as usize;
-        if self.pos.len() <= o {
-            self.pos.resize(o + 1, UNSET);
-        }
-        let i = match self.pos[o] {
-            UNSET => {
-                self.heap.push((key, owner));
-                self.heap.len() - 1
-            }
-            i => {
-                self.heap[i as usize].0 = key;
-                i as usize
-            }
-        };
-        self.place(i);
-    }
-
-    fn cancel(&mut self, owner: u32) {
-        if let Some(&i) = self.pos.get(owner as usize).filter(|&&i| i != UNSET) {
-            self.remove_at(i as usize);
-        }
-    }
-
-    fn pop(&mut self) -> Option<u32> {
-        (!self.heap.is_empty()).then(|| self.remove_at(0))
-    }
-
-    /// Removes the entry at `i`, returning its owner.
-    fn remove_at(&mut self, i: usize) -> u32 {
-        let (_, owner) = self.heap.swap_remove(i);
-        self.pos[owner as usize] = UNSET;
-        if i < self.heap.len() {
-            self.place(i);
-        }
-        owner
-    }
-
-    /// Restores the heap order around `i` after its key changed.
-    fn place(&mut self, mut i: usize) {
-        while i > 0 && self.heap[i].0 < self.heap[(i - 1) / 2].0 {
-            self.swap(i, (i - 1) / 2);
-            i = (i - 1) / 2;
-        }
-        loop {
-            let l = 2 * i + 1;
-            let r = l + 1;
-            let mut m = i;
-            if l < self.heap.len() && self.heap[l].0 < self.heap[m].0 {
-                m = l;
-            }
-            if r < self.heap.len() && self.heap[r].0 < self.heap[m].0 {
-                m = r;
-            }
-            if m == i {
-                break;
-            }
-            self.swap(i, m);
-            i = m;
-        }
-        self.pos[self.heap[i].1 as usize] = i as u32;
-    }
-
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        self.pos[self.heap[a].1 as usize] = a as u32;
-        self.pos[self.heap[b].1 as usize] = b as u32;
     }
 }
 

@@ -5,9 +5,10 @@
 //! for a node, each connected peer's earliest due time, so a flush visits
 //! only peers with work instead of scanning them all.
 
+use crate::indexed_heap::IndexedHeap;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::Hash;
 
 /// Items `K` with state `V` and a due time `T`, drained in `(T, K)` order.
@@ -148,41 +149,39 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 }
 
 /// Peers (by local index) ordered by their earliest due time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PeerSchedule<T> {
-    order: BTreeSet<(T, usize)>,
-    key: Vec<Option<T>>,
+    heap: IndexedHeap<(T, usize)>,
+}
+
+impl<T> Default for PeerSchedule<T> {
+    fn default() -> Self {
+        PeerSchedule {
+            heap: IndexedHeap::default(),
+        }
+    }
 }
 
 impl<T: Ord + Copy> PeerSchedule<T> {
     /// Files peer `i` under `due` (`None`: nothing due, or not connected).
     pub fn update(&mut self, i: usize, due: Option<T>) {
-        if self.key.len() <= i {
-            self.key.resize(i + 1, None);
+        match due {
+            Some(t) => self.heap.set(i, (t, i)),
+            None => self.heap.remove(i),
         }
-        if self.key[i] == due {
-            return;
-        }
-        if let Some(old) = self.key[i] {
-            self.order.remove(&(old, i));
-        }
-        if let Some(new) = due {
-            self.order.insert((new, i));
-        }
-        self.key[i] = due;
     }
 
     /// Peers due at or before `now`, in (time, index) order.
-    pub fn due(&self, now: T) -> impl Iterator<Item = usize> + '_ {
-        self.order
-            .iter()
-            .take_while(move |&&(t, _)| t <= now)
-            .map(|&(_, i)| i)
+    pub fn due(&self, now: T) -> impl Iterator<Item = usize> {
+        self.heap
+            .at_most((now, usize::MAX))
+            .into_iter()
+            .map(|(_, i)| i)
     }
 
     /// The earliest due time of any peer.
     pub fn first(&self) -> Option<T> {
-        self.order.first().map(|&(t, _)| t)
+        self.heap.first().map(|((t, _), _)| t)
     }
 }
 
