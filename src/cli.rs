@@ -8,7 +8,7 @@ use crate::curves;
 use crate::engine;
 use crate::metrics::{RunReport, Summary};
 use crate::node::Strategy;
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_atomic_with};
 use crate::plots;
 use crate::scenario::{Scenario, ScenarioError};
 use anyhow::Result;
@@ -214,8 +214,8 @@ fn run(args: RunArgs) -> Result<i32> {
     let report = engine::run_with(&scenario, strategy, seed);
     if args.check_determinism {
         let again = engine::run_with(&scenario, strategy, seed);
-        let same = again.summary_json() == report.summary_json()
-            && again.deliveries_csv() == report.deliveries_csv();
+        let same =
+            again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
         if !same {
             eprintln!(
                 "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
@@ -250,10 +250,9 @@ fn run(args: RunArgs) -> Result<i32> {
 /// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
-    write_atomic(
-        &dir.join("deliveries.csv"),
-        report.deliveries_csv().as_bytes(),
-    )?;
+    write_atomic_with(&dir.join("deliveries.csv"), |w| {
+        report.write_deliveries_csv(w)
+    })?;
     let c = curves::from_reports(&report.summary.strategy, &[report]);
     plots::curves(dir, &report.summary.scenario, &[c])
 }

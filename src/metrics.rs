@@ -12,7 +12,6 @@ use crate::message::{Message, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::{Payload, RecordKind};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 
 /// Counts of records sent, by kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,11 +211,17 @@ impl RunReport {
 
     /// `deliveries.csv` text.
     pub fn deliveries_csv(&self) -> String {
-        let mut s = String::with_capacity(64 * (self.deliveries.len() + 1));
-        s.push_str("message,group,sender,recipient,created_s,received_s,delivered_s\n");
+        let mut s = Vec::with_capacity(64 * (self.deliveries.len() + 1));
+        let _ = self.write_deliveries_csv(&mut s);
+        String::from_utf8(s).unwrap_or_default()
+    }
+
+    /// Writes `deliveries.csv` to `w`, a row at a time.
+    pub fn write_deliveries_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(b"message,group,sender,recipient,created_s,received_s,delivered_s\n")?;
         for d in &self.deliveries {
-            let _ = writeln!(
-                s,
+            writeln!(
+                w,
                 "{},{},{},{},{},{},{}",
                 d.message,
                 self.group_names[d.group as usize],
@@ -225,9 +230,9 @@ impl RunReport {
                 secs(d.created),
                 secs(d.received),
                 secs(d.delivered)
-            );
+            )?;
         }
-        s
+        Ok(())
     }
 }
 

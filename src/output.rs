@@ -8,6 +8,16 @@ use std::path::Path;
 
 /// Writes `contents` to `path` atomically, creating parent folders.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// Writes what `fill` writes to `path` atomically, creating parent folders.
+/// The contents stream through a buffer: large results need not fit in
+/// memory twice.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -27,8 +37,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .with_context(|| format!("cannot set permissions on {}", path.display()))?;
     }
-    tmp.write_all(contents)
-        .and_then(|_| tmp.as_file().sync_all())
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
+    fill(&mut w)
+        .and_then(|_| w.flush())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    drop(w);
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("cannot move the result into {}", path.display()))?;

@@ -100,10 +100,7 @@ impl<E> EventQueue<E> {
             (None, None) => None,
             (Some(e), Some((t, _))) if e < t => self.pop_event(),
             (Some(_), None) => self.pop_event(),
-            (_, Some(((time, _), _))) => self
-                .timers
-                .pop()
-                .map(|o| (time, Popped::Timer(o as u32))),
+            (_, Some(((time, _), _))) => self.timers.pop().map(|o| (time, Popped::Timer(o as u32))),
         }
     }
 
