@@ -8,7 +8,7 @@
 //! never asks a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
 
-use crate::message::{Message, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Message, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::{Payload, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -332,10 +332,15 @@ impl Recorder {
 
     fn slot(&self, node: NodeId, msg: MsgId) -> Option<usize> {
         let m = self.messages.get(msg as usize)?;
-        let rank = self.group_members[m.group as usize]
+        self.slot_in(node, m.group, msg)
+    }
+
+    /// The slot of (`msg`, `node`) when the caller knows `msg`'s group.
+    fn slot_in(&self, node: NodeId, group: GroupId, msg: MsgId) -> Option<usize> {
+        let rank = self.group_members[group as usize]
             .binary_search(&node)
             .ok()?;
-        Some(self.slot_base[msg as usize] + rank)
+        Some(self.slot_base.get(msg as usize)? + rank)
     }
 
     /// Folds one processed event into the trace hash and counts it.
@@ -507,7 +512,13 @@ impl Recorder {
     /// A payload (sync or from a mailserver) reached `node` at `now`.
     pub fn on_receive(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
         for m in &payload.messages {
-            match self.slot(node, m.id) {
+            // Every message on the wire is one the engine created (and
+            // registered here), so its group is the registered one.
+            debug_assert!(self
+                .messages
+                .get(m.id as usize)
+                .is_some_and(|r| MessageRef::ptr_eq(r, m)));
+            match self.slot_in(node, m.group, m.id) {
                 Some(s) if self.received[s] == SimTime::NEVER => self.received[s] = now,
                 Some(_) => self.duplicates += 1,
                 None => {}
@@ -619,7 +630,11 @@ impl Recorder {
     pub fn finish(self, info: RunInfo) -> RunReport {
         // Sized up front (an upper bound: senders' own slots count too), so
         // millions of rows never pass through a doubling reallocation.
-        let rows = self.delivered.iter().filter(|&&d| d != SimTime::NEVER).count();
+        let rows = self
+            .delivered
+            .iter()
+            .filter(|&&d| d != SimTime::NEVER)
+            .count();
         let mut latencies = Vec::with_capacity(rows);
         let mut deliveries = Vec::with_capacity(rows);
         let (mut expected, mut blocked, mut blocked_done, mut undeliverable) =
