@@ -98,7 +98,17 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     pub fn remove(&mut self, k: &K) -> Option<(T, V)> {
         let (t, v) = self.items.remove(k)?;
         self.forget(t);
+        self.shrink();
         Some((t, v))
+    }
+
+    /// Gives memory back once the map is a quarter full: a peer that was
+    /// away for hours leaves a large table behind otherwise, for ever.
+    fn shrink(&mut self) {
+        let cap = self.items.capacity();
+        if cap > 64 && self.items.len() * 4 < cap {
+            self.items.shrink_to(self.items.len() * 2);
+        }
     }
 
     /// The due time and state of `k`.
