@@ -5,7 +5,10 @@
 //! `--child FILE`), so the peak resident memory it reports (VmHWM) is that
 //! run's alone. Prints one row per scenario: median wall time of the engine
 //! run (writing results excluded), events/s, deliveries/s, ns per delivery,
-//! peak memory. Speed is measured here, never in tests.
+//! peak memory. Speed is measured here, never in tests. When two or more
+//! `scale-*` scenarios ran (`cargo bench -- scale`: 1k, 2k, 5k and 10k nodes
+//! at the same per-node load), it also prints the fitted growth exponents of
+//! wall time and peak memory against deliveries.
 
 use meshsync::engine::run;
 use meshsync::scenario::Scenario;
@@ -14,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Scenario files and how many runs to take the median of.
-const CASES: [(&str, usize); 7] = [
+const CASES: [(&str, usize); 10] = [
     ("scenarios/quickstart.json", 11),
     ("scenarios/mobile-churn.json", 11),
     ("scenarios/mailserver-on.json", 5),
@@ -22,7 +25,18 @@ const CASES: [(&str, usize); 7] = [
     ("benches/synthetic-churn.json", 3),
     ("scenarios/public-chat.json", 3),
     ("scenarios/scale-1k.json", 3),
+    ("scenarios/scale-2k.json", 1),
+    ("scenarios/scale-5k.json", 1),
+    ("scenarios/scale-10k.json", 1),
 ];
+
+/// One bench row: scenario name, median wall, deliveries, peak KiB.
+struct Row {
+    name: String,
+    wall: f64,
+    deliveries: u64,
+    peak_kb: u64,
+}
 
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -50,7 +64,7 @@ fn child(file: &str) {
     );
 }
 
-fn bench(file: &str, runs: usize) {
+fn bench(file: &str, runs: usize) -> Row {
     let exe = std::env::current_exe().expect("own path");
     let mut rows: Vec<(f64, u64, u64, u64)> = (0..runs)
         .map(|_| {
@@ -89,6 +103,48 @@ fn bench(file: &str, runs: usize) {
         deliveries as f64 / wall,
         peak as f64 / 1024.0
     );
+    Row {
+        name: name.into_owned(),
+        wall,
+        deliveries,
+        peak_kb: peak,
+    }
+}
+
+/// Least-squares slope of ln(y) against ln(x).
+fn exponent(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let logs: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.ln(), y.ln())).collect();
+    let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+/// Prints the growth exponents of the `scale-*` rows, if two or more ran.
+fn growth(rows: &[Row]) {
+    let scale: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.name.starts_with("scale-"))
+        .collect();
+    if scale.len() < 2 {
+        return;
+    }
+    let time: Vec<(f64, f64)> = scale
+        .iter()
+        .map(|r| (r.deliveries as f64, r.wall))
+        .collect();
+    let mem: Vec<(f64, f64)> = scale
+        .iter()
+        .map(|r| (r.deliveries as f64, r.peak_kb as f64))
+        .collect();
+    println!(
+        "\ngrowth over {} (fitted on deliveries): wall time ~ deliveries^{:.2}, peak memory ~ deliveries^{:.2}",
+        scale.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "),
+        exponent(&time),
+        exponent(&mem)
+    );
 }
 
 fn main() {
@@ -100,9 +156,11 @@ fn main() {
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     println!("| scenario | runs | median wall (s) | events | events/s | deliveries | deliveries/s | ns/delivery | peak MiB |");
     println!("|---|---|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
     for (file, runs) in CASES {
         if filter.is_empty() || filter.iter().any(|f| file.contains(f.as_str())) {
-            bench(file, runs);
+            rows.push(bench(file, runs));
         }
     }
+    growth(&rows);
 }

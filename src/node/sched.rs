@@ -8,7 +8,6 @@
 use crate::indexed_heap::IndexedHeap;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
-use std::collections::BTreeMap;
 use std::hash::Hash;
 
 /// Items `K` with state `V` and a due time `T`, drained in `(T, K)` order.
@@ -21,7 +20,11 @@ use std::hash::Hash;
 #[derive(Debug)]
 pub struct DueMap<T, K, V> {
     items: FxHashMap<K, (T, V)>,
-    buckets: BTreeMap<T, Bucket<K>>,
+    /// Buckets sorted by due time (a handful per peer: a sorted vector).
+    buckets: Vec<(T, Bucket<K>)>,
+    /// Key vectors of dropped buckets, kept for reuse (no allocation per
+    /// bucket).
+    spare: Vec<Vec<K>>,
 }
 
 /// The keys filed under one due time (some may be stale) and how many of
@@ -36,7 +39,8 @@ impl<T, K, V> Default for DueMap<T, K, V> {
     fn default() -> Self {
         DueMap {
             items: FxHashMap::default(),
-            buckets: BTreeMap::new(),
+            buckets: Vec::new(),
+            spare: Vec::new(),
         }
     }
 }
@@ -68,23 +72,39 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     }
 
     fn file(&mut self, t: T, k: K) {
-        let b = self.buckets.entry(t).or_insert_with(|| Bucket {
-            keys: Vec::new(),
-            live: 0,
-        });
+        let i = match self.buckets.binary_search_by(|(at, _)| at.cmp(&t)) {
+            Ok(i) => i,
+            Err(i) => {
+                let keys = self.spare.pop().unwrap_or_default();
+                self.buckets.insert(i, (t, Bucket { keys, live: 0 }));
+                i
+            }
+        };
+        let b = &mut self.buckets[i].1;
         b.keys.push(k);
         b.live += 1;
+    }
+
+    /// Keeps a dropped bucket's key vector for reuse (small ones only: a
+    /// large one would hold memory nothing needs).
+    fn recycle(&mut self, mut keys: Vec<K>) {
+        if self.spare.len() < 4 && keys.capacity() <= 64 {
+            keys.clear();
+            self.spare.push(keys);
+        }
     }
 
     /// One live item left the bucket of `t`: drops the bucket when it was
     /// the last, compacts it when stale keys dominate.
     fn forget(&mut self, t: T) {
-        let Some(b) = self.buckets.get_mut(&t) else {
+        let Ok(i) = self.buckets.binary_search_by(|(at, _)| at.cmp(&t)) else {
             return;
         };
+        let b = &mut self.buckets[i].1;
         b.live -= 1;
         if b.live == 0 {
-            self.buckets.remove(&t);
+            let (_, b) = self.buckets.remove(i);
+            self.recycle(b.keys);
         } else if b.keys.len() > 2 * b.live + 16 {
             let items = &self.items;
             b.keys
@@ -123,20 +143,17 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 
     /// The earliest due time.
     pub fn first_due(&self) -> Option<T> {
-        self.buckets.first_key_value().map(|(&t, _)| t)
+        self.buckets.first().map(|&(t, _)| t)
     }
 
     /// Removes every entry due at or before `now` and appends them to `out`
     /// in `(T, K)` order.
     pub fn drain_due(&mut self, now: T, out: &mut Vec<(T, K, V)>) {
-        while let Some(entry) = self.buckets.first_entry() {
-            if *entry.key() > now {
-                break;
-            }
-            let (t, mut bucket) = entry.remove_entry();
+        while self.buckets.first().is_some_and(|&(t, _)| t <= now) {
+            let (t, mut bucket) = self.buckets.remove(0);
             bucket.keys.sort_unstable();
             bucket.keys.dedup();
-            for k in bucket.keys {
+            for &k in &bucket.keys {
                 if let Entry::Occupied(e) = self.items.entry(k) {
                     if e.get().0 == t {
                         let (_, v) = e.remove();
@@ -144,6 +161,7 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
                     }
                 }
             }
+            self.recycle(bucket.keys);
         }
     }
 
