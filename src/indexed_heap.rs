@@ -60,6 +60,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 self.heap.push((key, owner as u32));
                 self.heap.len() - 1
             }
+            i if self.heap[i as usize].0 == key => return,
             i => {
                 self.heap[i as usize].0 = key;
                 i as usize
@@ -83,18 +84,24 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     /// Every `(key, owner)` with `key <= bound`, sorted.
     pub fn at_most(&self, bound: K) -> Vec<(K, usize)> {
         let mut out = Vec::new();
-        let mut stack = vec![0usize];
-        while let Some(i) = stack.pop() {
-            match self.heap.get(i) {
-                Some(&(k, o)) if k <= bound => {
-                    out.push((k, o as usize));
-                    stack.extend([2 * i + 1, 2 * i + 2]);
-                }
-                _ => {}
-            }
-        }
-        out.sort_unstable();
+        self.at_most_into(bound, &mut out);
         out
+    }
+
+    /// Appends every `(key, owner)` with `key <= bound` to `out`, sorted.
+    pub fn at_most_into(&self, bound: K, out: &mut Vec<(K, usize)>) {
+        let start = out.len();
+        self.collect_from(0, bound, out);
+        out[start..].sort_unstable();
+    }
+
+    /// The subtree under `i` (heap order: a child is never smaller).
+    fn collect_from(&self, i: usize, bound: K, out: &mut Vec<(K, usize)>) {
+        if let Some(&(k, o)) = self.heap.get(i).filter(|e| e.0 <= bound) {
+            out.push((k, o as usize));
+            self.collect_from(2 * i + 1, bound, out);
+            self.collect_from(2 * i + 2, bound, out);
+        }
     }
 
     /// Removes the entry at `i`, returning its owner.

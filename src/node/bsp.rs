@@ -240,15 +240,17 @@ impl BspNode {
         acks.dedup();
         payload.acks = acks;
         // Rule 3: request offered messages we still lack.
-        let mut asked = BTreeSet::new();
-        for m in std::mem::take(&mut peer.offered) {
-            if !self.store.holds(m) {
-                asked.insert(m);
-            }
+        if !peer.offered.is_empty() {
+            let mut asked: Vec<MsgId> = std::mem::take(&mut peer.offered)
+                .into_iter()
+                .filter(|&m| !self.store.holds(m))
+                .collect();
+            asked.sort_unstable();
+            asked.dedup();
+            payload.requests = asked;
         }
-        payload.requests = asked.into_iter().collect();
         // Rule 4: requested messages whose send time has come.
-        let requested: Vec<MsgId> = std::mem::take(&mut peer.requested).into_iter().collect();
+        let requested = std::mem::take(&mut peer.requested);
         for m in requested {
             let state = self.peers[i].outgoing.get(&m).copied();
             if state.is_some_and(|(t, _)| t > now) {
@@ -264,6 +266,7 @@ impl BspNode {
         // Rule 5: shared messages the peer may lack, due now.
         let mut due = std::mem::take(&mut self.due);
         self.peers[i].outgoing.drain_due(now, &mut due);
+        payload.messages.reserve_exact(due.len());
         for &(_, m, count) in &due {
             match self.cfg.mode {
                 BspMode::Batch => match self.store.get(m) {
@@ -284,7 +287,7 @@ impl BspNode {
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
         let mut candidates = std::mem::take(&mut self.dirty);
-        candidates.extend(self.schedule.due(now));
+        self.schedule.due_into(now, &mut candidates);
         candidates.sort_unstable();
         candidates.dedup();
         for &i in &candidates {

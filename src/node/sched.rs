@@ -180,12 +180,15 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 #[derive(Debug)]
 pub struct PeerSchedule<T> {
     heap: IndexedHeap<(T, usize)>,
+    /// Buffer for [`PeerSchedule::due_into`] (reused).
+    scratch: Vec<((T, usize), usize)>,
 }
 
 impl<T> Default for PeerSchedule<T> {
     fn default() -> Self {
         PeerSchedule {
             heap: IndexedHeap::default(),
+            scratch: Vec::new(),
         }
     }
 }
@@ -205,6 +208,15 @@ impl<T: Ord + Copy> PeerSchedule<T> {
             .at_most((now, usize::MAX))
             .into_iter()
             .map(|(_, i)| i)
+    }
+
+    /// Appends the peers due at or before `now` to `out`, in (time, index)
+    /// order, without allocating once warm.
+    pub fn due_into(&mut self, now: T, out: &mut Vec<usize>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.heap.at_most_into((now, usize::MAX), &mut scratch);
+        out.extend(scratch.drain(..).map(|(_, i)| i));
+        self.scratch = scratch;
     }
 
     /// The earliest due time of any peer.
