@@ -451,8 +451,9 @@ impl Recorder {
         self.held_at_end = held;
     }
 
-    /// A payload of `bytes` wire bytes was put on a link by `from`.
-    pub fn on_send(&mut self, from: NodeId, bytes: u64, payload: &Payload) {
+    /// A payload of `bytes` wire bytes (its records' encoded length by kind:
+    /// `by_kind`) was put on a link by `from`.
+    pub fn on_send(&mut self, from: NodeId, bytes: u64, by_kind: [usize; 5], payload: &Payload) {
         self.bytes_sent += bytes;
         for m in &payload.messages {
             if self.spam.get(m.id as usize).copied().unwrap_or(false) {
@@ -463,8 +464,8 @@ impl Recorder {
                 }
             }
         }
-        let [ack, offer, request, message, summary] =
-            payload.encoded_len_by_kind().map(|b| b as u64);
+        debug_assert_eq!(by_kind, payload.encoded_len_by_kind());
+        let [ack, offer, request, message, summary] = by_kind.map(|b| b as u64);
         let b = &mut self.bytes_by;
         b.ack += ack;
         b.offer += offer;

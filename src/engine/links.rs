@@ -84,8 +84,9 @@ impl World<'_> {
     }
 
     /// Puts one copy of `payload` on the way from `from` to `to`.
-    fn transmit(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload, bytes: u64) {
-        self.recorder.on_send(from, bytes, &payload);
+    fn transmit(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload, size: Size) {
+        let bytes = size.bytes;
+        self.recorder.on_send(from, bytes, size.by_kind, &payload);
         if !self.conn.reachable(from, to) || self.cut(from, to) {
             self.recorder.on_lost();
             return;
@@ -121,6 +122,15 @@ impl World<'_> {
         }
     }
 
+    /// The encoded size of `payload`, computed once per payload.
+    fn size(&self, payload: &Payload) -> Size {
+        let by_kind = payload.encoded_len_by_kind();
+        Size {
+            bytes: self.network.wire_bytes(by_kind.iter().sum()),
+            by_kind,
+        }
+    }
+
     /// Carries out `Command::Send`.
     pub(super) fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload) {
         if !self.told[from as usize].contains(&to) {
@@ -128,19 +138,19 @@ impl World<'_> {
             // else never reaches a link and costs nothing.
             return;
         }
-        let bytes = self.network.wire_bytes(payload.encoded_len());
-        self.mail_archive(now, from, Topic::Node(to), &payload, bytes);
-        self.transmit(now, from, to, payload, bytes);
+        let size = self.size(&payload);
+        self.mail_archive(now, from, Topic::Node(to), &payload, size.bytes);
+        self.transmit(now, from, to, payload, size);
     }
 
     /// Carries out `Command::Publish`: one copy to each reachable member.
     pub(super) fn publish(&mut self, now: SimTime, from: NodeId, group: GroupId, payload: Payload) {
-        let bytes = self.network.wire_bytes(payload.encoded_len());
-        self.mail_archive(now, from, Topic::Group(group), &payload, bytes);
+        let size = self.size(&payload);
+        self.mail_archive(now, from, Topic::Group(group), &payload, size.bytes);
         for k in 0..self.sync.members[group as usize].len() {
             let to = self.sync.members[group as usize][k];
             if to != from && self.conn.reachable(from, to) && !self.cut(from, to) {
-                self.transmit(now, from, to, payload.clone(), bytes);
+                self.transmit(now, from, to, payload.clone(), size);
             }
         }
     }
@@ -166,4 +176,12 @@ impl World<'_> {
         self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
         self.apply(now, to);
     }
+}
+
+/// A payload's size on the wire: with the link's overhead, and its encoded
+/// records by kind (see [`Payload::encoded_len_by_kind`]).
+#[derive(Clone, Copy)]
+struct Size {
+    bytes: u64,
+    by_kind: [usize; 5],
 }
