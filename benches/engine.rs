@@ -16,6 +16,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+/// The same allocator as the `meshsync` binary, so figures match its runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Scenario files and how many runs to take the median of.
 const CASES: [(&str, usize); 10] = [
     ("scenarios/quickstart.json", 11),

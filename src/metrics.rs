@@ -11,6 +11,7 @@
 use crate::message::{GroupId, Message, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::{Payload, RecordKind};
+use fixedbitset::FixedBitSet;
 use serde::{Deserialize, Serialize};
 
 /// Counts of records sent, by kind.
@@ -259,6 +260,9 @@ pub struct Recorder {
     messages: Vec<MessageRef>,
     slot_base: Vec<usize>,
     received: Vec<SimTime>,
+    /// Slots whose `received` is set: a bit each, so the common case (a
+    /// duplicate) is answered from a small, cache-resident table.
+    got: FixedBitSet,
     delivered: Vec<SimTime>,
     bytes_sent: u64,
     bytes_by: ByteCounts,
@@ -301,6 +305,7 @@ impl Recorder {
             messages: Vec::new(),
             slot_base: Vec::new(),
             received: Vec::new(),
+            got: FixedBitSet::new(),
             delivered: Vec::new(),
             bytes_sent: 0,
             bytes_by: ByteCounts::default(),
@@ -376,6 +381,7 @@ impl Recorder {
         let n = self.group_members[msg.group as usize].len();
         self.slot_base.push(base);
         self.received.resize(base + n, SimTime::NEVER);
+        self.got.grow(base + n);
         self.delivered.resize(base + n, SimTime::NEVER);
         self.messages.push(msg.clone());
         let fields = [
@@ -388,6 +394,7 @@ impl Recorder {
         self.world = fnv(self.world, &fields);
         if let Some(s) = self.slot(msg.sender, msg.id) {
             self.received[s] = msg.created;
+            self.got.insert(s);
             self.delivered[s] = msg.created;
         }
     }
@@ -520,7 +527,7 @@ impl Recorder {
                 .get(m.id as usize)
                 .is_some_and(|r| MessageRef::ptr_eq(r, m)));
             match self.slot_in(node, m.group, m.id) {
-                Some(s) if self.received[s] == SimTime::NEVER => self.received[s] = now,
+                Some(s) if !self.got.put(s) => self.received[s] = now,
                 Some(_) => self.duplicates += 1,
                 None => {}
             }

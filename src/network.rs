@@ -73,10 +73,17 @@ impl Network {
         bytes: u64,
         hops: u32,
     ) -> Verdict {
-        let ser = self.serialization(bytes);
-        let free = self.busy_until.entry((from, to)).or_insert(SimTime::ZERO);
-        let done = (*free).max(now) + ser;
-        *free = done;
+        let done = match self.link.bandwidth_bps {
+            // Unlimited: nothing ever queues, so no per-link state is kept.
+            None => now,
+            Some(_) => {
+                let ser = self.serialization(bytes);
+                let free = self.busy_until.entry((from, to)).or_insert(SimTime::ZERO);
+                let done = (*free).max(now) + ser;
+                *free = done;
+                done
+            }
+        };
         // Both draws always happen, so loss does not shift later latencies.
         let latency_ms: f64 = (0..hops.max(1))
             .map(|_| self.link.latency_ms.sample(&mut self.rng))

@@ -69,18 +69,35 @@ struct Peer {
     /// delivered (`share` is the only reader, once per message, at its
     /// delivery; entries are dropped then, which keeps memory bounded).
     seen: FxHashSet<MsgId>,
-    /// Shared messages the peer may lack: send time and send count.
-    outgoing: DueMap<SimTime, MsgId, u32>,
+    /// Shared messages the peer may lack: send time and send state.
+    outgoing: DueMap<SimTime, MsgId, Send>,
+}
+
+/// The send state of a message towards one peer.
+#[derive(Debug)]
+struct Send {
+    /// Times sent (or offered) so far.
+    count: u32,
+    /// Filed by a request while the message was not yet delivered here.
+    /// Every other entry is for a delivered message, so an ACK for it needs
+    /// no store look-up to know the peer's `seen` entry is not wanted.
+    undelivered: bool,
 }
 
 impl Peer {
-    /// The peer holds `m`; `delivered` says whether we delivered it already.
-    fn mark_seen(&mut self, m: MsgId, delivered: bool) {
-        if !delivered {
+    /// The peer holds `m`. `delivered()` says whether we delivered it; it
+    /// is asked only when the send state cannot tell.
+    fn mark_seen(&mut self, m: MsgId, delivered: impl FnOnce() -> bool) {
+        if !self.requested.is_empty() {
+            self.requested.remove(&m);
+        }
+        let shared = self
+            .outgoing
+            .remove(&m)
+            .is_some_and(|(_, s)| !s.undelivered);
+        if !shared && !delivered() {
             self.seen.insert(m);
         }
-        self.requested.remove(&m);
-        self.outgoing.remove(&m);
     }
 
     fn next_due(&self) -> SimTime {
@@ -112,8 +129,6 @@ pub struct BspNode {
     dirty: Vec<usize>,
     /// Connected peers by their earliest send time.
     schedule: PeerSchedule<SimTime>,
-    /// Buffer for the entries due at a flush (reused).
-    due: Vec<(SimTime, MsgId, u32)>,
 }
 
 impl BspNode {
@@ -129,7 +144,6 @@ impl BspNode {
             flush_pending: false,
             dirty: Vec::new(),
             schedule: PeerSchedule::default(),
-            due: Vec::new(),
         };
         for (g, members) in groups {
             let idx: Vec<usize> = members
@@ -166,45 +180,53 @@ impl BspNode {
         }
     }
 
-    /// Makes `msg` eligible for sending to every co-member that may lack it.
-    fn share(&mut self, msg: &MessageRef) {
+    /// Makes `msg` eligible for sending to every co-member that may lack
+    /// it (`holder`, when given, is known to hold it).
+    fn share(&mut self, msg: &MessageRef, holder: Option<usize>) {
         let Some(peers) = self.group_peers.get(&msg.group) else {
             return;
         };
         for &i in peers {
             let p = &mut self.peers[i];
-            if !p.seen.remove(&msg.id) && p.outgoing.insert_new(msg.id, SimTime::ZERO, 0) {
+            let seen = p.seen.remove(&msg.id) || holder == Some(i);
+            let fresh = || Send {
+                count: 0,
+                undelivered: false,
+            };
+            if !seen && p.outgoing.insert_new(msg.id, SimTime::ZERO, fresh) {
                 file(&mut self.schedule, p, i);
             }
         }
     }
 
-    /// Briar's backoff after a send at `now` with `count` earlier sends:
-    /// the next send time and the new count.
-    fn backoff(&self, now: SimTime, count: u32) -> (SimTime, u32) {
-        let factor = 1u64 << (count + 1).min(40);
-        let wait = SimTime(self.cfg.max_latency.as_micros().saturating_mul(factor));
-        (now + wait, count + 1)
-    }
-
     fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
-        let delivered = self.store.is_delivered(msg.id);
+        let id = msg.id;
         let peer = &mut self.peers[from];
-        peer.mark_seen(msg.id, delivered);
-        peer.acks.push(msg.id);
+        peer.acks.push(id);
         self.dirty.push(from);
-        self.resched(from);
-        for d in self.store.receive(now, msg) {
+        if let Some(delivered) = self.store.delivered(id) {
+            // A duplicate: the store has nothing to deliver.
+            peer.mark_seen(id, || delivered);
+            return;
+        }
+        // A message we lack has no request, send state or `seen` entry yet.
+        let ds = self.store.receive(now, msg);
+        if ds.is_empty() {
+            // Blocked behind missing parents: remember the sender holds it.
+            self.peers[from].seen.insert(id);
+        }
+        for d in ds {
             out.delivered(&d);
-            self.share(&d.msg);
+            let holder = (d.msg.id == id).then_some(from);
+            self.share(&d.msg, holder);
         }
     }
 
     fn receive_offer(&mut self, from: usize, m: MsgId) {
-        let holds = self.store.holds(m);
-        let delivered = self.store.is_delivered(m);
+        let state = self.store.delivered(m);
+        let holds = state.is_some();
         let peer = &mut self.peers[from];
-        peer.mark_seen(m, delivered);
+        peer.mark_seen(m, || state == Some(true));
         if holds {
             peer.acks.push(m);
         } else {
@@ -214,20 +236,22 @@ impl BspNode {
             peer.offered.push_back(m);
         }
         self.dirty.push(from);
-        self.resched(from);
     }
 
     fn receive_request(&mut self, from: usize, m: MsgId) {
-        if !self.store.holds(m) {
+        let Some(delivered) = self.store.delivered(m) else {
             return;
-        }
+        };
         let peer = &mut self.peers[from];
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
-        let count = peer.outgoing.get(&m).map_or(0, |&(_, c)| c);
-        peer.outgoing.insert(m, SimTime::ZERO, count);
+        let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count);
+        let send = Send {
+            count,
+            undelivered: !delivered,
+        };
+        peer.outgoing.insert(m, SimTime::ZERO, send);
         self.dirty.push(from);
-        self.resched(from);
     }
 
     /// Builds the payload for peer `i` by the five rules.
@@ -252,35 +276,35 @@ impl BspNode {
         // Rule 4: requested messages whose send time has come.
         let requested = std::mem::take(&mut peer.requested);
         for m in requested {
-            let state = self.peers[i].outgoing.get(&m).copied();
+            let state = self.peers[i].outgoing.get(&m).map(|(t, s)| (*t, s.count));
             if state.is_some_and(|(t, _)| t > now) {
                 self.peers[i].requested.insert(m);
                 continue;
             }
-            if let Some(msg) = self.store.get(m) {
-                payload.messages.push(msg.clone());
-                let (next, count) = self.backoff(now, state.map_or(0, |(_, c)| c));
-                self.peers[i].outgoing.insert(m, next, count);
-            }
+            let (Some(msg), Some(delivered)) = (self.store.get(m), self.store.delivered(m)) else {
+                continue;
+            };
+            payload.messages.push(msg.clone());
+            let (next, count) = backoff(self.cfg.max_latency, now, state.map_or(0, |(_, c)| c));
+            let send = Send {
+                count,
+                undelivered: !delivered,
+            };
+            self.peers[i].outgoing.insert(m, next, send);
         }
-        // Rule 5: shared messages the peer may lack, due now.
-        let mut due = std::mem::take(&mut self.due);
-        self.peers[i].outgoing.drain_due(now, &mut due);
-        payload.messages.reserve_exact(due.len());
-        for &(_, m, count) in &due {
-            match self.cfg.mode {
-                BspMode::Batch => match self.store.get(m) {
-                    Some(msg) => payload.messages.push(msg.clone()),
-                    // Only held messages are shared; drop anything else.
-                    None => continue,
-                },
+        // Rule 5: shared messages the peer may lack, due now (every one is
+        // held: only held messages are shared); each is re-filed in place
+        // under its next send time.
+        let (store, cfg) = (&self.store, self.cfg);
+        self.peers[i].outgoing.update_due(now, |m, s| {
+            match cfg.mode {
+                BspMode::Batch => payload.messages.push(store.get(m)?.clone()),
                 BspMode::Interactive => payload.offers.push(m),
             }
-            let (next, count) = self.backoff(now, count);
-            self.peers[i].outgoing.insert(m, next, count);
-        }
-        due.clear();
-        self.due = due;
+            let (next, count) = backoff(cfg.max_latency, now, s.count);
+            s.count = count;
+            Some(next)
+        });
         payload
     }
 
@@ -302,6 +326,15 @@ impl BspNode {
         let wake = self.schedule.first().unwrap_or(SimTime::NEVER);
         out.set_timer(wake.min(self.store.next_expiry().unwrap_or(SimTime::NEVER)));
     }
+}
+
+/// Briar's backoff after a send at `now` with `count` earlier sends (the
+/// unit is the transport's `max_latency`): the next send time and the new
+/// count.
+fn backoff(max_latency: SimTime, now: SimTime, count: u32) -> (SimTime, u32) {
+    let factor = 1u64 << (count + 1).min(40);
+    let wait = SimTime(max_latency.as_micros().saturating_mul(factor));
+    (now + wait, count + 1)
 }
 
 /// Files peer `i` in `schedule` under its earliest send time, if connected.
@@ -331,11 +364,10 @@ impl Node for BspNode {
         let Some(&i) = self.peer_index.get(&from) else {
             return;
         };
+        let store = &self.store;
         for m in payload.acks {
-            let delivered = self.store.is_delivered(m);
-            self.peers[i].mark_seen(m, delivered);
+            self.peers[i].mark_seen(m, || store.is_delivered(m));
         }
-        self.resched(i);
         for msg in payload.messages {
             // Messages of other groups, or by non-members, are rejected.
             if self.store.authorized(&msg) {
@@ -348,13 +380,16 @@ impl Node for BspNode {
         for m in payload.requests {
             self.receive_request(i, m);
         }
+        // The sender's send times changed: re-filed once per payload (the
+        // schedule is read only at the flush).
+        self.resched(i);
         self.request_flush(now, out);
     }
 
     fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
         for d in self.store.expire(now) {
             out.delivered(&d);
-            self.share(&d.msg);
+            self.share(&d.msg, None);
         }
         self.flush(now, out);
     }
@@ -370,7 +405,7 @@ impl Node for BspNode {
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
         debug_assert_eq!(msg.sender, self.me);
         self.store.append_own(msg.clone());
-        self.share(&msg);
+        self.share(&msg, None);
         self.request_flush(now, out);
     }
 }

@@ -25,6 +25,8 @@ pub struct DueMap<T, K, V> {
     /// Key vectors of dropped buckets, kept for reuse (no allocation per
     /// bucket).
     spare: Vec<Vec<K>>,
+    /// Buckets being visited by [`DueMap::update_due`] (reused).
+    visiting: Vec<(T, Bucket<K>)>,
 }
 
 /// The keys filed under one due time (some may be stale) and how many of
@@ -41,6 +43,7 @@ impl<T, K, V> Default for DueMap<T, K, V> {
             items: FxHashMap::default(),
             buckets: Vec::new(),
             spare: Vec::new(),
+            visiting: Vec::new(),
         }
     }
 }
@@ -58,13 +61,13 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         }
     }
 
-    /// Sets `k` due at `t` with state `v` unless `k` is present; true when
-    /// it was inserted.
-    pub fn insert_new(&mut self, k: K, t: T, v: V) -> bool {
+    /// Sets `k` due at `t` with state `v()` unless `k` is present; true
+    /// when it was inserted (`v` is called only then).
+    pub fn insert_new(&mut self, k: K, t: T, v: impl FnOnce() -> V) -> bool {
         match self.items.entry(k) {
             Entry::Occupied(_) => false,
             Entry::Vacant(e) => {
-                e.insert((t, v));
+                e.insert((t, v()));
                 self.file(t, k);
                 true
             }
@@ -72,17 +75,7 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     }
 
     fn file(&mut self, t: T, k: K) {
-        let i = match self.buckets.binary_search_by(|(at, _)| at.cmp(&t)) {
-            Ok(i) => i,
-            Err(i) => {
-                let keys = self.spare.pop().unwrap_or_default();
-                self.buckets.insert(i, (t, Bucket { keys, live: 0 }));
-                i
-            }
-        };
-        let b = &mut self.buckets[i].1;
-        b.keys.push(k);
-        b.live += 1;
+        file_in(&mut self.buckets, &mut self.spare, t, k);
     }
 
     /// Keeps a dropped bucket's key vector for reuse (small ones only: a
@@ -165,6 +158,55 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         }
     }
 
+    /// Visits every entry due at or before `now` in `(T, K)` order and
+    /// updates it in place: `f(key, &mut state)` returns the entry's new
+    /// due time, or `None` to remove it. One hash probe per entry (a drain
+    /// followed by re-inserts costs two). Entries re-filed at or before
+    /// `now` are not visited again in the same call.
+    pub fn update_due(&mut self, now: T, mut f: impl FnMut(K, &mut V) -> Option<T>) {
+        let n = self.buckets.iter().take_while(|&&(t, _)| t <= now).count();
+        if n == 0 {
+            return;
+        }
+        let mut late = Vec::new();
+        let mut visiting = std::mem::take(&mut self.visiting);
+        visiting.extend(self.buckets.drain(..n));
+        for (t, mut bucket) in visiting.drain(..) {
+            bucket.keys.sort_unstable();
+            bucket.keys.dedup();
+            for &k in &bucket.keys {
+                let Entry::Occupied(mut e) = self.items.entry(k) else {
+                    continue;
+                };
+                if e.get().0 != t {
+                    continue;
+                }
+                match f(k, &mut e.get_mut().1) {
+                    // Still due: re-filed after the visit, so that a stale
+                    // copy of the key in a bucket not yet visited cannot
+                    // match its new time.
+                    Some(t2) if t2 <= now => late.push((k, t2)),
+                    Some(t2) => {
+                        e.get_mut().0 = t2;
+                        file_in(&mut self.buckets, &mut self.spare, t2, k);
+                    }
+                    None => {
+                        e.remove();
+                    }
+                }
+            }
+            self.recycle(bucket.keys);
+        }
+        self.visiting = visiting;
+        for (k, t2) in late {
+            if let Some(e) = self.items.get_mut(&k) {
+                e.0 = t2;
+                file_in(&mut self.buckets, &mut self.spare, t2, k);
+            }
+        }
+        self.shrink();
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -174,6 +216,30 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+}
+
+/// Files key `k` under due time `t` in `buckets` (sorted by time), taking
+/// a spare key vector for a new bucket.
+fn file_in<T: Ord, K>(buckets: &mut Vec<(T, Bucket<K>)>, spare: &mut Vec<Vec<K>>, t: T, k: K) {
+    // Most keys join the first bucket (shared now) or the last (sent now,
+    // due after the longest wait so far): look there before searching.
+    let found = match (buckets.first(), buckets.last()) {
+        (Some((first, _)), _) if *first == t => Ok(0),
+        (_, Some((last, _))) if *last == t => Ok(buckets.len() - 1),
+        (_, Some((last, _))) if *last < t => Err(buckets.len()),
+        _ => buckets.binary_search_by(|(at, _)| at.cmp(&t)),
+    };
+    let i = match found {
+        Ok(i) => i,
+        Err(i) => {
+            let keys = spare.pop().unwrap_or_default();
+            buckets.insert(i, (t, Bucket { keys, live: 0 }));
+            i
+        }
+    };
+    let b = &mut buckets[i].1;
+    b.keys.push(k);
+    b.live += 1;
 }
 
 /// Peers (by local index) ordered by their earliest due time.
@@ -250,7 +316,7 @@ mod tests {
         /// Against a model (a map and a sorted set), for any sequence of
         /// inserts, removals and drains.
         #[test]
-        fn due_map_matches_model(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u64..6), 0..200)) {
+        fn due_map_matches_model(ops in proptest::collection::vec((0u8..5, 0u32..12, 0u64..6), 0..200)) {
             use std::collections::BTreeMap as Model;
             let mut d: DueMap<u64, u32, u64> = DueMap::default();
             let mut model: Model<u32, (u64, u64)> = Model::new();
@@ -263,9 +329,31 @@ mod tests {
                     1 => {
                         let fresh = !model.contains_key(&k);
                         model.entry(k).or_insert((t, n as u64));
-                        proptest::prop_assert_eq!(d.insert_new(k, t, n as u64), fresh);
+                        proptest::prop_assert_eq!(d.insert_new(k, t, || n as u64), fresh);
                     }
                     2 => proptest::prop_assert_eq!(d.remove(&k), model.remove(&k)),
+                    3 => {
+                        // Every due entry in (time, key) order: keys divisible
+                        // by 3 leave, the others move to t + 1 + k % 4 (some
+                        // still due: they must not be visited twice).
+                        let mut seen = Vec::new();
+                        d.update_due(t, |key, v| {
+                            seen.push(key);
+                            *v += 100;
+                            (key % 3 != 0).then_some(t + u64::from(key % 4))
+                        });
+                        let mut due: Vec<(u64, u32)> =
+                            model.iter().filter(|(_, v)| v.0 <= t).map(|(&k, v)| (v.0, k)).collect();
+                        due.sort_unstable();
+                        proptest::prop_assert_eq!(&seen, &due.iter().map(|p| p.1).collect::<Vec<_>>());
+                        for (_, key) in due {
+                            if key % 3 == 0 {
+                                model.remove(&key);
+                            } else if let Some(v) = model.get_mut(&key) {
+                                *v = (t + u64::from(key % 4), v.1 + 100);
+                            }
+                        }
+                    }
                     _ => {
                         let mut got = Vec::new();
                         d.drain_due(t, &mut got);

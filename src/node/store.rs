@@ -151,6 +151,12 @@ impl Store {
         self.held.get(&m).map(|h| &h.msg)
     }
 
+    /// Whether `m` was delivered to the application, if it is held (one
+    /// look-up for both questions).
+    pub fn delivered(&self, m: MsgId) -> Option<bool> {
+        self.held.get(&m).map(|h| h.delivered)
+    }
+
     /// True when `m` was delivered to the application.
     pub fn is_delivered(&self, m: MsgId) -> bool {
         self.held.get(&m).is_some_and(|h| h.delivered)
