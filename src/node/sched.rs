@@ -119,7 +119,7 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     /// away for hours leaves a large table behind otherwise, for ever.
     fn shrink(&mut self) {
         let cap = self.items.capacity();
-        if cap > 64 && self.items.len() * 4 < cap {
+        if cap > 64 && self.items.len() * 16 < cap {
             self.items.shrink_to(self.items.len() * 2);
         }
     }
