@@ -8,10 +8,13 @@
 //! peak memory. Speed is measured here, never in tests. When two or more
 //! `scale-*` scenarios ran (`cargo bench -- scale`: 1k, 2k, 5k and 10k nodes
 //! at the same per-node load), it also prints the fitted growth exponents of
-//! wall time and peak memory against deliveries.
+//! wall time and peak memory against deliveries. Last, it runs the bundled
+//! online-fraction sweep (105 small runs) on one thread and on every core
+//! and prints the speed-up (`cargo bench -- sweep` for that alone).
 
 use meshsync::engine::run;
 use meshsync::scenario::Scenario;
+use meshsync::sweep::Sweep;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -167,4 +170,49 @@ fn main() {
         }
     }
     growth(&rows);
+    if filter.is_empty() || filter.iter().any(|f| SWEEP.contains(f.as_str())) {
+        sweep_speedup(SWEEP, 3);
+    }
+}
+
+/// The sweep of small runs whose speed-up on every core is measured.
+const SWEEP: &str = "scenarios/sweeps/online-fraction.json";
+
+/// Runs the sweep `file` into a fresh folder on `threads` threads: wall
+/// seconds and the folder's `points.csv`.
+fn sweep_once(file: &str, threads: usize) -> (f64, String) {
+    let sweep = Sweep::load(Path::new(file)).expect("bundled sweep is valid");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let t = Instant::now();
+    pool.install(|| sweep.run(dir.path(), None, &|| {}))
+        .expect("sweep runs");
+    let wall = t.elapsed().as_secs_f64();
+    let points = std::fs::read_to_string(dir.path().join("points.csv")).expect("points.csv");
+    (wall, points)
+}
+
+/// Median wall time of `runs` sweeps on one thread and on every core, the
+/// speed-up, and a check that both wrote the same figures.
+fn sweep_speedup(file: &str, runs: usize) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let median = |threads: usize| {
+        let mut out: Vec<(f64, String)> = (0..runs).map(|_| sweep_once(file, threads)).collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.swap_remove(out.len() / 2)
+    };
+    let (one, points_one) = median(1);
+    let (all, points_all) = median(cores);
+    assert_eq!(
+        points_one, points_all,
+        "thread count changed the sweep's figures"
+    );
+    let jobs = Sweep::load(Path::new(file)).map_or(0, |s| s.manifest.runs);
+    println!(
+        "\nsweep {file} ({jobs} runs, median of {runs}): 1 thread {one:.2} s, {cores} threads {all:.2} s, speed-up {:.2}x, identical points.csv",
+        one / all
+    );
 }

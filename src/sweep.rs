@@ -342,24 +342,29 @@ impl Sweep {
             .filter(|j| shard.is_none_or(|(i, n)| j.index % n == i))
             .filter(|j| load_run(dir, j.index).is_none())
             .collect();
-        pending.par_iter().try_for_each(|j| -> Result<()> {
-            let r = run_with(
-                &self.scenarios[j.point],
-                self.strategies[j.strategy],
-                j.seed,
-            );
-            let record = RunRecord {
-                index: j.index,
-                point: j.point,
-                params: self.params(j.point),
-                strategy: self.manifest.strategies[j.strategy].clone(),
-                seed: j.seed,
-                summary: r.summary,
-            };
-            write_run(dir, &record)?;
-            progress();
-            Ok(())
-        })?;
+        // One task per run (runs differ in length by orders of magnitude; a
+        // coarser split leaves a core idle at the end).
+        pending
+            .par_iter()
+            .with_max_len(1)
+            .try_for_each(|j| -> Result<()> {
+                let r = run_with(
+                    &self.scenarios[j.point],
+                    self.strategies[j.strategy],
+                    j.seed,
+                );
+                let record = RunRecord {
+                    index: j.index,
+                    point: j.point,
+                    params: self.params(j.point),
+                    strategy: self.manifest.strategies[j.strategy].clone(),
+                    seed: j.seed,
+                    summary: r.summary,
+                };
+                write_run(dir, &record)?;
+                progress();
+                Ok(())
+            })?;
         let complete = finish(dir, &self.manifest)?;
         Ok((pending.len(), complete))
     }
