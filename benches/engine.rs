@@ -4,8 +4,8 @@
 //! Each run happens in a fresh child process (this binary re-run with
 //! `--child FILE`), so the peak resident memory it reports (VmHWM) is that
 //! run's alone. Prints one row per scenario: median wall time of the engine
-//! run (writing results excluded), events/s, deliveries/s, ns per delivery,
-//! peak memory. Speed is measured here, never in tests. When two or more
+//! run (writing results excluded), events/s, ns per event, deliveries/s,
+//! ns per delivery, MESSAGE records sent, peak memory. Speed is measured here, never in tests. When two or more
 //! `scale-*` scenarios ran (`cargo bench -- scale`: 1k, 2k, 5k and 10k nodes
 //! at the same per-node load), it also prints the fitted growth exponents of
 //! wall time and peak memory against deliveries. Last, it runs the bundled
@@ -57,57 +57,84 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// One run in this process: prints `wall_s events deliveries peak_kb`.
+/// One run in this process: prints `wall_s events deliveries
+/// message_records peak_kb`.
 fn child(file: &str) {
     let s = Scenario::load(Path::new(file)).expect("bundled scenario is valid");
     let t = Instant::now();
     let r = run(&s, s.seed);
     let wall = t.elapsed().as_secs_f64();
     println!(
-        "{wall} {} {} {}",
+        "{wall} {} {} {} {}",
         r.summary.events,
         r.summary.deliveries,
+        r.summary.records_sent.message,
         peak_rss_kb()
     );
 }
 
-fn bench(file: &str, runs: usize) -> Row {
+/// What one child run reported.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: f64,
+    events: u64,
+    deliveries: u64,
+    records: u64,
+    peak_kb: u64,
+}
+
+/// Runs `file` once in a fresh child process.
+fn sample(file: &str) -> Sample {
     let exe = std::env::current_exe().expect("own path");
-    let mut rows: Vec<(f64, u64, u64, u64)> = (0..runs)
-        .map(|_| {
-            let out = Command::new(&exe)
-                .args(["--child", file])
-                .output()
-                .expect("child runs");
-            let text = String::from_utf8_lossy(&out.stdout);
-            let f: Vec<&str> = text.split_whitespace().collect();
-            assert_eq!(
-                f.len(),
-                4,
-                "child output: {text} {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            (
-                f[0].parse().unwrap(),
-                f[1].parse().unwrap(),
-                f[2].parse().unwrap(),
-                f[3].parse().unwrap(),
-            )
-        })
+    let out = Command::new(&exe)
+        .args(["--child", file])
+        .output()
+        .expect("child runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
         .collect();
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (wall, events, deliveries, _) = rows[rows.len() / 2];
-    let peak = rows.iter().map(|r| r.3).max().unwrap_or(0);
+    assert_eq!(
+        f.len(),
+        5,
+        "child output: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Sample {
+        wall: f[0],
+        events: f[1] as u64,
+        deliveries: f[2] as u64,
+        records: f[3] as u64,
+        peak_kb: f[4] as u64,
+    }
+}
+
+fn bench(file: &str, runs: usize) -> Row {
+    let mut samples: Vec<Sample> = (0..runs).map(|_| sample(file)).collect();
+    samples.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    let Sample {
+        wall,
+        events,
+        deliveries,
+        records,
+        ..
+    } = samples[samples.len() / 2];
+    let peak = samples.iter().map(|r| r.peak_kb).max().unwrap_or(0);
     let name = Path::new(file).file_stem().unwrap().to_string_lossy();
-    let ns_per_delivery = if deliveries > 0 {
-        format!("{:.0}", wall * 1e9 / deliveries as f64)
-    } else {
-        "-".into()
+    let per_delivery = |x: f64| {
+        if deliveries > 0 {
+            format!("{:.0}", x / deliveries as f64)
+        } else {
+            "-".into()
+        }
     };
     println!(
-        "| {name} | {runs} | {wall:.4} | {events} | {:.2} M | {deliveries} | {:.0} | {ns_per_delivery} | {:.0} |",
+        "| {name} | {runs} | {wall:.4} | {events} | {:.2} M | {:.0} | {deliveries} | {:.0} | {} | {records} | {:.0} |",
         events as f64 / wall / 1e6,
+        wall * 1e9 / events.max(1) as f64,
         deliveries as f64 / wall,
+        per_delivery(wall * 1e9),
         peak as f64 / 1024.0
     );
     Row {
@@ -161,8 +188,8 @@ fn main() {
     }
     // `cargo bench -- <filter>` passes the filter; `--bench` is cargo's own flag.
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    println!("| scenario | runs | median wall (s) | events | events/s | deliveries | deliveries/s | ns/delivery | peak MiB |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| scenario | runs | median wall (s) | events | events/s | ns/event | deliveries | deliveries/s | ns/delivery | message records | peak MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for (file, runs) in CASES {
         if filter.is_empty() || filter.iter().any(|f| file.contains(f.as_str())) {

@@ -73,15 +73,29 @@ struct Peer {
     outgoing: DueMap<SimTime, MsgId, Send>,
 }
 
-/// The send state of a message towards one peer.
-#[derive(Debug)]
-struct Send {
-    /// Times sent (or offered) so far.
-    count: u32,
-    /// Filed by a request while the message was not yet delivered here.
-    /// Every other entry is for a delivered message, so an ACK for it needs
-    /// no store look-up to know the peer's `seen` entry is not wanted.
-    undelivered: bool,
+/// The send state of a message towards one peer in 4 bytes (so that a
+/// pending send is a 16-byte table entry): the times it was sent (or
+/// offered) so far, and, in the top bit, whether it was filed by a request
+/// while the message was not yet delivered here. Every other entry is for a
+/// delivered message, so an ACK for it needs no store look-up to know the
+/// peer's `seen` entry is not wanted.
+#[derive(Clone, Copy, Debug)]
+struct Send(u32);
+
+const UNDELIVERED: u32 = 1 << 31;
+
+impl Send {
+    fn new(count: u32, undelivered: bool) -> Send {
+        Send(count.min(UNDELIVERED - 1) | if undelivered { UNDELIVERED } else { 0 })
+    }
+
+    fn count(self) -> u32 {
+        self.0 & !UNDELIVERED
+    }
+
+    fn undelivered(self) -> bool {
+        self.0 & UNDELIVERED != 0
+    }
 }
 
 impl Peer {
@@ -94,7 +108,7 @@ impl Peer {
         let shared = self
             .outgoing
             .remove(&m)
-            .is_some_and(|(_, s)| !s.undelivered);
+            .is_some_and(|(_, s)| !s.undelivered());
         if !shared && !delivered() {
             self.seen.insert(m);
         }
@@ -191,10 +205,7 @@ impl BspNode {
             // `seen` is nearly always empty: asking its length first saves
             // a cache miss per co-member on every delivery.
             let seen = (!p.seen.is_empty() && p.seen.remove(&msg.id)) || holder == Some(i);
-            let fresh = || Send {
-                count: 0,
-                undelivered: false,
-            };
+            let fresh = || Send::new(0, false);
             if !seen && p.outgoing.insert_new(msg.id, SimTime::ZERO, fresh) {
                 file(&mut self.schedule, p, i);
             }
@@ -247,11 +258,8 @@ impl BspNode {
         let peer = &mut self.peers[from];
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
-        let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count);
-        let send = Send {
-            count,
-            undelivered: !delivered,
-        };
+        let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
+        let send = Send::new(count, !delivered);
         peer.outgoing.insert(m, SimTime::ZERO, send);
         self.dirty.push(from);
     }
@@ -278,7 +286,7 @@ impl BspNode {
         // Rule 4: requested messages whose send time has come.
         let requested = std::mem::take(&mut peer.requested);
         for m in requested {
-            let state = self.peers[i].outgoing.get(&m).map(|(t, s)| (*t, s.count));
+            let state = self.peers[i].outgoing.get(&m).map(|(t, s)| (t, s.count()));
             if state.is_some_and(|(t, _)| t > now) {
                 self.peers[i].requested.insert(m);
                 continue;
@@ -288,10 +296,7 @@ impl BspNode {
             };
             payload.messages.push(msg.clone());
             let (next, count) = backoff(self.cfg.max_latency, now, state.map_or(0, |(_, c)| c));
-            let send = Send {
-                count,
-                undelivered: !delivered,
-            };
+            let send = Send::new(count, !delivered);
             self.peers[i].outgoing.insert(m, next, send);
         }
         // Rule 5: shared messages the peer may lack, due now (every one is
@@ -303,8 +308,8 @@ impl BspNode {
                 BspMode::Batch => payload.messages.push(store.get(m)?.clone()),
                 BspMode::Interactive => payload.offers.push(m),
             }
-            let (next, count) = backoff(cfg.max_latency, now, s.count);
-            s.count = count;
+            let (next, count) = backoff(cfg.max_latency, now, s.count());
+            *s = Send::new(count, s.undelivered());
             Some(next)
         });
         payload

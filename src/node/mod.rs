@@ -14,6 +14,7 @@
 
 pub mod bsp;
 pub mod epidemic;
+pub mod keyed;
 pub mod mailserver_only;
 pub mod mvds;
 pub mod sched;

@@ -123,7 +123,7 @@ impl MvdsNode {
     }
 
     fn add(&mut self, i: usize, m: MsgId, kind: Kind, epoch: u64) {
-        let count = self.peers[i].states.get(&(m, kind)).map_or(0, |&(_, c)| c);
+        let count = self.peers[i].states.get(&(m, kind)).map_or(0, |(_, &c)| c);
         self.peers[i].states.insert((m, kind), epoch, count);
         self.resched(i);
     }

@@ -5,21 +5,22 @@
 //! for a node, each connected peer's earliest due time, so a flush visits
 //! only peers with work instead of scanning them all.
 
+use super::keyed::{Keyed, KeyedTable};
 use crate::indexed_heap::IndexedHeap;
-use rustc_hash::FxHashMap;
-use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 /// Items `K` with state `V` and a due time `T`, drained in `(T, K)` order.
 ///
-/// Items are filed in one bucket per due time (most share one: everything
-/// sent in one flush comes due again together), so inserting is a hash
-/// insert and a push. A removed or moved item leaves its key behind in its
-/// old bucket; each bucket counts its live items, so the earliest due time
-/// stays exact, and draining skips the stale keys.
+/// Items live in a hash table, one flat entry each (see [`KeyedTable`]:
+/// a message id, a time and a 4-byte state take 16 bytes). Their keys are
+/// filed in one bucket per due time (most share one: everything sent in one
+/// flush comes due again together), so inserting is a hash insert and a
+/// push. A removed or moved item leaves its key behind in its old bucket;
+/// each bucket counts its live items, so the earliest due time stays exact,
+/// and draining skips the stale keys.
 #[derive(Debug)]
 pub struct DueMap<T, K, V> {
-    items: FxHashMap<K, (T, V)>,
+    items: KeyedTable<Item<T, K, V>>,
     /// Buckets sorted by due time (a handful per peer: a sorted vector).
     buckets: Vec<(T, Bucket<K>)>,
     /// Key vectors of dropped buckets, kept for reuse (no allocation per
@@ -37,10 +38,25 @@ struct Bucket<K> {
     live: usize,
 }
 
+/// One item of a [`DueMap`].
+#[derive(Debug)]
+struct Item<T, K, V> {
+    key: K,
+    due: T,
+    state: V,
+}
+
+impl<T, K: Hash + Eq + Copy, V> Keyed for Item<T, K, V> {
+    type Key = K;
+    fn key(&self) -> K {
+        self.key
+    }
+}
+
 impl<T, K, V> Default for DueMap<T, K, V> {
     fn default() -> Self {
         DueMap {
-            items: FxHashMap::default(),
+            items: KeyedTable::default(),
             buckets: Vec::new(),
             spare: Vec::new(),
             visiting: Vec::new(),
@@ -51,10 +67,15 @@ impl<T, K, V> Default for DueMap<T, K, V> {
 impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     /// Sets `k` due at `t` with state `v`, replacing any earlier entry.
     pub fn insert(&mut self, k: K, t: T, v: V) {
-        match self.items.insert(k, (t, v)) {
-            Some((old, _)) if old == t => {}
-            Some((old, _)) => {
-                self.forget(old);
+        let item = Item {
+            key: k,
+            due: t,
+            state: v,
+        };
+        match self.items.insert(item) {
+            Some(old) if old.due == t => {}
+            Some(old) => {
+                self.forget(old.due);
                 self.file(t, k);
             }
             None => self.file(t, k),
@@ -64,14 +85,16 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     /// Sets `k` due at `t` with state `v()` unless `k` is present; true
     /// when it was inserted (`v` is called only then).
     pub fn insert_new(&mut self, k: K, t: T, v: impl FnOnce() -> V) -> bool {
-        match self.items.entry(k) {
-            Entry::Occupied(_) => false,
-            Entry::Vacant(e) => {
-                e.insert((t, v()));
-                self.file(t, k);
-                true
-            }
+        let make = || Item {
+            key: k,
+            due: t,
+            state: v(),
+        };
+        let inserted = self.items.insert_new(k, make);
+        if inserted {
+            self.file(t, k);
         }
+        inserted
     }
 
     fn file(&mut self, t: T, k: K) {
@@ -100,8 +123,7 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             self.recycle(b.keys);
         } else if b.keys.len() > 2 * b.live + 16 {
             let items = &self.items;
-            b.keys
-                .retain(|k| items.get(k).is_some_and(|&(at, _)| at == t));
+            b.keys.retain(|&k| items.get(k).is_some_and(|e| e.due == t));
             b.keys.sort_unstable();
             b.keys.dedup();
         }
@@ -109,10 +131,10 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 
     /// Removes `k`, returning its due time and state.
     pub fn remove(&mut self, k: &K) -> Option<(T, V)> {
-        let (t, v) = self.items.remove(k)?;
-        self.forget(t);
+        let e = self.items.remove(*k)?;
+        self.forget(e.due);
         self.shrink();
-        Some((t, v))
+        Some((e.due, e.state))
     }
 
     /// Gives memory back once the map is a quarter full: a peer that was
@@ -125,13 +147,13 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     }
 
     /// The due time and state of `k`.
-    pub fn get(&self, k: &K) -> Option<&(T, V)> {
-        self.items.get(k)
+    pub fn get(&self, k: &K) -> Option<(T, &V)> {
+        self.items.get(*k).map(|e| (e.due, &e.state))
     }
 
     /// True when `k` is present.
     pub fn contains(&self, k: &K) -> bool {
-        self.items.contains_key(k)
+        self.items.contains(*k)
     }
 
     /// The earliest due time.
@@ -147,11 +169,9 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             bucket.keys.sort_unstable();
             bucket.keys.dedup();
             for &k in &bucket.keys {
-                if let Entry::Occupied(e) = self.items.entry(k) {
-                    if e.get().0 == t {
-                        let (_, v) = e.remove();
-                        out.push((t, k, v));
-                    }
+                let live = self.items.update(k, |e| (e.due != t, ()));
+                if let Some(((), Some(e))) = live {
+                    out.push((t, k, e.state));
                 }
             }
             self.recycle(bucket.keys);
@@ -175,32 +195,31 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             bucket.keys.sort_unstable();
             bucket.keys.dedup();
             for &k in &bucket.keys {
-                let Entry::Occupied(mut e) = self.items.entry(k) else {
-                    continue;
-                };
-                if e.get().0 != t {
-                    continue;
-                }
-                match f(k, &mut e.get_mut().1) {
-                    // Still due: re-filed after the visit, so that a stale
-                    // copy of the key in a bucket not yet visited cannot
-                    // match its new time.
-                    Some(t2) if t2 <= now => late.push((k, t2)),
-                    Some(t2) => {
-                        e.get_mut().0 = t2;
-                        file_in(&mut self.buckets, &mut self.spare, t2, k);
+                let visit = self.items.update(k, |e| {
+                    if e.due != t {
+                        return (true, None); // a stale copy
                     }
-                    None => {
-                        e.remove();
+                    let next = f(k, &mut e.state);
+                    // One still due is re-filed after the visit, so that a
+                    // stale copy of its key in a bucket not yet visited
+                    // cannot match its new time.
+                    if let Some(t2) = next.filter(|&t2| t2 > now) {
+                        e.due = t2;
                     }
+                    (next.is_some(), next)
+                });
+                match visit {
+                    Some((Some(t2), _)) if t2 <= now => late.push((k, t2)),
+                    Some((Some(t2), _)) => file_in(&mut self.buckets, &mut self.spare, t2, k),
+                    _ => {}
                 }
             }
             self.recycle(bucket.keys);
         }
         self.visiting = visiting;
         for (k, t2) in late {
-            if let Some(e) = self.items.get_mut(&k) {
-                e.0 = t2;
+            if let Some(e) = self.items.get_mut(k) {
+                e.due = t2;
                 file_in(&mut self.buckets, &mut self.spare, t2, k);
             }
         }
@@ -294,6 +313,12 @@ impl<T: Ord + Copy> PeerSchedule<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_are_packed() {
+        // A message id, a send time and a 4-byte state: one 16-byte slot.
+        assert_eq!(std::mem::size_of::<Item<u64, u32, u32>>(), 16);
+    }
 
     #[test]
     fn due_map_orders_and_replaces() {

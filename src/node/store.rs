@@ -10,6 +10,7 @@
 //! mitigation of the hole attack), reported as such. Messages from a sender
 //! who is not a member of the group are rejected (never held).
 
+use super::keyed::{Keyed, KeyedTable};
 use crate::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -52,11 +53,19 @@ pub struct Delivered {
     pub verified: bool,
 }
 
-/// A held message.
+/// A held message (16 bytes: see [`KeyedTable`]).
 #[derive(Debug)]
 struct Held {
     msg: MessageRef,
+    id: MsgId,
     delivered: bool,
+}
+
+impl Keyed for Held {
+    type Key = MsgId;
+    fn key(&self) -> MsgId {
+        self.id
+    }
 }
 
 /// Messages held by one node, and their delivery state.
@@ -71,7 +80,7 @@ pub struct Store {
     blocked_at: FxHashMap<MsgId, SimTime>,
     /// Every message held, and whether it was delivered (one table: most
     /// look-ups ask both).
-    held: FxHashMap<MsgId, Held>,
+    held: KeyedTable<Held>,
     /// Child → number of its parents not yet delivered.
     missing: FxHashMap<MsgId, usize>,
     /// Parent → children waiting for it.
@@ -91,7 +100,7 @@ impl Store {
             members: groups.iter().cloned().collect(),
             blocked: BTreeSet::new(),
             blocked_at: FxHashMap::default(),
-            held: FxHashMap::default(),
+            held: KeyedTable::default(),
             missing: FxHashMap::default(),
             waiting: FxHashMap::default(),
             has_child: FxHashSet::default(),
@@ -143,23 +152,23 @@ impl Store {
 
     /// True when the node has message `m` (delivered or waiting).
     pub fn holds(&self, m: MsgId) -> bool {
-        self.held.contains_key(&m)
+        self.held.contains(m)
     }
 
     /// The message `m`, if held.
     pub fn get(&self, m: MsgId) -> Option<&MessageRef> {
-        self.held.get(&m).map(|h| &h.msg)
+        self.held.get(m).map(|h| &h.msg)
     }
 
     /// Whether `m` was delivered to the application, if it is held (one
     /// look-up for both questions).
     pub fn delivered(&self, m: MsgId) -> Option<bool> {
-        self.held.get(&m).map(|h| h.delivered)
+        self.held.get(m).map(|h| h.delivered)
     }
 
     /// True when `m` was delivered to the application.
     pub fn is_delivered(&self, m: MsgId) -> bool {
-        self.held.get(&m).is_some_and(|h| h.delivered)
+        self.held.get(m).is_some_and(|h| h.delivered)
     }
 
     /// Sorted heads of `group`.
@@ -181,7 +190,7 @@ impl Store {
     /// it unblocks); empty for a duplicate, an unauthorized message or a
     /// message still waiting.
     pub fn receive(&mut self, now: SimTime, msg: MessageRef) -> Vec<Delivered> {
-        if self.held.contains_key(&msg.id) || !self.authorized(&msg) {
+        if self.held.contains(msg.id) || !self.authorized(&msg) {
             return Vec::new();
         }
         self.hold(&msg);
@@ -238,15 +247,15 @@ impl Store {
     }
 
     fn hold(&mut self, msg: &MessageRef) {
-        let held = Held {
+        self.held.insert(Held {
             msg: msg.clone(),
+            id: msg.id,
             delivered: false,
-        };
-        self.held.insert(msg.id, held);
+        });
     }
 
     fn mark_delivered(&mut self, msg: &MessageRef) {
-        if let Some(h) = self.held.get_mut(&msg.id) {
+        if let Some(h) = self.held.get_mut(msg.id) {
             h.delivered = true;
         }
         let heads = self.heads.entry(msg.group).or_default();
