@@ -14,6 +14,9 @@ pub type NodeId = u32;
 pub type GroupId = u32;
 /// A message index, dense in creation order over the whole run.
 pub type MsgId = u32;
+/// A group's member list, sorted: shared by every node of the group (one
+/// copy per group, not per node, so membership checks stay in cache).
+pub type Members = Rc<[NodeId]>;
 
 /// Unix time (seconds) of simulated time zero, used for wire timestamps so
 /// their varint length is that of a real, present-day timestamp.

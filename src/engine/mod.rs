@@ -16,7 +16,7 @@ mod mail;
 
 use crate::churn::ChurnProcess;
 use crate::connectivity::Connectivity;
-use crate::message::{GroupId, Message, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, Message, MessageRef, MsgId, NodeId};
 use crate::metrics::{Recorder, RunInfo, RunReport};
 use crate::network::Network;
 use crate::node::bsp::{BspConfig, BspMode, BspNode};
@@ -109,18 +109,18 @@ struct Writer {
 /// Who syncs which group, computed once per run: each group's sync members
 /// (its members plus sync-peer mailservers serving it) and each node's groups.
 struct SyncGroups {
-    members: Vec<Vec<NodeId>>,
+    members: Vec<Members>,
     of_node: Vec<Vec<GroupId>>,
 }
 
 impl SyncGroups {
     fn new(scenario: &Scenario) -> Self {
-        let members: Vec<Vec<NodeId>> = (0..scenario.groups.len() as GroupId)
-            .map(|g| scenario.sync_members(g))
+        let members: Vec<Members> = (0..scenario.groups.len() as GroupId)
+            .map(|g| scenario.sync_members(g).into())
             .collect();
         let mut of_node = vec![Vec::new(); scenario.nodes as usize];
         for (g, m) in members.iter().enumerate() {
-            for &v in m {
+            for &v in m.iter() {
                 of_node[v as usize].push(g as GroupId);
             }
         }
@@ -128,7 +128,7 @@ impl SyncGroups {
     }
 
     /// The groups node `me` syncs, each with its sync member list.
-    fn of(&self, me: NodeId) -> Vec<(GroupId, Vec<NodeId>)> {
+    fn of(&self, me: NodeId) -> Vec<(GroupId, Members)> {
         self.of_node[me as usize]
             .iter()
             .map(|&g| (g, self.members[g as usize].clone()))
@@ -192,7 +192,7 @@ fn sync_peers(scenario: &Scenario, sync: &SyncGroups, strategy: Strategy) -> Vec
         return peers;
     }
     for members in &sync.members {
-        for &a in members {
+        for &a in members.iter() {
             peers[a as usize].extend(members.iter().copied().filter(|&b| b != a));
         }
     }

@@ -25,7 +25,7 @@
 use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -147,7 +147,7 @@ pub struct BspNode {
 
 impl BspNode {
     /// A node `me` that syncs `groups` (each with its full member list).
-    pub fn new(me: NodeId, groups: &[(GroupId, Vec<NodeId>)], cfg: BspConfig) -> Self {
+    pub fn new(me: NodeId, groups: &[(GroupId, Members)], cfg: BspConfig) -> Self {
         let mut node = BspNode {
             me,
             cfg,

@@ -10,7 +10,7 @@
 
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 use fixedbitset::FixedBitSet;
@@ -88,7 +88,7 @@ pub struct EpidemicNode {
 
 impl EpidemicNode {
     /// A node that is a member of `groups` (it relays for everyone).
-    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: impl Into<Delivery>) -> Self {
+    pub fn new(groups: &[(GroupId, Members)], delivery: impl Into<Delivery>) -> Self {
         EpidemicNode {
             groups: groups.iter().map(|(g, _)| *g).collect(),
             store: Store::new(delivery, groups),
@@ -220,7 +220,7 @@ mod tests {
     fn summary_then_missing_messages() {
         use crate::node::store::DeliveryMode;
         let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
-        let mut b = EpidemicNode::new(&[(0, vec![1, 2])], DeliveryMode::Consistent);
+        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], DeliveryMode::Consistent);
         let mut out = Outbox::new();
         let m = test_message(4, 2, SimTime::ZERO, &[]);
         // `a` carries a message of a group it is not in.

@@ -8,7 +8,7 @@
 
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 
@@ -20,7 +20,7 @@ pub struct MailserverOnlyNode {
 
 impl MailserverOnlyNode {
     /// A node that is a member of `groups`.
-    pub fn new(groups: &[(GroupId, Vec<NodeId>)], delivery: impl Into<Delivery>) -> Self {
+    pub fn new(groups: &[(GroupId, Members)], delivery: impl Into<Delivery>) -> Self {
         MailserverOnlyNode {
             store: Store::new(delivery, groups),
         }
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn publishes_once_and_never_acks() {
         use crate::node::store::DeliveryMode;
-        let mut n = MailserverOnlyNode::new(&[(0, vec![0, 1, 2])], DeliveryMode::Consistent);
+        let mut n = MailserverOnlyNode::new(&[(0, vec![0, 1, 2].into())], DeliveryMode::Consistent);
         let mut out = Outbox::new();
         let m = test_message(0, 0, SimTime::ZERO, &[]);
         n.append(SimTime::ZERO, m.clone(), &mut out);
@@ -91,7 +91,7 @@ mod tests {
         assert!(
             matches!(&cmds[..], [Command::Publish { group: 0, payload }] if payload.messages.len() == 1)
         );
-        let mut r = MailserverOnlyNode::new(&[(0, vec![0, 1, 2])], DeliveryMode::Consistent);
+        let mut r = MailserverOnlyNode::new(&[(0, vec![0, 1, 2].into())], DeliveryMode::Consistent);
         r.handle_payload(
             SimTime(1),
             0,

@@ -13,7 +13,7 @@
 use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 use rand::Rng;
@@ -79,7 +79,7 @@ impl MvdsNode {
     /// A node `me` in `groups`, drawing jitter from `rng`.
     pub fn new(
         me: NodeId,
-        groups: &[(GroupId, Vec<NodeId>)],
+        groups: &[(GroupId, Members)],
         cfg: MvdsConfig,
         rng: ChaCha8Rng,
     ) -> Self {
@@ -296,7 +296,7 @@ mod tests {
     #[test]
     fn resends_follow_status_schedule() {
         let cfg = MvdsConfig::status(DeliveryMode::Consistent);
-        let mut a = MvdsNode::new(0, &[(0, vec![0, 1])], cfg, stream(1, "node", 0));
+        let mut a = MvdsNode::new(0, &[(0, vec![0, 1].into())], cfg, stream(1, "node", 0));
         let mut out = Outbox::new();
         a.handle_link_up(SimTime::ZERO, 1, &mut out);
         let m = test_message(0, 0, SimTime::ZERO, &[]);
@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn ack_is_sent_once_and_stops_resends() {
         let cfg = MvdsConfig::status(DeliveryMode::Consistent);
-        let mut b = MvdsNode::new(1, &[(0, vec![0, 1])], cfg, stream(1, "node", 1));
+        let mut b = MvdsNode::new(1, &[(0, vec![0, 1].into())], cfg, stream(1, "node", 1));
         let mut out = Outbox::new();
         b.handle_link_up(SimTime::ZERO, 0, &mut out);
         let m = test_message(0, 0, SimTime::ZERO, &[]);

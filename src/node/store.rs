@@ -11,7 +11,7 @@
 //! who is not a member of the group are rejected (never held).
 
 use super::keyed::{Keyed, KeyedTable};
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::message::{GroupId, Members, MessageRef, MsgId};
 use crate::time::SimTime;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -74,7 +74,7 @@ pub struct Store {
     mode: DeliveryMode,
     max_wait: Option<SimTime>,
     /// Members of each group this node stores for (authorization).
-    members: BTreeMap<GroupId, Vec<NodeId>>,
+    members: BTreeMap<GroupId, Members>,
     /// Blocked messages by the time they were received.
     blocked: BTreeSet<(SimTime, MsgId)>,
     blocked_at: FxHashMap<MsgId, SimTime>,
@@ -92,7 +92,7 @@ pub struct Store {
 
 impl Store {
     /// An empty store for `groups` (with their member lists).
-    pub fn new(delivery: impl Into<Delivery>, groups: &[(GroupId, Vec<NodeId>)]) -> Self {
+    pub fn new(delivery: impl Into<Delivery>, groups: &[(GroupId, Members)]) -> Self {
         let d = delivery.into();
         Store {
             mode: d.mode,
@@ -291,7 +291,7 @@ mod tests {
     }
 
     fn store(mode: DeliveryMode) -> Store {
-        Store::new(mode, &[(0, vec![0, 1, 2])])
+        Store::new(mode, &[(0, vec![0, 1, 2].into())])
     }
 
     #[test]
@@ -334,7 +334,7 @@ mod tests {
             mode: DeliveryMode::Consistent,
             max_wait: Some(SimTime::from_secs(10)),
         };
-        let mut s = Store::new(d, &[(0, vec![0, 1, 2])]);
+        let mut s = Store::new(d, &[(0, vec![0, 1, 2].into())]);
         // 1 names a parent (99) that never exists; 2 is a child of 1.
         assert!(s.receive(SimTime::from_secs(1), msg(1, &[99])).is_empty());
         assert!(s.receive(SimTime::from_secs(3), msg(2, &[1])).is_empty());

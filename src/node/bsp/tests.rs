@@ -13,7 +13,7 @@ fn node(me: NodeId, mode: BspMode) -> BspNode {
         offer_cap: 3,
         delivery: crate::node::store::DeliveryMode::Consistent.into(),
     };
-    BspNode::new(me, &[(0, vec![0, 1])], cfg)
+    BspNode::new(me, &[(0, vec![0, 1].into())], cfg)
 }
 
 fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
