@@ -252,3 +252,80 @@ fn non_member_records_are_ignored() {
     );
     assert!(cmds(&mut out).is_empty());
 }
+
+/// A peer that asked for a message we hold but have not delivered (its
+/// parent is missing), and then acknowledged it, holds it: when the parent
+/// arrives and both are delivered, the message is not offered to it again.
+/// (The ACK's send state was filed by the request before delivery, so the
+/// node must ask its store and remember the peer holds the message.)
+#[test]
+fn ack_of_a_message_requested_before_delivery_is_remembered() {
+    let cfg = BspConfig {
+        mode: BspMode::Interactive,
+        max_latency: L,
+        offer_cap: 3,
+        delivery: crate::node::store::DeliveryMode::Consistent.into(),
+    };
+    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg);
+    let mut out = Outbox::new();
+    let t = SimTime::from_secs(1);
+    a.handle_link_up(t, 1, &mut out);
+    a.handle_link_up(t, 2, &mut out);
+    let (m1, m2) = (msg(1, 2, &[]), msg(2, 2, &[1]));
+    let from = |p: Payload, who: NodeId, a: &mut BspNode, out: &mut Outbox| {
+        a.handle_payload(t, who, p, out);
+        a.handle_timeout(t, out);
+        cmds(out)
+    };
+    // Node 2 sends m2 without its parent: held, blocked.
+    let c = from(
+        Payload {
+            messages: vec![m2.clone()],
+            ..Payload::default()
+        },
+        2,
+        &mut a,
+        &mut out,
+    );
+    assert!(delivered(&c).is_empty());
+    // Node 1 asks for m2 and gets it, then acknowledges it.
+    let c = from(
+        Payload {
+            requests: vec![2],
+            ..Payload::default()
+        },
+        1,
+        &mut a,
+        &mut out,
+    );
+    assert_eq!(sends(&c).iter().flat_map(ids).collect::<Vec<_>>(), vec![2]);
+    let _ = from(
+        Payload {
+            acks: vec![2],
+            ..Payload::default()
+        },
+        1,
+        &mut a,
+        &mut out,
+    );
+    // The parent arrives: both are delivered; node 1 is offered m1 only.
+    let c = from(
+        Payload {
+            messages: vec![m1],
+            ..Payload::default()
+        },
+        2,
+        &mut a,
+        &mut out,
+    );
+    assert_eq!(delivered(&c), vec![1, 2]);
+    let offers: Vec<MsgId> = c
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send { to: 1, payload } => Some(payload.offers.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(offers, vec![1]);
+}
