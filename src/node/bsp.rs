@@ -291,7 +291,7 @@ impl BspNode {
                 self.peers[i].requested.insert(m);
                 continue;
             }
-            let (Some(msg), Some(delivered)) = (self.store.get(m), self.store.delivered(m)) else {
+            let Some((msg, delivered)) = self.store.held(m) else {
                 continue;
             };
             payload.messages.push(msg.clone());

@@ -137,8 +137,10 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         Some((e.due, e.state))
     }
 
-    /// Gives memory back once the map is a quarter full: a peer that was
-    /// away for hours leaves a large table behind otherwise, for ever.
+    /// Gives memory back once the map is nearly empty (under 1/16 full): a
+    /// peer that was away for hours leaves a large table behind otherwise,
+    /// for ever. (Not at a quarter: backlogs come and go, and every regrowth
+    /// rehashes.)
     fn shrink(&mut self) {
         let cap = self.items.capacity();
         if cap > 64 && self.items.len() * 16 < cap {

@@ -160,6 +160,11 @@ impl Store {
         self.held.get(m).map(|h| &h.msg)
     }
 
+    /// The message `m` and whether it was delivered, if held (one look-up).
+    pub fn held(&self, m: MsgId) -> Option<(&MessageRef, bool)> {
+        self.held.get(m).map(|h| (&h.msg, h.delivered))
+    }
+
     /// Whether `m` was delivered to the application, if it is held (one
     /// look-up for both questions).
     pub fn delivered(&self, m: MsgId) -> Option<bool> {
