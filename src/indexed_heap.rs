@@ -114,35 +114,46 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         owner as usize
     }
 
-    /// Restores the heap order around `i` after its key changed.
+    /// Restores the heap order around `i` after its key changed: the entry
+    /// moves up or down through a hole (each displaced entry is written
+    /// once, and its owner's position with it).
     fn place(&mut self, mut i: usize) {
-        while i > 0 && self.heap[i].0 < self.heap[(i - 1) / 2].0 {
-            self.swap(i, (i - 1) / 2);
-            i = (i - 1) / 2;
-        }
-        loop {
-            let l = 2 * i + 1;
-            let r = l + 1;
-            let mut m = i;
-            if l < self.heap.len() && self.heap[l].0 < self.heap[m].0 {
-                m = l;
-            }
-            if r < self.heap.len() && self.heap[r].0 < self.heap[m].0 {
-                m = r;
-            }
-            if m == i {
+        let entry = self.heap[i];
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if entry.0 >= self.heap[parent].0 {
                 break;
             }
-            self.swap(i, m);
-            i = m;
+            self.fill(i, parent);
+            i = parent;
         }
-        self.pos[self.heap[i].1 as usize] = i as u32;
+        let len = self.heap.len();
+        loop {
+            let l = 2 * i + 1;
+            if l >= len {
+                break;
+            }
+            let r = l + 1;
+            let child = if r < len && self.heap[r].0 < self.heap[l].0 {
+                r
+            } else {
+                l
+            };
+            if self.heap[child].0 >= entry.0 {
+                break;
+            }
+            self.fill(i, child);
+            i = child;
+        }
+        self.heap[i] = entry;
+        self.pos[entry.1 as usize] = i as u32;
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        self.pos[self.heap[a].1 as usize] = a as u32;
-        self.pos[self.heap[b].1 as usize] = b as u32;
+    /// Moves the entry at `from` into the hole at `to`.
+    fn fill(&mut self, to: usize, from: usize) {
+        let e = self.heap[from];
+        self.heap[to] = e;
+        self.pos[e.1 as usize] = to as u32;
     }
 }
 
