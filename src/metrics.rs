@@ -351,17 +351,12 @@ impl Recorder {
     /// Folds one processed event into the trace hash and counts it.
     pub fn on_event(&mut self, now: SimTime, kind: u8, node: NodeId) {
         self.events += 1;
-        let mut h = self.trace;
-        for b in now
-            .as_micros()
-            .to_le_bytes()
-            .into_iter()
-            .chain([kind])
-            .chain(node.to_le_bytes())
-        {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.trace = h;
+        // The bytes of (time, kind, node), fed one array at a time: each
+        // loop unrolls (a chained iterator checks for its end per byte, on
+        // every event of the run).
+        let h = fnv_bytes(self.trace, &now.as_micros().to_le_bytes());
+        let h = fnv_bytes(h, &[kind]);
+        self.trace = fnv_bytes(h, &node.to_le_bytes());
     }
 
     /// Like [`Recorder::on_event`], for events of the world itself (churn,
@@ -762,11 +757,14 @@ impl Recorder {
 }
 
 /// FNV-1a over the little-endian bytes of `words`.
-fn fnv(mut h: u64, words: &[u64]) -> u64 {
-    for w in words {
-        for b in w.to_le_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+fn fnv(h: u64, words: &[u64]) -> u64 {
+    words.iter().fold(h, |h, w| fnv_bytes(h, &w.to_le_bytes()))
+}
+
+/// FNV-1a over `bytes`, continuing from `h`.
+fn fnv_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }
