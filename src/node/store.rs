@@ -173,7 +173,7 @@ impl Store {
 
     /// True when `m` was delivered to the application.
     pub fn is_delivered(&self, m: MsgId) -> bool {
-        self.held.get(m).is_some_and(|h| h.delivered)
+        self.delivered(m) == Some(true)
     }
 
     /// Sorted heads of `group`.
