@@ -8,8 +8,13 @@
 //! Nodes reset their single timer far more often than it fires, so timers
 //! live in an [`IndexedHeap`] of their own: setting one moves the
 //! node's entry in place (taking a fresh `seq`, exactly as if a new event had
-//! been pushed and the old one discarded), and the queue pops whichever of
-//! the two heads is earlier by `(time, seq)`.
+//! been pushed and the old one discarded). Events go to one of two heaps: a
+//! small `near` one for those due within [`NEAR`] of the last pop (payloads
+//! in flight: nearly every event) and a `far` one for the rest (writes and
+//! churn hours ahead, one entry per writer and node), so the common push
+//! and pop sift through a few cache-resident levels instead of the whole
+//! queue. Which heap holds an event never changes the order: the queue pops
+//! whichever of the three heads is earliest by `(time, seq)`.
 
 use crate::indexed_heap::IndexedHeap;
 use crate::time::SimTime;
@@ -40,6 +45,14 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Which event heap a pop takes from.
+#[derive(Clone, Copy)]
+enum Heap {
+    Near,
+    Far,
+}
+use Heap::{Far, Near};
+
 /// What the queue pops.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Popped<E> {
@@ -49,9 +62,17 @@ pub enum Popped<E> {
     Timer(u32),
 }
 
+/// Events due at most this long after the last pop go to the near heap.
+const NEAR: SimTime = SimTime(2_000_000);
+
 /// A deterministic priority queue of events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events due at or before `horizon`.
+    near: BinaryHeap<Entry<E>>,
+    /// Events due later.
+    far: BinaryHeap<Entry<E>>,
+    /// The last popped time plus [`NEAR`].
+    horizon: SimTime,
     /// One `(time, seq)` per owner.
     timers: IndexedHeap<(SimTime, u64)>,
     next_seq: u64,
@@ -67,7 +88,9 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            near: BinaryHeap::new(),
+            far: BinaryHeap::new(),
+            horizon: NEAR,
             timers: IndexedHeap::default(),
             next_seq: 0,
         }
@@ -77,7 +100,12 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let heap = if time <= self.horizon {
+            &mut self.near
+        } else {
+            &mut self.far
+        };
+        heap.push(Entry { time, seq, event });
     }
 
     /// Sets `owner`'s timer to fire at `time`, replacing any earlier
@@ -95,27 +123,42 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event or timer.
     pub fn pop(&mut self) -> Option<(SimTime, Popped<E>)> {
-        let event = self.heap.peek().map(|e| (e.time, e.seq));
-        match (event, self.timers.first()) {
-            (None, None) => None,
-            (Some(e), Some((t, _))) if e < t => self.pop_event(),
-            (Some(_), None) => self.pop_event(),
+        let key = |h: &BinaryHeap<Entry<E>>| h.peek().map(|e| (e.time, e.seq));
+        let (near, far) = (key(&self.near), key(&self.far));
+        // The earlier event head (an absent head is never earlier).
+        let (event, heap) = match (near, far) {
+            (Some(n), Some(f)) if f < n => (far, Far),
+            (None, _) => (far, Far),
+            _ => (near, Near),
+        };
+        let popped = match (event, self.timers.first()) {
+            (None, None) => return None,
+            (Some(e), Some((t, _))) if e < t => self.pop_event(heap),
+            (Some(_), None) => self.pop_event(heap),
             (_, Some(((time, _), _))) => self.timers.pop().map(|o| (time, Popped::Timer(o as u32))),
+        };
+        if let Some((time, _)) = popped {
+            self.horizon = time + NEAR;
         }
+        popped
     }
 
-    fn pop_event(&mut self) -> Option<(SimTime, Popped<E>)> {
-        self.heap.pop().map(|e| (e.time, Popped::Event(e.event)))
+    fn pop_event(&mut self, heap: Heap) -> Option<(SimTime, Popped<E>)> {
+        let heap = match heap {
+            Near => &mut self.near,
+            Far => &mut self.far,
+        };
+        heap.pop().map(|e| (e.time, Popped::Event(e.event)))
     }
 
     /// Pending events, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
-        self.heap.iter().map(|e| &e.event)
+        self.near.iter().chain(&self.far).map(|e| &e.event)
     }
 
     /// Number of pending events and timers.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.timers.len()
+        self.near.len() + self.far.len() + self.timers.len()
     }
 
     /// True when no event or timer is pending.
@@ -140,13 +183,20 @@ mod tests {
         assert_eq!(order, want);
     }
 
+    fn at(t: u64) -> SimTime {
+        SimTime(t * 300_000)
+    }
+
     proptest::proptest! {
         /// Against the plain model: a timer is an event pushed at each
         /// setting, valid only while it is its owner's latest setting.
+        /// Times step by 0.3 s, so events land in both the near and the far
+        /// heap and move between them as the horizon advances.
         #[test]
         fn timers_pop_like_superseded_events(ops in proptest::collection::vec((0u8..4, 0u32..5, 0u64..20), 0..120)) {
             let mut q: EventQueue<u32> = EventQueue::new();
-            let mut model: EventQueue<(u32, u64)> = EventQueue::new();
+            // An independent model: a sorted map by (time, insertion order).
+            let mut model = std::collections::BTreeMap::new();
             let mut latest = [0u64; 5];
             let mut got = Vec::new();
             let mut want = Vec::new();
@@ -154,13 +204,13 @@ mod tests {
                 let n = n as u64;
                 match op {
                     0 => {
-                        q.push(SimTime(t), 100 + n as u32);
-                        model.push(SimTime(t), (100 + n as u32, 0));
+                        q.push(at(t), 100 + n as u32);
+                        model.insert((at(t), n), (100 + n as u32, 0));
                     }
                     1 => {
-                        q.set_timer(owner, SimTime(t));
+                        q.set_timer(owner, at(t));
                         latest[owner as usize] = n + 1;
-                        model.push(SimTime(t), (owner, n + 1));
+                        model.insert((at(t), n), (owner, n + 1));
                     }
                     2 => {
                         q.cancel_timer(owner);
@@ -170,7 +220,7 @@ mod tests {
                         if let Some((time, p)) = q.pop() {
                             got.push((time, p));
                         }
-                        while let Some((time, Popped::Event((x, g)))) = model.pop() {
+                        while let Some(((time, _), (x, g))) = model.pop_first() {
                             if x >= 100 {
                                 want.push((time, Popped::Event(x)));
                                 break;
