@@ -21,6 +21,15 @@
 //! message (offers or sends it to the group's other members) once it is
 //! delivered to its application, as Briar does; offers stored per peer are
 //! capped, the oldest dropped.
+//!
+//! Sharing is recorded once per message, not once per co-member: each group
+//! keeps a log of the messages shared in it, and each peer a cursor into the
+//! logs of the groups it is in. A peer catches up (its send state gains a
+//! fresh entry for every logged message it may lack, exactly what sharing
+//! to it at once would have made) before anything reads or changes its send
+//! state, and at once while it is connected. So a co-member offline for
+//! hours costs nothing per message shared meanwhile, and its backlog is
+//! filed in one pass when it comes back, on a table that is then in cache.
 
 use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
@@ -29,7 +38,7 @@ use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 /// Whether rule 5 sends messages or offers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +66,9 @@ pub struct BspConfig {
 #[derive(Debug, Default)]
 struct Peer {
     id: NodeId,
-    connected: bool,
+    /// For each group shared with this peer: the group's slot in
+    /// `BspNode::groups` and how far into its log the peer has caught up.
+    cursors: Vec<(u32, u32)>,
     /// Ack flags: messages we owe this peer an ACK for (may repeat; sorted
     /// and deduplicated when the payload is built).
     acks: Vec<MsgId>,
@@ -118,11 +129,63 @@ impl Peer {
         self.outgoing.first_due().unwrap_or(SimTime::NEVER)
     }
 
+    /// Files every message shared in our groups since the last catch-up
+    /// as a fresh send, unless the peer holds it (see the module doc).
+    fn catch_up(&mut self, me: usize, groups: &[Group]) {
+        for (slot, pos) in &mut self.cursors {
+            let g = &groups[*slot as usize];
+            let end = g.end();
+            if *pos == end {
+                continue;
+            }
+            for e in &g.log[(*pos - g.base) as usize..] {
+                // `seen` is nearly always empty: asking its length first
+                // saves a probe per message.
+                let seen =
+                    (!self.seen.is_empty() && self.seen.remove(&e.id)) || e.holder as usize == me;
+                if !seen {
+                    let fresh = || Send::new(0, false);
+                    self.outgoing.insert_new(e.id, SimTime::ZERO, fresh);
+                }
+            }
+            *pos = end;
+        }
+    }
+
     fn has_work(&self, now: SimTime) -> bool {
         !self.acks.is_empty()
             || !self.offered.is_empty()
             || !self.requested.is_empty()
             || self.next_due() <= now
+    }
+}
+
+/// A message shared in a group, and the peer (index) it came from, which
+/// holds it (`u32::MAX`: none).
+#[derive(Clone, Copy, Debug)]
+struct Shared {
+    id: MsgId,
+    holder: u32,
+}
+
+/// One of our groups: its other members and the messages shared in it.
+#[derive(Debug)]
+struct Group {
+    id: GroupId,
+    /// Indices of the other members in `BspNode::peers`.
+    peers: Vec<usize>,
+    /// Messages shared, oldest first; the first has position `base` (the
+    /// earlier ones every peer had caught up with, and were dropped).
+    log: Vec<Shared>,
+    base: u32,
+    /// Log length at which dropping caught-up entries is tried next.
+    trim_at: usize,
+}
+
+impl Group {
+    /// The position after the last logged message.
+    fn end(&self) -> u32 {
+        self.base + self.log.len() as u32
     }
 }
 
@@ -134,8 +197,11 @@ pub struct BspNode {
     store: Store,
     peers: Vec<Peer>,
     peer_index: FxHashMap<NodeId, usize>,
-    /// For each group of ours, the indices of its other members in `peers`.
-    group_peers: BTreeMap<GroupId, Vec<usize>>,
+    /// Whether each peer is connected (by index; apart from `peers`, so
+    /// sharing reads one small table instead of every peer's state).
+    connected: Vec<bool>,
+    /// Our groups, sorted by id.
+    groups: Vec<Group>,
     flush_pending: bool,
     /// Peers with acks, offers or requests to answer at the next flush.
     /// (May repeat; sorted and deduplicated at the flush, whose buffer it
@@ -154,18 +220,34 @@ impl BspNode {
             store: Store::new(cfg.delivery, groups),
             peers: Vec::new(),
             peer_index: FxHashMap::default(),
-            group_peers: BTreeMap::new(),
+            connected: Vec::new(),
+            groups: Vec::new(),
             flush_pending: false,
             dirty: Vec::new(),
             schedule: PeerSchedule::default(),
         };
+        // Peers are numbered in the order the groups list them (the flush
+        // visits peers in that order).
         for (g, members) in groups {
-            let idx: Vec<usize> = members
+            let peers: Vec<usize> = members
                 .iter()
                 .filter(|&&p| p != me)
                 .map(|&p| node.peer_slot(p))
                 .collect();
-            node.group_peers.insert(*g, idx);
+            node.groups.push(Group {
+                id: *g,
+                peers,
+                log: Vec::new(),
+                base: 0,
+                trim_at: TRIM_MIN,
+            });
+        }
+        node.groups.sort_by_key(|g| g.id);
+        node.groups.dedup_by_key(|g| g.id);
+        for (slot, g) in node.groups.iter().enumerate() {
+            for &i in &g.peers {
+                node.peers[i].cursors.push((slot as u32, 0));
+            }
         }
         node
     }
@@ -178,13 +260,24 @@ impl BspNode {
             id: p,
             ..Peer::default()
         });
+        self.connected.push(false);
         self.peer_index.insert(p, self.peers.len() - 1);
         self.peers.len() - 1
     }
 
     /// Re-files peer `i` in the schedule after its send times changed.
     fn resched(&mut self, i: usize) {
-        file(&mut self.schedule, &self.peers[i], i);
+        let due = if self.connected[i] {
+            self.peer(i).outgoing.first_due()
+        } else {
+            None
+        };
+        self.schedule.update(i, due);
+    }
+
+    /// Peer `i`, caught up (see [`caught_up`]).
+    fn peer(&mut self, i: usize) -> &mut Peer {
+        caught_up(&mut self.peers, &self.groups, i)
     }
 
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
@@ -195,26 +288,47 @@ impl BspNode {
     }
 
     /// Makes `msg` eligible for sending to every co-member that may lack
-    /// it (`holder`, when given, is known to hold it).
+    /// it (`holder`, when given, is known to hold it): logs it in its group;
+    /// connected co-members catch up at once.
     fn share(&mut self, msg: &MessageRef, holder: Option<usize>) {
-        let Some(peers) = self.group_peers.get(&msg.group) else {
+        let Ok(slot) = self.groups.binary_search_by_key(&msg.group, |g| g.id) else {
             return;
         };
-        for &i in peers {
-            let p = &mut self.peers[i];
-            // `seen` is nearly always empty: asking its length first saves
-            // a cache miss per co-member on every delivery.
-            let seen = (!p.seen.is_empty() && p.seen.remove(&msg.id)) || holder == Some(i);
-            let fresh = || Send::new(0, false);
-            if !seen && p.outgoing.insert_new(msg.id, SimTime::ZERO, fresh) {
-                file(&mut self.schedule, p, i);
+        let g = &mut self.groups[slot];
+        g.log.push(Shared {
+            id: msg.id,
+            holder: holder.map_or(u32::MAX, |h| h as u32),
+        });
+        if g.log.len() >= g.trim_at {
+            self.trim(slot);
+        }
+        for k in 0..self.groups[slot].peers.len() {
+            let i = self.groups[slot].peers[k];
+            if self.connected[i] {
+                self.resched(i);
             }
         }
     }
 
+    /// Drops the log entries of group `slot` every peer has caught up with.
+    fn trim(&mut self, slot: usize) {
+        let g = &self.groups[slot];
+        let caught_up = g
+            .peers
+            .iter()
+            .filter_map(|&i| self.peers[i].cursors.iter().find(|c| c.0 == slot as u32))
+            .map(|c| c.1)
+            .min()
+            .unwrap_or(g.end());
+        let g = &mut self.groups[slot];
+        g.log.drain(..(caught_up - g.base) as usize);
+        g.base = caught_up;
+        g.trim_at = (2 * g.log.len()).max(TRIM_MIN);
+    }
+
     fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
         let id = msg.id;
-        let peer = &mut self.peers[from];
+        let peer = caught_up(&mut self.peers, &self.groups, from);
         peer.acks.push(id);
         self.dirty.push(from);
         if let Some(delivered) = self.store.delivered(id) {
@@ -238,7 +352,7 @@ impl BspNode {
     fn receive_offer(&mut self, from: usize, m: MsgId) {
         let state = self.store.delivered(m);
         let holds = state.is_some();
-        let peer = &mut self.peers[from];
+        let peer = caught_up(&mut self.peers, &self.groups, from);
         peer.mark_seen(m, || state == Some(true));
         if holds {
             peer.acks.push(m);
@@ -255,7 +369,7 @@ impl BspNode {
         let Some(delivered) = self.store.delivered(m) else {
             return;
         };
-        let peer = &mut self.peers[from];
+        let peer = caught_up(&mut self.peers, &self.groups, from);
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
         let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
@@ -267,7 +381,7 @@ impl BspNode {
     /// Builds the payload for peer `i` by the five rules.
     fn build_payload(&mut self, now: SimTime, i: usize) -> Payload {
         let mut payload = Payload::default();
-        let peer = &mut self.peers[i];
+        let peer = caught_up(&mut self.peers, &self.groups, i);
         // Rules 1 and 2: every ack flag (set by received and offered messages).
         let mut acks = std::mem::take(&mut peer.acks);
         acks.sort_unstable();
@@ -322,7 +436,7 @@ impl BspNode {
         candidates.sort_unstable();
         candidates.dedup();
         for &i in &candidates {
-            if self.peers[i].connected && self.peers[i].has_work(now) {
+            if self.connected[i] && self.peer(i).has_work(now) {
                 let payload = self.build_payload(now, i);
                 out.send(self.peers[i].id, payload);
                 self.resched(i);
@@ -344,15 +458,21 @@ fn backoff(max_latency: SimTime, now: SimTime, count: u32) -> (SimTime, u32) {
     (now + wait, count + 1)
 }
 
-/// Files peer `i` in `schedule` under its earliest send time, if connected.
-fn file(schedule: &mut PeerSchedule<SimTime>, p: &Peer, i: usize) {
-    schedule.update(i, p.outgoing.first_due().filter(|_| p.connected));
+/// Peer `i`, caught up with every message shared so far: the only way
+/// its send state is read or changed.
+fn caught_up<'a>(peers: &'a mut [Peer], groups: &[Group], i: usize) -> &'a mut Peer {
+    let p = &mut peers[i];
+    p.catch_up(i, groups);
+    p
 }
+
+/// Log length below which a group's log is never trimmed.
+const TRIM_MIN: usize = 64;
 
 impl Node for BspNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
         if let Some(&i) = self.peer_index.get(&peer) {
-            self.peers[i].connected = true;
+            self.connected[i] = true;
             self.dirty.push(i);
             self.resched(i);
             self.request_flush(now, out);
@@ -361,7 +481,7 @@ impl Node for BspNode {
 
     fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
         if let Some(&i) = self.peer_index.get(&peer) {
-            self.peers[i].connected = false;
+            self.connected[i] = false;
             self.resched(i);
         }
     }
@@ -372,8 +492,9 @@ impl Node for BspNode {
             return;
         };
         let store = &self.store;
+        let peer = caught_up(&mut self.peers, &self.groups, i);
         for m in payload.acks {
-            self.peers[i].mark_seen(m, || store.is_delivered(m));
+            peer.mark_seen(m, || store.is_delivered(m));
         }
         for msg in payload.messages {
             // Messages of other groups, or by non-members, are rejected.
