@@ -27,9 +27,10 @@
 //! logs of the groups it is in. A peer catches up (its send state gains a
 //! fresh entry for every logged message it may lack, exactly what sharing
 //! to it at once would have made) before anything reads or changes its send
-//! state, and at once while it is connected. So a co-member offline for
-//! hours costs nothing per message shared meanwhile, and its backlog is
-//! filed in one pass when it comes back, on a table that is then in cache.
+//! state; a connected one is filed as due at once and catches up at the
+//! flush that follows. So a co-member offline for hours costs nothing per
+//! message shared meanwhile, and its backlog is filed in one pass when it
+//! comes back, on a table that is then in cache.
 
 use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
@@ -288,8 +289,7 @@ impl BspNode {
     }
 
     /// Makes `msg` eligible for sending to every co-member that may lack
-    /// it (`holder`, when given, is known to hold it): logs it in its group;
-    /// connected co-members catch up at once.
+    /// it (`holder`, when given, is known to hold it): logs it in its group.
     fn share(&mut self, msg: &MessageRef, holder: Option<usize>) {
         let Ok(slot) = self.groups.binary_search_by_key(&msg.group, |g| g.id) else {
             return;
@@ -302,10 +302,14 @@ impl BspNode {
         if g.log.len() >= g.trim_at {
             self.trim(slot);
         }
-        for k in 0..self.groups[slot].peers.len() {
-            let i = self.groups[slot].peers[k];
-            if self.connected[i] {
-                self.resched(i);
+        // A connected co-member now has a fresh send due unless it holds
+        // the message: it is filed as due and catches up at the flush that
+        // follows every share (which re-files the peers it visits, so a
+        // peer filed here for nothing leaves no trace).
+        let (schedule, connected) = (&mut self.schedule, &self.connected);
+        for &i in &self.groups[slot].peers {
+            if connected[i] {
+                schedule.update(i, Some(SimTime::ZERO));
             }
         }
     }
@@ -436,11 +440,14 @@ impl BspNode {
         candidates.sort_unstable();
         candidates.dedup();
         for &i in &candidates {
-            if self.connected[i] && self.peer(i).has_work(now) {
+            if !self.connected[i] {
+                continue;
+            }
+            if self.peer(i).has_work(now) {
                 let payload = self.build_payload(now, i);
                 out.send(self.peers[i].id, payload);
-                self.resched(i);
             }
+            self.resched(i);
         }
         candidates.clear();
         self.dirty = candidates;
