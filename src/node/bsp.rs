@@ -39,6 +39,7 @@ use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::time::SimTime;
 use crate::wire::Payload;
 use rustc_hash::{FxHashMap, FxHashSet};
+use smallvec::SmallVec;
 use std::collections::{BTreeSet, VecDeque};
 
 /// Whether rule 5 sends messages or offers them.
@@ -69,7 +70,9 @@ struct Peer {
     id: NodeId,
     /// For each group shared with this peer: the group's slot in
     /// `BspNode::groups` and how far into its log the peer has caught up.
-    cursors: Vec<(u32, u32)>,
+    /// (Inline: a peer nearly always shares one or two groups with us, and
+    /// its cursors are read before every use of its state.)
+    cursors: SmallVec<[(u32, u32); 2]>,
     /// Ack flags: messages we owe this peer an ACK for (may repeat; sorted
     /// and deduplicated when the payload is built).
     acks: Vec<MsgId>,
