@@ -64,10 +64,12 @@ pub struct BspConfig {
     pub delivery: Delivery,
 }
 
-/// Peer-side BSP state.
+/// Peer-side BSP state. Fields in the order of use, aligned to a cache
+/// line (`repr(C)`): a catch-up, an ack and a received message read only
+/// the first three lines (cursors to the send state's table and buckets).
 #[derive(Debug, Default)]
+#[repr(C, align(64))]
 struct Peer {
-    id: NodeId,
     /// For each group shared with this peer: the group's slot in
     /// `BspNode::groups` and how far into its log the peer has caught up.
     /// (Inline: a peer nearly always shares one or two groups with us, and
@@ -76,16 +78,17 @@ struct Peer {
     /// Ack flags: messages we owe this peer an ACK for (may repeat; sorted
     /// and deduplicated when the payload is built).
     acks: Vec<MsgId>,
-    /// Offers received and not yet answered (rule 3), oldest first.
-    offered: VecDeque<MsgId>,
     /// Request flags: messages this peer asked for.
     requested: BTreeSet<MsgId>,
     /// Messages we know this peer holds, among those we have not yet
-    /// delivered (`share` is the only reader, once per message, at its
-    /// delivery; entries are dropped then, which keeps memory bounded).
+    /// delivered (catching up is the only reader, once per message shared;
+    /// entries are dropped then, which keeps memory bounded).
     seen: FxHashSet<MsgId>,
     /// Shared messages the peer may lack: send time and send state.
     outgoing: DueMap<SimTime, MsgId, Send>,
+    /// Offers received and not yet answered (rule 3), oldest first.
+    offered: VecDeque<MsgId>,
+    id: NodeId,
 }
 
 /// The send state of a message towards one peer in 4 bytes (so that a

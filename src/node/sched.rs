@@ -19,6 +19,7 @@ use std::hash::Hash;
 /// each bucket counts its live items, so the earliest due time stays exact,
 /// and draining skips the stale keys.
 #[derive(Debug)]
+#[repr(C)] // the table and the buckets first: they are read on every use
 pub struct DueMap<T, K, V> {
     items: KeyedTable<Item<T, K, V>>,
     /// Buckets sorted by due time (a handful per peer: a sorted vector).
