@@ -27,8 +27,7 @@
 //! logs of the groups it is in. A peer catches up (its send state gains a
 //! fresh entry for every logged message it may lack, exactly what sharing
 //! to it at once would have made) before anything reads or changes its send
-//! state; a connected one is filed as due at once and catches up at the
-//! flush that follows. So a co-member offline for hours costs nothing per
+//! state; a connected one catches up at the flush that follows the share. So a co-member offline for hours costs nothing per
 //! message shared meanwhile, and its backlog is filed in one pass when it
 //! comes back, on a table that is then in cache.
 
@@ -75,6 +74,9 @@ struct Peer {
     /// (Inline: a peer nearly always shares one or two groups with us, and
     /// its cursors are read before every use of its state.)
     cursors: SmallVec<[(u32, u32); 2]>,
+    /// `Logs::total` when the peer last caught up (equal: nothing to do,
+    /// without reading the groups).
+    synced: u64,
     /// Ack flags: messages we owe this peer an ACK for (may repeat; sorted
     /// and deduplicated when the payload is built).
     acks: Vec<MsgId>,
@@ -138,7 +140,12 @@ impl Peer {
 
     /// Files every message shared in our groups since the last catch-up
     /// as a fresh send, unless the peer holds it (see the module doc).
-    fn catch_up(&mut self, me: usize, groups: &[Group]) {
+    fn catch_up(&mut self, me: usize, logs: &Logs) {
+        if self.synced == logs.total {
+            return;
+        }
+        self.synced = logs.total;
+        let groups = &logs.groups;
         for (slot, pos) in &mut self.cursors {
             let g = &groups[*slot as usize];
             let end = g.end();
@@ -196,6 +203,14 @@ impl Group {
     }
 }
 
+/// Our groups, and how many messages were shared in them so far.
+#[derive(Debug, Default)]
+struct Logs {
+    /// Sorted by id.
+    groups: Vec<Group>,
+    total: u64,
+}
+
 /// A BSP node.
 #[derive(Debug)]
 pub struct BspNode {
@@ -207,12 +222,12 @@ pub struct BspNode {
     /// Whether each peer is connected (by index; apart from `peers`, so
     /// sharing reads one small table instead of every peer's state).
     connected: Vec<bool>,
-    /// Our groups, sorted by id.
-    groups: Vec<Group>,
+    /// Our groups and the messages shared in them.
+    logs: Logs,
     flush_pending: bool,
-    /// Peers with acks, offers or requests to answer at the next flush.
-    /// (May repeat; sorted and deduplicated at the flush, whose buffer it
-    /// reuses.)
+    /// Peers with acks, offers, requests or newly shared messages to
+    /// answer at the next flush. (May repeat; sorted and deduplicated at
+    /// the flush, whose buffer it reuses.)
     dirty: Vec<usize>,
     /// Connected peers by their earliest send time.
     schedule: PeerSchedule<SimTime>,
@@ -228,7 +243,7 @@ impl BspNode {
             peers: Vec::new(),
             peer_index: FxHashMap::default(),
             connected: Vec::new(),
-            groups: Vec::new(),
+            logs: Logs::default(),
             flush_pending: false,
             dirty: Vec::new(),
             schedule: PeerSchedule::default(),
@@ -241,7 +256,7 @@ impl BspNode {
                 .filter(|&&p| p != me)
                 .map(|&p| node.peer_slot(p))
                 .collect();
-            node.groups.push(Group {
+            node.logs.groups.push(Group {
                 id: *g,
                 peers,
                 log: Vec::new(),
@@ -249,9 +264,9 @@ impl BspNode {
                 trim_at: TRIM_MIN,
             });
         }
-        node.groups.sort_by_key(|g| g.id);
-        node.groups.dedup_by_key(|g| g.id);
-        for (slot, g) in node.groups.iter().enumerate() {
+        node.logs.groups.sort_by_key(|g| g.id);
+        node.logs.groups.dedup_by_key(|g| g.id);
+        for (slot, g) in node.logs.groups.iter().enumerate() {
             for &i in &g.peers {
                 node.peers[i].cursors.push((slot as u32, 0));
             }
@@ -284,7 +299,7 @@ impl BspNode {
 
     /// Peer `i`, caught up (see [`caught_up`]).
     fn peer(&mut self, i: usize) -> &mut Peer {
-        caught_up(&mut self.peers, &self.groups, i)
+        caught_up(&mut self.peers, &self.logs, i)
     }
 
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
@@ -297,32 +312,30 @@ impl BspNode {
     /// Makes `msg` eligible for sending to every co-member that may lack
     /// it (`holder`, when given, is known to hold it): logs it in its group.
     fn share(&mut self, msg: &MessageRef, holder: Option<usize>) {
-        let Ok(slot) = self.groups.binary_search_by_key(&msg.group, |g| g.id) else {
+        let Ok(slot) = self.logs.groups.binary_search_by_key(&msg.group, |g| g.id) else {
             return;
         };
-        let g = &mut self.groups[slot];
+        let g = &mut self.logs.groups[slot];
         g.log.push(Shared {
             id: msg.id,
             holder: holder.map_or(u32::MAX, |h| h as u32),
         });
+        self.logs.total += 1;
         if g.log.len() >= g.trim_at {
             self.trim(slot);
         }
         // A connected co-member now has a fresh send due unless it holds
-        // the message: it is filed as due and catches up at the flush that
-        // follows every share (which re-files the peers it visits, so a
-        // peer filed here for nothing leaves no trace).
-        let (schedule, connected) = (&mut self.schedule, &self.connected);
-        for &i in &self.groups[slot].peers {
-            if connected[i] {
-                schedule.update(i, Some(SimTime::ZERO));
-            }
-        }
+        // the message: it is visited by the flush that follows every share,
+        // catches up there and is re-filed in the schedule (which nothing
+        // reads before).
+        let connected = &self.connected;
+        let peers = self.logs.groups[slot].peers.iter().copied();
+        self.dirty.extend(peers.filter(|&i| connected[i]));
     }
 
     /// Drops the log entries of group `slot` every peer has caught up with.
     fn trim(&mut self, slot: usize) {
-        let g = &self.groups[slot];
+        let g = &self.logs.groups[slot];
         let caught_up = g
             .peers
             .iter()
@@ -330,7 +343,7 @@ impl BspNode {
             .map(|c| c.1)
             .min()
             .unwrap_or(g.end());
-        let g = &mut self.groups[slot];
+        let g = &mut self.logs.groups[slot];
         g.log.drain(..(caught_up - g.base) as usize);
         g.base = caught_up;
         g.trim_at = (2 * g.log.len()).max(TRIM_MIN);
@@ -338,7 +351,7 @@ impl BspNode {
 
     fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
         let id = msg.id;
-        let peer = caught_up(&mut self.peers, &self.groups, from);
+        let peer = caught_up(&mut self.peers, &self.logs, from);
         peer.acks.push(id);
         self.dirty.push(from);
         if let Some(delivered) = self.store.delivered(id) {
@@ -362,7 +375,7 @@ impl BspNode {
     fn receive_offer(&mut self, from: usize, m: MsgId) {
         let state = self.store.delivered(m);
         let holds = state.is_some();
-        let peer = caught_up(&mut self.peers, &self.groups, from);
+        let peer = caught_up(&mut self.peers, &self.logs, from);
         peer.mark_seen(m, || state == Some(true));
         if holds {
             peer.acks.push(m);
@@ -379,7 +392,7 @@ impl BspNode {
         let Some(delivered) = self.store.delivered(m) else {
             return;
         };
-        let peer = caught_up(&mut self.peers, &self.groups, from);
+        let peer = caught_up(&mut self.peers, &self.logs, from);
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
         let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
@@ -391,7 +404,7 @@ impl BspNode {
     /// Builds the payload for peer `i` by the five rules.
     fn build_payload(&mut self, now: SimTime, i: usize) -> Payload {
         let mut payload = Payload::default();
-        let peer = caught_up(&mut self.peers, &self.groups, i);
+        let peer = caught_up(&mut self.peers, &self.logs, i);
         // Rules 1 and 2: every ack flag (set by received and offered messages).
         let mut acks = std::mem::take(&mut peer.acks);
         acks.sort_unstable();
@@ -473,9 +486,9 @@ fn backoff(max_latency: SimTime, now: SimTime, count: u32) -> (SimTime, u32) {
 
 /// Peer `i`, caught up with every message shared so far: the only way
 /// its send state is read or changed.
-fn caught_up<'a>(peers: &'a mut [Peer], groups: &[Group], i: usize) -> &'a mut Peer {
+fn caught_up<'a>(peers: &'a mut [Peer], logs: &Logs, i: usize) -> &'a mut Peer {
     let p = &mut peers[i];
-    p.catch_up(i, groups);
+    p.catch_up(i, logs);
     p
 }
 
@@ -505,7 +518,7 @@ impl Node for BspNode {
             return;
         };
         let store = &self.store;
-        let peer = caught_up(&mut self.peers, &self.groups, i);
+        let peer = caught_up(&mut self.peers, &self.logs, i);
         for m in payload.acks {
             peer.mark_seen(m, || store.is_delivered(m));
         }
