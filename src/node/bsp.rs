@@ -27,9 +27,10 @@
 //! logs of the groups it is in. A peer catches up (its send state gains a
 //! fresh entry for every logged message it may lack, exactly what sharing
 //! to it at once would have made) before anything reads or changes its send
-//! state; a connected one catches up at the flush that follows the share. So a co-member offline for hours costs nothing per
-//! message shared meanwhile, and its backlog is filed in one pass when it
-//! comes back, on a table that is then in cache.
+//! state; a connected one catches up at the flush that follows the share.
+//! So a co-member offline for hours costs nothing per message shared
+//! meanwhile, and its backlog is filed in one pass when it comes back, on a
+//! table that is then in cache.
 
 use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
@@ -65,12 +66,12 @@ pub struct BspConfig {
 
 /// Peer-side BSP state. Fields in the order of use, aligned to a cache
 /// line (`repr(C)`): a catch-up, an ack and a received message read only
-/// the first three lines (cursors to the send state's table and buckets).
+/// the first three lines (from the cursors to the send state's buckets).
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 struct Peer {
     /// For each group shared with this peer: the group's slot in
-    /// `BspNode::groups` and how far into its log the peer has caught up.
+    /// `Logs::groups` and how far into its log the peer has caught up.
     /// (Inline: a peer nearly always shares one or two groups with us, and
     /// its cursors are read before every use of its state.)
     cursors: SmallVec<[(u32, u32); 2]>,

@@ -329,3 +329,67 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
         .collect();
     assert_eq!(offers, vec![1]);
 }
+
+/// Messages shared while a co-member is away are sent to it when it comes
+/// back (more than a log's trim threshold of them, twice, so trimmed logs
+/// are exercised), except those it is known to hold: one it wrote and sent
+/// us, and a child it sent before we had the parent (the parent, which it
+/// never sent, goes out with the backlog).
+#[test]
+fn backlog_shared_while_a_peer_was_away_is_sent_when_it_returns() {
+    let cfg = BspConfig {
+        mode: BspMode::Batch,
+        max_latency: L,
+        offer_cap: 3,
+        delivery: crate::node::store::DeliveryMode::Consistent.into(),
+    };
+    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    let _ = cmds(&mut out);
+    let n = 2 * TRIM_MIN as MsgId;
+    let mut next = 0;
+    for round in 0..2u64 {
+        let t = SimTime::from_secs(1 + round);
+        let first = next;
+        for _ in 0..n {
+            a.append(t, msg(next, 0, &[]), &mut out);
+            a.handle_timeout(t, &mut out);
+            let c = cmds(&mut out);
+            assert_eq!(
+                ids(&sends(&c)[0]),
+                vec![next],
+                "connected peer 1 gets it at once"
+            );
+            next += 1;
+        }
+        // From node 2 (still away for us): a message it wrote, and the child
+        // of a message we get from node 1 afterwards.
+        let (own, parent, child) = (next, next + 1, next + 2);
+        next += 3;
+        let payload = |m: Vec<MessageRef>| Payload {
+            messages: m,
+            ..Payload::default()
+        };
+        a.handle_payload(t, 2, payload(vec![msg(own, 2, &[])]), &mut out);
+        a.handle_payload(t, 2, payload(vec![msg(child, 2, &[parent])]), &mut out);
+        a.handle_payload(t, 1, payload(vec![msg(parent, 1, &[])]), &mut out);
+        a.handle_timeout(t, &mut out);
+        let _ = cmds(&mut out);
+        let back = t + SimTime::from_secs(1);
+        a.handle_link_up(back, 2, &mut out);
+        a.handle_timeout(back, &mut out);
+        let c = cmds(&mut out);
+        let to_2: Vec<Payload> = c
+            .iter()
+            .filter_map(|c| match c {
+                Command::Send { to: 2, payload } => Some(payload.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut want: Vec<MsgId> = (first..first + n).collect();
+        want.push(parent);
+        assert_eq!(ids(&to_2[0]), want, "round {round}");
+        a.handle_link_down(back, 2, &mut out);
+    }
+}
