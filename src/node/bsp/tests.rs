@@ -6,14 +6,17 @@ use crate::node::Command;
 
 const L: SimTime = SimTime(30_000_000); // 30 s max latency
 
-fn node(me: NodeId, mode: BspMode) -> BspNode {
-    let cfg = BspConfig {
+fn cfg(mode: BspMode) -> BspConfig {
+    BspConfig {
         mode,
         max_latency: L,
         offer_cap: 3,
         delivery: crate::node::store::DeliveryMode::Consistent.into(),
-    };
-    BspNode::new(me, &[(0, vec![0, 1].into())], cfg)
+    }
+}
+
+fn node(me: NodeId, mode: BspMode) -> BspNode {
+    BspNode::new(me, &[(0, vec![0, 1].into())], cfg(mode))
 }
 
 fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
@@ -260,13 +263,7 @@ fn non_member_records_are_ignored() {
 /// node must ask its store and remember the peer holds the message.)
 #[test]
 fn ack_of_a_message_requested_before_delivery_is_remembered() {
-    let cfg = BspConfig {
-        mode: BspMode::Interactive,
-        max_latency: L,
-        offer_cap: 3,
-        delivery: crate::node::store::DeliveryMode::Consistent.into(),
-    };
-    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg);
+    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg(BspMode::Interactive));
     let mut out = Outbox::new();
     let t = SimTime::from_secs(1);
     a.handle_link_up(t, 1, &mut out);
@@ -337,13 +334,7 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
 /// never sent, goes out with the backlog).
 #[test]
 fn backlog_shared_while_a_peer_was_away_is_sent_when_it_returns() {
-    let cfg = BspConfig {
-        mode: BspMode::Batch,
-        max_latency: L,
-        offer_cap: 3,
-        delivery: crate::node::store::DeliveryMode::Consistent.into(),
-    };
-    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg);
+    let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg(BspMode::Batch));
     let mut out = Outbox::new();
     a.handle_link_up(SimTime::ZERO, 1, &mut out);
     let _ = cmds(&mut out);
