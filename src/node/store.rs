@@ -73,8 +73,10 @@ impl Keyed for Held {
 pub struct Store {
     mode: DeliveryMode,
     max_wait: Option<SimTime>,
-    /// Members of each group this node stores for (authorization).
-    members: BTreeMap<GroupId, Members>,
+    /// Members of each group this node stores for (authorization), sorted
+    /// by group: a node has a group or two, so this is one short vector,
+    /// read for every message received.
+    members: Vec<(GroupId, Members)>,
     /// Blocked messages by the time they were received.
     blocked: BTreeSet<(SimTime, MsgId)>,
     blocked_at: FxHashMap<MsgId, SimTime>,
@@ -90,6 +92,16 @@ pub struct Store {
     heads: BTreeMap<GroupId, BTreeSet<MsgId>>,
 }
 
+/// `groups` sorted by id, the last entry of a repeated id kept (as a map
+/// built from them would).
+fn sorted_groups(groups: &[(GroupId, Members)]) -> Vec<(GroupId, Members)> {
+    let mut v: Vec<(GroupId, Members)> = groups.to_vec();
+    v.reverse();
+    v.sort_by_key(|(g, _)| *g);
+    v.dedup_by_key(|(g, _)| *g);
+    v
+}
+
 impl Store {
     /// An empty store for `groups` (with their member lists).
     pub fn new(delivery: impl Into<Delivery>, groups: &[(GroupId, Members)]) -> Self {
@@ -97,7 +109,7 @@ impl Store {
         Store {
             mode: d.mode,
             max_wait: d.max_wait,
-            members: groups.iter().cloned().collect(),
+            members: sorted_groups(groups),
             blocked: BTreeSet::new(),
             blocked_at: FxHashMap::default(),
             held: KeyedTable::default(),
@@ -112,8 +124,8 @@ impl Store {
     /// is a member of that group.
     pub fn authorized(&self, msg: &MessageRef) -> bool {
         self.members
-            .get(&msg.group)
-            .is_some_and(|m| m.binary_search(&msg.sender).is_ok())
+            .binary_search_by_key(&msg.group, |(g, _)| *g)
+            .is_ok_and(|i| self.members[i].1.binary_search(&msg.sender).is_ok())
     }
 
     /// When the earliest blocked message reaches the maximum wait.
