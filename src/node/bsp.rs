@@ -437,20 +437,38 @@ impl BspNode {
             let send = Send::new(count, !delivered);
             self.peers[i].outgoing.insert(m, next, send);
         }
-        // Rule 5: shared messages the peer may lack, due now (every one is
-        // held: only held messages are shared); each is re-filed in place
-        // under its next send time.
-        let (store, cfg) = (&self.store, self.cfg);
+        // Rule 5: shared messages the peer may lack, due now; each is
+        // re-filed in place under its next send time.
+        let cfg = self.cfg;
+        let mut due = std::mem::take(&mut payload.offers);
         self.peers[i].outgoing.update_due(now, |m, s| {
-            match cfg.mode {
-                BspMode::Batch => payload.messages.push(store.get(m)?.clone()),
-                BspMode::Interactive => payload.offers.push(m),
-            }
+            due.push(m);
             let (next, count) = backoff(cfg.max_latency, now, s.count());
             *s = Send::new(count, s.undelivered());
             Some(next)
         });
+        match cfg.mode {
+            BspMode::Interactive => payload.offers = due,
+            BspMode::Batch => self.attach(&mut payload, &due, i),
+        }
         payload
+    }
+
+    /// Puts the messages `due` to peer `i` into `payload`, in order. A
+    /// pass of its own: the store look-ups do not depend on each other, so
+    /// the processor overlaps their cache misses. (Only held messages are
+    /// shared; one not held would leave the peer's send state unsent.)
+    fn attach(&mut self, payload: &mut Payload, due: &[MsgId], i: usize) {
+        let mut missing = Vec::new();
+        for &m in due {
+            match self.store.get(m) {
+                Some(msg) => payload.messages.push(msg.clone()),
+                None => missing.push(m),
+            }
+        }
+        for m in missing {
+            self.peers[i].outgoing.remove(&m);
+        }
     }
 
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
