@@ -153,7 +153,9 @@ impl Peer {
             if *pos == end {
                 continue;
             }
-            for e in &g.log[(*pos - g.base) as usize..] {
+            let backlog = &g.log[(*pos - g.base) as usize..];
+            self.outgoing.reserve(backlog.len());
+            for e in backlog {
                 // `seen` is nearly always empty: asking its length first
                 // saves a probe per message.
                 let seen =

@@ -125,6 +125,11 @@ impl<E: Keyed> KeyedTable<E> {
         self.table.capacity()
     }
 
+    /// Makes room for `n` more entries (one rehash at most).
+    pub fn reserve(&mut self, n: usize) {
+        self.table.reserve(n, Self::hasher);
+    }
+
     /// Shrinks the table to hold at least `n` entries.
     pub fn shrink_to(&mut self, n: usize) {
         self.table.shrink_to(n, Self::hasher);

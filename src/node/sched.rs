@@ -149,6 +149,12 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         }
     }
 
+    /// Makes room for `n` more entries (a batch of inserts then rehashes
+    /// the table once at most).
+    pub fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
     /// The due time and state of `k`.
     pub fn get(&self, k: &K) -> Option<(T, &V)> {
         self.items.get(*k).map(|e| (e.due, &e.state))
