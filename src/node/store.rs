@@ -92,11 +92,10 @@ pub struct Store {
     heads: BTreeMap<GroupId, BTreeSet<MsgId>>,
 }
 
-/// `groups` sorted by id, the last entry of a repeated id kept (as a map
-/// built from them would).
+/// `groups` sorted by id (a node's groups are listed once each; a repeat
+/// would be dropped, as the BSP node drops it).
 fn sorted_groups(groups: &[(GroupId, Members)]) -> Vec<(GroupId, Members)> {
     let mut v: Vec<(GroupId, Members)> = groups.to_vec();
-    v.reverse();
     v.sort_by_key(|(g, _)| *g);
     v.dedup_by_key(|(g, _)| *g);
     v
