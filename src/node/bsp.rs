@@ -135,10 +135,6 @@ impl Peer {
         }
     }
 
-    fn next_due(&self) -> SimTime {
-        self.outgoing.first_due().unwrap_or(SimTime::NEVER)
-    }
-
     /// Files every message shared in our groups since the last catch-up
     /// as a fresh send, unless the peer holds it (see the module doc).
     fn catch_up(&mut self, me: usize, logs: &Logs) {
@@ -173,7 +169,7 @@ impl Peer {
         !self.acks.is_empty()
             || !self.offered.is_empty()
             || !self.requested.is_empty()
-            || self.next_due() <= now
+            || self.outgoing.first_due().is_some_and(|t| t <= now)
     }
 }
 
@@ -442,7 +438,7 @@ impl BspNode {
         // Rule 5: shared messages the peer may lack, due now; each is
         // re-filed in place under its next send time.
         let cfg = self.cfg;
-        let mut due = std::mem::take(&mut payload.offers);
+        let mut due = Vec::new();
         self.peers[i].outgoing.update_due(now, |m, s| {
             due.push(m);
             let (next, count) = backoff(cfg.max_latency, now, s.count());
