@@ -7,6 +7,7 @@
 
 use super::keyed::{Keyed, KeyedTable};
 use crate::indexed_heap::IndexedHeap;
+use smallvec::SmallVec;
 use std::hash::Hash;
 
 /// Items `K` with state `V` and a due time `T`, drained in `(T, K)` order.
@@ -22,13 +23,14 @@ use std::hash::Hash;
 #[repr(C)] // the table and the buckets first: they are read on every use
 pub struct DueMap<T, K, V> {
     items: KeyedTable<Item<T, K, V>>,
+    /// The first bucket's due time, kept here so that asking for it (every
+    /// flush asks, for every peer it visits) does not read the buckets.
+    first: Option<T>,
     /// Buckets sorted by due time (a handful per peer: a sorted vector).
     buckets: Vec<(T, Bucket<K>)>,
     /// Key vectors of dropped buckets, kept for reuse (no allocation per
     /// bucket).
     spare: Vec<Vec<K>>,
-    /// Buckets being visited by [`DueMap::update_due`] (reused).
-    visiting: Vec<(T, Bucket<K>)>,
 }
 
 /// The keys filed under one due time (some may be stale) and how many of
@@ -58,9 +60,9 @@ impl<T, K, V> Default for DueMap<T, K, V> {
     fn default() -> Self {
         DueMap {
             items: KeyedTable::default(),
+            first: None,
             buckets: Vec::new(),
             spare: Vec::new(),
-            visiting: Vec::new(),
         }
     }
 }
@@ -99,7 +101,14 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
     }
 
     fn file(&mut self, t: T, k: K) {
-        file_in(&mut self.buckets, &mut self.spare, t, k);
+        if file_in(&mut self.buckets, &mut self.spare, t, k) == 0 {
+            self.first = Some(t);
+        }
+    }
+
+    /// Re-reads the first due time after the buckets changed.
+    fn sync_first(&mut self) {
+        self.first = self.buckets.first().map(|&(t, _)| t);
     }
 
     /// Keeps a dropped bucket's key vector for reuse (small ones only: a
@@ -122,6 +131,9 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
         if b.live == 0 {
             let (_, b) = self.buckets.remove(i);
             self.recycle(b.keys);
+            if i == 0 {
+                self.sync_first();
+            }
         } else if b.keys.len() > 2 * b.live + 16 {
             let items = &self.items;
             b.keys.retain(|&k| items.get(k).is_some_and(|e| e.due == t));
@@ -167,7 +179,7 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 
     /// The earliest due time.
     pub fn first_due(&self) -> Option<T> {
-        self.buckets.first().map(|&(t, _)| t)
+        self.first
     }
 
     /// Removes every entry due at or before `now` and appends them to `out`
@@ -197,9 +209,9 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             return;
         }
         let mut late = Vec::new();
-        let mut visiting = std::mem::take(&mut self.visiting);
-        visiting.extend(self.buckets.drain(..n));
-        for (t, mut bucket) in visiting.drain(..) {
+        // Nearly always one or two buckets: on the stack.
+        let visiting: SmallVec<[(T, Bucket<K>); 4]> = self.buckets.drain(..n).collect();
+        for (t, mut bucket) in visiting {
             bucket.keys.sort_unstable();
             bucket.keys.dedup();
             for &k in &bucket.keys {
@@ -218,20 +230,22 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
                 });
                 match visit {
                     Some((Some(t2), _)) if t2 <= now => late.push((k, t2)),
-                    Some((Some(t2), _)) => file_in(&mut self.buckets, &mut self.spare, t2, k),
+                    Some((Some(t2), _)) => {
+                        file_in(&mut self.buckets, &mut self.spare, t2, k);
+                    }
                     Some((None, Some(e))) => removed(t, k, e.state),
                     _ => {}
                 }
             }
             self.recycle(bucket.keys);
         }
-        self.visiting = visiting;
         for (k, t2) in late {
             if let Some(e) = self.items.get_mut(k) {
                 e.due = t2;
                 file_in(&mut self.buckets, &mut self.spare, t2, k);
             }
         }
+        self.sync_first();
         self.shrink();
     }
 
@@ -247,8 +261,13 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
 }
 
 /// Files key `k` under due time `t` in `buckets` (sorted by time), taking
-/// a spare key vector for a new bucket.
-fn file_in<T: Ord, K>(buckets: &mut Vec<(T, Bucket<K>)>, spare: &mut Vec<Vec<K>>, t: T, k: K) {
+/// a spare key vector for a new bucket; returns the bucket's index.
+fn file_in<T: Ord, K>(
+    buckets: &mut Vec<(T, Bucket<K>)>,
+    spare: &mut Vec<Vec<K>>,
+    t: T,
+    k: K,
+) -> usize {
     // Most keys join the first bucket (shared now) or the last (sent now,
     // due after the longest wait so far): look there before searching.
     let found = match (buckets.first(), buckets.last()) {
@@ -268,6 +287,7 @@ fn file_in<T: Ord, K>(buckets: &mut Vec<(T, Bucket<K>)>, spare: &mut Vec<Vec<K>>
     let b = &mut buckets[i].1;
     b.keys.push(k);
     b.live += 1;
+    i
 }
 
 /// Peers (by local index) ordered by their earliest due time.
