@@ -252,6 +252,21 @@ pub struct RunInfo {
     pub duration: SimTime,
 }
 
+/// When a message first reached a member, and when the member delivered it
+/// (`NEVER`: not yet).
+#[derive(Clone, Copy, Debug)]
+struct SlotTimes {
+    received: SimTime,
+    delivered: SimTime,
+}
+
+impl SlotTimes {
+    const NEVER: SlotTimes = SlotTimes {
+        received: SimTime::NEVER,
+        delivered: SimTime::NEVER,
+    };
+}
+
 /// Collects metrics and checks invariants during a run.
 #[derive(Debug)]
 pub struct Recorder {
@@ -259,11 +274,13 @@ pub struct Recorder {
     group_names: Vec<String>,
     messages: Vec<MessageRef>,
     slot_base: Vec<usize>,
-    received: Vec<SimTime>,
-    /// Slots whose `received` is set: a bit each, so the common case (a
+    /// Per slot: when the message first reached the member, and when the
+    /// member delivered it (side by side: a delivery reads the line its
+    /// receipt just wrote).
+    times: Vec<SlotTimes>,
+    /// Slots whose receipt time is set: a bit each, so the common case (a
     /// duplicate) is answered from a small, cache-resident table.
     got: FixedBitSet,
-    delivered: Vec<SimTime>,
     bytes_sent: u64,
     bytes_by: ByteCounts,
     mail_bytes: u64,
@@ -304,9 +321,8 @@ impl Recorder {
             group_names,
             messages: Vec::new(),
             slot_base: Vec::new(),
-            received: Vec::new(),
+            times: Vec::new(),
             got: FixedBitSet::new(),
-            delivered: Vec::new(),
             bytes_sent: 0,
             bytes_by: ByteCounts::default(),
             mail_bytes: 0,
@@ -372,12 +388,11 @@ impl Recorder {
     /// A message was written; ids must be dense, in creation order.
     pub fn on_create(&mut self, msg: MessageRef) {
         debug_assert_eq!(msg.id as usize, self.messages.len());
-        let base = self.received.len();
+        let base = self.times.len();
         let n = self.group_members[msg.group as usize].len();
         self.slot_base.push(base);
-        self.received.resize(base + n, SimTime::NEVER);
+        self.times.resize(base + n, SlotTimes::NEVER);
         self.got.grow(base + n);
-        self.delivered.resize(base + n, SimTime::NEVER);
         self.messages.push(msg.clone());
         let fields = [
             u64::from(msg.id),
@@ -388,9 +403,11 @@ impl Recorder {
         ];
         self.world = fnv(self.world, &fields);
         if let Some(s) = self.slot(msg.sender, msg.id) {
-            self.received[s] = msg.created;
+            self.times[s] = SlotTimes {
+                received: msg.created,
+                delivered: msg.created,
+            };
             self.got.insert(s);
-            self.delivered[s] = msg.created;
         }
     }
 
@@ -434,10 +451,9 @@ impl Recorder {
                 let members = &self.group_members[m.group as usize];
                 let base = self.slot_base[m.id as usize];
                 members.binary_search(&m.sender).is_ok()
-                    && members
-                        .iter()
-                        .enumerate()
-                        .any(|(r, &v)| v != m.sender && self.delivered[base + r] == SimTime::NEVER)
+                    && members.iter().enumerate().any(|(r, &v)| {
+                        v != m.sender && self.times[base + r].delivered == SimTime::NEVER
+                    })
             })
             .map(|m| m.id)
             .collect()
@@ -522,7 +538,7 @@ impl Recorder {
                 .get(m.id as usize)
                 .is_some_and(|r| MessageRef::ptr_eq(r, m)));
             match self.slot_in(node, m.group, m.id) {
-                Some(s) if !self.got.put(s) => self.received[s] = now,
+                Some(s) if !self.got.put(s) => self.times[s].received = now,
                 Some(_) => self.duplicates += 1,
                 None => {}
             }
@@ -534,7 +550,7 @@ impl Recorder {
     pub fn on_deliver_unverified(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
         if let Some(s) = self.deliverable_slot(node, msg) {
             self.unverified += 1;
-            self.delivered[s] = now;
+            self.times[s].delivered = now;
         }
     }
 
@@ -553,7 +569,7 @@ impl Recorder {
             self.unauthorized += 1;
             return None;
         }
-        if self.delivered[s] != SimTime::NEVER {
+        if self.times[s].delivered != SimTime::NEVER {
             if !self.forgetful.get(node as usize).copied().unwrap_or(false) {
                 self.invalid_deliveries += 1;
             }
@@ -570,12 +586,12 @@ impl Recorder {
         let parents = self.messages[msg as usize].parents.clone();
         let ready = parents.iter().all(|&p| {
             self.slot(node, p)
-                .is_some_and(|ps| self.delivered[ps] <= now)
+                .is_some_and(|ps| self.times[ps].delivered <= now)
         });
         if !ready {
             self.causal_violations += 1;
         }
-        self.delivered[s] = now;
+        self.times[s].delivered = now;
     }
 
     /// When, at or after `heal`, every member online (by `online`
@@ -621,7 +637,7 @@ impl Recorder {
             let members = &self.group_members[m.group as usize];
             for (rank, &v) in members.iter().enumerate() {
                 if v != m.sender && member[v as usize] {
-                    let at = self.delivered[self.slot_base[m.id as usize] + rank];
+                    let at = self.times[self.slot_base[m.id as usize] + rank].delivered;
                     done[v as usize] = done[v as usize].max(at);
                 }
             }
@@ -634,9 +650,9 @@ impl Recorder {
         // Sized up front (an upper bound: senders' own slots count too), so
         // millions of rows never pass through a doubling reallocation.
         let rows = self
-            .delivered
+            .times
             .iter()
-            .filter(|&&d| d != SimTime::NEVER)
+            .filter(|t| t.delivered != SimTime::NEVER)
             .count();
         let mut latencies = Vec::with_capacity(rows);
         let mut deliveries = Vec::with_capacity(rows);
@@ -654,7 +670,9 @@ impl Recorder {
             let got = members
                 .iter()
                 .enumerate()
-                .filter(|&(r, &v)| v != m.sender && self.delivered[base + r] != SimTime::NEVER)
+                .filter(|&(r, &v)| {
+                    v != m.sender && self.times[base + r].delivered != SimTime::NEVER
+                })
                 .count();
             if !held {
                 lost_msgs += u64::from(got == 0);
@@ -666,7 +684,10 @@ impl Recorder {
                 }
                 expected += 1;
                 let s = self.slot_base[m.id as usize] + rank;
-                let (rx, dx) = (self.received[s], self.delivered[s]);
+                let SlotTimes {
+                    received: rx,
+                    delivered: dx,
+                } = self.times[s];
                 if rx != SimTime::NEVER && dx != rx {
                     blocked += 1;
                 }
