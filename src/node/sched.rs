@@ -38,6 +38,12 @@ pub struct DueMap<T, K, V> {
     spare: Vec<Vec<K>>,
 }
 
+/// A bucket is swept of stale keys when it holds more than this many times
+/// its live items, plus [`STALE_SLACK`].
+const STALE_MAX: usize = 8;
+/// See [`STALE_MAX`].
+const STALE_SLACK: usize = 1024;
+
 /// The keys filed under one due time (some may be stale) and how many of
 /// them are live.
 #[derive(Debug)]
@@ -139,6 +145,13 @@ impl<T: Ord + Copy, K: Ord + Copy + Hash, V> DueMap<T, K, V> {
             if i == 0 {
                 self.sync_first();
             }
+        } else if b.keys.len() > STALE_MAX * b.live + STALE_SLACK {
+            // Only a bucket kept alive while the same keys are filed in it
+            // and removed again and again gets here.
+            let items = &self.items;
+            b.keys.retain(|&k| items.get(k).is_some_and(|e| e.due == t));
+            b.keys.sort_unstable();
+            b.keys.dedup();
         }
     }
 
@@ -422,6 +435,22 @@ mod tests {
                 proptest::prop_assert_eq!(d.len(), model.len());
             }
         }
+    }
+
+    #[test]
+    fn stale_keys_stay_bounded() {
+        // One item keeps the bucket alive while another is filed in it and
+        // removed again and again: its stale keys are swept in time.
+        let mut d: DueMap<u64, u32, ()> = DueMap::default();
+        d.insert(0, 5, ());
+        for _ in 0..10 * STALE_SLACK {
+            d.insert(1, 5, ());
+            d.remove(&1);
+            assert!(d.buckets[0].1.keys.len() <= STALE_MAX + STALE_SLACK + 1);
+        }
+        let mut due = Vec::new();
+        d.drain_due(5, &mut due);
+        assert_eq!(due, vec![(5, 0, ())]);
     }
 
     #[test]
