@@ -583,16 +583,3 @@ impl Node for BspNode {
 
 #[cfg(test)]
 mod tests;
-#[test]
-fn tmp_sizes() {
-    eprintln!(
-        "Peer {} DueMap {} seen {} req {} acks {} cursors {} offered {}",
-        std::mem::size_of::<Peer>(),
-        std::mem::size_of::<DueMap<SimTime, MsgId, Send>>(),
-        std::mem::size_of::<FxHashSet<MsgId>>(),
-        std::mem::size_of::<BTreeSet<MsgId>>(),
-        std::mem::size_of::<Vec<MsgId>>(),
-        std::mem::size_of::<SmallVec<[(u32, u32); 2]>>(),
-        std::mem::size_of::<VecDeque<MsgId>>()
-    );
-}

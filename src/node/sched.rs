@@ -18,12 +18,11 @@ use std::hash::Hash;
 /// flush comes due again together), so inserting is a hash insert and a
 /// push. A removed or moved item leaves its key behind in its old bucket;
 /// each bucket counts its live items, so the earliest due time stays exact,
-/// and draining skips the stale keys. Stale keys are never swept otherwise:
-/// a bucket holds no more keys than were ever filed in it (files happen at
-/// one instant each, or under time zero, which every flush drains), and it
-/// goes when its last item leaves or it comes due. (Sweeping a bucket as its
-/// items were acknowledged cost a hash probe per key, as many probes as
-/// MESSAGE records, for buckets nearly all dropped whole soon after.)
+/// and draining skips the stale keys. A bucket goes when its last item
+/// leaves or it comes due, and is swept of stale keys before that only when
+/// they outnumber its live items many times over (a sweep costs a hash probe
+/// per key: sweeping as soon as stale keys dominated cost as many probes as
+/// MESSAGE records, for buckets nearly all dropped whole a moment later).
 #[derive(Debug)]
 #[repr(C)] // the table and the buckets first: they are read on every use
 pub struct DueMap<T, K, V> {
