@@ -13,8 +13,8 @@
 //! and prints the speed-up (`cargo bench -- sweep` for that alone).
 
 use meshsync::engine::run;
+use meshsync::experiments::sweep::Sweep;
 use meshsync::scenario::Scenario;
-use meshsync::sweep::Sweep;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;

@@ -4,31 +4,32 @@
 //! A run is a pure function of a validated [`scenario::Scenario`] and a seed:
 //! [`engine::run`] builds the world (connectivity, workload, one sans-IO
 //! [`node::Node`] per peer), processes events in `(time, seq)` order and
-//! returns a [`metrics::RunReport`].
+//! returns a [`report::RunReport`].
+//!
+//! # Layers
+//!
+//! Folders are layers; a layer imports only the layers listed before it
+//! (a test, `tests/layers.rs`, checks it):
+//!
+//! | layer | what it is for |
+//! |---|---|
+//! | [`sim`] | the kernel: integer time, ids and messages, random sub-streams, distributions, the event queue, hashing |
+//! | [`world`] | reachability, links, churn, The ONE's trace formats (each with its spec type) |
+//! | [`node`] | the sans-IO sync strategies behind one trait, their wire formats, their registry |
+//! | [`scenario`] | the scenario file: JSON in, a validated [`scenario::Scenario`] out |
+//! | [`report`] | the result schema and the recorder that measures a run, with its invariant checks |
+//! | [`engine`] | the event loop: world, workload, links, mailservers, feeding the recorder |
+//! | [`output`] | atomic files, CSV, plot curves and plots |
+//! | [`experiments`] | compare, aggregate, sweep (spec, grid, run, merge), check |
+//! | [`cli`] | one function per command; the only place errors become exit codes |
 #![warn(missing_docs)]
 
-pub mod aggregate;
-pub mod check;
-pub mod churn;
 pub mod cli;
-pub mod compare;
-pub mod connectivity;
-pub mod curves;
-pub mod dist;
 pub mod engine;
-pub mod indexed_heap;
-pub mod message;
-pub mod metrics;
-pub mod network;
+pub mod experiments;
 pub mod node;
 pub mod output;
-pub mod plot;
-pub mod plots;
-pub mod queue;
-pub mod rng;
+pub mod report;
 pub mod scenario;
-pub mod sweep;
-pub mod time;
-pub mod topology;
-pub mod trace;
-pub mod wire;
+pub mod sim;
+pub mod world;

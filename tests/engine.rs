@@ -1,11 +1,11 @@
 //! End-to-end runs of the engine on small hand-written scenarios.
 
 use meshsync::engine::{run, run_with};
-use meshsync::metrics::RunReport;
+use meshsync::node::wire::Payload;
 use meshsync::node::Strategy;
+use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
-use meshsync::time::SimTime;
-use meshsync::wire::Payload;
+use meshsync::sim::time::SimTime;
 use proptest::prelude::*;
 use std::collections::HashMap;
 

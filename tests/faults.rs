@@ -2,10 +2,10 @@
 //! injection by a non-member.
 
 use meshsync::engine::run_with;
-use meshsync::metrics::RunReport;
 use meshsync::node::Strategy;
+use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
-use meshsync::time::SimTime;
+use meshsync::sim::time::SimTime;
 
 fn parse(json: &str) -> Scenario {
     Scenario::parse(json, "faults-test.json").unwrap_or_else(|e| panic!("{e}"))

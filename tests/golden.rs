@@ -163,7 +163,7 @@ fn workload_does_not_depend_on_strategy() {
     let s = Scenario::load(Path::new("scenarios/mobile-churn.json")).unwrap();
     let a = run_with(&s, Strategy::BspBatch, 3);
     let b = run_with(&s, Strategy::BspInteractive, 3);
-    let key = |r: &meshsync::metrics::RunReport| -> Vec<_> {
+    let key = |r: &meshsync::report::RunReport| -> Vec<_> {
         r.messages
             .iter()
             .map(|m| (m.id, m.group, m.sender, m.created, m.body_len))

@@ -1,10 +1,10 @@
 //! The intermittent world: mailservers, partitions, contact traces.
 
 use meshsync::engine::run_with;
-use meshsync::metrics::RunReport;
 use meshsync::node::Strategy;
+use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
-use meshsync::time::SimTime;
+use meshsync::sim::time::SimTime;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

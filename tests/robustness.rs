@@ -5,7 +5,7 @@
 
 use meshsync::engine::run;
 use meshsync::scenario::Scenario;
-use meshsync::trace::{parse_contacts, parse_messages};
+use meshsync::world::trace::{parse_contacts, parse_messages};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! compare, sweep, merge and check: the real binary end to end.
 
-use meshsync::compare::compare;
 use meshsync::engine::run_with;
+use meshsync::experiments::compare::compare;
 use meshsync::node::Strategy;
 use meshsync::scenario::Scenario;
 use std::collections::BTreeMap;

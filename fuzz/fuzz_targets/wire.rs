@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = meshsync::wire::decode(data);
+    let _ = meshsync::node::wire::decode(data);
 });

@@ -10,11 +10,11 @@
 
 use super::mail::Topic;
 use super::{Event, World};
-use crate::message::{GroupId, NodeId};
-use crate::network::Verdict;
+use crate::node::wire::Payload;
 use crate::scenario::Presence;
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::sim::message::{GroupId, NodeId};
+use crate::sim::time::SimTime;
+use crate::world::network::Verdict;
 
 impl World<'_> {
     /// True when a partition in force drops payloads from `a` to `b`.

@@ -14,11 +14,11 @@
 //! that is down neither archives nor serves.
 
 use super::{Event, World};
-use crate::message::{GroupId, NodeId};
-use crate::network::Verdict;
+use crate::node::wire::Payload;
 use crate::scenario::{MailserverMode, MailserverSpec, Scenario};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::sim::message::{GroupId, NodeId};
+use crate::sim::time::SimTime;
+use crate::world::network::Verdict;
 
 /// Fixed part of a mailserver request: time range (16 bytes), a 65-byte
 /// signature and framing.
@@ -116,7 +116,7 @@ impl Mail {
     }
 
     /// Ids of every message some archive still holds.
-    pub fn archived_messages(&self) -> impl Iterator<Item = crate::message::MsgId> + '_ {
+    pub fn archived_messages(&self) -> impl Iterator<Item = crate::sim::message::MsgId> + '_ {
         self.archives
             .iter()
             .flatten()

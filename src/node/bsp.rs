@@ -32,12 +32,12 @@
 //! meanwhile, and its backlog is filed in one pass when it comes back, on a
 //! table that is then in cache.
 
-use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
+use super::util::sched::{DueMap, PeerSchedule};
 use super::{Node, Outbox};
-use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::node::wire::Payload;
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::{BTreeSet, VecDeque};

@@ -10,9 +10,9 @@
 
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::node::wire::Payload;
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use fixedbitset::FixedBitSet;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -204,8 +204,8 @@ impl Node for EpidemicNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_message;
     use crate::node::Command;
+    use crate::sim::message::test_message;
 
     fn sends(out: &mut Outbox) -> Vec<(NodeId, Payload)> {
         out.drain()

@@ -8,9 +8,9 @@
 
 use super::store::{Delivery, Store};
 use super::{Node, Outbox};
-use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::node::wire::Payload;
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 
 /// A mailserver-only node.
 #[derive(Debug)]
@@ -77,8 +77,8 @@ impl Node for MailserverOnlyNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_message;
     use crate::node::Command;
+    use crate::sim::message::test_message;
 
     #[test]
     fn publishes_once_and_never_acks() {

@@ -14,15 +14,16 @@
 
 pub mod bsp;
 pub mod epidemic;
-pub mod keyed;
+
 pub mod mailserver_only;
 pub mod mvds;
-pub mod sched;
 pub mod store;
+pub mod util;
+pub mod wire;
 
-use crate::message::{GroupId, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::node::wire::Payload;
+use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use std::fmt;
 use std::str::FromStr;
 

@@ -10,12 +10,12 @@
 //! itself (or was asked for): it never relays what it received. Every
 //! message is non-ephemeral. The jitter draws from the node's own sub-stream.
 
-use super::sched::{DueMap, PeerSchedule};
 use super::store::{Delivery, Store};
+use super::util::sched::{DueMap, PeerSchedule};
 use super::{Node, Outbox};
-use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::node::wire::Payload;
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
@@ -279,10 +279,10 @@ impl Node for MvdsNode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_message;
     use crate::node::store::DeliveryMode;
     use crate::node::Command;
-    use crate::rng::stream;
+    use crate::sim::message::test_message;
+    use crate::sim::rng::stream;
 
     fn sends(out: &mut Outbox) -> Vec<Payload> {
         out.drain()

@@ -10,9 +10,9 @@
 //! mitigation of the hole attack), reported as such. Messages from a sender
 //! who is not a member of the group are rejected (never held).
 
-use super::keyed::{Keyed, KeyedTable};
-use crate::message::{GroupId, Members, MessageRef, MsgId};
-use crate::time::SimTime;
+use super::util::keyed::{Keyed, KeyedTable};
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId};
+use crate::sim::time::SimTime;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -295,8 +295,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_message;
-    use crate::time::SimTime;
+    use crate::sim::message::test_message;
+    use crate::sim::time::SimTime;
 
     fn msg(id: MsgId, parents: &[MsgId]) -> MessageRef {
         test_message(id, 1, SimTime::ZERO, parents)

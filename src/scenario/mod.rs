@@ -7,12 +7,16 @@
 
 pub mod raw;
 
-use crate::dist::Dist;
-use crate::message::{GroupId, NodeId};
 use crate::node::store::DeliveryMode;
 use crate::node::Strategy;
-use crate::time::SimTime;
-use crate::trace::{self, ContactEvent, TraceError};
+use crate::sim::dist::Dist;
+use crate::sim::message::{GroupId, NodeId};
+use crate::sim::time::SimTime;
+pub use crate::world::churn::ChurnSpec;
+pub use crate::world::connectivity::Routing;
+pub use crate::world::network::LinkSpec;
+pub use crate::world::topology::TopologySpec;
+use crate::world::trace::{self, TraceError};
 use raw::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,34 +75,6 @@ fn invalid<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, 
     Err(Invalid::At(path.into(), message.into()))
 }
 
-/// Who can reach whom.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TopologySpec {
-    /// Any two online nodes.
-    FullMesh,
-    /// Explicit undirected edges.
-    Edges(Vec<(NodeId, NodeId)>),
-    /// A ring over `0..nodes`.
-    Ring,
-    /// G(n, p).
-    ErdosRenyi {
-        /// Edge probability.
-        p: f64,
-    },
-    /// Random geometric graph in the unit square.
-    RandomGeometric {
-        /// Link radius.
-        radius: f64,
-    },
-    /// Barabási–Albert preferential attachment.
-    BarabasiAlbert {
-        /// Edges per new node.
-        m: u32,
-    },
-    /// A contact trace: links come and go at the listed times.
-    Contacts(Vec<ContactEvent>),
-}
-
 /// What a node knows about reachability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
@@ -106,15 +82,6 @@ pub enum Presence {
     Known,
     /// Addresses every peer while online itself (Whisper-like).
     Unknown,
-}
-
-/// How far a payload travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Routing {
-    /// Adjacent nodes only.
-    Direct,
-    /// Any online node in the same connected component.
-    MultiHop,
 }
 
 /// Transport semantics.
@@ -183,44 +150,6 @@ pub struct MailserverSpec {
     pub query_interval: Option<SimTime>,
     /// Groups served, sorted.
     pub groups: Vec<GroupId>,
-}
-
-/// Link behaviour, the same for every link.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LinkSpec {
-    /// One-way latency, milliseconds.
-    pub latency_ms: Dist,
-    /// Bits per second per direction; `None` is unlimited.
-    pub bandwidth_bps: Option<f64>,
-    /// Probability a payload is lost.
-    pub loss: f64,
-    /// Transport bytes added to each payload.
-    pub overhead_bytes: u32,
-    /// Probability a payload arrives twice.
-    pub duplicate: f64,
-}
-
-/// When a node is online.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ChurnSpec {
-    /// Always.
-    AlwaysOn,
-    /// Alternating periods, seconds.
-    OnOff {
-        /// Online period length.
-        on_s: Dist,
-        /// Offline period length.
-        off_s: Dist,
-    },
-    /// Online exactly during these `[from, to)` intervals, sorted, disjoint.
-    Schedule(Vec<(SimTime, SimTime)>),
-    /// `on` out of every `period`, at a per-node random phase.
-    Periodic {
-        /// Cycle.
-        period: SimTime,
-        /// Online part of the cycle.
-        on: SimTime,
-    },
 }
 
 /// A chat.

@@ -1,8 +1,8 @@
 //! Hand-driven BSP nodes: a fake clock, commands inspected one by one.
 
 use super::*;
-use crate::message::test_message;
 use crate::node::Command;
+use crate::sim::message::test_message;
 
 const L: SimTime = SimTime(30_000_000); // 30 s max latency
 

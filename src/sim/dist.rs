@@ -50,7 +50,7 @@ impl Dist {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::stream;
+    use crate::sim::rng::stream;
 
     #[test]
     fn samples_stay_in_range_and_means_match() {

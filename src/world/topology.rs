@@ -6,11 +6,39 @@
 //! from the run's `topology` sub-stream. A contact trace starts as a graph
 //! with no edges; the engine adds and removes edges as contacts come and go.
 
-use crate::message::NodeId;
-use crate::rng::stream;
-use crate::scenario::TopologySpec;
+use crate::sim::message::NodeId;
+use crate::sim::rng::stream;
+use crate::world::trace::ContactEvent;
 use petgraph::graphmap::UnGraphMap;
 use rand::Rng;
+
+/// Who can reach whom.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TopologySpec {
+    /// Any two online nodes.
+    FullMesh,
+    /// Explicit undirected edges.
+    Edges(Vec<(NodeId, NodeId)>),
+    /// A ring over `0..nodes`.
+    Ring,
+    /// G(n, p).
+    ErdosRenyi {
+        /// Edge probability.
+        p: f64,
+    },
+    /// Random geometric graph in the unit square.
+    RandomGeometric {
+        /// Link radius.
+        radius: f64,
+    },
+    /// Barabási–Albert preferential attachment.
+    BarabasiAlbert {
+        /// Edges per new node.
+        m: u32,
+    },
+    /// A contact trace: links come and go at the listed times.
+    Contacts(Vec<ContactEvent>),
+}
 
 /// Adjacency at the start of a run.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! The plots meshsync writes: from curves (a run or a comparison) and from
 //! sweep aggregates. Each is a PNG and an SVG next to the data it shows.
 
-use crate::curves::Curves;
-use crate::plot::{line_chart, stacked_bars, LineChart, Series, StackedBars};
+use crate::output::curves::Curves;
+use crate::output::plot::{line_chart, stacked_bars, LineChart, Series, StackedBars};
 use anyhow::Result;
 use std::path::Path;
 

@@ -4,12 +4,12 @@
 //! 2 bad input (a scenario or argument error, named with its file and JSON
 //! path). `main.rs` only calls [`main`].
 
-use crate::curves;
 use crate::engine;
-use crate::metrics::{RunReport, Summary};
 use crate::node::Strategy;
+use crate::output::curves;
+use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with};
-use crate::plots;
+use crate::report::{RunReport, Summary};
 use crate::scenario::{Scenario, ScenarioError};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -142,10 +142,7 @@ struct RunArgs {
     check_determinism: bool,
 }
 
-/// Bad input: reported with exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+pub use crate::experiments::InputError;
 
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
@@ -162,7 +159,8 @@ pub fn main() -> i32 {
             eprintln!("meshsync: error: {e:#}");
             if e.downcast_ref::<ScenarioError>().is_some()
                 || e.downcast_ref::<InputError>().is_some()
-                || e.downcast_ref::<crate::sweep::SweepError>().is_some()
+                || e.downcast_ref::<crate::experiments::sweep::SweepError>()
+                    .is_some()
             {
                 2
             } else {
@@ -179,7 +177,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Plot { dir } => plot(&dir),
         Cmd::Sweep(args) => sweep(args),
         Cmd::Merge { dirs, out } => {
-            let n = crate::sweep::merge(&dirs, &out)?;
+            let n = crate::experiments::sweep::merge(&dirs, &out)?;
             println!(
                 "merged {} shard folders: {n} runs into {}",
                 dirs.len(),
@@ -285,7 +283,7 @@ fn compare(args: CompareArgs) -> Result<i32> {
         .out
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
     let c = with_threads(args.threads, || {
-        crate::compare::compare(&scenario, &strategies, &seeds)
+        crate::experiments::compare::compare(&scenario, &strategies, &seeds)
     })?;
     c.write(&out)?;
     if !args.quiet {
@@ -309,7 +307,7 @@ fn compare(args: CompareArgs) -> Result<i32> {
 fn sweep(args: SweepArgs) -> Result<i32> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
-    let sweep = crate::sweep::Sweep::load(&args.sweep)?;
+    let sweep = crate::experiments::sweep::Sweep::load(&args.sweep)?;
     let m = &sweep.manifest;
     let out = args
         .out
@@ -353,8 +351,8 @@ fn sweep(args: SweepArgs) -> Result<i32> {
 }
 
 fn check(args: CheckArgs) -> Result<i32> {
-    let tol = crate::check::Tolerances::parse(&args.tolerance).map_err(InputError)?;
-    let report = crate::check::check(&args.current, &args.baseline, &tol)?;
+    let tol = crate::experiments::check::Tolerances::parse(&args.tolerance).map_err(InputError)?;
+    let report = crate::experiments::check::check(&args.current, &args.baseline, &tol)?;
     print!("{}", report.render());
     Ok(if report.regressions.is_empty() { 0 } else { 1 })
 }
@@ -364,21 +362,22 @@ fn plot(dir: &Path) -> Result<i32> {
     let points = dir.join("points.json");
     if points.exists() {
         let text = std::fs::read_to_string(&points)?;
-        let p: crate::sweep::Points = serde_json::from_str(&text).map_err(|e| {
+        let p: crate::experiments::sweep::Points = serde_json::from_str(&text).map_err(|e| {
             InputError(format!(
                 "{}: not meshsync sweep points: {e}",
                 points.display()
             ))
         })?;
-        crate::sweep::plot_points(dir, &p)?;
+        crate::experiments::sweep::plot_points(dir, &p)?;
     } else if compare.exists() {
         let text = std::fs::read_to_string(&compare)?;
-        let c: crate::compare::Comparison = serde_json::from_str(&text).map_err(|e| {
-            InputError(format!(
-                "{}: not a meshsync comparison: {e}",
-                compare.display()
-            ))
-        })?;
+        let c: crate::experiments::compare::Comparison =
+            serde_json::from_str(&text).map_err(|e| {
+                InputError(format!(
+                    "{}: not a meshsync comparison: {e}",
+                    compare.display()
+                ))
+            })?;
         plots::curves(dir, &c.scenario, &c.curves)?;
     } else if dir.join("summary.json").exists() {
         let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;

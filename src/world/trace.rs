@@ -6,8 +6,8 @@
 //! prefix and digits (`p17`, `car17`): the digits are the node id. Times must
 //! not go backwards. Every error names the file and the line number.
 
-use crate::message::NodeId;
-use crate::time::SimTime;
+use crate::sim::message::NodeId;
+use crate::sim::time::SimTime;
 use std::path::Path;
 use thiserror::Error;
 

@@ -7,13 +7,21 @@
 //! union-find, hop counts by breadth-first search, both cached until the
 //! next change).
 
-use crate::message::NodeId;
-use crate::scenario::Routing;
-use crate::topology::Topology;
+use crate::sim::message::NodeId;
+use crate::world::topology::Topology;
 use petgraph::graphmap::UnGraphMap;
 use petgraph::unionfind::UnionFind;
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+
+/// How far a payload travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Adjacent nodes only.
+    Direct,
+    /// Any online node in the same connected component.
+    MultiHop,
+}
 
 /// Reachability state of a run.
 #[derive(Debug)]
@@ -137,7 +145,7 @@ impl Connectivity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::TopologySpec;
+    use crate::world::topology::TopologySpec;
 
     fn line(routing: Routing) -> Connectivity {
         let t = Topology::build(&TopologySpec::Edges(vec![(0, 1), (1, 2), (2, 3)]), 4, 1);

@@ -8,12 +8,12 @@
 //! and every run), `comparison.csv` (one row per strategy and metric) and
 //! three plots.
 
-use crate::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
-use crate::curves::{self, Curves};
 use crate::engine::run_with;
+use crate::experiments::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
 use crate::node::Strategy;
+use crate::output::curves::{self, Curves};
+use crate::output::plots;
 use crate::output::write_atomic;
-use crate::plots;
 use crate::scenario::Scenario;
 use anyhow::Result;
 use rayon::prelude::*;

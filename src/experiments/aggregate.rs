@@ -6,7 +6,7 @@
 //! convergence that never happened) are left out of the sample. The
 //! identity fields `seed`, `nodes` and `duration_s` are not metrics.
 
-use crate::metrics::Summary;
+use crate::report::Summary;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use statrs::distribution::{ContinuousCDF, StudentsT};

@@ -7,12 +7,34 @@
 //! a period (its equilibrium residual), so nodes are phase-shifted even when
 //! periods have a fixed length.
 
-use crate::dist::Dist;
-use crate::rng::stream;
-use crate::scenario::ChurnSpec;
-use crate::time::SimTime;
+use crate::sim::dist::Dist;
+use crate::sim::rng::stream;
+use crate::sim::time::SimTime;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+
+/// When a node is online.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChurnSpec {
+    /// Always.
+    AlwaysOn,
+    /// Alternating periods, seconds.
+    OnOff {
+        /// Online period length.
+        on_s: Dist,
+        /// Offline period length.
+        off_s: Dist,
+    },
+    /// Online exactly during these `[from, to)` intervals, sorted, disjoint.
+    Schedule(Vec<(SimTime, SimTime)>),
+    /// `on` out of every `period`, at a per-node random phase.
+    Periodic {
+        /// Cycle.
+        period: SimTime,
+        /// Online part of the cycle.
+        on: SimTime,
+    },
+}
 
 /// One node's churn process.
 #[derive(Debug)]

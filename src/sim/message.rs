@@ -4,7 +4,7 @@
 //! wire module turns them into the 32-byte ids the real protocol would carry
 //! (see [`wire_id`]) so that bandwidth counts real sizes.
 
-use crate::time::SimTime;
+use crate::sim::time::SimTime;
 use sha2::{Digest, Sha256};
 use std::rc::Rc;
 

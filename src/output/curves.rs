@@ -2,7 +2,7 @@
 //! the latency CDF, deliveries over time, and bytes per delivery by record
 //! kind. Several seeds of one strategy are pooled.
 
-use crate::metrics::{ByteCounts, RunReport, Summary};
+use crate::report::{ByteCounts, RunReport, Summary};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

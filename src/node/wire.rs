@@ -16,7 +16,7 @@
 //! `repeated bytes summary = 5005; optional uint32 summary_count = 5006;` in
 //! `Payload`.
 
-use crate::message::{body_bytes, group_wire_id, MessageRef, MsgId};
+use crate::sim::message::{body_bytes, group_wire_id, MessageRef, MsgId};
 use prost::encoding::{encoded_len_varint, key_len};
 use thiserror::Error;
 
@@ -256,9 +256,9 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Message;
-    use crate::message::MessageRef;
-    use crate::time::SimTime;
+    use crate::sim::message::Message;
+    use crate::sim::message::MessageRef;
+    use crate::sim::time::SimTime;
     use proptest::prelude::*;
 
     fn fake_id(m: MsgId) -> [u8; 32] {

@@ -16,8 +16,8 @@
 //! queue. Which heap holds an event never changes the order: the queue pops
 //! whichever of the three heads is earliest by `(time, seq)`.
 
-use crate::indexed_heap::IndexedHeap;
-use crate::time::SimTime;
+use crate::sim::indexed_heap::IndexedHeap;
+use crate::sim::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 

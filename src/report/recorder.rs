@@ -8,9 +8,10 @@
 //! never asks a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
 
-use crate::message::{GroupId, Message, MessageRef, MsgId, NodeId};
-use crate::time::SimTime;
-use crate::wire::{Payload, RecordKind};
+use crate::node::wire::{Payload, RecordKind};
+use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};
+use crate::sim::message::{GroupId, Message, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use fixedbitset::FixedBitSet;
 use serde::{Deserialize, Serialize};
 
@@ -167,7 +168,7 @@ pub struct DeliveryRow {
     /// Message id.
     pub message: MsgId,
     /// Group index (`RunReport::group_names` has the names).
-    pub group: crate::message::GroupId,
+    pub group: crate::sim::message::GroupId,
     /// Author.
     pub sender: NodeId,
     /// Recipient.
@@ -311,8 +312,6 @@ pub struct Recorder {
     world: u64,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
 impl Recorder {
     /// A recorder for groups with these (sorted) member lists and names.
     pub fn new(group_members: Vec<Vec<NodeId>>, group_names: Vec<String>) -> Self {
@@ -379,7 +378,7 @@ impl Recorder {
     /// contacts, partitions), which also enter the world hash.
     pub fn on_world_event(&mut self, now: SimTime, kind: u8, node: NodeId) {
         self.on_event(now, kind, node);
-        self.world = fnv(
+        self.world = fnv_words(
             self.world,
             &[now.as_micros(), u64::from(kind), u64::from(node)],
         );
@@ -401,7 +400,7 @@ impl Recorder {
             msg.created.as_micros(),
             u64::from(msg.body_len),
         ];
-        self.world = fnv(self.world, &fields);
+        self.world = fnv_words(self.world, &fields);
         if let Some(s) = self.slot(msg.sender, msg.id) {
             self.times[s] = SlotTimes {
                 received: msg.created,
@@ -460,7 +459,7 @@ impl Recorder {
     }
 
     /// The group of message `m`.
-    pub fn group_of(&self, m: MsgId) -> crate::message::GroupId {
+    pub fn group_of(&self, m: MsgId) -> crate::sim::message::GroupId {
         self.messages[m as usize].group
     }
 
@@ -475,7 +474,7 @@ impl Recorder {
         self.bytes_sent += bytes;
         for m in &payload.messages {
             if self.spam.get(m.id as usize).copied().unwrap_or(false) {
-                let b = crate::wire::message_record_len(m) as u64;
+                let b = crate::node::wire::message_record_len(m) as u64;
                 self.spam_bytes += b;
                 if from != m.sender {
                     self.spam_relayed += b;
@@ -777,19 +776,6 @@ impl Recorder {
     }
 }
 
-/// FNV-1a over the little-endian bytes of `words`.
-fn fnv(h: u64, words: &[u64]) -> u64 {
-    words.iter().fold(h, |h, w| fnv_bytes(h, &w.to_le_bytes()))
-}
-
-/// FNV-1a over `bytes`, continuing from `h`.
-fn fnv_bytes(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 /// Nearest-rank percentile of sorted microsecond values, in seconds.
 fn pct_secs(sorted: &[u64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
@@ -802,7 +788,7 @@ fn pct_secs(sorted: &[u64], p: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::test_message;
+    use crate::sim::message::test_message;
 
     fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
         test_message(id, sender, SimTime::from_secs(1), parents)
@@ -881,7 +867,7 @@ mod tests {
 #[cfg(test)]
 mod convergence_tests {
     use super::*;
-    use crate::message::test_message;
+    use crate::sim::message::test_message;
 
     #[test]
     fn convergence_waits_for_online_members_only() {

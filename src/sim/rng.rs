@@ -9,14 +9,6 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// 64-bit FNV-1a over a label: a fixed, documented hash (unlike `std`'s
-/// randomly keyed `DefaultHasher`), so stream ids never change between runs.
-fn fnv1a(label: &str) -> u64 {
-    label.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// SplitMix64 finaliser: spreads nearby integers over the whole 64-bit range.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -31,7 +23,7 @@ fn mix(mut z: u64) -> u64 {
 /// index: different (label, index) pairs give independent streams.
 pub fn stream(seed: u64, label: &str, index: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(mix(fnv1a(label) ^ mix(index)));
+    rng.set_stream(mix(crate::sim::hash::fnv_str(label) ^ mix(index)));
     rng
 }
 

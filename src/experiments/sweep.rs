@@ -13,11 +13,11 @@
 //! Results never depend on the thread count: runs are pure and everything
 //! is assembled in run order.
 
-use crate::aggregate::{aggregate_runs, flatten, Agg, RunRecord};
 use crate::engine::run_with;
+use crate::experiments::aggregate::{aggregate_runs, flatten, Agg, RunRecord};
 use crate::node::Strategy;
+use crate::output::plot::{line_chart, LineChart, Series};
 use crate::output::write_atomic;
-use crate::plot::{line_chart, LineChart, Series};
 use crate::scenario::{Scenario, ScenarioError};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -161,9 +161,7 @@ pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String>
 }
 
 fn fnv_text(text: &str) -> String {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    let h = crate::sim::hash::fnv_str(text);
     format!("{h:016x}")
 }
 
@@ -512,7 +510,7 @@ fn csv_value(v: &Value) -> String {
 }
 
 fn runs_csv(m: &Manifest, runs: &[RunRecord]) -> String {
-    let metric_names: Vec<String> = crate::compare::metric_rows(&m.strategies, runs)
+    let metric_names: Vec<String> = crate::experiments::compare::metric_rows(&m.strategies, runs)
         .into_iter()
         .map(|r| r.metric)
         .collect();

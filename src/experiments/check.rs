@@ -9,9 +9,9 @@
 //! deliveries may not rise at all. A strategy or point missing from the
 //! current result is a regression too.
 
-use crate::aggregate::{fmt_num, Agg};
-use crate::compare::Comparison;
-use crate::sweep::Points;
+use crate::experiments::aggregate::{fmt_num, Agg};
+use crate::experiments::compare::Comparison;
+use crate::experiments::sweep::Points;
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -154,7 +154,7 @@ fn result_file(path: &Path) -> PathBuf {
 fn load(path: &Path) -> Result<Entries> {
     let file = result_file(path);
     let text = std::fs::read_to_string(&file)
-        .map_err(|e| crate::cli::InputError(format!("{}: cannot read: {e}", file.display())))?;
+        .map_err(|e| super::InputError(format!("{}: cannot read: {e}", file.display())))?;
     if let Ok(c) = serde_json::from_str::<Comparison>(&text) {
         return Ok(c
             .strategies
@@ -175,7 +175,7 @@ fn load(path: &Path) -> Result<Entries> {
             .collect());
     }
     let p: Points = serde_json::from_str(&text).map_err(|e| {
-        crate::cli::InputError(format!(
+        super::InputError(format!(
             "{}: neither a meshsync comparison nor sweep result: {e}",
             file.display()
         ))

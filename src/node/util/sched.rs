@@ -6,7 +6,7 @@
 //! only peers with work instead of scanning them all.
 
 use super::keyed::{Keyed, KeyedTable};
-use crate::indexed_heap::IndexedHeap;
+use crate::sim::indexed_heap::IndexedHeap;
 use smallvec::SmallVec;
 use std::hash::Hash;
 

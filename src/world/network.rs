@@ -7,13 +7,28 @@
 //! distribution, unless the loss draw drops it. Whether the endpoints are
 //! still online when it arrives is the engine's business.
 
-use crate::message::NodeId;
-use crate::rng::stream;
-use crate::scenario::LinkSpec;
-use crate::time::{SimTime, MICROS_PER_SEC};
+use crate::sim::dist::Dist;
+use crate::sim::message::NodeId;
+use crate::sim::rng::stream;
+use crate::sim::time::{SimTime, MICROS_PER_SEC};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
+
+/// Link behaviour, the same for every link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One-way latency, milliseconds.
+    pub latency_ms: Dist,
+    /// Bits per second per direction; `None` is unlimited.
+    pub bandwidth_bps: Option<f64>,
+    /// Probability a payload is lost.
+    pub loss: f64,
+    /// Transport bytes added to each payload.
+    pub overhead_bytes: u32,
+    /// Probability a payload arrives twice.
+    pub duplicate: f64,
+}
 
 /// What became of a payload put on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +123,7 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::Dist;
+    use crate::sim::dist::Dist;
 
     fn link(bw_kbps: Option<f64>, loss: f64) -> LinkSpec {
         LinkSpec {

@@ -1,0 +1,19 @@
+//! Experiments over many runs: [`compare`] (one world, several strategies
+//! and seeds), [`aggregate`] (means and confidence intervals), [`sweep`]
+//! (grids of overrides, shards, merge) and [`check`] (regressions against a
+//! baseline).
+//!
+//! Imports: `sim/`, `scenario/`, `report/`, `engine/`, `output/`. Never
+//! `cli/`: errors are returned, the CLI maps them to exit codes.
+
+pub mod aggregate;
+pub mod check;
+pub mod compare;
+pub mod sweep;
+
+/// Bad input found by an experiment or a command (a result folder that is
+/// not one, a bad tolerance, a bad flag value): the CLI reports it with exit
+/// code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);

@@ -1,0 +1,11 @@
+//! Writing results: atomic files ([`atomic`]), the plot curves computed from
+//! reports ([`curves`]) and the plots drawn from them ([`plots`], [`plot`]).
+//!
+//! Imports: `sim/` and `report/`.
+
+pub mod atomic;
+pub mod curves;
+pub mod plot;
+pub mod plots;
+
+pub use atomic::{write_atomic, write_atomic_with};
