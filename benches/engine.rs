@@ -62,13 +62,13 @@ fn peak_rss_kb() -> u64 {
 fn child(file: &str) {
     let s = Scenario::load(Path::new(file)).expect("bundled scenario is valid");
     let t = Instant::now();
-    let r = run(&s, s.seed);
+    let r = run(&s, s.seed).unwrap();
     let wall = t.elapsed().as_secs_f64();
     println!(
         "{wall} {} {} {} {}",
         r.summary.events,
         r.summary.deliveries,
-        r.summary.records_sent.message,
+        r.summary.records_sent["message"],
         peak_rss_kb()
     );
 }

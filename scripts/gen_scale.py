@@ -47,7 +47,7 @@ def scenario(n):
         "churn": {"kind": "on-off", "on_s": {"exponential": {"mean": 1200}}, "off_s": {"exponential": {"mean": 2400}}},
         "groups": groups,
         "body_bytes": {"uniform": {"min": 20, "max": 400}},
-        "sync": {"max_latency_s": 30},
+        "strategy_config": {"bsp": {"max_latency_s": 30}},
     }
 
 

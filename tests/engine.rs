@@ -2,7 +2,6 @@
 
 use meshsync::engine::{run, run_with};
 use meshsync::node::wire::Payload;
-use meshsync::node::Strategy;
 use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
 use meshsync::sim::time::SimTime;
@@ -42,7 +41,7 @@ fn alone(p: Payload) -> SimTime {
 
 #[test]
 fn batch_delivers_after_exactly_latency_plus_serialization() {
-    let r = run_with(&scenario(TWO_NODES), Strategy::BspBatch, 1);
+    let r = run_with(&scenario(TWO_NODES), "bsp-batch", 1).unwrap();
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
@@ -55,13 +54,13 @@ fn batch_delivers_after_exactly_latency_plus_serialization() {
         assert_eq!(d.delivered, expect, "message {}", d.message);
         assert_eq!(d.received, d.delivered);
     }
-    assert_eq!(r.summary.records_sent.message, 3);
-    assert_eq!(r.summary.records_sent.ack, 3);
+    assert_eq!(r.summary.records_sent["message"], 3);
+    assert_eq!(r.summary.records_sent["ack"], 3);
 }
 
 #[test]
 fn interactive_takes_three_trips_where_batch_takes_one() {
-    let r = run_with(&scenario(TWO_NODES), Strategy::BspInteractive, 1);
+    let r = run_with(&scenario(TWO_NODES), "bsp-interactive", 1).unwrap();
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
@@ -83,9 +82,9 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
     let s = &r.summary;
     assert_eq!(
         (
-            s.records_sent.offer,
-            s.records_sent.request,
-            s.records_sent.message
+            s.records_sent["offer"],
+            s.records_sent["request"],
+            s.records_sent["message"]
         ),
         (3, 3, 3)
     );
@@ -94,10 +93,10 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
 #[test]
 fn same_seed_same_bytes_different_seed_different_deliveries() {
     let s = quickstart();
-    let (a, b) = (run(&s, 7), run(&s, 7));
+    let (a, b) = (run(&s, 7).unwrap(), run(&s, 7).unwrap());
     assert_eq!(a.summary_json(), b.summary_json());
     assert_eq!(a.deliveries_csv(), b.deliveries_csv());
-    let c = run(&s, 8);
+    let c = run(&s, 8).unwrap();
     assert_ne!(a.deliveries_csv(), c.deliveries_csv());
     assert_ne!(a.summary.trace_hash, c.summary.trace_hash);
 }
@@ -115,15 +114,15 @@ fn half_the_payloads_lost_yet_everything_arrives() {
         { "at_s": 5, "from": 0, "group": "pair" }, { "at_s": 6, "from": 1, "group": "pair" },
         { "at_s": 7, "from": 0, "group": "pair" }, { "at_s": 8, "from": 1, "group": "pair" }
       ],
-      "sync": { "max_latency_s": 0.1 }
+      "strategy_config": { "bsp": { "max_latency_s": 0.1 } }
     }"#,
     );
     for seed in 1..=5 {
-        let r = run(&s, seed).summary;
+        let r = run(&s, seed).unwrap().summary;
         assert_eq!(r.delivery_ratio, Some(1.0), "seed {seed}");
         assert!(r.payloads_lost > 0, "seed {seed}");
         assert!(
-            r.records_sent.message > r.messages_created,
+            r.records_sent["message"] > r.messages_created,
             "retransmissions happened"
         );
         assert_eq!(r.causal_violations, 0);
@@ -132,10 +131,10 @@ fn half_the_payloads_lost_yet_everything_arrives() {
 
 #[test]
 fn without_loss_every_member_gets_everything() {
-    let r = run(&quickstart(), 3).summary;
+    let r = run(&quickstart(), 3).unwrap().summary;
     let mut s = quickstart();
     s.link.loss = 0.0;
-    let clean = run(&s, 3).summary;
+    let clean = run(&s, 3).unwrap().summary;
     assert_eq!(clean.delivery_ratio, Some(1.0));
     assert_eq!(clean.payloads_lost, 0);
     assert!(r.messages_created > 10);
@@ -152,7 +151,8 @@ fn churny(seed_loss: f64, delivery: &str) -> String {
         {{ "name": "few", "members": [0, 3, 5, 7], "rate_per_hour": 40 }},
         {{ "name": "pair", "members": [2, 9], "rate_per_hour": 60 }}
       ],
-      "sync": {{ "max_latency_s": 2, "delivery": "{delivery}" }}
+      "sync": {{ "delivery": "{delivery}" }},
+      "strategy_config": {{ "bsp": {{ "max_latency_s": 2 }} }}
     }}"#
     )
 }
@@ -162,8 +162,8 @@ proptest! {
     #[test]
     fn no_causal_violation_under_loss_and_churn(seed in any::<u64>(), loss in 0.0f64..0.6, interactive in any::<bool>()) {
         let s = scenario(&churny(loss, "consistent"));
-        let strategy = if interactive { Strategy::BspInteractive } else { Strategy::BspBatch };
-        let r = run_with(&s, strategy, seed).summary;
+        let strategy = if interactive { "bsp-interactive" } else { "bsp-batch" };
+        let r = run_with(&s, strategy, seed).unwrap().summary;
         prop_assert_eq!(r.causal_violations, 0, "reproduce with seed={}", seed);
         prop_assert_eq!(r.invalid_deliveries, 0, "reproduce with seed={}", seed);
         prop_assert!(r.deliveries > 0);
@@ -181,7 +181,7 @@ fn delivery_times(r: &RunReport) -> HashMap<(u32, u32), SimTime> {
 #[test]
 fn blocked_children_are_delivered_right_after_their_last_parent() {
     let s = scenario(&churny(0.2, "consistent"));
-    let r = run(&s, 11);
+    let r = run(&s, 11).unwrap();
     assert!(
         r.summary.blocked_deliveries > 0,
         "the scenario must reorder messages"
@@ -215,7 +215,9 @@ fn blocked_children_are_delivered_right_after_their_last_parent() {
 
 #[test]
 fn eventual_mode_never_blocks_and_may_violate_causality() {
-    let r = run(&scenario(&churny(0.2, "eventual")), 11).summary;
+    let r = run(&scenario(&churny(0.2, "eventual")), 11)
+        .unwrap()
+        .summary;
     assert_eq!(r.blocked_deliveries, 0);
     assert!(
         r.causal_violations > 0,
@@ -233,7 +235,7 @@ fn offline_nodes_write_nothing_and_receive_nothing_while_offline() {
       "groups": [ { "name": "g", "members": "all", "rate_per_hour": 120 } ]
     }"#,
     );
-    let r = run(&s, 5);
+    let r = run(&s, 5).unwrap();
     // Node 2 is online 20 s out of 2000 s at a random phase: it writes and
     // receives far less than the others.
     let from2 = r.messages.iter().filter(|m| m.sender == 2).count();

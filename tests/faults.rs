@@ -2,7 +2,6 @@
 //! injection by a non-member.
 
 use meshsync::engine::run_with;
-use meshsync::node::Strategy;
 use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
 use meshsync::sim::time::SimTime;
@@ -27,12 +26,16 @@ fn lonely_writer(state: &str) -> Scenario {
 
 #[test]
 fn volatile_crash_loses_messages_persistent_does_not() {
-    for strategy in [Strategy::BspBatch, Strategy::Mvds, Strategy::Epidemic] {
-        let v = run_with(&lonely_writer("volatile"), strategy, 1).summary;
+    for strategy in ["bsp-batch", "mvds", "epidemic"] {
+        let v = run_with(&lonely_writer("volatile"), strategy, 1)
+            .unwrap()
+            .summary;
         assert_eq!(v.crashes, 1);
         assert_eq!((v.messages_lost, v.deliveries_lost), (2, 4), "{strategy}");
         assert_eq!(v.deliveries, 0);
-        let p = run_with(&lonely_writer("persistent"), strategy, 1).summary;
+        let p = run_with(&lonely_writer("persistent"), strategy, 1)
+            .unwrap()
+            .summary;
         assert_eq!((p.messages_lost, p.deliveries_lost), (0, 0), "{strategy}");
         assert_eq!(
             p.deliveries, 4,
@@ -49,11 +52,13 @@ fn random_crashes_happen_at_about_the_rate_and_amnesia_breaks_sync() {
       "name": "crashy", "duration_s": 36000, "nodes": 8,
       "groups": [ {{ "name": "g", "members": "all", "rate_per_hour": 20 }} ],
       "crashes": [ {{ "nodes": "all", "rate_per_hour": 1, "down_s": 120, "state": "{state}" }} ],
-      "sync": {{ "max_latency_s": 5 }}
+      "strategy_config": {{ "bsp": {{ "max_latency_s": 5 }} }}
     }}"#
         )
     };
-    let p = run_with(&parse(&json("persistent")), Strategy::BspBatch, 3).summary;
+    let p = run_with(&parse(&json("persistent")), "bsp-batch", 3)
+        .unwrap()
+        .summary;
     // 8 nodes x 10 h x 1/h, minus the ~3% of time spent down.
     assert!((55..=105).contains(&p.crashes), "crashes {}", p.crashes);
     assert_eq!(
@@ -62,7 +67,9 @@ fn random_crashes_happen_at_about_the_rate_and_amnesia_breaks_sync() {
         "persistent state: crashes only delay"
     );
     assert_eq!(p.messages_lost, 0);
-    let v = run_with(&parse(&json("volatile")), Strategy::BspBatch, 3).summary;
+    let v = run_with(&parse(&json("volatile")), "bsp-batch", 3)
+        .unwrap()
+        .summary;
     assert_eq!(v.crashes, p.crashes, "same crash schedule");
     assert_eq!(
         v.invalid_deliveries, 0,
@@ -88,7 +95,7 @@ fn duplicated_payloads_are_counted_and_harmless() {
       "groups": [ { "name": "g", "members": "all", "rate_per_hour": 60 } ]
     }"#,
     );
-    let r = run_with(&s, Strategy::BspBatch, 2).summary;
+    let r = run_with(&s, "bsp-batch", 2).unwrap().summary;
     assert!(r.payloads_duplicated > 0);
     assert!(r.duplicate_messages_received > 0);
     assert_eq!(r.causal_violations + r.invalid_deliveries, 0);
@@ -108,7 +115,7 @@ fn latency_jitter_reorders_payloads() {
       "groups": [ { "name": "g", "members": "all", "rate_per_hour": 3600 } ]
     }"#,
     );
-    let r = run_with(&s, Strategy::MailserverOnly, 1);
+    let r = run_with(&s, "mailserver-only", 1).unwrap();
     let mut by_sender: Vec<_> = r.deliveries.iter().filter(|d| d.sender == 0).collect();
     by_sender.sort_by_key(|d| d.created);
     let reordered = by_sender.windows(2).any(|w| w[1].received < w[0].received);
@@ -131,7 +138,7 @@ fn hole(wait: Option<u32>) -> RunReport {
       "sync": {{ "max_parent_wait_s": {wait} }}
     }}"#
     ));
-    run_with(&s, Strategy::BspBatch, 4)
+    run_with(&s, "bsp-batch", 4).unwrap()
 }
 
 #[test]
@@ -188,8 +195,8 @@ fn non_member_injection_is_rejected_by_every_strategy() {
       "adversaries": [ { "kind": "inject", "node": 4, "group": "g", "rate_per_hour": 120 } ]
     }"#,
     );
-    for strategy in Strategy::ALL {
-        let r = run_with(&s, strategy, 1);
+    for strategy in meshsync::node::Catalog::builtin().names() {
+        let r = run_with(&s, strategy, 1).unwrap();
         let injected = r.messages.iter().filter(|m| m.sender == 4).count();
         assert!(injected > 20, "{strategy}: the attacker wrote");
         assert_eq!(r.summary.unauthorized_accepted, 0, "{strategy}");
@@ -209,8 +216,10 @@ fn spam_costs_the_others_bandwidth() {
     }}"#
         )
     };
-    let quiet = run_with(&parse(&json(0)), Strategy::BspBatch, 1).summary;
-    let noisy = run_with(&parse(&json(600)), Strategy::BspBatch, 1).summary;
+    let quiet = run_with(&parse(&json(0)), "bsp-batch", 1).unwrap().summary;
+    let noisy = run_with(&parse(&json(600)), "bsp-batch", 1)
+        .unwrap()
+        .summary;
     assert_eq!(quiet.spam_bytes, 0);
     assert!(noisy.spam_bytes > 0 && noisy.spam_bytes_relayed > 0);
     assert!(

@@ -1,7 +1,6 @@
 //! The intermittent world: mailservers, partitions, contact traces.
 
 use meshsync::engine::run_with;
-use meshsync::node::Strategy;
 use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
 use meshsync::sim::time::SimTime;
@@ -46,9 +45,10 @@ fn delivered_to(r: &RunReport, node: u32) -> Vec<(u32, SimTime)> {
 fn store_forward_mailserver_serves_the_member_that_was_offline() {
     let on = run_with(
         &offline_member("store-forward", "known"),
-        Strategy::MailserverOnly,
+        "mailserver-only",
         1,
-    );
+    )
+    .unwrap();
     let got = delivered_to(&on, 2);
     assert_eq!(
         got.len(),
@@ -68,7 +68,7 @@ fn store_forward_mailserver_serves_the_member_that_was_offline() {
     assert!(on.summary.mailserver_requests > 0 && on.summary.mailserver_bytes > 0);
     assert_eq!(on.summary.causal_violations, 0);
 
-    let off = run_with(&offline_member("off", "known"), Strategy::MailserverOnly, 1);
+    let off = run_with(&offline_member("off", "known"), "mailserver-only", 1).unwrap();
     assert!(
         delivered_to(&off, 2).is_empty(),
         "no mailserver: node 2 never gets them"
@@ -83,16 +83,12 @@ fn store_forward_mailserver_serves_the_member_that_was_offline() {
 fn store_forward_archives_payloads_sent_into_the_void() {
     // Presence unknown (Whisper): MVDS sends to node 2 while it is offline;
     // the mailserver archives those payloads and node 2 fetches them.
-    let on = run_with(
-        &offline_member("store-forward", "unknown"),
-        Strategy::Mvds,
-        1,
-    );
+    let on = run_with(&offline_member("store-forward", "unknown"), "mvds", 1).unwrap();
     assert_eq!(delivered_to(&on, 2).len(), 4);
     assert!(delivered_to(&on, 2)
         .iter()
         .all(|(_, t)| *t < SimTime::from_secs(1001)));
-    let off = run_with(&offline_member("off", "unknown"), Strategy::Mvds, 1);
+    let off = run_with(&offline_member("off", "unknown"), "mvds", 1).unwrap();
     // Without it, node 2 waits for MVDS resends (27 s, 54 s, … up to ~17 min).
     let late = delivered_to(&off, 2);
     assert_eq!(late.len(), 4);
@@ -120,7 +116,7 @@ fn sync_peer_mailserver_bridges_members_never_online_together() {
         .as_str(),
         "bridge.json",
     );
-    let r = run_with(&s, Strategy::BspBatch, 1);
+    let r = run_with(&s, "bsp-batch", 1).unwrap();
     assert_eq!(r.summary.deliveries, 1);
     assert_eq!(
         r.summary.invalid_deliveries, 0,
@@ -134,13 +130,13 @@ const SPLIT: &str = r#"{
   "link": { "latency_ms": { "fixed": 50 } },
   "groups": [ { "name": "g", "members": "all", "rate_per_hour": 30 } ],
   "partitions": [ { "at_s": 300, "until_s": 1200, "groups": [ [0, 1, 2], [3, 4, 5] ] } ],
-  "sync": { "max_latency_s": 10 }
+  "strategy_config": { "bsp": { "max_latency_s": 10 } }
 }"#;
 
 #[test]
 fn nothing_crosses_a_partition_and_bsp_converges_after_heal() {
     let s = parse(SPLIT, "split.json");
-    let r = run_with(&s, Strategy::BspBatch, 2);
+    let r = run_with(&s, "bsp-batch", 2).unwrap();
     let side = |n: u32| n / 3;
     let (at, until) = (SimTime::from_secs(300), SimTime::from_secs(1200));
     let mut crossing = 0;
@@ -171,7 +167,7 @@ fn nothing_crosses_a_partition_and_bsp_converges_after_heal() {
 #[test]
 fn mailserver_only_without_mailserver_never_converges() {
     let s = parse(SPLIT, "split.json");
-    let r = run_with(&s, Strategy::MailserverOnly, 2);
+    let r = run_with(&s, "mailserver-only", 2).unwrap();
     assert_eq!(r.summary.convergence_s, None);
     assert!(r.summary.delivery_ratio.unwrap() < 1.0);
 }
@@ -187,7 +183,7 @@ fn one_way_partition_cuts_one_direction_only() {
     }"#,
         "oneway.json",
     );
-    let r = run_with(&s, Strategy::MailserverOnly, 1);
+    let r = run_with(&s, "mailserver-only", 1).unwrap();
     assert_eq!(r.deliveries.len(), 1);
     assert_eq!(r.deliveries[0].recipient, 0, "1 → 0 passes, 0 → 1 is cut");
 }
@@ -260,7 +256,7 @@ fn epidemic_on_instant_links_delivers_at_earliest_arrival() {
     }"#;
     let file = dir.path().join("s.json");
     let s = parse(json, file.to_str().unwrap());
-    let r = run_with(&s, Strategy::Epidemic, 1);
+    let r = run_with(&s, "epidemic", 1).unwrap();
     let got: HashMap<u32, f64> = r
         .deliveries
         .iter()
@@ -297,8 +293,8 @@ fn bundled_intermittent_scenarios_run_clean() {
         "contact-trace",
     ] {
         let s = Scenario::load(Path::new(&format!("scenarios/{f}.json"))).unwrap();
-        for strategy in Strategy::ALL {
-            let r = run_with(&s, strategy, 1).summary;
+        for strategy in meshsync::node::Catalog::builtin().names() {
+            let r = run_with(&s, strategy, 1).unwrap().summary;
             assert_eq!(r.causal_violations, 0, "{f} under {strategy}");
             assert_eq!(r.invalid_deliveries, 0, "{f} under {strategy}");
             assert!(r.deliveries > 0, "{f} under {strategy}");
@@ -320,11 +316,7 @@ fn multi_hop_reaches_beyond_neighbours_with_summed_latency() {
     }}"#
         )
     };
-    let direct = run_with(
-        &parse(&json("direct"), "line.json"),
-        Strategy::MailserverOnly,
-        1,
-    );
+    let direct = run_with(&parse(&json("direct"), "line.json"), "mailserver-only", 1).unwrap();
     assert_eq!(
         direct.deliveries.len(),
         1,
@@ -332,9 +324,10 @@ fn multi_hop_reaches_beyond_neighbours_with_summed_latency() {
     );
     let multi = run_with(
         &parse(&json("multi-hop"), "line.json"),
-        Strategy::MailserverOnly,
+        "mailserver-only",
         1,
-    );
+    )
+    .unwrap();
     let at: BTreeMap<u32, SimTime> = multi
         .deliveries
         .iter()
@@ -343,6 +336,6 @@ fn multi_hop_reaches_beyond_neighbours_with_summed_latency() {
     let t = |ms: u64| SimTime::from_secs(1) + SimTime::from_millis(ms);
     assert_eq!(at, BTreeMap::from([(1, t(100)), (2, t(200)), (3, t(300))]));
     // BSP relays hop by hop over direct links and gets there too.
-    let bsp = run_with(&parse(&json("direct"), "line.json"), Strategy::BspBatch, 1);
+    let bsp = run_with(&parse(&json("direct"), "line.json"), "bsp-batch", 1).unwrap();
     assert_eq!(bsp.deliveries.len(), 3);
 }

@@ -23,9 +23,9 @@ const PATHS: [&str; 16] = [
     "link.latency_ms",
     "churn",
     "body_bytes",
-    "sync.max_latency_s",
+    "strategy_config.bsp.max_latency_s",
     "sync.max_parent_wait_s",
-    "sync.offer_cap",
+    "strategy_config.bsp.offer_cap",
     "topology",
     "crashes",
     "partitions",
@@ -87,8 +87,9 @@ proptest! {
         doc["duration_s"] = json!(120);
         set(&mut doc, PATHS[k], v);
         if let Ok(s) = Scenario::from_value(doc, "fuzz.json") {
-            if s.nodes <= 50 && s.duration.as_secs_f64() <= 1000.0 && s.sync.offer_cap < 1_000_000 {
-                let r = run(&s, 1).summary;
+            let offer_cap = s.strategy_config.get("bsp").and_then(|b| b.get("offer_cap")).and_then(Value::as_u64).unwrap_or(1000);
+            if s.nodes <= 50 && s.duration.as_secs_f64() <= 1000.0 && offer_cap < 1_000_000 {
+                let r = run(&s, 1).unwrap().summary;
                 prop_assert_eq!(r.causal_violations, 0);
             }
         }

@@ -6,7 +6,6 @@
 //! swarm` hunts longer.
 
 use meshsync::engine::run_with;
-use meshsync::node::Strategy;
 use meshsync::scenario::Scenario;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,7 +16,7 @@ fn pick<'a>(rng: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
 }
 
 /// A random scenario (as JSON, so it also exercises validation).
-fn world(seed: u64) -> (Value, Strategy) {
+fn world(seed: u64) -> (Value, String) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n: u32 = rng.random_range(3..12);
     let topology = match pick(
@@ -71,7 +70,7 @@ fn world(seed: u64) -> (Value, Strategy) {
         },
         "churn": churn,
         "groups": groups,
-        "sync": {"max_latency_s": rng.random_range(0.5..10.0)}
+        "strategy_config": {"bsp": {"max_latency_s": rng.random_range(0.5..10.0)}}
     });
     if rng.random_bool(0.5) {
         let state = pick(&mut rng, &["persistent", "volatile"]);
@@ -86,7 +85,9 @@ fn world(seed: u64) -> (Value, Strategy) {
             v["sync"]["max_parent_wait_s"] = json!(60);
         }
     }
-    let strategy = Strategy::ALL[rng.random_range(0..Strategy::ALL.len())];
+    let all = meshsync::node::Catalog::builtin();
+    let names = all.names();
+    let strategy = names[rng.random_range(0..names.len())].to_string();
     (v, strategy)
 }
 
@@ -104,7 +105,7 @@ fn safety_invariants_hold_in_random_worlds() {
         let (v, strategy) = world(seed);
         let s = Scenario::from_value(v.clone(), "swarm.json")
             .unwrap_or_else(|e| panic!("seed={seed}: generated an invalid scenario: {e}\n{v:#}"));
-        let r = run_with(&s, strategy, seed).summary;
+        let r = run_with(&s, &strategy, seed).unwrap().summary;
         let why = format!("reproduce with seed={seed} (strategy {strategy})");
         assert_eq!(r.causal_violations, 0, "causal violation; {why}");
         assert_eq!(r.invalid_deliveries, 0, "invalid delivery; {why}");
@@ -116,12 +117,12 @@ fn safety_invariants_hold_in_random_worlds() {
         );
         let b = &r.bytes_by_record;
         assert_eq!(
-            b.ack + b.message + b.offer + b.request + b.summary + b.overhead + b.mailserver,
+            b.total(),
             r.bytes_sent_total,
             "byte accounting does not balance; {why}"
         );
         assert!(r.deliveries <= r.deliveries_expected, "{why}");
-        let again = run_with(&s, strategy, seed).summary;
+        let again = run_with(&s, &strategy, seed).unwrap().summary;
         assert_eq!(again.trace_hash, r.trace_hash, "nondeterminism; {why}");
     }
 }
@@ -141,11 +142,11 @@ fn bsp_delivers_everything_once_faults_stop() {
             "messages": messages,
             "crashes": [{"nodes": "all", "at_s": rng.random_range(0.0..200.0), "down_s": 60, "state": "persistent"}],
             "partitions": [{"at_s": 0, "until_s": 300, "groups": [[0]]}],
-            "sync": {"max_latency_s": 1}
+            "strategy_config": {"bsp": {"max_latency_s": 1}}
         });
         let s = Scenario::from_value(v, "liveness.json").unwrap();
-        for strategy in [Strategy::BspBatch, Strategy::BspInteractive] {
-            let r = run_with(&s, strategy, seed).summary;
+        for strategy in ["bsp-batch", "bsp-interactive"] {
+            let r = run_with(&s, strategy, seed).unwrap().summary;
             assert_eq!(
                 r.delivery_ratio,
                 Some(1.0),

@@ -5,7 +5,7 @@
 //! path). `main.rs` only calls [`main`].
 
 use crate::engine;
-use crate::node::Strategy;
+use crate::node::Catalog;
 use crate::output::curves;
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with};
@@ -47,6 +47,8 @@ enum Cmd {
     },
     /// Compare a comparison or sweep result with a baseline; exit 1 on regressions.
     Check(CheckArgs),
+    /// List the strategies, with what each is.
+    Strategies,
     /// Draw the plots of a run, comparison or sweep folder again.
     Plot {
         /// A folder written by run, compare, sweep or merge.
@@ -70,6 +72,11 @@ struct SweepArgs {
     /// No progress bar, no summary.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// A built-in strategy's name, or an error listing them.
+fn parse_strategy(s: &str) -> Result<String, String> {
+    Catalog::builtin().lookup(s).map(|_| s.to_string())
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -99,9 +106,10 @@ struct CheckArgs {
 struct CompareArgs {
     /// The scenario file (JSON).
     scenario: PathBuf,
-    /// Comma-separated strategies (default: all).
-    #[arg(long, value_delimiter = ',')]
-    strategies: Vec<Strategy>,
+    /// Comma-separated strategies (default: all; `meshsync strategies`
+    /// lists them).
+    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
+    strategies: Vec<String>,
     /// Seeds per strategy: the scenario's seed (or --seed) and the next K-1.
     #[arg(long, default_value_t = 5)]
     seeds: u64,
@@ -126,10 +134,10 @@ struct RunArgs {
     /// Seed for this run (default: the scenario's `seed`).
     #[arg(long)]
     seed: Option<u64>,
-    /// Strategy for every node (default: the scenario's `strategy`):
-    /// bsp-batch, bsp-interactive, mvds, epidemic or mailserver-only.
-    #[arg(long)]
-    strategy: Option<Strategy>,
+    /// Strategy for every node (default: the scenario's `strategy`;
+    /// `meshsync strategies` lists them).
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<String>,
     /// Output folder (default: results/<scenario name>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -159,6 +167,7 @@ pub fn main() -> i32 {
             eprintln!("meshsync: error: {e:#}");
             if e.downcast_ref::<ScenarioError>().is_some()
                 || e.downcast_ref::<InputError>().is_some()
+                || e.downcast_ref::<engine::RunError>().is_some()
                 || e.downcast_ref::<crate::experiments::sweep::SweepError>()
                     .is_some()
             {
@@ -186,6 +195,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Check(args) => check(args),
+        Cmd::Strategies => {
+            for s in Catalog::builtin().iter() {
+                println!("{:<16} {}", s.name(), s.about());
+            }
+            Ok(0)
+        }
         Cmd::Validate { scenario } => {
             let s = Scenario::load(&scenario)?;
             println!(
@@ -205,13 +220,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
 fn run(args: RunArgs) -> Result<i32> {
     let scenario = Scenario::load(&args.scenario)?;
     let seed = args.seed.unwrap_or(scenario.seed);
-    let strategy = args.strategy.unwrap_or(scenario.strategy);
+    let strategy = args.strategy.unwrap_or_else(|| scenario.strategy.clone());
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
-    let report = engine::run_with(&scenario, strategy, seed);
+    let report = engine::run_with(&scenario, &strategy, seed)?;
     if args.check_determinism {
-        let again = engine::run_with(&scenario, strategy, seed);
+        let again = engine::run_with(&scenario, &strategy, seed)?;
         let same =
             again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
         if !same {
@@ -270,7 +285,11 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
 fn compare(args: CompareArgs) -> Result<i32> {
     let scenario = Scenario::load(&args.scenario)?;
     let strategies = if args.strategies.is_empty() {
-        Strategy::ALL.to_vec()
+        Catalog::builtin()
+            .names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect()
     } else {
         args.strategies.clone()
     };
@@ -284,7 +303,7 @@ fn compare(args: CompareArgs) -> Result<i32> {
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
     let c = with_threads(args.threads, || {
         crate::experiments::compare::compare(&scenario, &strategies, &seeds)
-    })?;
+    })??;
     c.write(&out)?;
     if !args.quiet {
         println!(
@@ -402,14 +421,19 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 
 /// A human-readable summary of a run.
 pub fn render_summary(s: &Summary) -> String {
-    let r = &s.records_sent;
+    let records: Vec<String> = s
+        .records_sent
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let records = records.join("  ");
     format!(
         "meshsync: {} under {} (seed {}, {} nodes, {} s simulated)\n\
          \x20 messages created     {}\n\
          \x20 deliveries           {} of {} (ratio {})\n\
          \x20 latency (s)          mean {}  p50 {}  p90 {}  p99 {}  max {}\n\
          \x20 bandwidth            {} bytes in {} payloads ({} lost), {} bytes per delivery\n\
-         \x20 records sent         ack {}  message {}  offer {}  request {}\n\
+         \x20 records sent         {}\n\
          \x20 duplicates received  {}\n\
          \x20 causal               {} violations, {} blocked (mean wait {} s), {} undeliverable (missing parents)\n\
          \x20 events               {} (trace {})\n",
@@ -431,10 +455,7 @@ pub fn render_summary(s: &Summary) -> String {
         s.payloads_sent,
         s.payloads_lost,
         opt(s.bytes_per_delivery, 1),
-        r.ack,
-        r.message,
-        r.offer,
-        r.request,
+        records,
         s.duplicate_messages_received,
         s.causal_violations,
         s.blocked_deliveries,

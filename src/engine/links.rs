@@ -10,13 +10,14 @@
 
 use super::mail::Topic;
 use super::{Event, World};
-use crate::node::wire::Payload;
+use crate::node::{PerKind, Strategy, WirePayload};
+use crate::report::Sent;
 use crate::scenario::Presence;
 use crate::sim::message::{GroupId, NodeId};
 use crate::sim::time::SimTime;
 use crate::world::network::Verdict;
 
-impl World<'_> {
+impl<S: Strategy> World<'_, S> {
     /// True when a partition in force drops payloads from `a` to `b`.
     pub(super) fn cut(&self, a: NodeId, b: NodeId) -> bool {
         self.scenario
@@ -84,9 +85,23 @@ impl World<'_> {
     }
 
     /// Puts one copy of `payload` on the way from `from` to `to`.
-    fn transmit(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload, size: Size) {
+    fn transmit(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        payload: S::Payload,
+        size: Size,
+    ) {
         let bytes = size.bytes;
-        self.recorder.on_send(from, bytes, size.by_kind, &payload);
+        self.recorder.on_send(Sent {
+            from,
+            bytes,
+            bytes_by_kind: &size.by_kind,
+            records_by_kind: &payload.count_by_kind(),
+            messages: payload.messages(),
+            message_record_len: S::Payload::message_record_len,
+        });
         if !self.conn.reachable(from, to) || self.cut(from, to) {
             self.recorder.on_lost();
             return;
@@ -123,16 +138,18 @@ impl World<'_> {
     }
 
     /// The encoded size of `payload`, computed once per payload.
-    fn size(&self, payload: &Payload) -> Size {
+    fn size(&self, payload: &S::Payload) -> Size {
         let by_kind = payload.encoded_len_by_kind();
         Size {
-            bytes: self.network.wire_bytes(by_kind.iter().sum()),
+            bytes: self
+                .network
+                .wire_bytes(by_kind.iter().sum::<u64>() as usize),
             by_kind,
         }
     }
 
     /// Carries out `Command::Send`.
-    pub(super) fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: Payload) {
+    pub(super) fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, payload: S::Payload) {
         if !self.told[from as usize].contains(&to) {
             // A node sends only to peers it was told are linked; anything
             // else never reaches a link and costs nothing.
@@ -144,7 +161,13 @@ impl World<'_> {
     }
 
     /// Carries out `Command::Publish`: one copy to each reachable member.
-    pub(super) fn publish(&mut self, now: SimTime, from: NodeId, group: GroupId, payload: Payload) {
+    pub(super) fn publish(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        group: GroupId,
+        payload: S::Payload,
+    ) {
         let size = self.size(&payload);
         self.mail_archive(now, from, Topic::Group(group), &payload, size.bytes);
         for k in 0..self.sync.members[group as usize].len() {
@@ -162,7 +185,7 @@ impl World<'_> {
         now: SimTime,
         from: NodeId,
         to: NodeId,
-        payload: Payload,
+        payload: S::Payload,
         epochs: (u32, u32),
     ) {
         let intact = (self.epoch[from as usize], self.epoch[to as usize]) == epochs
@@ -172,16 +195,16 @@ impl World<'_> {
             self.recorder.on_lost();
             return;
         }
-        self.recorder.on_arrival(to, &payload, now);
+        self.recorder.on_arrival(to, payload.messages(), now);
         self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
         self.apply(now, to);
     }
 }
 
 /// A payload's size on the wire: with the link's overhead, and its encoded
-/// records by kind (see [`Payload::encoded_len_by_kind`]).
+/// records by kind (see [`WirePayload::encoded_len_by_kind`]).
 #[derive(Clone, Copy)]
 struct Size {
     bytes: u64,
-    by_kind: [usize; 5],
+    by_kind: PerKind,
 }

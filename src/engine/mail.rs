@@ -14,7 +14,7 @@
 //! that is down neither archives nor serves.
 
 use super::{Event, World};
-use crate::node::wire::Payload;
+use crate::node::{Strategy, WirePayload};
 use crate::scenario::{MailserverMode, MailserverSpec, Scenario};
 use crate::sim::message::{GroupId, NodeId};
 use crate::sim::time::SimTime;
@@ -34,17 +34,17 @@ pub enum Topic {
 }
 
 #[derive(Debug)]
-struct Envelope {
+struct Envelope<P> {
     at: SimTime,
     from: NodeId,
     topic: Topic,
-    payload: Payload,
+    payload: P,
     bytes: u64,
 }
 
 /// Mailserver events.
 #[derive(Debug)]
-pub enum MailEvent {
+pub enum MailEvent<P> {
     /// A periodic query by `client` (stale when its epoch changed).
     Query {
         /// The client.
@@ -64,13 +64,13 @@ pub enum MailEvent {
     Response {
         client: NodeId,
         server: usize,
-        envelopes: Vec<(NodeId, Payload)>,
+        envelopes: Vec<(NodeId, P)>,
         until: SimTime,
         epochs: (u32, u32),
     },
 }
 
-impl MailEvent {
+impl<P> MailEvent<P> {
     /// The client the event concerns.
     pub fn client(&self) -> NodeId {
         match self {
@@ -83,18 +83,18 @@ impl MailEvent {
 
 /// The archives and per-client query state.
 #[derive(Debug)]
-pub struct Mail {
+pub struct Mail<P> {
     spec: MailserverSpec,
-    archives: Vec<Vec<Envelope>>,
+    archives: Vec<Vec<Envelope<P>>>,
     /// Per node: envelopes at or after this time are still to fetch.
     since: Vec<SimTime>,
     /// Per node: the groups whose topics it reads.
     topics: Vec<Vec<GroupId>>,
 }
 
-impl Mail {
+impl<P: WirePayload> Mail<P> {
     /// The mailservers of `scenario`, if they are store-forward ones.
-    pub fn new(scenario: &Scenario) -> Option<Mail> {
+    pub fn new(scenario: &Scenario) -> Option<Mail<P>> {
         let spec = scenario.mailservers.clone()?;
         if spec.mode != MailserverMode::StoreForward {
             return None;
@@ -120,7 +120,7 @@ impl Mail {
         self.archives
             .iter()
             .flatten()
-            .flat_map(|e| e.payload.messages.iter().map(|m| m.id))
+            .flat_map(|e| e.payload.messages().iter().map(|m| m.id))
     }
 
     /// A client lost its state: its next query asks for everything kept.
@@ -143,7 +143,7 @@ impl Mail {
     }
 }
 
-impl World<'_> {
+impl<S: Strategy> World<'_, S> {
     /// Node id of mailserver `k` (an index into the spec's list).
     fn mailserver(&self, k: usize) -> NodeId {
         self.mail
@@ -163,7 +163,7 @@ impl World<'_> {
         now: SimTime,
         from: NodeId,
         topic: Topic,
-        payload: &Payload,
+        payload: &S::Payload,
         bytes: u64,
     ) {
         let Some(mail) = &self.mail else { return };
@@ -236,7 +236,7 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn mail_event(&mut self, now: SimTime, ev: MailEvent) {
+    pub(super) fn mail_event(&mut self, now: SimTime, ev: MailEvent<S::Payload>) {
         match ev {
             MailEvent::Query { client, epoch } => {
                 if self.conn.online(client) && self.epoch[client as usize] == epoch {
@@ -276,7 +276,7 @@ impl World<'_> {
                     *since = (*since).max(next);
                 }
                 for (from, payload) in envelopes {
-                    self.recorder.on_receive(client, &payload, now);
+                    self.recorder.on_receive(client, payload.messages(), now);
                     self.nodes[client as usize].handle_payload(
                         now,
                         from,

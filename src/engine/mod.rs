@@ -13,15 +13,12 @@
 
 mod links;
 mod mail;
+mod registry;
 
-use crate::node::bsp::{BspConfig, BspMode, BspNode};
-use crate::node::epidemic::EpidemicNode;
-use crate::node::mailserver_only::MailserverOnlyNode;
-use crate::node::mvds::{MvdsConfig, MvdsNode};
-use crate::node::store::Delivery;
-use crate::node::wire::Payload;
-use crate::node::{Command, Node, Outbox, Passive, Strategy};
-use crate::report::{Recorder, RunInfo, RunReport};
+pub use registry::{Registry, RunError, Runnable};
+
+use crate::node::{Command, Node, NodeContext, Outbox, Passive, Strategy, WirePayload};
+use crate::report::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, RunInfo, RunReport};
 use crate::scenario::{AdversaryKind, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::sim::message::{GroupId, Members, Message, MessageRef, MsgId, NodeId};
 use crate::sim::queue::{EventQueue, Popped};
@@ -51,7 +48,7 @@ mod kind {
 }
 
 #[derive(Debug)]
-enum Event {
+enum Event<P> {
     /// The node comes online; it goes down again at the given time.
     NodeUp(NodeId, SimTime),
     NodeDown(NodeId),
@@ -68,7 +65,7 @@ enum Event {
         from: NodeId,
         to: NodeId,
         /// Boxed: keeps events small, so the heap moves little memory.
-        payload: Box<Payload>,
+        payload: Box<P>,
         /// Online epochs of (from, to) when it was sent.
         epochs: (u32, u32),
     },
@@ -79,7 +76,7 @@ enum Event {
     Script(usize),
     /// Boxed: mail events are rare and large; keeping them out of line keeps
     /// every queue entry small.
-    Mail(Box<mail::MailEvent>),
+    Mail(Box<mail::MailEvent<P>>),
     /// Crash spec `spec` takes `node` down now.
     Crash {
         node: NodeId,
@@ -136,53 +133,40 @@ impl SyncGroups {
     }
 }
 
-/// Builds the node for `me` running `strategy`.
-fn build_node(
+/// Builds the node for `me` running `strategy`: a passive one for a
+/// store-forward mailserver's host, and for a node in no group unless the
+/// strategy relays everything.
+fn build_node<S: Strategy>(
     scenario: &Scenario,
     sync: &SyncGroups,
-    strategy: Strategy,
+    strategy: &S,
+    config: &S::Config,
     me: NodeId,
     seed: u64,
-) -> Box<dyn Node> {
+) -> Box<dyn Node<S::Payload>> {
     if scenario.is_store_forward_mailserver(me) {
         return Box::new(Passive);
     }
     let groups = sync.of(me);
-    let delivery = Delivery {
-        mode: scenario.sync.delivery,
-        max_wait: scenario.sync.max_parent_wait,
-    };
-    let bsp = |mode| {
-        let cfg = BspConfig {
-            mode,
-            max_latency: scenario.sync.max_latency,
-            offer_cap: scenario.sync.offer_cap,
-            delivery,
-        };
-        Box::new(BspNode::new(me, &groups, cfg)) as Box<dyn Node>
-    };
-    match strategy {
-        Strategy::Epidemic => Box::new(EpidemicNode::new(&groups, delivery)),
-        _ if groups.is_empty() => Box::new(Passive),
-        Strategy::BspBatch => bsp(BspMode::Batch),
-        Strategy::BspInteractive => bsp(BspMode::Interactive),
-        Strategy::Mvds => Box::new(MvdsNode::new(
-            me,
-            &groups,
-            MvdsConfig::status(delivery),
-            stream(seed, "node", u64::from(me)),
-        )),
-        Strategy::MailserverOnly => Box::new(MailserverOnlyNode::new(&groups, delivery)),
+    if groups.is_empty() && !strategy.relays_everything() {
+        return Box::new(Passive);
     }
+    let ctx = NodeContext {
+        me,
+        groups: &groups,
+        delivery: scenario.sync.delivery(),
+        seed,
+    };
+    strategy.build(config, &ctx)
 }
 
 /// For each node, the nodes it syncs with, sorted: co-members (with
 /// sync-peer mailservers), or every other syncing node for strategies that
 /// relay everything.
-fn sync_peers(scenario: &Scenario, sync: &SyncGroups, strategy: Strategy) -> Vec<Vec<NodeId>> {
+fn sync_peers(scenario: &Scenario, sync: &SyncGroups, relays_everything: bool) -> Vec<Vec<NodeId>> {
     let n = scenario.nodes as usize;
     let mut peers = vec![Vec::new(); n];
-    if strategy.relays_everything() {
+    if relays_everything {
         let active: Vec<NodeId> = (0..scenario.nodes)
             .filter(|&v| !scenario.is_store_forward_mailserver(v))
             .collect();
@@ -203,14 +187,15 @@ fn sync_peers(scenario: &Scenario, sync: &SyncGroups, strategy: Strategy) -> Vec
     peers
 }
 
-/// The simulated world of one run.
-pub struct World<'a> {
+/// The simulated world of one run under strategy `S`.
+pub struct World<'a, S: Strategy> {
     scenario: &'a Scenario,
-    strategy: Strategy,
+    strategy: &'a S,
+    config: &'a S::Config,
     seed: u64,
     sync: SyncGroups,
-    queue: EventQueue<Event>,
-    nodes: Vec<Box<dyn Node>>,
+    queue: EventQueue<Event<S::Payload>>,
+    nodes: Vec<Box<dyn Node<S::Payload>>>,
     conn: Connectivity,
     epoch: Vec<u32>,
     churn: Vec<ChurnProcess>,
@@ -224,11 +209,11 @@ pub struct World<'a> {
     body_rng: ChaCha8Rng,
     network: Network,
     recorder: Recorder,
-    outbox: Outbox,
+    outbox: Outbox<S::Payload>,
     next_msg: u32,
     /// Whether each partition is in force.
     partition_active: Vec<bool>,
-    mail: Option<mail::Mail>,
+    mail: Option<mail::Mail<S::Payload>>,
     mailserver: Vec<bool>,
     /// Online intervals per node (kept when partitions need convergence).
     online_log: Option<Vec<Vec<(SimTime, SimTime)>>>,
@@ -240,9 +225,15 @@ pub struct World<'a> {
     next_hole: MsgId,
 }
 
-impl<'a> World<'a> {
-    /// Builds the world for `scenario` under `strategy` with `seed`.
-    pub fn build(scenario: &'a Scenario, strategy: Strategy, seed: u64) -> World<'a> {
+impl<'a, S: Strategy> World<'a, S> {
+    /// Builds the world for `scenario` under `strategy` (with its parsed
+    /// `config`) and `seed`.
+    pub fn build(
+        scenario: &'a Scenario,
+        strategy: &'a S,
+        config: &'a S::Config,
+        seed: u64,
+    ) -> World<'a, S> {
         let n = scenario.nodes as usize;
         let topology = Topology::build(&scenario.topology, scenario.nodes, seed);
         let (writers, writers_of) = Self::writers(scenario, seed);
@@ -250,17 +241,18 @@ impl<'a> World<'a> {
         World {
             scenario,
             strategy,
+            config,
             seed,
             queue: EventQueue::new(),
             nodes: (0..scenario.nodes)
-                .map(|i| build_node(scenario, &sync, strategy, i, seed))
+                .map(|i| build_node(scenario, &sync, strategy, config, i, seed))
                 .collect(),
             conn: Connectivity::new(topology, scenario.nodes, scenario.transport.routing),
             epoch: vec![0; n],
             churn: (0..scenario.nodes)
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
-            peers: sync_peers(scenario, &sync, strategy),
+            peers: sync_peers(scenario, &sync, strategy.relays_everything()),
             told: vec![FxHashSet::default(); n],
             writers,
             writers_of,
@@ -270,6 +262,7 @@ impl<'a> World<'a> {
             recorder: Recorder::new(
                 scenario.groups.iter().map(|g| g.members.clone()).collect(),
                 scenario.groups.iter().map(|g| g.name.clone()).collect(),
+                record_labels(strategy),
             ),
             outbox: Outbox::new(),
             next_msg: 0,
@@ -384,18 +377,14 @@ impl<'a> World<'a> {
 
     /// Total payloads still travelling, counting `extra` (an event popped
     /// past the end).
-    fn in_flight(&self, extra: Option<&Event>) -> u64 {
-        let arrive = |e: &Event| matches!(e, Event::Arrive { .. });
+    fn in_flight(&self, extra: Option<&Event<S::Payload>>) -> u64 {
+        let arrive = |e: &Event<S::Payload>| matches!(e, Event::Arrive { .. });
         self.queue.iter().filter(|e| arrive(e)).count() as u64
             + u64::from(extra.is_some_and(arrive))
     }
 
-    /// Per message: some node, or a store-forward archive, holds it. Only
-    /// messages some member still lacks matter for loss accounting, so only
-    /// they are looked up (group members first, then every node): asking
-    /// every node about every message costs messages × nodes look-ups.
-    fn held_at_end(&self) -> Vec<bool> {
-        let mut held = vec![true; self.next_msg as usize];
+    /// Messages some store-forward archive still holds.
+    fn archived(&self) -> Vec<bool> {
         let mut archived = vec![false; self.next_msg as usize];
         if let Some(mail) = &self.mail {
             for m in mail.archived_messages() {
@@ -404,13 +393,7 @@ impl<'a> World<'a> {
                 }
             }
         }
-        for m in self.recorder.incomplete_messages() {
-            let group = &self.sync.members[self.recorder.group_of(m) as usize];
-            held[m as usize] = archived[m as usize]
-                || group.iter().any(|&v| self.nodes[v as usize].holds(m))
-                || self.nodes.iter().any(|n| n.holds(m));
-        }
-        held
+        archived
     }
 
     /// Runs until the scenario's end and returns the report.
@@ -433,37 +416,53 @@ impl<'a> World<'a> {
             }
             self.dispatch(now, event);
         }
-        let in_flight = self.in_flight(past_end.as_ref());
-        self.recorder.set_in_flight(in_flight);
-        let held = self.held_at_end();
-        self.recorder.set_held_at_end(held);
-        let convergence = self.convergence(end);
-        // Free the nodes and whatever is in flight first: the report then
-        // takes the messages over instead of copying them.
-        self.nodes = Vec::new();
-        self.queue = EventQueue::new();
-        self.mail = None;
-        let strategy = self.strategy.name().to_string();
-        let mut report = self.recorder.finish(RunInfo {
-            scenario: self.scenario.name.clone(),
-            strategy,
-            seed: self.seed,
-            nodes: self.scenario.nodes,
-            duration: end,
-        });
-        report.summary.convergence_s = convergence;
-        report
+        self.finish(past_end)
     }
 
-    fn convergence(&mut self, end: SimTime) -> Option<f64> {
+    /// Hands the recorder what only the engine knows, and takes the report.
+    fn finish(mut self, past_end: Option<Event<S::Payload>>) -> RunReport {
+        let in_flight = self.in_flight(past_end.as_ref());
+        let convergence = self.convergence_input();
+        let archived = self.archived();
+        let info = RunInfo {
+            scenario: self.scenario.name.clone(),
+            strategy: self.strategy.name().to_string(),
+            seed: self.seed,
+            nodes: self.scenario.nodes,
+            duration: self.scenario.duration,
+        };
+        let nodes = std::mem::take(&mut self.nodes);
+        let members = &self.sync.members;
+        // A message is held when an archive, a member of its group (asked
+        // first: the likely holders) or any node holds it.
+        let holds = |m: MsgId, g: GroupId| {
+            archived[m as usize]
+                || members[g as usize]
+                    .iter()
+                    .any(|&v| nodes[v as usize].holds(m))
+                || nodes.iter().any(|n| n.holds(m))
+        };
+        let end = EndOfRun {
+            in_flight,
+            holds: &holds,
+            convergence,
+        };
+        self.recorder.finish(info, end)
+    }
+
+    /// With partitions: the last heal and who was online when.
+    fn convergence_input(&mut self) -> Option<ConvergenceInput> {
         let heal = self.scenario.partitions.iter().map(|p| p.until).max()?;
         // Intervals still open end at NEVER: the node stayed online.
-        let log = self.online_log.take()?;
-        let members: Vec<bool> = (0..self.scenario.nodes)
+        let online = self.online_log.take()?;
+        let member = (0..self.scenario.nodes)
             .map(|v| !self.mailserver[v as usize] && !self.peers[v as usize].is_empty())
             .collect();
-        self.recorder
-            .convergence(heal.min(end), &log, &members, end)
+        Some(ConvergenceInput {
+            heal: heal.min(self.scenario.duration),
+            online,
+            member,
+        })
     }
 
     fn fire_timer(&mut self, now: SimTime, node: NodeId) {
@@ -472,7 +471,7 @@ impl<'a> World<'a> {
         self.apply(now, node);
     }
 
-    fn dispatch(&mut self, now: SimTime, event: Event) {
+    fn dispatch(&mut self, now: SimTime, event: Event<S::Payload>) {
         match event {
             Event::NodeUp(n, down) => {
                 self.recorder.on_world_event(now, kind::UP, n);
@@ -589,7 +588,14 @@ impl<'a> World<'a> {
         let i = n as usize;
         self.crashed[i] = false;
         if volatile {
-            self.nodes[i] = build_node(self.scenario, &self.sync, self.strategy, n, self.seed);
+            self.nodes[i] = build_node(
+                self.scenario,
+                &self.sync,
+                self.strategy,
+                self.config,
+                n,
+                self.seed,
+            );
             self.told[i].clear();
             self.queue.cancel_timer(n);
             if let Some(mail) = &mut self.mail {
@@ -685,11 +691,7 @@ impl<'a> World<'a> {
                 });
                 self.next_msg += 1;
                 self.recorder.on_create(msg.clone());
-                let payload = Payload {
-                    messages: vec![msg],
-                    ..Payload::default()
-                };
-                self.publish(now, node, group, payload);
+                self.publish(now, node, group, S::Payload::carrying(vec![msg]));
             }
         }
     }
@@ -743,20 +745,35 @@ impl<'a> World<'a> {
     }
 }
 
-/// Runs `scenario` under its own strategy with `seed`: a pure function.
-pub fn run(scenario: &Scenario, seed: u64) -> RunReport {
-    run_with(scenario, scenario.strategy, seed)
+/// The strategy's record kinds as the report labels them.
+fn record_labels<S: Strategy>(strategy: &S) -> Vec<RecordLabel> {
+    strategy
+        .record_kinds()
+        .iter()
+        .map(|k| RecordLabel {
+            name: k.name,
+            listed_when_zero: k.listed_when_zero,
+        })
+        .collect()
 }
 
-/// Runs `scenario` under `strategy` with `seed`: a pure function.
-pub fn run_with(scenario: &Scenario, strategy: Strategy, seed: u64) -> RunReport {
-    World::build(scenario, strategy, seed).run()
+/// Runs `scenario` under its own strategy with `seed`: a pure function.
+/// The strategy must be a built-in one (a scenario validated by
+/// [`Scenario::parse`] names one); see [`Registry`] for others.
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
+    run_with(scenario, &scenario.strategy, seed)
 }
+
+/// Runs `scenario` under the built-in strategy `strategy` with `seed`.
+pub fn run_with(scenario: &Scenario, strategy: &str, seed: u64) -> Result<RunReport, RunError> {
+    Registry::builtin().run(scenario, strategy, seed)
+}
+
 #[cfg(test)]
 mod size_tests {
     #[test]
     fn events_stay_small() {
         // Every queue entry moves this many bytes on each heap swap.
-        assert!(std::mem::size_of::<super::Event>() <= 32);
+        assert!(std::mem::size_of::<super::Event<crate::node::wire::Payload>>() <= 32);
     }
 }

@@ -8,9 +8,8 @@
 //! and every run), `comparison.csv` (one row per strategy and metric) and
 //! three plots.
 
-use crate::engine::run_with;
+use crate::engine::{run_with, RunError};
 use crate::experiments::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
-use crate::node::Strategy;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
 use crate::output::write_atomic;
@@ -69,17 +68,21 @@ pub const TABLE_METRICS: [&str; 16] = [
 ];
 
 /// Runs `scenario` under every strategy with every seed.
-pub fn compare(scenario: &Scenario, strategies: &[Strategy], seeds: &[u64]) -> Comparison {
-    let jobs: Vec<(usize, Strategy, u64)> = strategies
+pub fn compare(
+    scenario: &Scenario,
+    strategies: &[String],
+    seeds: &[u64],
+) -> Result<Comparison, RunError> {
+    let jobs: Vec<(usize, &str, u64)> = strategies
         .iter()
-        .flat_map(|&s| seeds.iter().map(move |&seed| (s, seed)))
+        .flat_map(|s| seeds.iter().map(move |&seed| (s.as_str(), seed)))
         .enumerate()
         .map(|(i, (s, seed))| (i, s, seed))
         .collect();
-    let reports: Vec<_> = jobs
+    let reports = jobs
         .par_iter()
         .map(|&(_, strategy, seed)| run_with(scenario, strategy, seed))
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<RunRecord> = jobs
         .iter()
         .zip(&reports)
@@ -87,32 +90,32 @@ pub fn compare(scenario: &Scenario, strategies: &[Strategy], seeds: &[u64]) -> C
             index,
             point: 0,
             params: Map::new(),
-            strategy: strategy.name().to_string(),
+            strategy: strategy.to_string(),
             seed,
             summary: r.summary.clone(),
         })
         .collect();
-    let names: Vec<String> = strategies.iter().map(|s| s.name().to_string()).collect();
+    let names: Vec<String> = strategies.to_vec();
     let curves = names
         .iter()
         .map(|name| {
             let mine: Vec<_> = jobs
                 .iter()
                 .zip(&reports)
-                .filter(|((_, s, _), _)| s.name() == name)
+                .filter(|((_, s, _), _)| *s == name)
                 .map(|(_, r)| r)
                 .collect();
             curves::from_reports(name, &mine)
         })
         .collect();
-    Comparison {
+    Ok(Comparison {
         scenario: scenario.name.clone(),
         metrics: metric_rows(&names, &runs),
         strategies: names,
         seeds: seeds.to_vec(),
         curves,
         runs,
-    }
+    })
 }
 
 /// Aggregates per strategy, merged into rows by metric (in summary order).

@@ -15,7 +15,7 @@
 
 use crate::engine::run_with;
 use crate::experiments::aggregate::{aggregate_runs, flatten, Agg, RunRecord};
-use crate::node::Strategy;
+use crate::node::Catalog;
 use crate::output::plot::{line_chart, LineChart, Series};
 use crate::output::write_atomic;
 use crate::scenario::{Scenario, ScenarioError};
@@ -84,7 +84,7 @@ pub struct Sweep {
     /// What it is.
     pub manifest: Manifest,
     scenarios: Vec<Scenario>,
-    strategies: Vec<Strategy>,
+    strategies: Vec<String>,
 }
 
 /// One run to do.
@@ -275,15 +275,16 @@ impl Sweep {
             })?;
             scenarios.push(s);
         }
-        let strategies: Vec<Strategy> = if raw.strategies.is_empty() {
-            vec![scenarios[0].strategy]
+        let strategies: Vec<String> = if raw.strategies.is_empty() {
+            vec![scenarios[0].strategy.clone()]
         } else {
+            let catalog = Catalog::builtin();
             let mut out = Vec::new();
             for (i, s) in raw.strategies.iter().enumerate() {
-                out.push(
-                    s.parse()
-                        .or_else(|m: String| err(file, format!("strategies[{i}]"), m))?,
-                );
+                catalog
+                    .lookup(s)
+                    .or_else(|m| err(file, format!("strategies[{i}]"), m))?;
+                out.push(s.clone());
             }
             out
         };
@@ -296,7 +297,7 @@ impl Sweep {
             keys: values.iter().map(|(k, _)| k.clone()).collect(),
             runs: points.len() * strategies.len() * seeds.len(),
             points,
-            strategies: strategies.iter().map(|s| s.name().to_string()).collect(),
+            strategies: strategies.clone(),
             seeds,
         };
         Ok(Sweep {
@@ -348,9 +349,9 @@ impl Sweep {
             .try_for_each(|j| -> Result<()> {
                 let r = run_with(
                     &self.scenarios[j.point],
-                    self.strategies[j.strategy],
+                    &self.strategies[j.strategy],
                     j.seed,
-                );
+                )?;
                 let record = RunRecord {
                     index: j.index,
                     point: j.point,

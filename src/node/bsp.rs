@@ -33,7 +33,9 @@
 //! table that is then in cache.
 
 use super::store::{Delivery, Store};
+use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
 use super::util::sched::{DueMap, PeerSchedule};
+use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
@@ -301,7 +303,7 @@ impl BspNode {
         caught_up(&mut self.peers, &self.logs, i)
     }
 
-    fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
+    fn request_flush(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         if !self.flush_pending {
             self.flush_pending = true;
             out.set_timer(now);
@@ -348,7 +350,13 @@ impl BspNode {
         g.trim_at = (2 * g.log.len()).max(TRIM_MIN);
     }
 
-    fn receive_message(&mut self, now: SimTime, from: usize, msg: MessageRef, out: &mut Outbox) {
+    fn receive_message(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        msg: MessageRef,
+        out: &mut Outbox<Payload>,
+    ) {
         let id = msg.id;
         let peer = caught_up(&mut self.peers, &self.logs, from);
         peer.acks.push(id);
@@ -469,7 +477,7 @@ impl BspNode {
         }
     }
 
-    fn flush(&mut self, now: SimTime, out: &mut Outbox) {
+    fn flush(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         self.flush_pending = false;
         let mut candidates = std::mem::take(&mut self.dirty);
         self.schedule.due_into(now, &mut candidates);
@@ -512,8 +520,8 @@ fn caught_up<'a>(peers: &'a mut [Peer], logs: &Logs, i: usize) -> &'a mut Peer {
 /// Log length below which a group's log is never trimmed.
 const TRIM_MIN: usize = 64;
 
-impl Node for BspNode {
-    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+impl Node<Payload> for BspNode {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.connected[i] = true;
             self.dirty.push(i);
@@ -522,14 +530,20 @@ impl Node for BspNode {
         }
     }
 
-    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
+    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.connected[i] = false;
             self.resched(i);
         }
     }
 
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        payload: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         // Records from a node we share no group with are ignored.
         let Some(&i) = self.peer_index.get(&from) else {
             return;
@@ -557,7 +571,7 @@ impl Node for BspNode {
         self.request_flush(now, out);
     }
 
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         for d in self.store.expire(now) {
             out.delivered(&d);
             self.share(&d.msg, None);
@@ -573,11 +587,94 @@ impl Node for BspNode {
         self.store.heads(group)
     }
 
-    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         debug_assert_eq!(msg.sender, self.me);
         self.store.append_own(msg.clone());
         self.share(&msg, None);
         self.request_flush(now, out);
+    }
+}
+
+/// BSP's config section, `strategy_config.bsp` (shared by both modes).
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BspParams {
+    /// The transport's maximum latency, seconds: the unit of the
+    /// retransmission backoff (default 30).
+    #[serde(default = "BspParams::default_max_latency_s")]
+    pub max_latency_s: f64,
+    /// Offers remembered per peer (default 1000, Briar's cap).
+    #[serde(default = "BspParams::default_offer_cap")]
+    pub offer_cap: usize,
+}
+
+impl BspParams {
+    fn default_max_latency_s() -> f64 {
+        30.0
+    }
+    fn default_offer_cap() -> usize {
+        1000
+    }
+}
+
+/// The BSP strategy in one mode: `bsp-batch` or `bsp-interactive`.
+#[derive(Clone, Copy, Debug)]
+pub struct Bsp {
+    mode: BspMode,
+}
+
+impl Bsp {
+    /// Batch mode (`bsp-batch`).
+    pub fn batch() -> Bsp {
+        Bsp {
+            mode: BspMode::Batch,
+        }
+    }
+    /// Interactive mode (`bsp-interactive`).
+    pub fn interactive() -> Bsp {
+        Bsp {
+            mode: BspMode::Interactive,
+        }
+    }
+}
+
+impl Strategy for Bsp {
+    type Payload = Payload;
+    type Config = BspParams;
+
+    fn name(&self) -> &str {
+        match self.mode {
+            BspMode::Batch => "bsp-batch",
+            BspMode::Interactive => "bsp-interactive",
+        }
+    }
+    fn config_key(&self) -> &str {
+        "bsp"
+    }
+    fn about(&self) -> &str {
+        match self.mode {
+            BspMode::Batch => "Briar's BSP, batch mode: every member shares every message it has delivered with every co-member that may lack it",
+            BspMode::Interactive => "BSP, interactive mode: offer, then request, then send",
+        }
+    }
+    fn record_kinds(&self) -> &'static [RecordKind] {
+        MVDS_KINDS
+    }
+    fn validate(&self, c: &BspParams) -> Result<(), ConfigError> {
+        positive_seconds("max_latency_s", c.max_latency_s)?;
+        if c.offer_cap == 0 {
+            return Err(ConfigError::at("offer_cap", "expected at least 1"));
+        }
+        Ok(())
+    }
+    fn build(&self, c: &BspParams, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+        let cfg = BspConfig {
+            mode: self.mode,
+            max_latency: SimTime::from_secs_f64(c.max_latency_s),
+            offer_cap: c.offer_cap,
+            delivery: ctx.delivery,
+        };
+        Box::new(BspNode::new(ctx.me, ctx.groups, cfg))
     }
 }
 

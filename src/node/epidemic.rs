@@ -9,6 +9,8 @@
 //! through the store); the others it only carries.
 
 use super::store::{Delivery, Store};
+use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
+use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
@@ -98,7 +100,7 @@ impl EpidemicNode {
         }
     }
 
-    fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
+    fn request_flush(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         if !self.flush_pending {
             self.flush_pending = true;
             out.set_timer(now);
@@ -129,8 +131,8 @@ impl EpidemicNode {
     }
 }
 
-impl Node for EpidemicNode {
-    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+impl Node<Payload> for EpidemicNode {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         let p = self.peers.entry(peer).or_default();
         p.connected = true;
         p.summary_sent = false;
@@ -139,13 +141,19 @@ impl Node for EpidemicNode {
         self.request_flush(now, out);
     }
 
-    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
+    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox<Payload>) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = false;
         }
     }
 
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        payload: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         let p = self.peers.entry(from).or_default();
         for m in &payload.messages {
             p.learn(m.id);
@@ -173,7 +181,7 @@ impl Node for EpidemicNode {
         self.request_flush(now, out);
     }
 
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         self.flush_pending = false;
         for d in self.store.expire(now) {
             out.delivered(&d);
@@ -194,10 +202,35 @@ impl Node for EpidemicNode {
         self.store.heads(group)
     }
 
-    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         self.store.append_own(msg.clone());
         self.carry(msg);
         self.request_flush(now, out);
+    }
+}
+
+/// The ONE's epidemic router as a strategy (`epidemic`); no parameters yet.
+#[derive(Clone, Copy, Debug)]
+pub struct Epidemic;
+
+impl Strategy for Epidemic {
+    type Payload = Payload;
+    type Config = NoConfig;
+
+    fn name(&self) -> &str {
+        "epidemic"
+    }
+    fn about(&self) -> &str {
+        "The ONE's epidemic router: on contact, exchange summary vectors, then send every message the peer lacks; every node relays, members or not; no ACKs"
+    }
+    fn record_kinds(&self) -> &'static [RecordKind] {
+        MVDS_KINDS
+    }
+    fn relays_everything(&self) -> bool {
+        true
+    }
+    fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+        Box::new(EpidemicNode::new(ctx.groups, ctx.delivery))
     }
 }
 
@@ -207,7 +240,7 @@ mod tests {
     use crate::node::Command;
     use crate::sim::message::test_message;
 
-    fn sends(out: &mut Outbox) -> Vec<(NodeId, Payload)> {
+    fn sends(out: &mut Outbox<Payload>) -> Vec<(NodeId, Payload)> {
         out.drain()
             .filter_map(|c| match c {
                 Command::Send { to, payload } => Some((to, payload)),

@@ -7,6 +7,8 @@
 //! still deliver causally (a message waits for its parents).
 
 use super::store::{Delivery, Store};
+use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
+use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
@@ -26,18 +28,24 @@ impl MailserverOnlyNode {
         }
     }
 
-    fn rearm(&self, out: &mut Outbox) {
+    fn rearm(&self, out: &mut Outbox<Payload>) {
         if let Some(at) = self.store.next_expiry() {
             out.set_timer(at);
         }
     }
 }
 
-impl Node for MailserverOnlyNode {
-    fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
-    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
+impl Node<Payload> for MailserverOnlyNode {
+    fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox<Payload>) {}
+    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox<Payload>) {}
 
-    fn handle_payload(&mut self, now: SimTime, _from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        _from: NodeId,
+        payload: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         for msg in payload.messages {
             for d in self.store.receive(now, msg) {
                 out.delivered(&d);
@@ -46,7 +54,7 @@ impl Node for MailserverOnlyNode {
         self.rearm(out);
     }
 
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         for d in self.store.expire(now) {
             out.delivered(&d);
         }
@@ -61,7 +69,7 @@ impl Node for MailserverOnlyNode {
         self.store.heads(group)
     }
 
-    fn append(&mut self, _now: SimTime, msg: MessageRef, out: &mut Outbox) {
+    fn append(&mut self, _now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         self.store.append_own(msg.clone());
         let group = msg.group;
         out.publish(
@@ -71,6 +79,28 @@ impl Node for MailserverOnlyNode {
                 ..Payload::default()
             },
         );
+    }
+}
+
+/// No sync layer as a strategy (`mailserver-only`); no parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct MailserverOnly;
+
+impl Strategy for MailserverOnly {
+    type Payload = Payload;
+    type Config = NoConfig;
+
+    fn name(&self) -> &str {
+        "mailserver-only"
+    }
+    fn about(&self) -> &str {
+        "no sync layer: a message is published once to the members reachable then; the rest depend on a store-forward mailserver; no ACK, no retransmission"
+    }
+    fn record_kinds(&self) -> &'static [RecordKind] {
+        MVDS_KINDS
+    }
+    fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+        Box::new(MailserverOnlyNode::new(ctx.groups, ctx.delivery))
     }
 }
 

@@ -8,34 +8,42 @@
 //! so the engine, the network and the metrics are shared and comparisons are
 //! fair.
 //!
+//! A strategy plugs in through [`strategy::Strategy`] (its payload, record
+//! kinds, config section and node constructor) and one line in
+//! [`registry::builtin`]. This layer imports `sim/` only: never the
+//! engine, the scenario format, the report or anything above.
+//!
 //! Call-order contract: `handle_link_up(p)` before any payload is expected to
 //! reach `p`; `handle_timeout` only at or after the time last passed to
 //! [`Outbox::set_timer`]; `append` only while the node is online.
 
 pub mod bsp;
 pub mod epidemic;
-
 pub mod mailserver_only;
 pub mod mvds;
+pub mod registry;
 pub mod store;
+pub mod strategy;
 pub mod util;
 pub mod wire;
 
-use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
-use std::fmt;
-use std::str::FromStr;
+pub use registry::{Catalog, Register};
+pub use strategy::{
+    ConfigError, NoConfig, NodeContext, PerKind, RecordKind, Strategy, StrategyInfo, WirePayload,
+    MAX_RECORD_KINDS,
+};
 
-/// What a node asks the engine to do.
+/// What a node asks the engine to do; `P` is the strategy's payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<P> {
     /// Put `payload` on the link to `to`.
     Send {
         /// Receiving peer.
         to: NodeId,
         /// Records to send.
-        payload: Payload,
+        payload: P,
     },
     /// Publish `payload` on `group`'s topic: the transport hands it to every
     /// member it can reach now (and to store-forward mailservers).
@@ -43,7 +51,7 @@ pub enum Command {
         /// The group whose topic carries it.
         group: GroupId,
         /// Records to publish.
-        payload: Payload,
+        payload: P,
     },
     /// Hand message `msg` to the local application (it is now visible).
     Deliver {
@@ -65,27 +73,33 @@ pub enum Command {
 }
 
 /// The buffer a node writes its commands into.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use]
-pub struct Outbox {
-    cmds: Vec<Command>,
+pub struct Outbox<P> {
+    cmds: Vec<Command<P>>,
 }
 
-impl Outbox {
+impl<P> Default for Outbox<P> {
+    fn default() -> Self {
+        Outbox { cmds: Vec::new() }
+    }
+}
+
+impl<P: WirePayload> Outbox<P> {
     /// An empty outbox.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sends `payload` to `to` (empty payloads are dropped here).
-    pub fn send(&mut self, to: NodeId, payload: Payload) {
+    pub fn send(&mut self, to: NodeId, payload: P) {
         if !payload.is_empty() {
             self.cmds.push(Command::Send { to, payload });
         }
     }
 
     /// Publishes `payload` on `group`'s topic.
-    pub fn publish(&mut self, group: GroupId, payload: Payload) {
+    pub fn publish(&mut self, group: GroupId, payload: P) {
         if !payload.is_empty() {
             self.cmds.push(Command::Publish { group, payload });
         }
@@ -107,7 +121,7 @@ impl Outbox {
     }
 
     /// Takes the commands written so far, in order.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Command> {
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Command<P>> {
         self.cmds.drain(..)
     }
 
@@ -117,87 +131,24 @@ impl Outbox {
     }
 }
 
-/// A sync strategy's node: a sans-IO state machine.
-pub trait Node {
+/// A sync strategy's node: a sans-IO state machine exchanging payloads of
+/// type `P`.
+pub trait Node<P> {
     /// `peer` became reachable.
-    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox);
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<P>);
     /// `peer` became unreachable (payloads in flight are lost by the network).
-    fn handle_link_down(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox);
+    fn handle_link_down(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<P>);
     /// A payload from `from` arrived.
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox);
+    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: P, out: &mut Outbox<P>);
     /// The timer set last fired.
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox);
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<P>);
     /// The local heads of `group`'s DAG: the parents of the next message
     /// this node writes there, sorted.
     fn heads(&self, group: GroupId) -> Vec<MsgId>;
     /// The local user wrote `msg` (its parents are `heads(msg.group)`).
-    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox);
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<P>);
     /// True when the node holds message `m` (for loss accounting).
     fn holds(&self, m: MsgId) -> bool;
-}
-
-/// The sync strategies meshsync can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Strategy {
-    /// BSP batch mode: messages are sent eagerly.
-    BspBatch,
-    /// BSP interactive mode: messages are offered, then sent on request.
-    BspInteractive,
-    /// Status's production MVDS: batch mode, 300 ms epochs, no relaying.
-    Mvds,
-    /// The ONE's epidemic router: summary vectors, every node relays.
-    Epidemic,
-    /// No sync layer: publish once, rely on a store-forward mailserver.
-    MailserverOnly,
-}
-
-impl Strategy {
-    /// Every strategy, in a fixed order.
-    pub const ALL: [Strategy; 5] = [
-        Strategy::BspBatch,
-        Strategy::BspInteractive,
-        Strategy::Mvds,
-        Strategy::Epidemic,
-        Strategy::MailserverOnly,
-    ];
-
-    /// The name used in scenario files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::BspBatch => "bsp-batch",
-            Strategy::BspInteractive => "bsp-interactive",
-            Strategy::Mvds => "mvds",
-            Strategy::Epidemic => "epidemic",
-            Strategy::MailserverOnly => "mailserver-only",
-        }
-    }
-
-    /// True when any node relays any message (members or not).
-    pub fn relays_everything(self) -> bool {
-        self == Strategy::Epidemic
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Strategy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Strategy::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Strategy::ALL.iter().map(|k| k.name()).collect();
-                format!(
-                    "unknown strategy {s:?}, expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
 }
 
 /// A node that takes no part in sync: a store-forward mailserver's host
@@ -205,15 +156,15 @@ impl FromStr for Strategy {
 #[derive(Debug, Default)]
 pub struct Passive;
 
-impl Node for Passive {
-    fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
-    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox) {}
-    fn handle_payload(&mut self, _: SimTime, _: NodeId, _: Payload, _: &mut Outbox) {}
-    fn handle_timeout(&mut self, _: SimTime, _: &mut Outbox) {}
+impl<P> Node<P> for Passive {
+    fn handle_link_up(&mut self, _: SimTime, _: NodeId, _: &mut Outbox<P>) {}
+    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox<P>) {}
+    fn handle_payload(&mut self, _: SimTime, _: NodeId, _: P, _: &mut Outbox<P>) {}
+    fn handle_timeout(&mut self, _: SimTime, _: &mut Outbox<P>) {}
     fn heads(&self, _: GroupId) -> Vec<MsgId> {
         Vec::new()
     }
-    fn append(&mut self, _: SimTime, _: MessageRef, _: &mut Outbox) {}
+    fn append(&mut self, _: SimTime, _: MessageRef, _: &mut Outbox<P>) {}
     fn holds(&self, _: MsgId) -> bool {
         false
     }

@@ -11,10 +11,13 @@
 //! message is non-ephemeral. The jitter draws from the node's own sub-stream.
 
 use super::store::{Delivery, Store};
+use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
 use super::util::sched::{DueMap, PeerSchedule};
+use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::rng::stream;
 use crate::sim::time::SimTime;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -144,7 +147,7 @@ impl MvdsNode {
 
     /// Sets the timer to the tick at which the earliest record goes out:
     /// records due in the current epoch go at the next epoch boundary.
-    fn rearm(&mut self, now: SimTime, out: &mut Outbox) {
+    fn rearm(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         let tick_at = match self.schedule.first() {
             None => SimTime::NEVER,
             Some(due) => {
@@ -186,8 +189,8 @@ impl MvdsNode {
     }
 }
 
-impl Node for MvdsNode {
-    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+impl Node<Payload> for MvdsNode {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.peers[i].connected = true;
             self.resched(i);
@@ -195,7 +198,7 @@ impl Node for MvdsNode {
         }
     }
 
-    fn handle_link_down(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+    fn handle_link_down(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.peers[i].connected = false;
             self.resched(i);
@@ -203,7 +206,13 @@ impl Node for MvdsNode {
         }
     }
 
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        payload: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         let Some(&i) = self.peer_index.get(&from) else {
             return;
         };
@@ -239,7 +248,7 @@ impl Node for MvdsNode {
         self.rearm(now, out);
     }
 
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         self.timer = SimTime::NEVER;
         for d in self.store.expire(now) {
             out.delivered(&d);
@@ -261,7 +270,7 @@ impl Node for MvdsNode {
         self.store.holds(m)
     }
 
-    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         self.store.append_own(msg.clone());
         let e = self.epoch(now);
         let peers = self
@@ -276,6 +285,34 @@ impl Node for MvdsNode {
     }
 }
 
+/// Status's MVDS as a strategy (`mvds`): Status's fixed schedule, no
+/// parameters yet (`strategy_config.mvds` must be `{}`).
+#[derive(Clone, Copy, Debug)]
+pub struct Mvds;
+
+impl Strategy for Mvds {
+    type Payload = Payload;
+    type Config = NoConfig;
+
+    fn name(&self) -> &str {
+        "mvds"
+    }
+    fn about(&self) -> &str {
+        "Status's production MVDS: batch, 300 ms epochs, one payload per peer per epoch, exponential resends; a node sends only what it wrote (or was asked for), it never relays"
+    }
+    fn record_kinds(&self) -> &'static [RecordKind] {
+        MVDS_KINDS
+    }
+    fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+        Box::new(MvdsNode::new(
+            ctx.me,
+            ctx.groups,
+            MvdsConfig::status(ctx.delivery),
+            stream(ctx.seed, "node", u64::from(ctx.me)),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,7 +321,7 @@ mod tests {
     use crate::sim::message::test_message;
     use crate::sim::rng::stream;
 
-    fn sends(out: &mut Outbox) -> Vec<Payload> {
+    fn sends(out: &mut Outbox<Payload>) -> Vec<Payload> {
         out.drain()
             .filter_map(|c| match c {
                 Command::Send { payload, .. } => Some(payload),

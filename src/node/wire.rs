@@ -1,4 +1,6 @@
-//! The wire format: MVDS protobuf payloads, and their exact encoded size.
+//! The wire format today's strategies share: MVDS protobuf payloads, and
+//! their exact encoded size. (BSP and epidemic routing use it too, for
+//! now; a strategy with its own wire declares its own payload type.)
 //!
 //! Nodes exchange [`Payload`] values that name messages by dense id; what a
 //! payload would weigh on the wire is [`Payload::encoded_len`], computed with
@@ -16,6 +18,7 @@
 //! `repeated bytes summary = 5005; optional uint32 summary_count = 5006;` in
 //! `Payload`.
 
+use super::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
 use crate::sim::message::{body_bytes, group_wire_id, MessageRef, MsgId};
 use prost::encoding::{encoded_len_varint, key_len};
 use thiserror::Error;
@@ -79,20 +82,31 @@ pub mod proto {
     }
 }
 
-/// The kinds of record a payload carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RecordKind {
-    /// Acknowledgement of a message id.
-    Ack,
-    /// A full message.
-    Message,
-    /// Offer of a message id.
-    Offer,
-    /// Request for a message id.
-    Request,
-    /// An id in an epidemic summary vector.
-    Summary,
-}
+/// The record kinds of the MVDS payload, in the order of
+/// [`Payload::encoded_len_by_kind`]: the four MVDS records and the
+/// epidemic summary vector (listed in `records_sent` only once used).
+pub const MVDS_KINDS: &[RecordKind] = &[
+    RecordKind {
+        name: "ack",
+        listed_when_zero: true,
+    },
+    RecordKind {
+        name: "message",
+        listed_when_zero: true,
+    },
+    RecordKind {
+        name: "offer",
+        listed_when_zero: true,
+    },
+    RecordKind {
+        name: "request",
+        listed_when_zero: true,
+    },
+    RecordKind {
+        name: "summary",
+        listed_when_zero: false,
+    },
+];
 
 /// What one node sends one peer at once, with messages named by dense id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -163,34 +177,39 @@ impl Payload {
 
     /// Exact length of the protobuf encoding of [`Payload::to_proto`].
     pub fn encoded_len(&self) -> usize {
-        self.encoded_len_by_kind().iter().sum()
+        self.encoded_len_by_kind().iter().sum::<u64>() as usize
     }
 
-    /// The encoded length split by field: `[acks, offers, requests,
-    /// messages, summary]`; the parts add up to [`Payload::encoded_len`].
-    pub fn encoded_len_by_kind(&self) -> [usize; 5] {
+    /// The encoded length by record kind, in the order of [`MVDS_KINDS`]
+    /// (`ack, message, offer, request, summary`); the parts add up to
+    /// [`Payload::encoded_len`].
+    pub fn encoded_len_by_kind(&self) -> PerKind {
         let summary = self.summary.as_ref().map_or(0, |v| {
             ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
         });
         let messages: usize = self.messages.iter().map(message_record_len).sum();
-        [
-            ids_len(5001, self.acks.len()),
-            ids_len(5002, self.offers.len()),
-            ids_len(5003, self.requests.len()),
-            messages,
-            summary,
-        ]
+        let mut out = [0; MAX_RECORD_KINDS];
+        out[..5].copy_from_slice(&[
+            ids_len(5001, self.acks.len()) as u64,
+            messages as u64,
+            ids_len(5002, self.offers.len()) as u64,
+            ids_len(5003, self.requests.len()) as u64,
+            summary as u64,
+        ]);
+        out
     }
 
-    /// Number of records of `kind` in the payload.
-    pub fn count(&self, kind: RecordKind) -> usize {
-        match kind {
-            RecordKind::Ack => self.acks.len(),
-            RecordKind::Message => self.messages.len(),
-            RecordKind::Offer => self.offers.len(),
-            RecordKind::Request => self.requests.len(),
-            RecordKind::Summary => self.summary.as_ref().map_or(0, Vec::len),
-        }
+    /// The number of records by kind, in the order of [`MVDS_KINDS`].
+    pub fn count_by_kind(&self) -> PerKind {
+        let mut out = [0; MAX_RECORD_KINDS];
+        out[..5].copy_from_slice(&[
+            self.acks.len() as u64,
+            self.messages.len() as u64,
+            self.offers.len() as u64,
+            self.requests.len() as u64,
+            self.summary.as_ref().map_or(0, Vec::len) as u64,
+        ]);
+        out
     }
 
     /// The real protobuf message; `id_of` gives the 32-byte wire id of a
@@ -216,6 +235,30 @@ impl Payload {
                 .collect(),
             summary: self.summary.as_deref().map(ids).unwrap_or_default(),
             summary_count: self.summary.as_ref().map(|v| v.len() as u32),
+        }
+    }
+}
+
+impl WirePayload for Payload {
+    fn is_empty(&self) -> bool {
+        Payload::is_empty(self)
+    }
+    fn encoded_len_by_kind(&self) -> PerKind {
+        Payload::encoded_len_by_kind(self)
+    }
+    fn count_by_kind(&self) -> PerKind {
+        Payload::count_by_kind(self)
+    }
+    fn messages(&self) -> &[MessageRef] {
+        &self.messages
+    }
+    fn message_record_len(msg: &MessageRef) -> usize {
+        message_record_len(msg)
+    }
+    fn carrying(messages: Vec<MessageRef>) -> Self {
+        Payload {
+            messages,
+            ..Payload::default()
         }
     }
 }

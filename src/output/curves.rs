@@ -2,7 +2,7 @@
 //! the latency CDF, deliveries over time, and bytes per delivery by record
 //! kind. Several seeds of one strategy are pooled.
 
-use crate::report::{ByteCounts, RunReport, Summary};
+use crate::report::{RunReport, Summary};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -48,28 +48,26 @@ fn cumulative(mut xs: Vec<f64>, due: u64) -> Vec<(f64, f64)> {
     )
 }
 
-fn byte_parts(b: &ByteCounts) -> [(&'static str, u64); 7] {
-    [
-        ("message", b.message),
-        ("ack", b.ack),
-        ("offer", b.offer),
-        ("request", b.request),
-        ("summary", b.summary),
-        ("overhead", b.overhead),
-        ("mailserver", b.mailserver),
-    ]
-}
-
+/// The bars of `bytes_by_record` per delivery: the `message` record first
+/// (the payload users care about), then the other parts in the summaries'
+/// order (record kinds, `overhead`, `mailserver`); a part some summaries
+/// lack counts 0 for them.
 fn per_delivery(summaries: &[&Summary]) -> Vec<(String, f64)> {
     let n = summaries.len().max(1) as f64;
-    let mut out: Vec<(String, f64)> = byte_parts(&ByteCounts::default())
-        .iter()
-        .map(|(k, _)| (k.to_string(), 0.0))
-        .collect();
+    let mut out: Vec<(String, f64)> = vec![("message".to_string(), 0.0)];
+    for s in summaries {
+        for (k, _) in s.bytes_by_record.iter() {
+            if !out.iter().any(|(o, _)| o == k) {
+                out.push((k.to_string(), 0.0));
+            }
+        }
+    }
     for s in summaries {
         let d = s.deliveries.max(1) as f64;
-        for (slot, (_, v)) in out.iter_mut().zip(byte_parts(&s.bytes_by_record)) {
-            slot.1 += v as f64 / d / n;
+        for (k, v) in s.bytes_by_record.iter() {
+            if let Some(slot) = out.iter_mut().find(|(o, _)| o == k) {
+                slot.1 += v as f64 / d / n;
+            }
         }
     }
     out

@@ -8,249 +8,59 @@
 //! never asks a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
 
-use crate::node::wire::{Payload, RecordKind};
+use super::summary::{Counts, DeliveryRow, RunInfo, RunReport, Summary};
 use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};
-use crate::sim::message::{GroupId, Message, MessageRef, MsgId, NodeId};
+use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
 use fixedbitset::FixedBitSet;
-use serde::{Deserialize, Serialize};
 
-/// Counts of records sent, by kind.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordCounts {
-    /// Acknowledged ids.
-    pub ack: u64,
-    /// Full messages.
-    pub message: u64,
-    /// Offered ids.
-    pub offer: u64,
-    /// Requested ids.
-    pub request: u64,
-    /// Ids in epidemic summary vectors (key present only when used).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub summary: u64,
+/// A record kind as the report labels it (the strategy's declaration,
+/// passed in by the engine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordLabel {
+    /// Key in `records_sent` and `bytes_by_record`.
+    pub name: &'static str,
+    /// Listed in `records_sent` even when none was sent.
+    pub listed_when_zero: bool,
 }
 
-/// Bytes put on links, by what they carried; the fields add up to
-/// `bytes_sent_total`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ByteCounts {
-    /// ACK records.
-    pub ack: u64,
-    /// MESSAGE records (with their metadata).
-    pub message: u64,
-    /// OFFER records.
-    pub offer: u64,
-    /// REQUEST records.
-    pub request: u64,
-    /// Epidemic summary vectors.
-    #[serde(default)]
-    pub summary: u64,
-    /// Per-payload transport overhead.
-    pub overhead: u64,
-    /// Store-forward mailserver traffic.
-    pub mailserver: u64,
+/// A payload put on a link, as the recorder counts it.
+#[derive(Clone, Copy, Debug)]
+pub struct Sent<'a> {
+    /// The sender.
+    pub from: NodeId,
+    /// Bytes on the wire, with the link's overhead.
+    pub bytes: u64,
+    /// Encoded bytes of each record kind (in the order of the labels).
+    pub bytes_by_kind: &'a [u64],
+    /// Records of each kind.
+    pub records_by_kind: &'a [u64],
+    /// The messages it carries in full.
+    pub messages: &'a [MessageRef],
+    /// Bytes of the record carrying a message in full.
+    pub message_record_len: fn(&MessageRef) -> usize,
 }
 
-fn is_zero(v: &u64) -> bool {
-    *v == 0
+/// What only the engine knows at the end of a run.
+pub struct EndOfRun<'a> {
+    /// Payloads still travelling.
+    pub in_flight: u64,
+    /// Whether some node or mailserver still holds message `m` (asked only
+    /// for messages some member lacks).
+    pub holds: &'a dyn Fn(MsgId, GroupId) -> bool,
+    /// With partitions: the input of `convergence_s`.
+    pub convergence: Option<ConvergenceInput>,
 }
 
-/// The run's headline figures (`summary.json`).
-/// Missing keys read as their defaults, so results written by older versions
-/// (committed baselines) stay readable.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Summary {
-    /// Scenario name.
-    pub scenario: String,
-    /// Strategy run.
-    pub strategy: String,
-    /// Run seed.
-    pub seed: u64,
-    /// Node count.
-    pub nodes: u32,
-    /// Simulated seconds.
-    pub duration_s: f64,
-    /// Messages written.
-    pub messages_created: u64,
-    /// (message, recipient) pairs due: every other member of its group.
-    pub deliveries_expected: u64,
-    /// Pairs delivered by the end.
-    pub deliveries: u64,
-    /// `deliveries / deliveries_expected` (null when nothing was due).
-    pub delivery_ratio: Option<f64>,
-    /// Mean creation → delivery latency over delivered pairs.
-    pub latency_mean_s: Option<f64>,
-    /// Median latency (nearest rank).
-    pub latency_p50_s: Option<f64>,
-    /// 90th percentile latency.
-    pub latency_p90_s: Option<f64>,
-    /// 99th percentile latency.
-    pub latency_p99_s: Option<f64>,
-    /// Largest latency.
-    pub latency_max_s: Option<f64>,
-    /// Encoded bytes put on links, lost ones included, with transport overhead.
-    pub bytes_sent_total: u64,
-    /// `bytes_sent_total / deliveries` (null with no delivery).
-    pub bytes_per_delivery: Option<f64>,
-    /// `bytes_sent_total` split by what the bytes carried.
-    pub bytes_by_record: ByteCounts,
-    /// Bytes of mailserver traffic (archive uploads, requests, responses),
-    /// included in `bytes_sent_total`.
-    pub mailserver_bytes: u64,
-    /// Queries sent to store-forward mailservers.
-    pub mailserver_requests: u64,
-    /// Mailserver queries or responses lost on the way (or whose client or
-    /// mailserver went offline first).
-    pub mailserver_lost: u64,
-    /// Payloads put on links.
-    pub payloads_sent: u64,
-    /// Payloads lost (link loss, or an endpoint offline before arrival).
-    pub payloads_lost: u64,
-    /// Extra copies the links made (duplication faults).
-    pub payloads_duplicated: u64,
-    /// Payloads that reached their receiver.
-    pub payloads_received: u64,
-    /// Payloads still on the way at the end. Always
-    /// `payloads_sent + payloads_duplicated = payloads_received +
-    /// payloads_lost + payloads_in_flight`.
-    pub payloads_in_flight: u64,
-    /// Records sent by kind.
-    pub records_sent: RecordCounts,
-    /// MESSAGE records for messages the receiver already held.
-    pub duplicate_messages_received: u64,
-    /// Deliveries made before a parent was delivered (must be 0).
-    pub causal_violations: u64,
-    /// Deliveries to a non-member, or of a message twice (must be 0).
-    pub invalid_deliveries: u64,
-    /// Deliveries of messages written by a non-member of the group (must
-    /// be 0: receivers reject them).
-    pub unauthorized_accepted: u64,
-    /// Deliveries made without all parents (after `sync.max_parent_wait_s`).
-    pub deliveries_without_parents: u64,
-    /// Messages held by no node (nor mailserver) at the end and delivered to
-    /// no one.
-    pub messages_lost: u64,
-    /// Undelivered pairs whose message no node holds at the end: they can
-    /// never be delivered.
-    pub deliveries_lost: u64,
-    /// Node crashes.
-    pub crashes: u64,
-    /// Bytes of MESSAGE records carrying spam, and the part honest nodes
-    /// sent (relayed).
-    pub spam_bytes: u64,
-    /// Bytes of spam MESSAGE records sent by nodes other than the spammer.
-    pub spam_bytes_relayed: u64,
-    /// Pairs received before their parents were delivered.
-    pub blocked_deliveries: u64,
-    /// Mean receipt → delivery wait of blocked pairs that were delivered.
-    pub blocked_time_mean_s: Option<f64>,
-    /// Pairs received but never deliverable by the end.
-    pub undelivered_missing_parents: u64,
-    /// With partitions: seconds from the last heal until every online
-    /// member has delivered every message written before it (null: never,
-    /// or no partition).
-    pub convergence_s: Option<f64>,
-    /// Events the engine processed.
-    pub events: u64,
-    /// FNV-1a hash of the processed event trace (determinism fingerprint).
-    pub trace_hash: String,
-    /// FNV-1a hash of the world alone: churn, contacts, partitions and the
-    /// messages written (who, when, where, how big). Equal across
-    /// strategies for one scenario and seed.
-    pub world_hash: String,
-}
-
-/// One delivered (message, recipient) pair.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryRow {
-    /// Message id.
-    pub message: MsgId,
-    /// Group index (`RunReport::group_names` has the names).
-    pub group: crate::sim::message::GroupId,
-    /// Author.
-    pub sender: NodeId,
-    /// Recipient.
-    pub recipient: NodeId,
-    /// Written at.
-    pub created: SimTime,
-    /// First received at.
-    pub received: SimTime,
-    /// Delivered to the application at.
-    pub delivered: SimTime,
-}
-
-/// Everything a run produced.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunReport {
-    /// Headline figures.
-    pub summary: Summary,
-    /// Delivered pairs, by (message, recipient).
-    pub deliveries: Vec<DeliveryRow>,
-    /// Every message written, in creation order.
-    pub messages: Vec<Message>,
-    /// Group names, by group index.
-    pub group_names: Vec<String>,
-}
-
-/// Formats a time as seconds with microsecond precision.
-pub fn secs(t: SimTime) -> String {
-    format!(
-        "{}.{:06}",
-        t.as_micros() / 1_000_000,
-        t.as_micros() % 1_000_000
-    )
-}
-
-impl RunReport {
-    /// `summary.json` text (pretty, stable key order, trailing newline).
-    pub fn summary_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&self.summary).expect("summary serializes");
-        s.push('\n');
-        s
-    }
-
-    /// `deliveries.csv` text.
-    pub fn deliveries_csv(&self) -> String {
-        let mut s = Vec::with_capacity(64 * (self.deliveries.len() + 1));
-        let _ = self.write_deliveries_csv(&mut s);
-        String::from_utf8(s).unwrap_or_default()
-    }
-
-    /// Writes `deliveries.csv` to `w`, a row at a time.
-    pub fn write_deliveries_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        w.write_all(b"message,group,sender,recipient,created_s,received_s,delivered_s\n")?;
-        for d in &self.deliveries {
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{}",
-                d.message,
-                self.group_names[d.group as usize],
-                d.sender,
-                d.recipient,
-                secs(d.created),
-                secs(d.received),
-                secs(d.delivered)
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// What a run is, for the summary's header fields.
+/// When the last partition healed and who was online when.
 #[derive(Clone, Debug)]
-pub struct RunInfo {
-    /// Scenario name.
-    pub scenario: String,
-    /// Strategy name.
-    pub strategy: String,
-    /// Seed.
-    pub seed: u64,
-    /// Nodes.
-    pub nodes: u32,
-    /// Simulated time.
-    pub duration: SimTime,
+pub struct ConvergenceInput {
+    /// The last heal (capped at the end of the run).
+    pub heal: SimTime,
+    /// Per node: online intervals `[up, down)`.
+    pub online: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per node: whether it counts (a syncing member, not a mailserver).
+    pub member: Vec<bool>,
 }
 
 /// When a message first reached a member, and when the member delivered it
@@ -282,8 +92,12 @@ pub struct Recorder {
     /// Slots whose receipt time is set: a bit each, so the common case (a
     /// duplicate) is answered from a small, cache-resident table.
     got: FixedBitSet,
+    /// The strategy's record kinds.
+    labels: Vec<RecordLabel>,
     bytes_sent: u64,
-    bytes_by: ByteCounts,
+    /// Encoded bytes by record kind, then the link overhead.
+    bytes_by_kind: Vec<u64>,
+    overhead: u64,
     mail_bytes: u64,
     mail_requests: u64,
     mail_lost: u64,
@@ -291,7 +105,6 @@ pub struct Recorder {
     payloads_lost: u64,
     payloads_duplicated: u64,
     payloads_received: u64,
-    payloads_in_flight: u64,
     unauthorized: u64,
     unverified: u64,
     crashes: u64,
@@ -301,9 +114,7 @@ pub struct Recorder {
     /// Nodes that lost their state in a crash: repeated deliveries to them
     /// are re-displays, not errors.
     forgetful: Vec<bool>,
-    /// Per message: some node (or mailserver) holds it at the end.
-    held_at_end: Vec<bool>,
-    records: RecordCounts,
+    records_by_kind: Vec<u64>,
     duplicates: u64,
     causal_violations: u64,
     invalid_deliveries: u64,
@@ -313,8 +124,13 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder for groups with these (sorted) member lists and names.
-    pub fn new(group_members: Vec<Vec<NodeId>>, group_names: Vec<String>) -> Self {
+    /// A recorder for groups with these (sorted) member lists and names,
+    /// counting records of the kinds `labels`.
+    pub fn new(
+        group_members: Vec<Vec<NodeId>>,
+        group_names: Vec<String>,
+        labels: Vec<RecordLabel>,
+    ) -> Self {
         Recorder {
             group_members,
             group_names,
@@ -323,7 +139,10 @@ impl Recorder {
             times: Vec::new(),
             got: FixedBitSet::new(),
             bytes_sent: 0,
-            bytes_by: ByteCounts::default(),
+            bytes_by_kind: vec![0; labels.len()],
+            overhead: 0,
+            records_by_kind: vec![0; labels.len()],
+            labels,
             mail_bytes: 0,
             mail_requests: 0,
             mail_lost: 0,
@@ -331,7 +150,6 @@ impl Recorder {
             payloads_lost: 0,
             payloads_duplicated: 0,
             payloads_received: 0,
-            payloads_in_flight: 0,
             unauthorized: 0,
             unverified: 0,
             crashes: 0,
@@ -339,8 +157,6 @@ impl Recorder {
             spam_bytes: 0,
             spam_relayed: 0,
             forgetful: Vec::new(),
-            held_at_end: Vec::new(),
-            records: RecordCounts::default(),
             duplicates: 0,
             causal_violations: 0,
             invalid_deliveries: 0,
@@ -436,72 +252,33 @@ impl Recorder {
         self.payloads_duplicated += 1;
     }
 
-    /// Payloads still travelling when the run ended.
-    pub fn set_in_flight(&mut self, n: u64) {
-        self.payloads_in_flight = n;
-    }
-
-    /// Messages written by a member that some other member has not
-    /// delivered (the only ones whose holders matter at the end).
-    pub fn incomplete_messages(&self) -> Vec<MsgId> {
-        self.messages
-            .iter()
-            .filter(|m| {
-                let members = &self.group_members[m.group as usize];
-                let base = self.slot_base[m.id as usize];
-                members.binary_search(&m.sender).is_ok()
-                    && members.iter().enumerate().any(|(r, &v)| {
-                        v != m.sender && self.times[base + r].delivered == SimTime::NEVER
-                    })
-            })
-            .map(|m| m.id)
-            .collect()
-    }
-
-    /// The group of message `m`.
-    pub fn group_of(&self, m: MsgId) -> crate::sim::message::GroupId {
-        self.messages[m as usize].group
-    }
-
-    /// Which messages some node or mailserver holds at the end.
-    pub fn set_held_at_end(&mut self, held: Vec<bool>) {
-        self.held_at_end = held;
-    }
-
-    /// A payload of `bytes` wire bytes (its records' encoded length by kind:
-    /// `by_kind`) was put on a link by `from`.
-    pub fn on_send(&mut self, from: NodeId, bytes: u64, by_kind: [usize; 5], payload: &Payload) {
-        self.bytes_sent += bytes;
-        for m in &payload.messages {
+    /// A payload was put on a link.
+    pub fn on_send(&mut self, p: Sent<'_>) {
+        self.bytes_sent += p.bytes;
+        for m in p.messages {
             if self.spam.get(m.id as usize).copied().unwrap_or(false) {
-                let b = crate::node::wire::message_record_len(m) as u64;
+                let b = (p.message_record_len)(m) as u64;
                 self.spam_bytes += b;
-                if from != m.sender {
+                if p.from != m.sender {
                     self.spam_relayed += b;
                 }
             }
         }
-        debug_assert_eq!(by_kind, payload.encoded_len_by_kind());
-        let [ack, offer, request, message, summary] = by_kind.map(|b| b as u64);
-        let b = &mut self.bytes_by;
-        b.ack += ack;
-        b.offer += offer;
-        b.request += request;
-        b.message += message;
-        b.summary += summary;
-        b.overhead += bytes - (ack + offer + request + message + summary);
+        let mut records = 0;
+        for (total, b) in self.bytes_by_kind.iter_mut().zip(p.bytes_by_kind) {
+            *total += b;
+            records += b;
+        }
+        self.overhead += p.bytes - records;
         self.payloads_sent += 1;
-        self.records.ack += payload.count(RecordKind::Ack) as u64;
-        self.records.message += payload.count(RecordKind::Message) as u64;
-        self.records.offer += payload.count(RecordKind::Offer) as u64;
-        self.records.request += payload.count(RecordKind::Request) as u64;
-        self.records.summary += payload.count(RecordKind::Summary) as u64;
+        for (total, n) in self.records_by_kind.iter_mut().zip(p.records_by_kind) {
+            *total += n;
+        }
     }
 
     /// Mailserver traffic of `bytes` (an archive upload or a response).
     pub fn on_mail(&mut self, bytes: u64) {
         self.bytes_sent += bytes;
-        self.bytes_by.mailserver += bytes;
         self.mail_bytes += bytes;
     }
 
@@ -521,15 +298,16 @@ impl Recorder {
         self.mail_lost += 1;
     }
 
-    /// A sync payload reached `node` at `now`.
-    pub fn on_arrival(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
+    /// A sync payload carrying `messages` in full reached `node` at `now`.
+    pub fn on_arrival(&mut self, node: NodeId, messages: &[MessageRef], now: SimTime) {
         self.payloads_received += 1;
-        self.on_receive(node, payload, now);
+        self.on_receive(node, messages, now);
     }
 
-    /// A payload (sync or from a mailserver) reached `node` at `now`.
-    pub fn on_receive(&mut self, node: NodeId, payload: &Payload, now: SimTime) {
-        for m in &payload.messages {
+    /// A payload (sync or from a mailserver) carrying `messages` in full
+    /// reached `node` at `now`.
+    pub fn on_receive(&mut self, node: NodeId, messages: &[MessageRef], now: SimTime) {
+        for m in messages {
             // Every message on the wire is one the engine created (and
             // registered here), so its group is the registered one.
             debug_assert!(self
@@ -644,126 +422,18 @@ impl Recorder {
         done
     }
 
-    /// The summary and delivery table of the run.
-    pub fn finish(self, info: RunInfo) -> RunReport {
-        // Sized up front (an upper bound: senders' own slots count too), so
-        // millions of rows never pass through a doubling reallocation.
-        let rows = self
-            .times
-            .iter()
-            .filter(|t| t.delivered != SimTime::NEVER)
-            .count();
-        let mut latencies = Vec::with_capacity(rows);
-        let mut deliveries = Vec::with_capacity(rows);
-        let (mut expected, mut blocked, mut blocked_done, mut undeliverable) =
-            (0u64, 0u64, 0u64, 0u64);
-        let mut blocked_wait = 0u128;
-        let (mut lost_msgs, mut lost_pairs) = (0u64, 0u64);
-        for m in &self.messages {
-            let members = &self.group_members[m.group as usize];
-            if members.binary_search(&m.sender).is_err() {
-                continue; // injected by a non-member: due to no one
-            }
-            let held = self.held_at_end.get(m.id as usize).copied().unwrap_or(true);
-            let base = self.slot_base[m.id as usize];
-            let got = members
-                .iter()
-                .enumerate()
-                .filter(|&(r, &v)| {
-                    v != m.sender && self.times[base + r].delivered != SimTime::NEVER
-                })
-                .count();
-            if !held {
-                lost_msgs += u64::from(got == 0);
-                lost_pairs += (members.len() - 1 - got) as u64;
-            }
-            for (rank, &node) in members.iter().enumerate() {
-                if node == m.sender {
-                    continue;
-                }
-                expected += 1;
-                let s = self.slot_base[m.id as usize] + rank;
-                let SlotTimes {
-                    received: rx,
-                    delivered: dx,
-                } = self.times[s];
-                if rx != SimTime::NEVER && dx != rx {
-                    blocked += 1;
-                }
-                if dx == SimTime::NEVER {
-                    undeliverable += u64::from(rx != SimTime::NEVER);
-                    continue;
-                }
-                if rx != SimTime::NEVER && dx > rx {
-                    blocked_done += 1;
-                    blocked_wait += u128::from((dx - rx).as_micros());
-                }
-                latencies.push((dx - m.created).as_micros());
-                deliveries.push(DeliveryRow {
-                    message: m.id,
-                    group: m.group,
-                    sender: m.sender,
-                    recipient: node,
-                    created: m.created,
-                    received: rx.min(dx),
-                    delivered: dx,
-                });
-            }
-        }
-        latencies.sort_unstable();
-        let n = latencies.len() as u64;
-        let pct = |p: f64| pct_secs(&latencies, p);
-        let summary = Summary {
-            scenario: info.scenario,
-            strategy: info.strategy,
-            seed: info.seed,
-            nodes: info.nodes,
-            duration_s: info.duration.as_secs_f64(),
-            messages_created: self.messages.len() as u64,
-            deliveries_expected: expected,
-            deliveries: n,
-            delivery_ratio: (expected > 0).then(|| n as f64 / expected as f64),
-            latency_mean_s: (n > 0).then(|| {
-                latencies.iter().map(|&l| u128::from(l)).sum::<u128>() as f64 / n as f64 / 1e6
-            }),
-            latency_p50_s: pct(0.50),
-            latency_p90_s: pct(0.90),
-            latency_p99_s: pct(0.99),
-            latency_max_s: latencies.last().map(|&l| l as f64 / 1e6),
-            bytes_sent_total: self.bytes_sent,
-            bytes_per_delivery: (n > 0).then(|| self.bytes_sent as f64 / n as f64),
-            bytes_by_record: self.bytes_by,
-            mailserver_bytes: self.mail_bytes,
-            mailserver_requests: self.mail_requests,
-            mailserver_lost: self.mail_lost,
-            payloads_sent: self.payloads_sent,
-            payloads_lost: self.payloads_lost,
-            payloads_duplicated: self.payloads_duplicated,
-            payloads_received: self.payloads_received,
-            payloads_in_flight: self.payloads_in_flight,
-            records_sent: self.records,
-            duplicate_messages_received: self.duplicates,
-            causal_violations: self.causal_violations,
-            invalid_deliveries: self.invalid_deliveries,
-            unauthorized_accepted: self.unauthorized,
-            deliveries_without_parents: self.unverified,
-            messages_lost: lost_msgs,
-            deliveries_lost: lost_pairs,
-            crashes: self.crashes,
-            spam_bytes: self.spam_bytes,
-            spam_bytes_relayed: self.spam_relayed,
-            blocked_deliveries: blocked,
-            blocked_time_mean_s: (blocked_done > 0)
-                .then(|| blocked_wait as f64 / blocked_done as f64 / 1e6),
-            undelivered_missing_parents: undeliverable,
-            convergence_s: None,
-            events: self.events,
-            trace_hash: format!("{:016x}", self.trace),
-            world_hash: format!("{:016x}", self.world),
-        };
+    /// The summary and delivery table of the run; `end` says what only
+    /// the engine knows at the end.
+    pub fn finish(self, info: RunInfo, end: EndOfRun<'_>) -> RunReport {
+        let held = self.held_at_end(end.holds);
+        let tally = self.tally(&held);
+        let convergence = end
+            .convergence
+            .and_then(|c| self.convergence(c.heal, &c.online, &c.member, info.duration));
+        let summary = self.summary(info, &tally, convergence, end.in_flight);
         RunReport {
             summary,
-            deliveries,
+            deliveries: tally.rows,
             // Whoever else held a message (nodes, payloads) is gone by now,
             // so this moves the messages out rather than copying them.
             messages: self
@@ -773,6 +443,196 @@ impl Recorder {
                 .collect(),
             group_names: self.group_names,
         }
+    }
+
+    /// Per message: whether some node or mailserver holds it at the end.
+    /// Only messages some member lacks matter for loss accounting, so only
+    /// they are asked about.
+    fn held_at_end(&self, holds: &dyn Fn(MsgId, GroupId) -> bool) -> Vec<bool> {
+        self.messages
+            .iter()
+            .map(|m| !self.incomplete(m) || holds(m.id, m.group))
+            .collect()
+    }
+
+    /// True when `m` was written by a member and some other member has not
+    /// delivered it.
+    fn incomplete(&self, m: &MessageRef) -> bool {
+        let members = &self.group_members[m.group as usize];
+        let base = self.slot_base[m.id as usize];
+        members.binary_search(&m.sender).is_ok()
+            && members
+                .iter()
+                .enumerate()
+                .any(|(r, &v)| v != m.sender && self.times[base + r].delivered == SimTime::NEVER)
+    }
+
+    /// Folds every (message, member) slot into the delivery figures.
+    fn tally(&self, held: &[bool]) -> Tally {
+        // Sized up front (an upper bound: senders' own slots count too), so
+        // millions of rows never pass through a doubling reallocation.
+        let rows = self
+            .times
+            .iter()
+            .filter(|t| t.delivered != SimTime::NEVER)
+            .count();
+        let mut t = Tally {
+            latencies: Vec::with_capacity(rows),
+            rows: Vec::with_capacity(rows),
+            ..Tally::default()
+        };
+        for m in &self.messages {
+            let members = &self.group_members[m.group as usize];
+            if members.binary_search(&m.sender).is_err() {
+                continue; // injected by a non-member: due to no one
+            }
+            let base = self.slot_base[m.id as usize];
+            if !held[m.id as usize] {
+                let got = members
+                    .iter()
+                    .enumerate()
+                    .filter(|&(r, &v)| {
+                        v != m.sender && self.times[base + r].delivered != SimTime::NEVER
+                    })
+                    .count();
+                t.lost_msgs += u64::from(got == 0);
+                t.lost_pairs += (members.len() - 1 - got) as u64;
+            }
+            for (rank, &node) in members.iter().enumerate() {
+                if node != m.sender {
+                    t.add(m, node, self.times[base + rank]);
+                }
+            }
+        }
+        t.latencies.sort_unstable();
+        t
+    }
+
+    /// The headline figures.
+    fn summary(
+        &self,
+        info: RunInfo,
+        t: &Tally,
+        convergence: Option<f64>,
+        in_flight: u64,
+    ) -> Summary {
+        let n = t.latencies.len() as u64;
+        let pct = |p: f64| pct_secs(&t.latencies, p);
+        Summary {
+            scenario: info.scenario,
+            strategy: info.strategy,
+            seed: info.seed,
+            nodes: info.nodes,
+            duration_s: info.duration.as_secs_f64(),
+            messages_created: self.messages.len() as u64,
+            deliveries_expected: t.expected,
+            deliveries: n,
+            delivery_ratio: (t.expected > 0).then(|| n as f64 / t.expected as f64),
+            latency_mean_s: (n > 0).then(|| {
+                t.latencies.iter().map(|&l| u128::from(l)).sum::<u128>() as f64 / n as f64 / 1e6
+            }),
+            latency_p50_s: pct(0.50),
+            latency_p90_s: pct(0.90),
+            latency_p99_s: pct(0.99),
+            latency_max_s: t.latencies.last().map(|&l| l as f64 / 1e6),
+            bytes_sent_total: self.bytes_sent,
+            bytes_per_delivery: (n > 0).then(|| self.bytes_sent as f64 / n as f64),
+            bytes_by_record: self.bytes_by_record(),
+            mailserver_bytes: self.mail_bytes,
+            mailserver_requests: self.mail_requests,
+            mailserver_lost: self.mail_lost,
+            payloads_sent: self.payloads_sent,
+            payloads_lost: self.payloads_lost,
+            payloads_duplicated: self.payloads_duplicated,
+            payloads_received: self.payloads_received,
+            payloads_in_flight: in_flight,
+            records_sent: self.records_sent(),
+            duplicate_messages_received: self.duplicates,
+            causal_violations: self.causal_violations,
+            invalid_deliveries: self.invalid_deliveries,
+            unauthorized_accepted: self.unauthorized,
+            deliveries_without_parents: self.unverified,
+            messages_lost: t.lost_msgs,
+            deliveries_lost: t.lost_pairs,
+            crashes: self.crashes,
+            spam_bytes: self.spam_bytes,
+            spam_bytes_relayed: self.spam_relayed,
+            blocked_deliveries: t.blocked,
+            blocked_time_mean_s: (t.blocked_done > 0)
+                .then(|| t.blocked_wait as f64 / t.blocked_done as f64 / 1e6),
+            undelivered_missing_parents: t.undeliverable,
+            convergence_s: convergence,
+            events: self.events,
+            trace_hash: format!("{:016x}", self.trace),
+            world_hash: format!("{:016x}", self.world),
+        }
+    }
+
+    /// Bytes by record kind, then `overhead` and `mailserver`.
+    fn bytes_by_record(&self) -> Counts {
+        let kinds = self.labels.iter().zip(&self.bytes_by_kind);
+        let mut out: Vec<(String, u64)> = kinds.map(|(l, &b)| (l.name.to_string(), b)).collect();
+        out.push(("overhead".into(), self.overhead));
+        out.push(("mailserver".into(), self.mail_bytes));
+        Counts(out)
+    }
+
+    /// Records by kind; kinds not listed when zero only once used.
+    fn records_sent(&self) -> Counts {
+        let kinds = self.labels.iter().zip(&self.records_by_kind);
+        Counts(
+            kinds
+                .filter(|(l, &n)| l.listed_when_zero || n > 0)
+                .map(|(l, &n)| (l.name.to_string(), n))
+                .collect(),
+        )
+    }
+}
+
+/// The delivery figures of a run, folded slot by slot.
+#[derive(Default)]
+struct Tally {
+    /// Creation to delivery, microseconds, sorted at the end.
+    latencies: Vec<u64>,
+    rows: Vec<DeliveryRow>,
+    expected: u64,
+    blocked: u64,
+    blocked_done: u64,
+    blocked_wait: u128,
+    undeliverable: u64,
+    lost_msgs: u64,
+    lost_pairs: u64,
+}
+
+impl Tally {
+    /// Counts the slot of (`m`, `node`), a member other than the sender.
+    fn add(&mut self, m: &MessageRef, node: NodeId, times: SlotTimes) {
+        self.expected += 1;
+        let SlotTimes {
+            received: rx,
+            delivered: dx,
+        } = times;
+        if rx != SimTime::NEVER && dx != rx {
+            self.blocked += 1;
+        }
+        if dx == SimTime::NEVER {
+            self.undeliverable += u64::from(rx != SimTime::NEVER);
+            return;
+        }
+        if rx != SimTime::NEVER && dx > rx {
+            self.blocked_done += 1;
+            self.blocked_wait += u128::from((dx - rx).as_micros());
+        }
+        self.latencies.push((dx - m.created).as_micros());
+        self.rows.push(DeliveryRow {
+            message: m.id,
+            group: m.group,
+            sender: m.sender,
+            recipient: node,
+            created: m.created,
+            received: rx.min(dx),
+            delivered: dx,
+        });
     }
 }
 
@@ -795,7 +655,15 @@ mod tests {
     }
 
     fn recorder() -> Recorder {
-        Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()])
+        Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()], Vec::new())
+    }
+
+    fn end() -> EndOfRun<'static> {
+        EndOfRun {
+            in_flight: 0,
+            holds: &|_, _| true,
+            convergence: None,
+        }
     }
 
     fn info() -> RunInfo {
@@ -815,7 +683,7 @@ mod tests {
         r.on_create(msg(1, 0, &[0]));
         r.on_deliver(1, 1, SimTime::from_secs(2));
         r.on_deliver(1, 0, SimTime::from_secs(3));
-        let s = r.finish(info()).summary;
+        let s = r.finish(info(), end()).summary;
         assert_eq!(s.causal_violations, 1);
         assert_eq!(s.deliveries, 2);
     }
@@ -823,24 +691,19 @@ mod tests {
     #[test]
     fn in_order_delivery_is_clean_and_blocking_is_measured() {
         let mut r = recorder();
-        r.on_create(msg(0, 0, &[]));
-        r.on_create(msg(1, 0, &[0]));
-        let p1 = Payload {
-            messages: vec![msg(1, 0, &[0])],
-            ..Default::default()
-        };
-        let p0 = Payload {
-            messages: vec![msg(0, 0, &[])],
-            ..Default::default()
-        };
-        r.on_receive(1, &p1, SimTime::from_secs(2));
-        r.on_receive(1, &p0, SimTime::from_secs(4));
-        r.on_receive(1, &p0, SimTime::from_secs(5));
+        // One `MessageRef` per message, as in a run: the recorder checks
+        // that what arrives is what was created.
+        let (m0, m1) = (msg(0, 0, &[]), msg(1, 0, &[0]));
+        r.on_create(m0.clone());
+        r.on_create(m1.clone());
+        r.on_receive(1, std::slice::from_ref(&m1), SimTime::from_secs(2));
+        r.on_receive(1, std::slice::from_ref(&m0), SimTime::from_secs(4));
+        r.on_receive(1, std::slice::from_ref(&m0), SimTime::from_secs(5));
         r.on_deliver(1, 0, SimTime::from_secs(4));
         r.on_deliver(1, 1, SimTime::from_secs(4));
         r.on_deliver(1, 1, SimTime::from_secs(4));
         r.on_deliver(0, 0, SimTime::from_secs(4));
-        let s = r.finish(info()).summary;
+        let s = r.finish(info(), end()).summary;
         assert_eq!(s.causal_violations, 0);
         assert_eq!(
             s.invalid_deliveries, 2,
@@ -871,7 +734,7 @@ mod convergence_tests {
 
     #[test]
     fn convergence_waits_for_online_members_only() {
-        let mut r = Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()]);
+        let mut r = Recorder::new(vec![vec![0, 1, 2]], vec!["g".into()], Vec::new());
         let m = test_message(0, 0, SimTime::from_secs(1), &[]);
         r.on_create(m);
         r.on_deliver(1, 0, SimTime::from_secs(15));

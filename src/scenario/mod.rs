@@ -7,8 +7,8 @@
 
 pub mod raw;
 
-use crate::node::store::DeliveryMode;
-use crate::node::Strategy;
+use crate::node::store::{Delivery, DeliveryMode};
+use crate::node::Catalog;
 use crate::sim::dist::Dist;
 use crate::sim::message::{GroupId, NodeId};
 use crate::sim::time::SimTime;
@@ -176,17 +176,23 @@ pub struct Scripted {
     pub body_bytes: Option<u32>,
 }
 
-/// Sync strategy parameters.
-#[derive(Clone, Debug, PartialEq)]
+/// Delivery rules every strategy's store follows (`sync`).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SyncSpec {
-    /// BSP max latency (backoff unit).
-    pub max_latency: SimTime,
     /// When received messages reach the application.
     pub delivery: DeliveryMode,
-    /// Offers remembered per peer.
-    pub offer_cap: usize,
     /// Deliver a blocked message after this wait without its parents.
     pub max_parent_wait: Option<SimTime>,
+}
+
+impl SyncSpec {
+    /// The store's delivery rules.
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            mode: self.delivery,
+            max_wait: self.max_parent_wait,
+        }
+    }
 }
 
 /// Scheduled or random crashes of some nodes.
@@ -239,8 +245,12 @@ pub struct Scenario {
     pub seed: u64,
     /// Simulated time.
     pub duration: SimTime,
-    /// Strategy run by every node.
-    pub strategy: Strategy,
+    /// Strategy run by every node (a name in the catalog it was
+    /// validated with).
+    pub strategy: String,
+    /// Each strategy's config section, by config key, as written (already
+    /// checked by every strategy with that key).
+    pub strategy_config: BTreeMap<String, serde_json::Value>,
     /// Number of nodes.
     pub nodes: u32,
     /// Topology.
@@ -255,7 +265,7 @@ pub struct Scenario {
     pub script: Vec<Scripted>,
     /// Body size distribution, bytes.
     pub body_bytes: Dist,
-    /// Sync parameters.
+    /// Delivery rules every strategy's store follows.
     pub sync: SyncSpec,
     /// Transport semantics.
     pub transport: TransportSpec,
@@ -300,19 +310,35 @@ impl Scenario {
 }
 
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file against the built-in
+    /// strategies.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, &Catalog::builtin())
+    }
+
+    /// Reads and validates a scenario file against `catalog`'s strategies.
+    pub fn load_with(path: &Path, catalog: &Catalog) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
             file: file.clone(),
             source,
         })?;
-        Scenario::parse(&text, &file)
+        Scenario::parse_with(&text, &file, catalog)
     }
 
-    /// Parses and validates scenario JSON text; `file` names it in errors
-    /// and trace paths are relative to its folder.
+    /// Parses and validates scenario JSON text against the built-in
+    /// strategies; `file` names it in errors and trace paths are relative
+    /// to its folder.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_with(text, file, &Catalog::builtin())
+    }
+
+    /// [`Scenario::parse`] against `catalog`'s strategies.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        catalog: &Catalog,
+    ) -> Result<Scenario, ScenarioError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let inner = e.inner();
@@ -324,32 +350,45 @@ impl Scenario {
                 _ => path_error(file, e.path().to_string(), inner.to_string()),
             }
         })?;
-        Scenario::validate(raw, file)
+        Scenario::validate(raw, file, catalog)
     }
 
     /// Validates a scenario given as a JSON value (used by overrides).
     pub fn from_value(value: serde_json::Value, file: &str) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = serde_path_to_error::deserialize(value)
-            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
-        Scenario::validate(raw, file)
+        Scenario::from_value_with(value, file, &Catalog::builtin())
     }
 
-    fn validate(raw: RawScenario, file: &str) -> Result<Scenario, ScenarioError> {
+    /// [`Scenario::from_value`] against `catalog`'s strategies.
+    pub fn from_value_with(
+        value: serde_json::Value,
+        file: &str,
+        catalog: &Catalog,
+    ) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = serde_path_to_error::deserialize(value)
+            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+        Scenario::validate(raw, file, catalog)
+    }
+
+    fn validate(
+        raw: RawScenario,
+        file: &str,
+        catalog: &Catalog,
+    ) -> Result<Scenario, ScenarioError> {
         let base = Path::new(file).parent().unwrap_or(Path::new(""));
-        validate(raw, base).map_err(|e| match e {
+        validate(raw, base, catalog).map_err(|e| match e {
             Invalid::At(path, message) => path_error(file, path, message),
             Invalid::Trace(t) => ScenarioError::Trace(t),
         })
     }
 }
 
-fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
+fn validate(raw: RawScenario, base: &Path, catalog: &Catalog) -> Result<Scenario, Invalid> {
     check_name("name", &raw.name)?;
     let duration = seconds("duration_s", raw.duration_s, false)?;
-    let strategy = raw
-        .strategy
-        .parse::<Strategy>()
+    catalog
+        .lookup(&raw.strategy)
         .or_else(|e| invalid("strategy", e))?;
+    strategy_config(&raw.strategy_config, catalog)?;
     if raw.nodes == 0 || raw.nodes > MAX_NODES {
         return invalid(
             "nodes",
@@ -376,7 +415,8 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
         description: raw.description,
         seed: raw.seed,
         duration,
-        strategy,
+        strategy: raw.strategy,
+        strategy_config: raw.strategy_config,
         nodes: n,
         topology: topology(&raw.topology, n, base)?,
         link: link(&raw.link)?,
@@ -1055,7 +1095,17 @@ fn body(raw: &RawDist) -> Result<Dist, Invalid> {
 }
 
 fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
-    let max_latency = seconds("sync.max_latency_s", raw.max_latency_s, false)?;
+    for (key, set) in [
+        ("max_latency_s", raw.max_latency_s.is_some()),
+        ("offer_cap", raw.offer_cap.is_some()),
+    ] {
+        if set {
+            return invalid(
+                format!("sync.{key}"),
+                format!("moved: BSP's parameters are now strategy_config.bsp.{key}"),
+            );
+        }
+    }
     let delivery = match raw.delivery.as_str() {
         "consistent" => DeliveryMode::Consistent,
         "eventual" => DeliveryMode::Eventual,
@@ -1066,19 +1116,47 @@ fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
             )
         }
     };
-    if raw.offer_cap == 0 {
-        return invalid("sync.offer_cap", "expected at least 1");
-    }
     let max_parent_wait = match raw.max_parent_wait_s {
         None => None,
         Some(w) => Some(seconds("sync.max_parent_wait_s", w, false)?),
     };
     Ok(SyncSpec {
-        max_latency,
         delivery,
-        offer_cap: raw.offer_cap,
         max_parent_wait,
     })
+}
+
+/// Each config section goes to every strategy that reads it.
+fn strategy_config(
+    raw: &BTreeMap<String, serde_json::Value>,
+    catalog: &Catalog,
+) -> Result<(), Invalid> {
+    for (key, section) in raw {
+        let path = format!("strategy_config.{key}");
+        let mut readers = catalog.by_config_key(key).peekable();
+        if readers.peek().is_none() {
+            let mut keys: Vec<&str> = catalog.iter().map(|s| s.config_key()).collect();
+            keys.dedup();
+            return invalid(
+                path,
+                format!(
+                    "no strategy reads this section, expected one of {}",
+                    keys.join(", ")
+                ),
+            );
+        }
+        for s in readers {
+            if let Err(e) = s.check_config(Some(section)) {
+                let at = if e.path.is_empty() {
+                    path.clone()
+                } else {
+                    format!("{path}.{}", e.path)
+                };
+                return invalid(at, e.message);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

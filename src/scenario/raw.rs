@@ -63,9 +63,13 @@ pub struct RawScenario {
     /// Body size of generated messages in bytes (default fixed 200).
     #[serde(default = "default_body")]
     pub body_bytes: RawDist,
-    /// Sync strategy parameters.
+    /// Delivery rules every strategy's store follows.
     #[serde(default)]
     pub sync: RawSync,
+    /// Each strategy's own parameters, by config key (`bsp`, `mvds`, ...):
+    /// parsed and checked by the strategy itself.
+    #[serde(default)]
+    pub strategy_config: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 fn default_seed() -> u64 {
@@ -345,42 +349,36 @@ pub struct RawScripted {
     pub body_bytes: Option<u32>,
 }
 
-/// Sync parameters as written.
+/// Delivery rules as written (`sync`), shared by every strategy.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
-    /// BSP max latency, the backoff unit, seconds (default 30).
-    #[serde(default = "default_max_latency")]
-    pub max_latency_s: f64,
     /// `consistent` (default) or `eventual`.
     #[serde(default = "default_delivery")]
     pub delivery: String,
-    /// Offers remembered per peer (default 1000).
-    #[serde(default = "default_offer_cap")]
-    pub offer_cap: usize,
     /// Deliver a message blocked this long without its missing parents
     /// (default null: wait for ever).
     #[serde(default)]
     pub max_parent_wait_s: Option<f64>,
+    /// Moved to `strategy_config.bsp.max_latency_s` (kept to say so).
+    #[serde(default)]
+    pub max_latency_s: Option<serde_json::Value>,
+    /// Moved to `strategy_config.bsp.offer_cap` (kept to say so).
+    #[serde(default)]
+    pub offer_cap: Option<serde_json::Value>,
 }
 
-fn default_max_latency() -> f64 {
-    30.0
-}
 fn default_delivery() -> String {
     "consistent".into()
-}
-fn default_offer_cap() -> usize {
-    1000
 }
 
 impl Default for RawSync {
     fn default() -> Self {
         RawSync {
-            max_latency_s: default_max_latency(),
             delivery: default_delivery(),
-            offer_cap: default_offer_cap(),
             max_parent_wait_s: None,
+            max_latency_s: None,
+            offer_cap: None,
         }
     }
 }

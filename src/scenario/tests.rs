@@ -28,7 +28,8 @@ use serde_json::json;
 fn defaults_are_documented_values() {
     let s = with(json!({})).unwrap();
     assert_eq!(s.seed, 1);
-    assert_eq!(s.strategy, Strategy::BspBatch);
+    assert_eq!(s.strategy, "bsp-batch");
+    assert!(s.strategy_config.is_empty());
     assert_eq!(s.topology, TopologySpec::FullMesh);
     assert_eq!(s.link.latency_ms, Dist::Fixed(100.0));
     assert_eq!(
@@ -37,10 +38,9 @@ fn defaults_are_documented_values() {
     );
     assert_eq!(s.churn, vec![ChurnSpec::AlwaysOn; 4]);
     assert_eq!(s.body_bytes, Dist::Fixed(200.0));
-    assert_eq!(s.sync.max_latency, SimTime::from_secs(30));
     assert_eq!(
-        (s.sync.delivery, s.sync.offer_cap),
-        (DeliveryMode::Consistent, 1000)
+        (s.sync.delivery, s.sync.max_parent_wait),
+        (DeliveryMode::Consistent, None)
     );
     assert_eq!(s.groups[0].members, vec![0, 1, 2, 3]);
 }
@@ -208,4 +208,46 @@ fn deserialization_errors_name_the_path() {
     let (p, m) = err(json!({"groups": [{"name": "g", "members": "all", "rate": 3}]}));
     assert_eq!(p, "groups[0].rate");
     assert!(m.contains("unknown field `rate`"), "{m}");
+}
+
+#[test]
+fn strategy_config_errors_name_the_section_path() {
+    let (path, msg) = err(json!({"strategy_config": {"bsp": {"offer_cap": 0}}}));
+    assert_eq!(
+        (path.as_str(), msg.as_str()),
+        ("strategy_config.bsp.offer_cap", "expected at least 1")
+    );
+    let (path, msg) = err(json!({"strategy_config": {"bsp": {"max_latency_s": -1}}}));
+    assert_eq!(path, "strategy_config.bsp.max_latency_s");
+    assert!(msg.contains("expected a finite number >= 0"), "{msg}");
+    let (path, msg) = err(json!({"strategy_config": {"bsp": {"jitter": 1}}}));
+    assert_eq!(path, "strategy_config.bsp.jitter");
+    assert!(msg.contains("unknown field `jitter`"), "{msg}");
+    let (path, msg) = err(json!({"strategy_config": {"bsp": {"offer_cap": "many"}}}));
+    assert_eq!(path, "strategy_config.bsp.offer_cap");
+    assert!(msg.contains("invalid type"), "{msg}");
+    let (path, msg) = err(json!({"strategy_config": {"gossip": {}}}));
+    assert_eq!(path, "strategy_config.gossip");
+    assert!(
+        msg.contains("expected one of bsp, mvds, epidemic, mailserver-only"),
+        "{msg}"
+    );
+    let (path, _) = err(json!({"strategy_config": {"mvds": {"epoch_ms": 100}}}));
+    assert_eq!(path, "strategy_config.mvds.epoch_ms");
+}
+
+#[test]
+fn bsp_parameters_in_sync_say_where_they_moved() {
+    let (path, msg) = err(json!({"sync": {"max_latency_s": 10}}));
+    assert_eq!(path, "sync.max_latency_s");
+    assert!(msg.contains("strategy_config.bsp.max_latency_s"), "{msg}");
+    let (path, msg) = err(json!({"sync": {"offer_cap": 10}}));
+    assert_eq!(path, "sync.offer_cap");
+    assert!(msg.contains("strategy_config.bsp.offer_cap"), "{msg}");
+}
+
+#[test]
+fn strategy_config_is_kept_for_the_engine() {
+    let s = with(json!({"strategy_config": {"bsp": {"max_latency_s": 2}}})).unwrap();
+    assert_eq!(s.strategy_config["bsp"], json!({"max_latency_s": 2}));
 }

@@ -24,7 +24,7 @@ fn msg(id: MsgId, sender: NodeId, parents: &[MsgId]) -> MessageRef {
 }
 
 /// Nodes 0 and 1, each told the other is reachable, outbox drained.
-fn linked_pair(mode: BspMode) -> (BspNode, BspNode, Outbox) {
+fn linked_pair(mode: BspMode) -> (BspNode, BspNode, Outbox<Payload>) {
     let (mut a, mut b) = (node(0, mode), node(1, mode));
     let mut out = Outbox::new();
     a.handle_link_up(SimTime::ZERO, 1, &mut out);
@@ -33,11 +33,11 @@ fn linked_pair(mode: BspMode) -> (BspNode, BspNode, Outbox) {
     (a, b, out)
 }
 
-fn cmds(out: &mut Outbox) -> Vec<Command> {
+fn cmds(out: &mut Outbox<Payload>) -> Vec<Command<Payload>> {
     out.drain().collect()
 }
 
-fn sends(cmds: &[Command]) -> Vec<Payload> {
+fn sends(cmds: &[Command<Payload>]) -> Vec<Payload> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Send { payload, .. } => Some(payload.clone()),
@@ -46,14 +46,14 @@ fn sends(cmds: &[Command]) -> Vec<Payload> {
         .collect()
 }
 
-fn timer(cmds: &[Command]) -> Option<SimTime> {
+fn timer(cmds: &[Command<Payload>]) -> Option<SimTime> {
     cmds.iter().rev().find_map(|c| match c {
         Command::SetTimer { at } => Some(*at),
         _ => None,
     })
 }
 
-fn delivered(cmds: &[Command]) -> Vec<MsgId> {
+fn delivered(cmds: &[Command<Payload>]) -> Vec<MsgId> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Deliver { msg } => Some(*msg),
@@ -269,7 +269,7 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
     a.handle_link_up(t, 1, &mut out);
     a.handle_link_up(t, 2, &mut out);
     let (m1, m2) = (msg(1, 2, &[]), msg(2, 2, &[1]));
-    let from = |p: Payload, who: NodeId, a: &mut BspNode, out: &mut Outbox| {
+    let from = |p: Payload, who: NodeId, a: &mut BspNode, out: &mut Outbox<Payload>| {
         a.handle_payload(t, who, p, out);
         a.handle_timeout(t, out);
         cmds(out)

@@ -1,0 +1,205 @@
+//! The strategy plug-in: what a sync strategy declares to the rest of
+//! meshsync, and nothing more.
+//!
+//! A strategy owns
+//! - its **payload** type (what one node puts on a link at once), which
+//!   implements [`WirePayload`]: its exact encoded size by record kind, the
+//!   records it carries by kind, and the messages it carries in full;
+//! - its **record kinds** ([`RecordKind`]): the names under which the report
+//!   counts its records and bytes (`records_sent`, `bytes_by_record`);
+//! - its **config section** (`strategy_config.<key>` in a scenario file),
+//!   parsed with serde into [`Strategy::Config`] and checked by
+//!   [`Strategy::validate`]; errors carry the JSON path inside the section;
+//! - how to **build a node** ([`Strategy::build`]) from a [`NodeContext`].
+//!
+//! The engine knows strategies only through this trait and the registry
+//! ([`super::registry`]); [`StrategyInfo`] is the object-safe part the
+//! scenario layer uses to validate names and config sections.
+//!
+//! Imports: `sim/` and the node layer only.
+
+use super::store::Delivery;
+use super::Node;
+use crate::sim::message::{GroupId, Members, MessageRef, NodeId};
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use thiserror::Error;
+
+/// Most record kinds one strategy may declare.
+pub const MAX_RECORD_KINDS: usize = 8;
+
+/// A value per record kind, in the order of [`Strategy::record_kinds`];
+/// entries past the declared kinds stay 0.
+pub type PerKind = [u64; MAX_RECORD_KINDS];
+
+/// One kind of record a strategy puts on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordKind {
+    /// The name in `records_sent` and `bytes_by_record` (`ack`, `message`).
+    pub name: &'static str,
+    /// Listed in `records_sent` even when none was sent. A kind that is
+    /// not (an extension most runs never use) appears only once used;
+    /// `bytes_by_record` always lists every kind.
+    pub listed_when_zero: bool,
+}
+
+/// What the engine and the recorder need to know about a payload.
+pub trait WirePayload: Clone + Debug + 'static {
+    /// True when the payload carries no record (it is then not sent).
+    fn is_empty(&self) -> bool;
+    /// The exact encoded length of each record kind's records, in the
+    /// order of the strategy's kinds; the sum is the payload's size on the
+    /// wire before the link's per-packet overhead.
+    fn encoded_len_by_kind(&self) -> PerKind;
+    /// The number of records of each kind.
+    fn count_by_kind(&self) -> PerKind;
+    /// The messages carried in full (their receipt is measured).
+    fn messages(&self) -> &[MessageRef];
+    /// The bytes one record carrying `msg` in full takes (spam accounting).
+    fn message_record_len(msg: &MessageRef) -> usize;
+    /// A payload carrying exactly `messages` in full: what a node outside
+    /// the sync layer (a non-member injecting messages) publishes.
+    fn carrying(messages: Vec<MessageRef>) -> Self;
+}
+
+/// What a strategy's node is built from.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeContext<'a> {
+    /// The node's id.
+    pub me: NodeId,
+    /// The groups the node syncs, each with its sync members (sorted).
+    pub groups: &'a [(GroupId, Members)],
+    /// When received messages reach the application (scenario `sync`).
+    pub delivery: Delivery,
+    /// The run seed; a node that draws random numbers takes its own
+    /// sub-stream (`crate::sim::rng::stream(seed, "node", me)`).
+    pub seed: u64,
+}
+
+/// A config section that does not fit its strategy.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// JSON path inside the section (empty: the section itself).
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error at `path` inside the section.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A sync strategy: one protocol (or one mode of it) meshsync can run.
+pub trait Strategy: Send + Sync + 'static {
+    /// What one node sends one peer at once.
+    type Payload: WirePayload;
+    /// The strategy's config section, parsed with serde; every field has a
+    /// documented default, so `{}` (or no section) is valid.
+    type Config: DeserializeOwned + Debug + Send + Sync;
+
+    /// The name in scenario files and on the command line (`bsp-batch`).
+    fn name(&self) -> &str;
+    /// The key of its config section under `strategy_config` (strategies
+    /// that share parameters, such as BSP's two modes, share a key).
+    fn config_key(&self) -> &str {
+        self.name()
+    }
+    /// One line saying what the strategy is (`meshsync --help`, README).
+    fn about(&self) -> &str;
+    /// Its record kinds, at most [`MAX_RECORD_KINDS`].
+    fn record_kinds(&self) -> &'static [RecordKind];
+    /// True when every node relays every message, member or not (the
+    /// engine then links every pair of syncing nodes and builds a node
+    /// even for nodes in no group).
+    fn relays_everything(&self) -> bool {
+        false
+    }
+    /// Checks a parsed config beyond what its types say.
+    fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
+        Ok(())
+    }
+    /// The node for `ctx.me`.
+    fn build(&self, config: &Self::Config, ctx: &NodeContext<'_>) -> Box<dyn Node<Self::Payload>>;
+}
+
+/// The object-safe view of a [`Strategy`]: enough to list strategies and
+/// validate their config sections, without knowing their payload types.
+pub trait StrategyInfo: Send + Sync {
+    /// See [`Strategy::name`].
+    fn name(&self) -> &str;
+    /// See [`Strategy::config_key`].
+    fn config_key(&self) -> &str;
+    /// See [`Strategy::about`].
+    fn about(&self) -> &str;
+    /// See [`Strategy::record_kinds`].
+    fn record_kinds(&self) -> &'static [RecordKind];
+    /// Parses and validates a config section (`None`: no section).
+    fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError>;
+}
+
+impl<S: Strategy> StrategyInfo for S {
+    fn name(&self) -> &str {
+        Strategy::name(self)
+    }
+    fn config_key(&self) -> &str {
+        Strategy::config_key(self)
+    }
+    fn about(&self) -> &str {
+        Strategy::about(self)
+    }
+    fn record_kinds(&self) -> &'static [RecordKind] {
+        Strategy::record_kinds(self)
+    }
+    fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError> {
+        parse_config(self, section).map(|_| ())
+    }
+}
+
+/// Parses a strategy's config section (`None`: every default) and
+/// validates it.
+pub fn parse_config<S: Strategy + ?Sized>(
+    strategy: &S,
+    section: Option<&serde_json::Value>,
+) -> Result<S::Config, ConfigError> {
+    let value = section
+        .cloned()
+        .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+    let config: S::Config = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        ConfigError::at(path, e.into_inner().to_string())
+    })?;
+    strategy.validate(&config)?;
+    Ok(config)
+}
+
+/// A config section with no parameters: `{}` (unknown fields rejected).
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoConfig {}
+
+/// A duration in seconds from a config section: finite, `> 0` and at most
+/// ten years (the longest scenario), as microseconds of simulated time.
+pub fn positive_seconds(path: &str, v: f64) -> Result<crate::sim::time::SimTime, ConfigError> {
+    const MAX_S: f64 = 10.0 * 365.0 * 86_400.0;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(ConfigError::at(
+            path,
+            format!("expected a finite number >= 0, got {v}"),
+        ));
+    }
+    if v == 0.0 || v > MAX_S {
+        return Err(ConfigError::at(
+            path,
+            format!("expected seconds > 0 and <= {MAX_S}, got {v}"),
+        ));
+    }
+    Ok(crate::sim::time::SimTime::from_secs_f64(v))
+}

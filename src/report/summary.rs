@@ -1,0 +1,275 @@
+//! The result schema: a run's [`Summary`] (`summary.json`), its delivery
+//! table and the [`RunReport`] holding both. Keys are a contract: results
+//! written by earlier versions (committed baselines) stay readable.
+//!
+//! Imports: `sim/` only.
+
+use crate::sim::message::{Message, MsgId, NodeId};
+use crate::sim::time::SimTime;
+use serde::{Deserialize, Serialize};
+
+/// Named counts in a fixed order, serialized as a JSON object in that
+/// order (`records_sent`, `bytes_by_record`): the names are the record
+/// kinds a strategy declares, so the schema stays open to new strategies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Counts {
+    /// The count called `name`, if listed.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0.iter().find(|(k, _)| k == name).map(|&(_, v)| v)
+    }
+
+    /// Every (name, count), in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    /// The sum of every count.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|&(_, v)| v).sum()
+    }
+}
+
+/// `counts["ack"]`: the count called `ack` (panics when not listed, as a
+/// map's index does; [`Counts::get`] does not).
+impl std::ops::Index<&str> for Counts {
+    type Output = u64;
+    fn index(&self, name: &str) -> &u64 {
+        match self.0.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => v,
+            None => panic!("no count called {name:?}"),
+        }
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Counts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Counts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of counts")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Counts, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, u64>()? {
+                    out.push((k, v));
+                }
+                Ok(Counts(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The run's headline figures (`summary.json`).
+/// Missing keys read as their defaults, so results written by older versions
+/// (committed baselines) stay readable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy run.
+    pub strategy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Node count.
+    pub nodes: u32,
+    /// Simulated seconds.
+    pub duration_s: f64,
+    /// Messages written.
+    pub messages_created: u64,
+    /// (message, recipient) pairs due: every other member of its group.
+    pub deliveries_expected: u64,
+    /// Pairs delivered by the end.
+    pub deliveries: u64,
+    /// `deliveries / deliveries_expected` (null when nothing was due).
+    pub delivery_ratio: Option<f64>,
+    /// Mean creation → delivery latency over delivered pairs.
+    pub latency_mean_s: Option<f64>,
+    /// Median latency (nearest rank).
+    pub latency_p50_s: Option<f64>,
+    /// 90th percentile latency.
+    pub latency_p90_s: Option<f64>,
+    /// 99th percentile latency.
+    pub latency_p99_s: Option<f64>,
+    /// Largest latency.
+    pub latency_max_s: Option<f64>,
+    /// Encoded bytes put on links, lost ones included, with transport overhead.
+    pub bytes_sent_total: u64,
+    /// `bytes_sent_total / deliveries` (null with no delivery).
+    pub bytes_per_delivery: Option<f64>,
+    /// `bytes_sent_total` split by what the bytes carried: each record
+    /// kind of the strategy, in its order, then `overhead` (the link's
+    /// per-payload bytes) and `mailserver` (store-forward traffic).
+    pub bytes_by_record: Counts,
+    /// Bytes of mailserver traffic (archive uploads, requests, responses),
+    /// included in `bytes_sent_total`.
+    pub mailserver_bytes: u64,
+    /// Queries sent to store-forward mailservers.
+    pub mailserver_requests: u64,
+    /// Mailserver queries or responses lost on the way (or whose client or
+    /// mailserver went offline first).
+    pub mailserver_lost: u64,
+    /// Payloads put on links.
+    pub payloads_sent: u64,
+    /// Payloads lost (link loss, or an endpoint offline before arrival).
+    pub payloads_lost: u64,
+    /// Extra copies the links made (duplication faults).
+    pub payloads_duplicated: u64,
+    /// Payloads that reached their receiver.
+    pub payloads_received: u64,
+    /// Payloads still on the way at the end. Always
+    /// `payloads_sent + payloads_duplicated = payloads_received +
+    /// payloads_lost + payloads_in_flight`.
+    pub payloads_in_flight: u64,
+    /// Records sent by kind, in the strategy's order (a kind declared
+    /// not `listed_when_zero` appears once used).
+    pub records_sent: Counts,
+    /// MESSAGE records for messages the receiver already held.
+    pub duplicate_messages_received: u64,
+    /// Deliveries made before a parent was delivered (must be 0).
+    pub causal_violations: u64,
+    /// Deliveries to a non-member, or of a message twice (must be 0).
+    pub invalid_deliveries: u64,
+    /// Deliveries of messages written by a non-member of the group (must
+    /// be 0: receivers reject them).
+    pub unauthorized_accepted: u64,
+    /// Deliveries made without all parents (after `sync.max_parent_wait_s`).
+    pub deliveries_without_parents: u64,
+    /// Messages held by no node (nor mailserver) at the end and delivered to
+    /// no one.
+    pub messages_lost: u64,
+    /// Undelivered pairs whose message no node holds at the end: they can
+    /// never be delivered.
+    pub deliveries_lost: u64,
+    /// Node crashes.
+    pub crashes: u64,
+    /// Bytes of MESSAGE records carrying spam, and the part honest nodes
+    /// sent (relayed).
+    pub spam_bytes: u64,
+    /// Bytes of spam MESSAGE records sent by nodes other than the spammer.
+    pub spam_bytes_relayed: u64,
+    /// Pairs received before their parents were delivered.
+    pub blocked_deliveries: u64,
+    /// Mean receipt → delivery wait of blocked pairs that were delivered.
+    pub blocked_time_mean_s: Option<f64>,
+    /// Pairs received but never deliverable by the end.
+    pub undelivered_missing_parents: u64,
+    /// With partitions: seconds from the last heal until every online
+    /// member has delivered every message written before it (null: never,
+    /// or no partition).
+    pub convergence_s: Option<f64>,
+    /// Events the engine processed.
+    pub events: u64,
+    /// FNV-1a hash of the processed event trace (determinism fingerprint).
+    pub trace_hash: String,
+    /// FNV-1a hash of the world alone: churn, contacts, partitions and the
+    /// messages written (who, when, where, how big). Equal across
+    /// strategies for one scenario and seed.
+    pub world_hash: String,
+}
+
+/// One delivered (message, recipient) pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// Message id.
+    pub message: MsgId,
+    /// Group index (`RunReport::group_names` has the names).
+    pub group: crate::sim::message::GroupId,
+    /// Author.
+    pub sender: NodeId,
+    /// Recipient.
+    pub recipient: NodeId,
+    /// Written at.
+    pub created: SimTime,
+    /// First received at.
+    pub received: SimTime,
+    /// Delivered to the application at.
+    pub delivered: SimTime,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// Headline figures.
+    pub summary: Summary,
+    /// Delivered pairs, by (message, recipient).
+    pub deliveries: Vec<DeliveryRow>,
+    /// Every message written, in creation order.
+    pub messages: Vec<Message>,
+    /// Group names, by group index.
+    pub group_names: Vec<String>,
+}
+
+/// Formats a time as seconds with microsecond precision.
+pub fn secs(t: SimTime) -> String {
+    format!(
+        "{}.{:06}",
+        t.as_micros() / 1_000_000,
+        t.as_micros() % 1_000_000
+    )
+}
+
+impl RunReport {
+    /// `summary.json` text (pretty, stable key order, trailing newline).
+    pub fn summary_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.summary).expect("summary serializes");
+        s.push('\n');
+        s
+    }
+
+    /// `deliveries.csv` text.
+    pub fn deliveries_csv(&self) -> String {
+        let mut s = Vec::with_capacity(64 * (self.deliveries.len() + 1));
+        let _ = self.write_deliveries_csv(&mut s);
+        String::from_utf8(s).unwrap_or_default()
+    }
+
+    /// Writes `deliveries.csv` to `w`, a row at a time.
+    pub fn write_deliveries_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(b"message,group,sender,recipient,created_s,received_s,delivered_s\n")?;
+        for d in &self.deliveries {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{}",
+                d.message,
+                self.group_names[d.group as usize],
+                d.sender,
+                d.recipient,
+                secs(d.created),
+                secs(d.received),
+                secs(d.delivered)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What a run is, for the summary's header fields.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Seed.
+    pub seed: u64,
+    /// Nodes.
+    pub nodes: u32,
+    /// Simulated time.
+    pub duration: SimTime,
+}
