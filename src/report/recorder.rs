@@ -823,14 +823,18 @@ mod tests {
     #[test]
     fn in_order_delivery_is_clean_and_blocking_is_measured() {
         let mut r = recorder();
-        r.on_create(msg(0, 0, &[]));
-        r.on_create(msg(1, 0, &[0]));
+        // Each message is created once; payloads carry the same `MessageRef`
+        // the recorder registered, as the engine's do.
+        let m0 = msg(0, 0, &[]);
+        let m1 = msg(1, 0, &[0]);
+        r.on_create(m0.clone());
+        r.on_create(m1.clone());
         let p1 = Payload {
-            messages: vec![msg(1, 0, &[0])],
+            messages: vec![m1],
             ..Default::default()
         };
         let p0 = Payload {
-            messages: vec![msg(0, 0, &[])],
+            messages: vec![m0],
             ..Default::default()
         };
         r.on_receive(1, &p1, SimTime::from_secs(2));

@@ -197,6 +197,14 @@ fn sync_is_checked() {
         err(json!({"sync": {"max_latency_s": 0}})).0,
         "sync.max_latency_s"
     );
+    // Below one microsecond rounds to zero: a run that would never end.
+    assert_eq!(
+        err(json!({"sync": {"max_latency_s": 1e-9}})),
+        (
+            "sync.max_latency_s".into(),
+            "expected at least one microsecond (0.000001 s), got 0.000000001".into()
+        )
+    );
     assert_eq!(err(json!({"sync": {"offer_cap": 0}})).0, "sync.offer_cap");
 }
 
