@@ -1,6 +1,6 @@
 //! No input may panic: property tests over the scenario loader, the trace
 //! parsers and odd-but-valid parameter values (the wire decoder's are in
-//! `src/wire.rs`). The cargo-fuzz targets in `fuzz/` push the same entry
+//! `src/node/wire.rs`). The cargo-fuzz targets in `fuzz/` push the same entry
 //! points much further.
 
 use meshsync::engine::run;

@@ -201,5 +201,14 @@ pub fn positive_seconds(path: &str, v: f64) -> Result<crate::sim::time::SimTime,
             format!("expected seconds > 0 and <= {MAX_S}, got {v}"),
         ));
     }
-    Ok(crate::sim::time::SimTime::from_secs_f64(v))
+    let t = crate::sim::time::SimTime::from_secs_f64(v);
+    // Time is whole microseconds: a positive value that rounds to none
+    // would be zero after all (a BSP backoff unit of zero never ends a run).
+    if t == crate::sim::time::SimTime::ZERO {
+        return Err(ConfigError::at(
+            path,
+            format!("expected at least one microsecond (0.000001 s), got {v}"),
+        ));
+    }
+    Ok(t)
 }

@@ -6,7 +6,7 @@
 //! delivered it, and checks causal order itself: a delivery before all the
 //! message's parents were delivered at that node is a `causal_violation`. It
 //! never asks a node anything. [`Recorder::finish`] turns the record into a
-//! [`RunReport`] whose [`Summary`] keys are the contract listed in DESIGN.md.
+//! [`RunReport`] whose [`Summary`] keys are the contract the README lists.
 
 use super::summary::{Counts, DeliveryRow, RunInfo, RunReport, Summary};
 use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};

@@ -763,7 +763,16 @@ fn seconds(path: &str, v: f64, zero_ok: bool) -> Result<SimTime, Invalid> {
             format!("expected seconds {low} and <= {MAX_DURATION_S}, got {v}"),
         );
     }
-    Ok(SimTime::from_secs_f64(v))
+    let t = SimTime::from_secs_f64(v);
+    // Time is whole microseconds: a positive value that rounds to none would
+    // be zero after all (a BSP backoff unit of zero never lets a run end).
+    if !zero_ok && t == SimTime::ZERO {
+        return invalid(
+            path,
+            format!("expected at least one microsecond (0.000001 s), got {v}"),
+        );
+    }
+    Ok(t)
 }
 
 fn dist(path: &str, raw: &RawDist, max: f64) -> Result<Dist, Invalid> {

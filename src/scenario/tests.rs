@@ -194,10 +194,23 @@ fn sync_is_checked() {
         "sync.delivery"
     );
     assert_eq!(
-        err(json!({"sync": {"max_latency_s": 0}})).0,
-        "sync.max_latency_s"
+        err(json!({"sync": {"max_parent_wait_s": 0}})).0,
+        "sync.max_parent_wait_s"
     );
-    assert_eq!(err(json!({"sync": {"offer_cap": 0}})).0, "sync.offer_cap");
+    let bsp = |v| json!({"strategy_config": {"bsp": {"max_latency_s": v}}});
+    assert_eq!(err(bsp(json!(0))).0, "strategy_config.bsp.max_latency_s");
+    // Below one microsecond rounds to zero: a run that would never end.
+    assert_eq!(
+        err(bsp(json!(1e-9))),
+        (
+            "strategy_config.bsp.max_latency_s".into(),
+            "expected at least one microsecond (0.000001 s), got 0.000000001".into()
+        )
+    );
+    assert_eq!(
+        err(json!({"sync": {"max_parent_wait_s": 1e-9}})).0,
+        "sync.max_parent_wait_s"
+    );
 }
 
 #[test]

@@ -9,12 +9,12 @@
 //! live in an [`IndexedHeap`] of their own: setting one moves the
 //! node's entry in place (taking a fresh `seq`, exactly as if a new event had
 //! been pushed and the old one discarded). Events go to one of two heaps: a
-//! small `near` one for those due within [`NEAR`] of the last pop (payloads
-//! in flight: nearly every event) and a `far` one for the rest (writes and
-//! churn hours ahead, one entry per writer and node), so the common push
-//! and pop sift through a few cache-resident levels instead of the whole
-//! queue. Which heap holds an event never changes the order: the queue pops
-//! whichever of the three heads is earliest by `(time, seq)`.
+//! small `near` one for those due within 2 s (`NEAR`) of the last pop
+//! (payloads in flight: nearly every event) and a `far` one for the rest
+//! (writes and churn hours ahead, one entry per writer and node), so the
+//! common push and pop sift through a few cache-resident levels instead of
+//! the whole queue. Which heap holds an event never changes the order: the
+//! queue pops whichever of the three heads is earliest by `(time, seq)`.
 
 use crate::sim::indexed_heap::IndexedHeap;
 use crate::sim::time::SimTime;
