@@ -6,6 +6,30 @@
 //! [`node::Node`] per peer), processes events in `(time, seq)` order and
 //! returns a [`report::RunReport`].
 //!
+//! ```
+//! use meshsync::engine;
+//! use meshsync::scenario::Scenario;
+//!
+//! // Six friends in one chat on a lossy full mesh, always online.
+//! let text = r#"{
+//!     "name": "example", "duration_s": 600, "nodes": 6,
+//!     "link": { "latency_ms": { "fixed": 100 }, "loss": 0.05 },
+//!     "groups": [ { "name": "friends", "members": "all", "rate_per_hour": 20 } ]
+//! }"#;
+//! let scenario = Scenario::parse(text, "example.json")?;
+//! let report = engine::run_with(&scenario, "bsp-interactive", 1)?;
+//! let s = &report.summary;
+//! assert_eq!(s.causal_violations, 0);
+//! assert!(s.deliveries > 0 && s.records_sent["offer"] > 0);
+//! // Same scenario, same seed: the same bytes.
+//! let again = engine::run_with(&scenario, "bsp-interactive", 1)?;
+//! assert_eq!(again.summary_json(), report.summary_json());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A strategy of your own plugs in through [`node::Strategy`] and
+//! [`engine::Registry::register`] (the README's "Adding a strategy").
+//!
 //! # Layers
 //!
 //! Folders are layers; a layer imports only the layers listed before it
