@@ -1,12 +1,14 @@
 //! What a run produces and how it is measured: the result schema
-//! ([`summary`]: [`Summary`], [`RunReport`]) and the [`Recorder`] the
-//! engine feeds, with its invariant checks (causal order, accounting),
+//! ([`summary`]: [`Summary`], [`RunReport`]), the [`Recorder`] the engine
+//! feeds (wire accounting, trace and world hashes), and inside it the
+//! invariant checker (`checker.rs`: receipts, deliveries, causal order),
 //! independent of node code.
 //!
 //! Imports: `sim/` only. Strategies reach the report only through the
 //! record kind names they declare ([`RecordLabel`]) and the counts the
 //! engine passes in ([`Sent`]).
 
+mod checker;
 mod recorder;
 pub mod summary;
 

@@ -1,18 +1,21 @@
-//! The recorder: metrics and invariant checks, independent of node code.
+//! The recorder: what the engine tells it happened, folded into a report.
 //!
-//! The engine tells the recorder what happened on the wire and what each
-//! node delivered to its application; the recorder keeps, per (message,
-//! member) pair, when the member first received the message and when it
-//! delivered it, and checks causal order itself: a delivery before all the
-//! message's parents were delivered at that node is a `causal_violation`. It
-//! never asks a node anything. [`Recorder::finish`] turns the record into a
+//! The engine reports events (folded into the trace and world hashes),
+//! payloads put on links (bytes and records by the strategy's kinds,
+//! overhead, spam), losses, mailserver traffic, and what each node received
+//! and delivered to its application; the latter go to the invariant checker
+//! (`checker.rs`), which keeps per (message, member) pair when it was
+//! received and delivered and checks causal order itself. Nothing here asks
+//! a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract the README lists.
+//!
+//! Imports: `sim/` only.
 
-use super::summary::{Counts, DeliveryRow, RunInfo, RunReport, Summary};
+use super::checker::{Checker, Tally};
+use super::summary::{Counts, RunInfo, RunReport, Summary};
 use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
-use fixedbitset::FixedBitSet;
 
 /// A record kind as the report labels it (the strategy's declaration,
 /// passed in by the engine).
@@ -63,35 +66,12 @@ pub struct ConvergenceInput {
     pub member: Vec<bool>,
 }
 
-/// When a message first reached a member, and when the member delivered it
-/// (`NEVER`: not yet).
-#[derive(Clone, Copy, Debug)]
-struct SlotTimes {
-    received: SimTime,
-    delivered: SimTime,
-}
-
-impl SlotTimes {
-    const NEVER: SlotTimes = SlotTimes {
-        received: SimTime::NEVER,
-        delivered: SimTime::NEVER,
-    };
-}
-
 /// Collects metrics and checks invariants during a run.
 #[derive(Debug)]
 pub struct Recorder {
-    group_members: Vec<Vec<NodeId>>,
+    /// Receipts, deliveries and the invariants they must keep.
+    checker: Checker,
     group_names: Vec<String>,
-    messages: Vec<MessageRef>,
-    slot_base: Vec<usize>,
-    /// Per slot: when the message first reached the member, and when the
-    /// member delivered it (side by side: a delivery reads the line its
-    /// receipt just wrote).
-    times: Vec<SlotTimes>,
-    /// Slots whose receipt time is set: a bit each, so the common case (a
-    /// duplicate) is answered from a small, cache-resident table.
-    got: FixedBitSet,
     /// The strategy's record kinds.
     labels: Vec<RecordLabel>,
     bytes_sent: u64,
@@ -105,19 +85,11 @@ pub struct Recorder {
     payloads_lost: u64,
     payloads_duplicated: u64,
     payloads_received: u64,
-    unauthorized: u64,
-    unverified: u64,
     crashes: u64,
     spam: Vec<bool>,
     spam_bytes: u64,
     spam_relayed: u64,
-    /// Nodes that lost their state in a crash: repeated deliveries to them
-    /// are re-displays, not errors.
-    forgetful: Vec<bool>,
     records_by_kind: Vec<u64>,
-    duplicates: u64,
-    causal_violations: u64,
-    invalid_deliveries: u64,
     events: u64,
     trace: u64,
     world: u64,
@@ -132,12 +104,8 @@ impl Recorder {
         labels: Vec<RecordLabel>,
     ) -> Self {
         Recorder {
-            group_members,
+            checker: Checker::new(group_members),
             group_names,
-            messages: Vec::new(),
-            slot_base: Vec::new(),
-            times: Vec::new(),
-            got: FixedBitSet::new(),
             bytes_sent: 0,
             bytes_by_kind: vec![0; labels.len()],
             overhead: 0,
@@ -150,33 +118,14 @@ impl Recorder {
             payloads_lost: 0,
             payloads_duplicated: 0,
             payloads_received: 0,
-            unauthorized: 0,
-            unverified: 0,
             crashes: 0,
             spam: Vec::new(),
             spam_bytes: 0,
             spam_relayed: 0,
-            forgetful: Vec::new(),
-            duplicates: 0,
-            causal_violations: 0,
-            invalid_deliveries: 0,
             events: 0,
             trace: FNV_OFFSET,
             world: FNV_OFFSET,
         }
-    }
-
-    fn slot(&self, node: NodeId, msg: MsgId) -> Option<usize> {
-        let m = self.messages.get(msg as usize)?;
-        self.slot_in(node, m.group, msg)
-    }
-
-    /// The slot of (`msg`, `node`) when the caller knows `msg`'s group.
-    fn slot_in(&self, node: NodeId, group: GroupId, msg: MsgId) -> Option<usize> {
-        let rank = self.group_members[group as usize]
-            .binary_search(&node)
-            .ok()?;
-        Some(self.slot_base.get(msg as usize)? + rank)
     }
 
     /// Folds one processed event into the trace hash and counts it.
@@ -202,13 +151,6 @@ impl Recorder {
 
     /// A message was written; ids must be dense, in creation order.
     pub fn on_create(&mut self, msg: MessageRef) {
-        debug_assert_eq!(msg.id as usize, self.messages.len());
-        let base = self.times.len();
-        let n = self.group_members[msg.group as usize].len();
-        self.slot_base.push(base);
-        self.times.resize(base + n, SlotTimes::NEVER);
-        self.got.grow(base + n);
-        self.messages.push(msg.clone());
         let fields = [
             u64::from(msg.id),
             u64::from(msg.group),
@@ -217,13 +159,7 @@ impl Recorder {
             u64::from(msg.body_len),
         ];
         self.world = fnv_words(self.world, &fields);
-        if let Some(s) = self.slot(msg.sender, msg.id) {
-            self.times[s] = SlotTimes {
-                received: msg.created,
-                delivered: msg.created,
-            };
-            self.got.insert(s);
-        }
+        self.checker.on_create(msg);
     }
 
     /// Message `id` is spam (for `spam_bytes`).
@@ -239,11 +175,7 @@ impl Recorder {
     pub fn on_crash(&mut self, node: NodeId, volatile: bool) {
         self.crashes += 1;
         if volatile {
-            let i = node as usize;
-            if self.forgetful.len() <= i {
-                self.forgetful.resize(i + 1, false);
-            }
-            self.forgetful[i] = true;
+            self.checker.forget(node);
         }
     }
 
@@ -301,80 +233,28 @@ impl Recorder {
     /// A sync payload carrying `messages` in full reached `node` at `now`.
     pub fn on_arrival(&mut self, node: NodeId, messages: &[MessageRef], now: SimTime) {
         self.payloads_received += 1;
-        self.on_receive(node, messages, now);
+        self.checker.on_receive(node, messages, now);
     }
 
     /// A payload (sync or from a mailserver) carrying `messages` in full
     /// reached `node` at `now`.
     pub fn on_receive(&mut self, node: NodeId, messages: &[MessageRef], now: SimTime) {
-        for m in messages {
-            // Every message on the wire is one the engine created (and
-            // registered here), so its group is the registered one.
-            debug_assert!(self
-                .messages
-                .get(m.id as usize)
-                .is_some_and(|r| MessageRef::ptr_eq(r, m)));
-            match self.slot_in(node, m.group, m.id) {
-                Some(s) if !self.got.put(s) => self.times[s].received = now,
-                Some(_) => self.duplicates += 1,
-                None => {}
-            }
-        }
+        self.checker.on_receive(node, messages, now);
+    }
+
+    /// `node` delivered `msg` to its application at `now`.
+    pub fn on_deliver(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
+        self.checker.on_deliver(node, msg, now);
     }
 
     /// `node` delivered `msg` to its application at `now` without all its
     /// parents (the store's maximum wait ran out).
     pub fn on_deliver_unverified(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
-        if let Some(s) = self.deliverable_slot(node, msg) {
-            self.unverified += 1;
-            self.times[s].delivered = now;
-        }
+        self.checker.on_deliver_unverified(node, msg, now);
     }
 
-    /// The slot a delivery fills, after the checks every delivery passes:
-    /// the recipient is a member, the author is one, it is the first time.
-    fn deliverable_slot(&mut self, node: NodeId, msg: MsgId) -> Option<usize> {
-        let Some(s) = self.slot(node, msg) else {
-            self.invalid_deliveries += 1;
-            return None;
-        };
-        let m = &self.messages[msg as usize];
-        if self.group_members[m.group as usize]
-            .binary_search(&m.sender)
-            .is_err()
-        {
-            self.unauthorized += 1;
-            return None;
-        }
-        if self.times[s].delivered != SimTime::NEVER {
-            if !self.forgetful.get(node as usize).copied().unwrap_or(false) {
-                self.invalid_deliveries += 1;
-            }
-            return None;
-        }
-        Some(s)
-    }
-
-    /// `node` delivered `msg` to its application at `now`.
-    pub fn on_deliver(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
-        let Some(s) = self.deliverable_slot(node, msg) else {
-            return;
-        };
-        let parents = self.messages[msg as usize].parents.clone();
-        let ready = parents.iter().all(|&p| {
-            self.slot(node, p)
-                .is_some_and(|ps| self.times[ps].delivered <= now)
-        });
-        if !ready {
-            self.causal_violations += 1;
-        }
-        self.times[s].delivered = now;
-    }
-
-    /// When, at or after `heal`, every member online (by `online`
-    /// intervals, `[up, down)`) had delivered every message of its groups
-    /// written before `heal`: seconds after `heal`, or `None` if never by
-    /// `end`. `member[v]` says whether node `v` counts.
+    /// Seconds after `heal` until every
+    /// online member had delivered every message written before it.
     pub fn convergence(
         &self,
         heal: SimTime,
@@ -382,51 +262,14 @@ impl Recorder {
         member: &[bool],
         end: SimTime,
     ) -> Option<f64> {
-        let done = self.caught_up(heal, member);
-        let mut candidates = vec![heal];
-        candidates.extend(
-            done.iter()
-                .copied()
-                .filter(|&t| t >= heal && t != SimTime::NEVER),
-        );
-        for iv in online {
-            candidates.extend(
-                iv.iter()
-                    .flat_map(|&(u, d)| [u, d])
-                    .filter(|&t| t >= heal && t != SimTime::NEVER),
-            );
-        }
-        candidates.retain(|&t| t <= end);
-        candidates.sort_unstable();
-        candidates.dedup();
-        let is_online = |v: usize, t: SimTime| online[v].iter().any(|&(u, d)| u <= t && t < d);
-        candidates
-            .into_iter()
-            .find(|&t| (0..member.len()).all(|v| !member[v] || !is_online(v, t) || done[v] <= t))
-            .map(|t| (t - heal).as_secs_f64())
-    }
-
-    /// Per node: when it had delivered every message of its groups written
-    /// before `heal` by someone else (`NEVER` if it never did).
-    fn caught_up(&self, heal: SimTime, member: &[bool]) -> Vec<SimTime> {
-        let mut done = vec![SimTime::ZERO; member.len()];
-        for m in self.messages.iter().take_while(|m| m.created < heal) {
-            let members = &self.group_members[m.group as usize];
-            for (rank, &v) in members.iter().enumerate() {
-                if v != m.sender && member[v as usize] {
-                    let at = self.times[self.slot_base[m.id as usize] + rank].delivered;
-                    done[v as usize] = done[v as usize].max(at);
-                }
-            }
-        }
-        done
+        self.checker.convergence(heal, online, member, end)
     }
 
     /// The summary and delivery table of the run; `end` says what only
     /// the engine knows at the end.
     pub fn finish(self, info: RunInfo, end: EndOfRun<'_>) -> RunReport {
-        let held = self.held_at_end(end.holds);
-        let tally = self.tally(&held);
+        let held = self.checker.held_at_end(end.holds);
+        let tally = self.checker.tally(&held);
         let convergence = end
             .convergence
             .and_then(|c| self.convergence(c.heal, &c.online, &c.member, info.duration));
@@ -437,75 +280,13 @@ impl Recorder {
             // Whoever else held a message (nodes, payloads) is gone by now,
             // so this moves the messages out rather than copying them.
             messages: self
+                .checker
                 .messages
                 .into_iter()
                 .map(|m| MessageRef::try_unwrap(m).unwrap_or_else(|m| (*m).clone()))
                 .collect(),
             group_names: self.group_names,
         }
-    }
-
-    /// Per message: whether some node or mailserver holds it at the end.
-    /// Only messages some member lacks matter for loss accounting, so only
-    /// they are asked about.
-    fn held_at_end(&self, holds: &dyn Fn(MsgId, GroupId) -> bool) -> Vec<bool> {
-        self.messages
-            .iter()
-            .map(|m| !self.incomplete(m) || holds(m.id, m.group))
-            .collect()
-    }
-
-    /// True when `m` was written by a member and some other member has not
-    /// delivered it.
-    fn incomplete(&self, m: &MessageRef) -> bool {
-        let members = &self.group_members[m.group as usize];
-        let base = self.slot_base[m.id as usize];
-        members.binary_search(&m.sender).is_ok()
-            && members
-                .iter()
-                .enumerate()
-                .any(|(r, &v)| v != m.sender && self.times[base + r].delivered == SimTime::NEVER)
-    }
-
-    /// Folds every (message, member) slot into the delivery figures.
-    fn tally(&self, held: &[bool]) -> Tally {
-        // Sized up front (an upper bound: senders' own slots count too), so
-        // millions of rows never pass through a doubling reallocation.
-        let rows = self
-            .times
-            .iter()
-            .filter(|t| t.delivered != SimTime::NEVER)
-            .count();
-        let mut t = Tally {
-            latencies: Vec::with_capacity(rows),
-            rows: Vec::with_capacity(rows),
-            ..Tally::default()
-        };
-        for m in &self.messages {
-            let members = &self.group_members[m.group as usize];
-            if members.binary_search(&m.sender).is_err() {
-                continue; // injected by a non-member: due to no one
-            }
-            let base = self.slot_base[m.id as usize];
-            if !held[m.id as usize] {
-                let got = members
-                    .iter()
-                    .enumerate()
-                    .filter(|&(r, &v)| {
-                        v != m.sender && self.times[base + r].delivered != SimTime::NEVER
-                    })
-                    .count();
-                t.lost_msgs += u64::from(got == 0);
-                t.lost_pairs += (members.len() - 1 - got) as u64;
-            }
-            for (rank, &node) in members.iter().enumerate() {
-                if node != m.sender {
-                    t.add(m, node, self.times[base + rank]);
-                }
-            }
-        }
-        t.latencies.sort_unstable();
-        t
     }
 
     /// The headline figures.
@@ -524,7 +305,7 @@ impl Recorder {
             seed: info.seed,
             nodes: info.nodes,
             duration_s: info.duration.as_secs_f64(),
-            messages_created: self.messages.len() as u64,
+            messages_created: self.checker.messages.len() as u64,
             deliveries_expected: t.expected,
             deliveries: n,
             delivery_ratio: (t.expected > 0).then(|| n as f64 / t.expected as f64),
@@ -547,11 +328,11 @@ impl Recorder {
             payloads_received: self.payloads_received,
             payloads_in_flight: in_flight,
             records_sent: self.records_sent(),
-            duplicate_messages_received: self.duplicates,
-            causal_violations: self.causal_violations,
-            invalid_deliveries: self.invalid_deliveries,
-            unauthorized_accepted: self.unauthorized,
-            deliveries_without_parents: self.unverified,
+            duplicate_messages_received: self.checker.duplicates,
+            causal_violations: self.checker.causal_violations,
+            invalid_deliveries: self.checker.invalid_deliveries,
+            unauthorized_accepted: self.checker.unauthorized,
+            deliveries_without_parents: self.checker.unverified,
             messages_lost: t.lost_msgs,
             deliveries_lost: t.lost_pairs,
             crashes: self.crashes,
@@ -586,53 +367,6 @@ impl Recorder {
                 .map(|(l, &n)| (l.name.to_string(), n))
                 .collect(),
         )
-    }
-}
-
-/// The delivery figures of a run, folded slot by slot.
-#[derive(Default)]
-struct Tally {
-    /// Creation to delivery, microseconds, sorted at the end.
-    latencies: Vec<u64>,
-    rows: Vec<DeliveryRow>,
-    expected: u64,
-    blocked: u64,
-    blocked_done: u64,
-    blocked_wait: u128,
-    undeliverable: u64,
-    lost_msgs: u64,
-    lost_pairs: u64,
-}
-
-impl Tally {
-    /// Counts the slot of (`m`, `node`), a member other than the sender.
-    fn add(&mut self, m: &MessageRef, node: NodeId, times: SlotTimes) {
-        self.expected += 1;
-        let SlotTimes {
-            received: rx,
-            delivered: dx,
-        } = times;
-        if rx != SimTime::NEVER && dx != rx {
-            self.blocked += 1;
-        }
-        if dx == SimTime::NEVER {
-            self.undeliverable += u64::from(rx != SimTime::NEVER);
-            return;
-        }
-        if rx != SimTime::NEVER && dx > rx {
-            self.blocked_done += 1;
-            self.blocked_wait += u128::from((dx - rx).as_micros());
-        }
-        self.latencies.push((dx - m.created).as_micros());
-        self.rows.push(DeliveryRow {
-            message: m.id,
-            group: m.group,
-            sender: m.sender,
-            recipient: node,
-            created: m.created,
-            received: rx.min(dx),
-            delivered: dx,
-        });
     }
 }
 
