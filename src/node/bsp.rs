@@ -582,4 +582,8 @@ impl Node for BspNode {
 }
 
 #[cfg(test)]
+mod differential;
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;
