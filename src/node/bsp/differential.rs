@@ -6,7 +6,8 @@
 //! up and down, payloads the nodes wrote being delivered, random payloads
 //! injected (ACKs, OFFERs, REQUESTs and MESSAGEs, for messages a node may or
 //! may not hold, from co-members, strangers or itself), timers firing when
-//! set or later, time passing, local writes, and messages written outside
+//! set or later, time passing, local writes (one at a time and in bursts,
+//! so that the fast node's logs get trimmed), and messages written outside
 //! the world (by members or not, in a group or not, some with a parent that
 //! never exists). Every node is a fast node and a reference node fed the
 //! same calls; after every call both must have written exactly the same
@@ -73,6 +74,13 @@ enum Op {
     Append {
         node: u32,
         group: u32,
+    },
+    /// `count` appends in a row: enough, now and then, for a group's log
+    /// to be trimmed (the fast node's `TRIM_MIN`).
+    Burst {
+        node: u32,
+        group: u32,
+        count: u32,
     },
     /// A message written outside the world, sent later by injection.
     Invent {
@@ -227,6 +235,9 @@ impl Harness {
                 Ok(())
             }
             Op::Append { node, group } => self.append(node % n, group),
+            Op::Burst { node, group, count } => {
+                (0..count).try_for_each(|_| self.append(node % n, group))
+            }
             Op::Invent {
                 group,
                 sender,
@@ -447,6 +458,7 @@ fn op() -> impl Strategy<Value = Op> {
         7 => late.prop_map(|late| Op::FireNext { late }),
         2 => (0u64..40).prop_map(Op::Advance),
         6 => pair().prop_map(|(node, group)| Op::Append { node, group }),
+        1 => (pair(), 1u32..80).prop_map(|((node, group), count)| Op::Burst { node, group, count }),
         1 => (pair(), prop::collection::vec(any::<u32>(), 0..3), prop::bool::weighted(0.2))
             .prop_map(|((group, sender), parents, phantom)| Op::Invent { group, sender, parents, phantom }),
     ]
