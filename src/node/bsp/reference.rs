@@ -23,6 +23,7 @@ use crate::node::store::Store;
 use crate::node::{Node, Outbox};
 use crate::time::SimTime;
 use crate::wire::Payload;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 
 /// The BSP state of one message towards one peer (Briar: a `statuses` row).
@@ -33,6 +34,10 @@ struct Record {
     /// The peer asked for the message.
     requested: bool,
     /// The peer holds the message: it sent, offered or acked it to us.
+    /// Read only when the message is shared (a peer known to hold it gets
+    /// no send). Deviation from Briar: rules 4 and 5 do not read it, so a
+    /// peer that acked a message and then requests it gets it again
+    /// (Briar sends only messages with `seen = FALSE`).
     seen: bool,
     /// Times the message was sent or offered since its send was armed.
     send_count: u32,
@@ -83,8 +88,8 @@ impl ReferenceNode {
         for (g, members) in groups {
             let others: Vec<NodeId> = members.iter().copied().filter(|&p| p != me).collect();
             for &p in &others {
-                if !node.peers.contains_key(&p) {
-                    node.peers.insert(p, Peer::default());
+                if let Entry::Vacant(e) = node.peers.entry(p) {
+                    e.insert(Peer::default());
                     node.order.push(p);
                 }
             }
@@ -99,6 +104,7 @@ impl ReferenceNode {
         peer.records.entry(m).or_default()
     }
 
+    /// Asks for a flush now (`SetTimer(now)`), once until it has run.
     fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
         if !self.flush_pending {
             self.flush_pending = true;
@@ -206,6 +212,8 @@ impl ReferenceNode {
 
 /// The flush: one payload per connected peer with something to say.
 impl ReferenceNode {
+    /// Visits the peers in order; ends by setting the timer to the next
+    /// wake-up.
     fn flush(&mut self, now: SimTime, out: &mut Outbox) {
         self.flush_pending = false;
         for p in self.order.clone() {
@@ -287,11 +295,13 @@ impl ReferenceNode {
     /// oldest send time first (then by id); each is sent or offered, so
     /// each backs off.
     ///
-    /// Deviation from Briar: ordered by send time, not by message
-    /// timestamp; a message armed by a request before it was delivered
-    /// is re-sent (or offered) after its backoff like a shared one; and the
-    /// request flag is left alone (Briar's batch lowers it; its offers skip
-    /// requested messages).
+    /// (Requested messages due now were all sent by rule 4 and backed off,
+    /// so none is offered or sent twice.)
+    ///
+    /// Deviations from Briar: ordered by send time, then id (Briar: by
+    /// message timestamp); a message armed by a request before it was
+    /// delivered is sent (or offered) again after its backoff like a
+    /// shared one (Briar never sends an undelivered message).
     fn rule_5(&mut self, now: SimTime, p: NodeId) -> Vec<MsgId> {
         let mut due: Vec<(SimTime, MsgId)> = self.peers[&p]
             .records
@@ -356,6 +366,8 @@ fn backoff(r: &mut Record, max_latency: SimTime, now: SimTime) {
 }
 
 impl Node for ReferenceNode {
+    /// A peer coming (back) up gets a flush: whatever waited for it goes
+    /// out. Links to nodes we share no group with are ignored.
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = true;
@@ -394,6 +406,8 @@ impl Node for ReferenceNode {
         self.request_flush(now, out);
     }
 
+    /// Messages blocked for the store's maximum wait are delivered (and
+    /// shared) first; then the flush.
     fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
         for d in self.store.expire(now) {
             out.delivered(&d);
@@ -406,6 +420,8 @@ impl Node for ReferenceNode {
         self.store.heads(group)
     }
 
+    /// Our own message is delivered at once (no `Deliver` command) and
+    /// shared.
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
         self.store.append_own(msg.clone());
         self.share(&msg);
