@@ -13,6 +13,22 @@
 //! same calls; after every call both must have written exactly the same
 //! commands (payload ids in the same order: no canonicalisation). What the
 //! fast node sent is what travels on.
+//!
+//! Mutations of `bsp.rs` this test caught, one at a time: skipping rule 1,
+//! 2, 3 or 4; swapping rules 4 and 5; rule 5 ignoring send times; the
+//! backoff exponent off by one either way; the send count not counting;
+//! no offer cap, a cap off by one, a full cap dropping the newest offer; a
+//! REQUEST not resetting the send time, resetting the count, or accepted
+//! for a message we lack; a duplicate not re-arming the ack; ACKs unsorted
+//! or repeated; an ACK not stopping retransmission; sharing before
+//! delivery, to the sender, or not at all (own or forced deliveries);
+//! forgetting who holds an undelivered message (at the ACK, at a blocked
+//! MESSAGE, or when catching up); offers not counted as work; the two
+//! modes swapped; link-down ignored or leaving the peer scheduled; link-up
+//! not flushing; peers flushed in another order; the timer ignoring forced
+//! deliveries; log trimming dropping entries a peer still needs. (Swapping
+//! rules 3 and 4 is not observable: they share no state and fill different
+//! fields.)
 
 use super::reference::ReferenceNode;
 use super::*;

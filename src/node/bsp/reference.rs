@@ -296,7 +296,7 @@ impl ReferenceNode {
     /// each backs off.
     ///
     /// (Requested messages due now were all sent by rule 4 and backed off,
-    /// so none is offered or sent twice.)
+    /// so with a positive `max_latency` none is offered or sent twice.)
     ///
     /// Deviations from Briar: ordered by send time, then id (Briar: by
     /// message timestamp); a message armed by a request before it was
