@@ -90,7 +90,7 @@ struct Peer {
     /// entries are dropped then, which keeps memory bounded).
     seen: FxHashSet<MsgId>,
     /// Shared messages the peer may lack: send time and send state.
-    outgoing: DueMap<SimTime, MsgId, Send>,
+    outgoing: DueMap<SimTime, MsgId, SendState>,
     /// Offers received and not yet answered (rule 3), oldest first.
     offered: VecDeque<MsgId>,
     id: NodeId,
@@ -103,13 +103,13 @@ struct Peer {
 /// delivered message, so an ACK for it needs no store look-up to know the
 /// peer's `seen` entry is not wanted.
 #[derive(Clone, Copy, Debug)]
-struct Send(u32);
+struct SendState(u32);
 
 const UNDELIVERED: u32 = 1 << 31;
 
-impl Send {
-    fn new(count: u32, undelivered: bool) -> Send {
-        Send(count.min(UNDELIVERED - 1) | if undelivered { UNDELIVERED } else { 0 })
+impl SendState {
+    fn new(count: u32, undelivered: bool) -> Self {
+        Self(count.min(UNDELIVERED - 1) | if undelivered { UNDELIVERED } else { 0 })
     }
 
     fn count(self) -> u32 {
@@ -159,7 +159,7 @@ impl Peer {
                 let seen =
                     (!self.seen.is_empty() && self.seen.remove(&e.id)) || e.holder as usize == me;
                 if !seen {
-                    let fresh = || Send::new(0, false);
+                    let fresh = || SendState::new(0, false);
                     self.outgoing.insert_new(e.id, SimTime::ZERO, fresh);
                 }
             }
@@ -403,7 +403,7 @@ impl BspNode {
         peer.requested.insert(m);
         // Briar resets the expiry of a requested message: it goes out now.
         let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
-        let send = Send::new(count, !delivered);
+        let send = SendState::new(count, !delivered);
         peer.outgoing.insert(m, SimTime::ZERO, send);
         self.dirty.push(from);
     }
@@ -440,7 +440,7 @@ impl BspNode {
             };
             payload.messages.push(msg.clone());
             let (next, count) = backoff(self.cfg.max_latency, now, state.map_or(0, |(_, c)| c));
-            let send = Send::new(count, !delivered);
+            let send = SendState::new(count, !delivered);
             self.peers[i].outgoing.insert(m, next, send);
         }
         // Rule 5: shared messages the peer may lack, due now; each is
@@ -450,7 +450,7 @@ impl BspNode {
         self.peers[i].outgoing.update_due(now, |m, s| {
             due.push(m);
             let (next, count) = backoff(cfg.max_latency, now, s.count());
-            *s = Send::new(count, s.undelivered());
+            *s = SendState::new(count, s.undelivered());
             Some(next)
         });
         match cfg.mode {
@@ -678,5 +678,9 @@ impl Strategy for Bsp {
     }
 }
 
+#[cfg(test)]
+mod differential;
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;
