@@ -32,10 +32,11 @@
 
 use super::reference::ReferenceNode;
 use super::*;
-use crate::message::Message;
 use crate::node::store::DeliveryMode;
 use crate::node::Command;
+use crate::sim::message::Message;
 use proptest::prelude::*;
+use proptest::strategy::Strategy as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -185,14 +186,14 @@ impl Harness {
         &mut self,
         i: NodeId,
         what: &str,
-        f: impl Fn(&mut dyn Node, &mut Outbox),
+        f: impl Fn(&mut dyn Node<Payload>, &mut Outbox<Payload>),
     ) -> Result<(), TestCaseError> {
         let twin = &mut self.nodes[i as usize];
         let (mut a, mut b) = (Outbox::new(), Outbox::new());
         f(&mut twin.fast, &mut a);
         f(&mut twin.reference, &mut b);
-        let fast: Vec<Command> = a.drain().collect();
-        let reference: Vec<Command> = b.drain().collect();
+        let fast: Vec<Command<Payload>> = a.drain().collect();
+        let reference: Vec<Command<Payload>> = b.drain().collect();
         prop_assert_eq!(
             &fast,
             &reference,
@@ -208,7 +209,7 @@ impl Harness {
         Ok(())
     }
 
-    fn carry_out(&mut self, i: NodeId, c: Command) {
+    fn carry_out(&mut self, i: NodeId, c: Command<Payload>) {
         match c {
             // (A payload on a link that is down is lost.)
             Command::Send { to, payload } if self.links.contains(&(i.min(to), i.max(to))) => {
@@ -414,7 +415,7 @@ impl Harness {
     }
 }
 
-fn world() -> impl Strategy<Value = World> {
+fn world() -> impl proptest::strategy::Strategy<Value = World> {
     (2u32..=5).prop_flat_map(|nodes| {
         let groups = prop::collection::vec(1u32..(1 << nodes), 1..=3);
         let mode = prop_oneof![Just(BspMode::Batch), Just(BspMode::Interactive)];
@@ -453,7 +454,7 @@ fn world() -> impl Strategy<Value = World> {
 
 /// Steps, weighted towards those that make traffic (deliveries, timers,
 /// writes).
-fn op() -> impl Strategy<Value = Op> {
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     let pair = || (any::<u32>(), any::<u32>());
     let ids = || prop::collection::vec(any::<u32>(), 0..4);
     let msgs = prop::collection::vec(any::<u32>(), 0..3);

@@ -18,11 +18,11 @@
 //! delivery are not BSP state: the model reuses [`Store`].
 
 use super::{BspConfig, BspMode};
-use crate::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::node::store::Store;
+use crate::node::wire::Payload;
 use crate::node::{Node, Outbox};
-use crate::time::SimTime;
-use crate::wire::Payload;
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -105,7 +105,7 @@ impl ReferenceNode {
     }
 
     /// Asks for a flush now (`SetTimer(now)`), once until it has run.
-    fn request_flush(&mut self, now: SimTime, out: &mut Outbox) {
+    fn request_flush(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         if !self.flush_pending {
             self.flush_pending = true;
             out.set_timer(now);
@@ -156,7 +156,13 @@ impl ReferenceNode {
     /// Deviation from Briar: accepted from any peer, also one the group is
     /// not visible to (Briar drops it); only the author's membership is
     /// checked (by the caller, with `Store::authorized`).
-    fn receive_message(&mut self, now: SimTime, p: NodeId, msg: MessageRef, out: &mut Outbox) {
+    fn receive_message(
+        &mut self,
+        now: SimTime,
+        p: NodeId,
+        msg: MessageRef,
+        out: &mut Outbox<Payload>,
+    ) {
         let id = msg.id;
         self.record(p, id).ack = true;
         self.mark_seen(p, id);
@@ -214,7 +220,7 @@ impl ReferenceNode {
 impl ReferenceNode {
     /// Visits the peers in order; ends by setting the timer to the next
     /// wake-up.
-    fn flush(&mut self, now: SimTime, out: &mut Outbox) {
+    fn flush(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         self.flush_pending = false;
         for p in self.order.clone() {
             let peer = &self.peers[&p];
@@ -365,10 +371,10 @@ fn backoff(r: &mut Record, max_latency: SimTime, now: SimTime) {
     r.send_count += 1;
 }
 
-impl Node for ReferenceNode {
+impl Node<Payload> for ReferenceNode {
     /// A peer coming (back) up gets a flush: whatever waited for it goes
     /// out. Links to nodes we share no group with are ignored.
-    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox) {
+    fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = true;
             self.request_flush(now, out);
@@ -377,7 +383,7 @@ impl Node for ReferenceNode {
 
     /// Nothing is forgotten: ack flags, offers, requests and send times
     /// wait for the peer to come back.
-    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox) {
+    fn handle_link_down(&mut self, _now: SimTime, peer: NodeId, _out: &mut Outbox<Payload>) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = false;
         }
@@ -385,7 +391,13 @@ impl Node for ReferenceNode {
 
     /// Records are handled kind by kind: ACKs, MESSAGEs, OFFERs, REQUESTs.
     /// A payload from a node we share no group with is ignored.
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, payload: Payload, out: &mut Outbox) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        payload: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         if !self.peers.contains_key(&from) {
             return;
         }
@@ -408,7 +420,7 @@ impl Node for ReferenceNode {
 
     /// Messages blocked for the store's maximum wait are delivered (and
     /// shared) first; then the flush.
-    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox) {
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         for d in self.store.expire(now) {
             out.delivered(&d);
             self.share(&d.msg);
@@ -422,7 +434,7 @@ impl Node for ReferenceNode {
 
     /// Our own message is delivered at once (no `Deliver` command) and
     /// shared.
-    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox) {
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         self.store.append_own(msg.clone());
         self.share(&msg);
         self.request_flush(now, out);
