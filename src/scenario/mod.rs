@@ -452,16 +452,7 @@ fn crashes(raw: &[RawCrash], n: u32) -> Result<Vec<CrashSpec>, Invalid> {
                 "expected either `at_s` (a scheduled crash) or a `rate_per_hour` > 0",
             );
         }
-        let volatile = match c.state.as_str() {
-            "persistent" => false,
-            "volatile" => true,
-            other => {
-                return invalid(
-                    format!("{path}.state"),
-                    format!("expected \"persistent\" or \"volatile\", got {other:?}"),
-                )
-            }
-        };
+        let volatile = c.state == RawCrashState::Volatile;
         let down = seconds(&format!("{path}.down_s"), c.down_s, false)?;
         out.push(CrashSpec {
             nodes,
@@ -482,16 +473,10 @@ fn adversaries(
     let mut out = Vec::with_capacity(raw.len());
     for (i, a) in raw.iter().enumerate() {
         let path = format!("adversaries[{i}]");
-        let kind = match a.kind.as_str() {
-            "hole" => AdversaryKind::Hole,
-            "spam" => AdversaryKind::Spam,
-            "inject" => AdversaryKind::Inject,
-            other => {
-                return invalid(
-                    format!("{path}.kind"),
-                    format!("expected \"hole\", \"spam\" or \"inject\", got {other:?}"),
-                )
-            }
+        let kind = match a.kind {
+            RawAdversaryKind::Hole => AdversaryKind::Hole,
+            RawAdversaryKind::Spam => AdversaryKind::Spam,
+            RawAdversaryKind::Inject => AdversaryKind::Inject,
         };
         let node = node_id(&format!("{path}.node"), a.node, n)?;
         let Some(g) = groups.iter().position(|g| g.name == a.group) else {
@@ -555,25 +540,13 @@ fn one_messages(
 }
 
 fn transport(raw: &RawTransport) -> Result<TransportSpec, Invalid> {
-    let presence = match raw.presence.as_str() {
-        "known" => Presence::Known,
-        "unknown" => Presence::Unknown,
-        other => {
-            return invalid(
-                "transport.presence",
-                format!("expected \"known\" or \"unknown\", got {other:?}"),
-            )
-        }
+    let presence = match raw.presence {
+        RawPresence::Known => Presence::Known,
+        RawPresence::Unknown => Presence::Unknown,
     };
-    let routing = match raw.routing.as_str() {
-        "direct" => Routing::Direct,
-        "multi-hop" => Routing::MultiHop,
-        other => {
-            return invalid(
-                "transport.routing",
-                format!("expected \"direct\" or \"multi-hop\", got {other:?}"),
-            )
-        }
+    let routing = match raw.routing {
+        RawRouting::Direct => Routing::Direct,
+        RawRouting::MultiHop => Routing::MultiHop,
     };
     Ok(TransportSpec { presence, routing })
 }
@@ -655,16 +628,10 @@ fn mailservers(
     n: u32,
     churn_of: &mut [ChurnSpec],
 ) -> Result<Option<MailserverSpec>, Invalid> {
-    let mode = match raw.mode.as_str() {
-        "store-forward" => MailserverMode::StoreForward,
-        "sync-peer" => MailserverMode::SyncPeer,
-        "off" => return Ok(None),
-        other => {
-            return invalid(
-                "mailservers.mode",
-                format!("expected \"store-forward\", \"sync-peer\" or \"off\", got {other:?}"),
-            )
-        }
+    let mode = match raw.mode {
+        RawMailMode::StoreForward => MailserverMode::StoreForward,
+        RawMailMode::SyncPeer => MailserverMode::SyncPeer,
+        RawMailMode::Off => return Ok(None),
     };
     let nodes = members("mailservers.nodes", &raw.nodes, n)?;
     for &m in &nodes {
@@ -1115,15 +1082,9 @@ fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
             );
         }
     }
-    let delivery = match raw.delivery.as_str() {
-        "consistent" => DeliveryMode::Consistent,
-        "eventual" => DeliveryMode::Eventual,
-        other => {
-            return invalid(
-                "sync.delivery",
-                format!("expected \"consistent\" or \"eventual\", got {other:?}"),
-            )
-        }
+    let delivery = match raw.delivery {
+        RawDelivery::Consistent => DeliveryMode::Consistent,
+        RawDelivery::Eventual => DeliveryMode::Eventual,
     };
     let max_parent_wait = match raw.max_parent_wait_s {
         None => None,

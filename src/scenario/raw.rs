@@ -148,27 +148,42 @@ pub struct RawTransport {
     /// is (Bluetooth, Tor, LAN); `unknown`: a node addresses every peer
     /// while it is online itself, and payloads to unreachable peers are
     /// lost unless a store-forward mailserver archives them (Whisper).
-    #[serde(default = "default_presence")]
-    pub presence: String,
+    #[serde(default)]
+    pub presence: RawPresence,
     /// `direct` (default): only adjacent nodes reach each other;
     /// `multi-hop`: any two online nodes in one connected component do,
     /// with one latency draw per hop.
-    #[serde(default = "default_routing")]
-    pub routing: String,
+    #[serde(default)]
+    pub routing: RawRouting,
 }
 
-fn default_presence() -> String {
-    "known".into()
+/// What a node knows of reachability (`transport.presence`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawPresence {
+    /// Told when a peer becomes reachable or unreachable (default).
+    #[default]
+    Known,
+    /// Addresses every sync peer while online itself.
+    Unknown,
 }
-fn default_routing() -> String {
-    "direct".into()
+
+/// How far a payload travels (`transport.routing`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawRouting {
+    /// Adjacent nodes only (default).
+    #[default]
+    Direct,
+    /// Any online node in the same connected component.
+    MultiHop,
 }
 
 impl Default for RawTransport {
     fn default() -> Self {
         RawTransport {
-            presence: default_presence(),
-            routing: default_routing(),
+            presence: RawPresence::default(),
+            routing: RawRouting::default(),
         }
     }
 }
@@ -199,7 +214,7 @@ pub struct RawPartition {
 #[serde(deny_unknown_fields)]
 pub struct RawMailservers {
     /// `store-forward`, `sync-peer` or `off`.
-    pub mode: String,
+    pub mode: RawMailMode,
     /// Mailserver node ids (never group members).
     pub nodes: RawMembers,
     /// Their uptime (default always on).
@@ -354,8 +369,8 @@ pub struct RawScripted {
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     /// `consistent` (default) or `eventual`.
-    #[serde(default = "default_delivery")]
-    pub delivery: String,
+    #[serde(default)]
+    pub delivery: RawDelivery,
     /// Deliver a message blocked this long without its missing parents
     /// (default null: wait for ever).
     #[serde(default)]
@@ -368,14 +383,55 @@ pub struct RawSync {
     pub offer_cap: Option<serde_json::Value>,
 }
 
-fn default_delivery() -> String {
-    "consistent".into()
+/// Kinds of mailserver (`mailservers.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawMailMode {
+    /// Archives every payload; clients fetch what they missed.
+    StoreForward,
+    /// An always-on sync peer of the groups it serves.
+    SyncPeer,
+    /// No mailservers.
+    Off,
+}
+
+/// When a received message reaches the application (`sync.delivery`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDelivery {
+    /// After all its parents (default).
+    #[default]
+    Consistent,
+    /// On receipt.
+    Eventual,
+}
+
+/// What a crashed node keeps (`crashes[].state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawCrashState {
+    /// Its sync state survives.
+    Persistent,
+    /// It restarts empty.
+    Volatile,
+}
+
+/// How an adversary misbehaves (`adversaries[].kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawAdversaryKind {
+    /// Names parents that never exist.
+    Hole,
+    /// Writes at a high rate.
+    Spam,
+    /// A non-member writing into the group.
+    Inject,
 }
 
 impl Default for RawSync {
     fn default() -> Self {
         RawSync {
-            delivery: default_delivery(),
+            delivery: RawDelivery::default(),
             max_parent_wait_s: None,
             max_latency_s: None,
             offer_cap: None,
@@ -400,7 +456,7 @@ pub struct RawCrash {
     /// Time down before the restart.
     pub down_s: f64,
     /// `persistent` or `volatile`.
-    pub state: String,
+    pub state: RawCrashState,
 }
 
 /// A misbehaving node as written.
@@ -410,7 +466,7 @@ pub struct RawAdversary {
     /// `hole` (messages naming parents that never exist), `spam` (a member
     /// writing at a high rate) or `inject` (a non-member writing into the
     /// group).
-    pub kind: String,
+    pub kind: RawAdversaryKind,
     /// The node.
     pub node: u32,
     /// Group name.
