@@ -141,7 +141,7 @@ pub enum RawTopology {
 }
 
 /// Transport semantics as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransport {
     /// `known` (default): a node is told a peer is reachable only when it
@@ -177,15 +177,6 @@ pub enum RawRouting {
     Direct,
     /// Any online node in the same connected component.
     MultiHop,
-}
-
-impl Default for RawTransport {
-    fn default() -> Self {
-        RawTransport {
-            presence: RawPresence::default(),
-            routing: RawRouting::default(),
-        }
-    }
 }
 
 /// A partition as written: either `groups` (a split into sets; nodes not
@@ -365,7 +356,7 @@ pub struct RawScripted {
 }
 
 /// Delivery rules as written (`sync`), shared by every strategy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     /// `consistent` (default) or `eventual`.
@@ -426,17 +417,6 @@ pub enum RawAdversaryKind {
     Spam,
     /// A non-member writing into the group.
     Inject,
-}
-
-impl Default for RawSync {
-    fn default() -> Self {
-        RawSync {
-            delivery: RawDelivery::default(),
-            max_parent_wait_s: None,
-            max_latency_s: None,
-            offer_cap: None,
-        }
-    }
 }
 
 /// Crashes as written: at a time (`at_s`) or at a rate, each node of
