@@ -745,6 +745,9 @@ impl<'a, S: Strategy> World<'a, S> {
     }
 }
 
+// The node layer's per-kind arrays are the report's.
+const _: () = assert!(crate::node::MAX_RECORD_KINDS == crate::report::MAX_RECORD_KINDS);
+
 /// The strategy's record kinds as the report labels them.
 fn record_labels<S: Strategy>(strategy: &S) -> Vec<RecordLabel> {
     strategy

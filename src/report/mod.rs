@@ -12,5 +12,5 @@ mod checker;
 mod recorder;
 pub mod summary;
 
-pub use recorder::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, Sent};
+pub use recorder::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, Sent, MAX_RECORD_KINDS};
 pub use summary::*;

@@ -27,6 +27,10 @@ pub struct RecordLabel {
     pub listed_when_zero: bool,
 }
 
+/// Most record kinds a strategy may declare (the node layer's
+/// `MAX_RECORD_KINDS`; the engine checks they agree).
+pub const MAX_RECORD_KINDS: usize = 8;
+
 /// A payload put on a link, as the recorder counts it.
 #[derive(Clone, Copy, Debug)]
 pub struct Sent<'a> {
@@ -34,10 +38,11 @@ pub struct Sent<'a> {
     pub from: NodeId,
     /// Bytes on the wire, with the link's overhead.
     pub bytes: u64,
-    /// Encoded bytes of each record kind (in the order of the labels).
-    pub bytes_by_kind: &'a [u64],
+    /// Encoded bytes of each record kind (in the order of the labels;
+    /// 0 past them).
+    pub bytes_by_kind: &'a [u64; MAX_RECORD_KINDS],
     /// Records of each kind.
-    pub records_by_kind: &'a [u64],
+    pub records_by_kind: &'a [u64; MAX_RECORD_KINDS],
     /// The messages it carries in full.
     pub messages: &'a [MessageRef],
     /// Bytes of the record carrying a message in full.
@@ -75,8 +80,9 @@ pub struct Recorder {
     /// The strategy's record kinds.
     labels: Vec<RecordLabel>,
     bytes_sent: u64,
-    /// Encoded bytes by record kind, then the link overhead.
-    bytes_by_kind: Vec<u64>,
+    /// Encoded bytes by record kind (fixed size: the per-payload sums
+    /// compile to a few vector adds).
+    bytes_by_kind: [u64; MAX_RECORD_KINDS],
     overhead: u64,
     mail_bytes: u64,
     mail_requests: u64,
@@ -89,7 +95,7 @@ pub struct Recorder {
     spam: Vec<bool>,
     spam_bytes: u64,
     spam_relayed: u64,
-    records_by_kind: Vec<u64>,
+    records_by_kind: [u64; MAX_RECORD_KINDS],
     events: u64,
     trace: u64,
     world: u64,
@@ -103,13 +109,17 @@ impl Recorder {
         group_names: Vec<String>,
         labels: Vec<RecordLabel>,
     ) -> Self {
+        assert!(
+            labels.len() <= MAX_RECORD_KINDS,
+            "a strategy declares at most {MAX_RECORD_KINDS} record kinds"
+        );
         Recorder {
             checker: Checker::new(group_members),
             group_names,
             bytes_sent: 0,
-            bytes_by_kind: vec![0; labels.len()],
+            bytes_by_kind: [0; MAX_RECORD_KINDS],
             overhead: 0,
-            records_by_kind: vec![0; labels.len()],
+            records_by_kind: [0; MAX_RECORD_KINDS],
             labels,
             mail_bytes: 0,
             mail_requests: 0,
@@ -185,6 +195,7 @@ impl Recorder {
     }
 
     /// A payload was put on a link.
+    #[inline]
     pub fn on_send(&mut self, p: Sent<'_>) {
         self.bytes_sent += p.bytes;
         for m in p.messages {
@@ -196,16 +207,12 @@ impl Recorder {
                 }
             }
         }
-        let mut records = 0;
-        for (total, b) in self.bytes_by_kind.iter_mut().zip(p.bytes_by_kind) {
-            *total += b;
-            records += b;
+        for k in 0..MAX_RECORD_KINDS {
+            self.bytes_by_kind[k] += p.bytes_by_kind[k];
+            self.records_by_kind[k] += p.records_by_kind[k];
         }
-        self.overhead += p.bytes - records;
+        self.overhead += p.bytes - p.bytes_by_kind.iter().sum::<u64>();
         self.payloads_sent += 1;
-        for (total, n) in self.records_by_kind.iter_mut().zip(p.records_by_kind) {
-            *total += n;
-        }
     }
 
     /// Mailserver traffic of `bytes` (an archive upload or a response).
