@@ -249,7 +249,7 @@ fn run(args: RunArgs) -> Result<i32> {
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
     write_atomic_with(&dir.join("deliveries.csv"), |w| {
-        report.write_deliveries_csv(w)
+        crate::output::csv::write_deliveries(report, w)
     })?;
     let c = curves::from_reports(&report.summary.strategy, &[report]);
     plots::curves(dir, &report.summary.scenario, &[c])

@@ -6,6 +6,7 @@
 //! convergence that never happened) are left out of the sample. The
 //! identity fields `seed`, `nodes` and `duration_s` are not metrics.
 
+use crate::output::csv::num;
 use crate::report::Summary;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,6 +43,32 @@ pub struct Agg {
     pub min: Option<f64>,
     /// Largest value.
     pub max: Option<f64>,
+}
+
+/// The CSV columns of an [`Agg`], in [`AggCells`] order.
+pub const AGG_COLUMNS: [&str; 5] = ["n", "mean", "ci95", "min", "max"];
+
+/// An [`Agg`] as CSV cells (`n,mean,ci95,min,max`), numbers formatted as
+/// the files always had them.
+#[derive(Serialize)]
+pub struct AggCells {
+    n: usize,
+    mean: String,
+    ci95: String,
+    min: String,
+    max: String,
+}
+
+impl From<&Agg> for AggCells {
+    fn from(a: &Agg) -> AggCells {
+        AggCells {
+            n: a.n,
+            mean: num(a.mean),
+            ci95: num(a.ci95),
+            min: num(a.min),
+            max: num(a.max),
+        }
+    }
 }
 
 const NOT_METRICS: [&str; 3] = ["seed", "nodes", "duration_s"];

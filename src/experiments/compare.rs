@@ -9,11 +9,14 @@
 //! three plots.
 
 use crate::engine::run_with;
-use crate::experiments::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
+use crate::experiments::aggregate::{
+    aggregate_runs, fmt_agg, Agg, AggCells, RunRecord, AGG_COLUMNS,
+};
 use crate::node::Strategy;
+use crate::output::csv::Table;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_atomic_with};
 use crate::scenario::Scenario;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -46,6 +49,14 @@ pub struct Comparison {
     pub curves: Vec<Curves>,
     /// Every run.
     pub runs: Vec<RunRecord>,
+}
+
+/// One row of `comparison.csv`.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    strategy: &'a str,
+    metric: &'a str,
+    agg: AggCells,
 }
 
 /// Metrics shown in the terminal table (the files have them all).
@@ -182,25 +193,20 @@ impl Comparison {
         out
     }
 
-    /// `comparison.csv`: one row per (strategy, metric).
-    pub fn csv(&self) -> String {
-        let mut s = String::from("strategy,metric,n,mean,ci95,min,max\n");
+    /// Writes `comparison.csv`: one row per (strategy, metric).
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let header = ["strategy", "metric"].into_iter().chain(AGG_COLUMNS);
+        let mut t = Table::new(w, header)?;
         for row in &self.metrics {
             for (strategy, a) in &row.by_strategy {
-                let f = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
-                let _ = writeln!(
-                    s,
-                    "{strategy},{},{},{},{},{},{}",
-                    row.metric,
-                    a.n,
-                    f(a.mean),
-                    f(a.ci95),
-                    f(a.min),
-                    f(a.max)
-                );
+                t.row(&CsvRow {
+                    strategy,
+                    metric: &row.metric,
+                    agg: a.into(),
+                })?;
             }
         }
-        s
+        t.finish()
     }
 
     /// Writes `comparison.json`, `comparison.csv` and the plots into `dir`.
@@ -208,7 +214,7 @@ impl Comparison {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
-        write_atomic(&dir.join("comparison.csv"), self.csv().as_bytes())?;
+        write_atomic_with(&dir.join("comparison.csv"), |w| self.write_csv(w))?;
         plots::curves(dir, &self.scenario, &self.curves)
     }
 }

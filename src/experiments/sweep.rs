@@ -14,16 +14,18 @@
 //! is assembled in run order.
 
 use crate::engine::run_with;
-use crate::experiments::aggregate::{aggregate_runs, flatten, Agg, RunRecord};
+use crate::experiments::aggregate::{
+    aggregate_runs, flatten, Agg, AggCells, RunRecord, AGG_COLUMNS,
+};
 use crate::node::Strategy;
+use crate::output::csv::{field, json_text, num, Table};
 use crate::output::plot::{line_chart, LineChart, Series};
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_atomic_with};
 use crate::scenario::{Scenario, ScenarioError};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -443,12 +445,12 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 fn finish(dir: &Path, m: &Manifest) -> Result<bool> {
     let runs: Option<Vec<RunRecord>> = (0..m.runs).map(|i| load_run(dir, i)).collect();
     let Some(runs) = runs else { return Ok(false) };
-    write_atomic(&dir.join("runs.csv"), runs_csv(m, &runs).as_bytes())?;
+    write_atomic_with(&dir.join("runs.csv"), |w| write_runs_csv(w, m, &runs))?;
     let points = aggregate_points(m, &runs);
     let mut json = serde_json::to_string_pretty(&points)?;
     json.push('\n');
     write_atomic(&dir.join("points.json"), json.as_bytes())?;
-    write_atomic(&dir.join("points.csv"), points_csv(&points).as_bytes())?;
+    write_atomic_with(&dir.join("points.csv"), |w| write_points_csv(w, &points))?;
     plot_points(dir, &points)?;
     Ok(true)
 }
@@ -497,74 +499,82 @@ fn aggregate_points(m: &Manifest, runs: &[RunRecord]) -> Points {
     }
 }
 
-fn csv_value(v: &Value) -> String {
-    let s = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+/// One row of `runs.csv`.
+#[derive(Serialize)]
+struct RunCsvRow<'a> {
+    index: usize,
+    point: usize,
+    params: Vec<String>,
+    strategy: &'a str,
+    seed: u64,
+    metrics: Vec<String>,
 }
 
-fn runs_csv(m: &Manifest, runs: &[RunRecord]) -> String {
+/// Writes `runs.csv`: one row per run, every metric a column.
+fn write_runs_csv(
+    w: &mut dyn std::io::Write,
+    m: &Manifest,
+    runs: &[RunRecord],
+) -> std::io::Result<()> {
     let metric_names: Vec<String> = crate::experiments::compare::metric_rows(&m.strategies, runs)
         .into_iter()
         .map(|r| r.metric)
         .collect();
-    let mut s = String::new();
-    let head: Vec<String> = ["index", "point"]
+    let header = ["index", "point"]
         .iter()
         .map(|x| x.to_string())
-        .chain(m.keys.iter().map(|k| csv_value(&Value::String(k.clone()))))
+        .chain(m.keys.iter().cloned())
         .chain(["strategy".to_string(), "seed".to_string()])
-        .chain(metric_names.iter().cloned())
-        .collect();
-    let _ = writeln!(s, "{}", head.join(","));
+        .chain(metric_names.iter().cloned());
+    let mut t = Table::new(w, header)?;
     for r in runs {
         let flat = flatten(&r.summary);
-        let mut row = vec![r.index.to_string(), r.point.to_string()];
-        row.extend(m.points[r.point].iter().map(csv_value));
-        row.push(r.strategy.clone());
-        row.push(r.seed.to_string());
-        for name in &metric_names {
-            let v = flat.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v);
-            row.push(v.map_or(String::new(), |x| x.to_string()));
-        }
-        let _ = writeln!(s, "{}", row.join(","));
+        let metrics = metric_names
+            .iter()
+            .map(|name| num(flat.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v)));
+        t.row(&RunCsvRow {
+            index: r.index,
+            point: r.point,
+            params: m.points[r.point].iter().map(json_text).collect(),
+            strategy: &r.strategy,
+            seed: r.seed,
+            metrics: metrics.collect(),
+        })?;
     }
-    s
+    t.finish()
 }
 
-fn points_csv(points: &Points) -> String {
+/// One row of `points.csv`.
+#[derive(Serialize)]
+struct PointCsvRow<'a> {
+    point: usize,
+    params: &'a [String],
+    strategy: &'a str,
+    metric: &'a str,
+    agg: AggCells,
+}
+
+/// Writes `points.csv`: one row per (point, strategy, metric).
+fn write_points_csv(w: &mut dyn std::io::Write, points: &Points) -> std::io::Result<()> {
     let m = &points.manifest;
-    let mut s = String::from("point,");
-    for k in &m.keys {
-        s.push_str(&csv_value(&Value::String(k.clone())));
-        s.push(',');
-    }
-    s.push_str("strategy,metric,n,mean,ci95,min,max\n");
-    let f = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+    let header = std::iter::once("point")
+        .chain(m.keys.iter().map(String::as_str))
+        .chain(["strategy", "metric"])
+        .chain(AGG_COLUMNS);
+    let mut t = Table::new(w, header)?;
     for p in &points.points {
-        let params: Vec<String> = m.points[p.point].iter().map(csv_value).collect();
+        let params: Vec<String> = m.points[p.point].iter().map(json_text).collect();
         for (metric, a) in &p.metrics {
-            let _ = writeln!(
-                s,
-                "{},{},{},{metric},{},{},{},{},{}",
-                p.point,
-                params.join(","),
-                p.strategy,
-                a.n,
-                f(a.mean),
-                f(a.ci95),
-                f(a.min),
-                f(a.max)
-            );
+            t.row(&PointCsvRow {
+                point: p.point,
+                params: &params,
+                strategy: &p.strategy,
+                metric,
+                agg: a.into(),
+            })?;
         }
     }
-    s
+    t.finish()
 }
 
 /// Metrics plotted against the first grid parameter.
@@ -597,7 +607,7 @@ pub fn plot_points(dir: &Path, points: &Points) -> Result<()> {
                 .keys
                 .iter()
                 .skip(1)
-                .map(|k| format!("{k}={}", csv_value(&pa.params[k])))
+                .map(|k| format!("{k}={}", field(&json_text(&pa.params[k]))))
                 .collect();
             let name = std::iter::once(pa.strategy.clone())
                 .chain(rest)
