@@ -5,6 +5,12 @@
 //! dot (`records_sent.ack`); null values (a latency with no delivery, a
 //! convergence that never happened) are left out of the sample. The
 //! identity fields `seed`, `nodes` and `duration_s` are not metrics.
+//!
+//! What `compare` and `sweep` share lives here (run records, metric rows
+//! per strategy, the CSV cells of an aggregate), so neither imports the
+//! other.
+//!
+//! Imports: `report/` (the summary) and `output/` (CSV number format).
 
 use crate::output::csv::num;
 use crate::report::Summary;
@@ -43,6 +49,15 @@ pub struct Agg {
     pub min: Option<f64>,
     /// Largest value.
     pub max: Option<f64>,
+}
+
+/// One metric across strategies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    /// Metric key (dotted for nested summary keys).
+    pub metric: String,
+    /// Aggregate per strategy, in the comparison's strategy order.
+    pub by_strategy: Vec<(String, Agg)>,
 }
 
 /// The CSV columns of an [`Agg`], in [`AggCells`] order.
@@ -154,6 +169,30 @@ pub fn aggregate_runs(runs: &[&RunRecord]) -> Vec<(String, Agg)> {
             (name.clone(), aggregate(&samples))
         })
         .collect()
+}
+
+/// Aggregates per strategy, merged into rows by metric (in summary order).
+pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> {
+    let per: Vec<Vec<(String, Agg)>> = strategies
+        .iter()
+        .map(|s| {
+            let mine: Vec<&RunRecord> = runs.iter().filter(|r| &r.strategy == s).collect();
+            aggregate_runs(&mine)
+        })
+        .collect();
+    let mut rows: Vec<MetricRow> = Vec::new();
+    for (s, aggs) in strategies.iter().zip(&per) {
+        for (metric, agg) in aggs {
+            match rows.iter_mut().find(|r| &r.metric == metric) {
+                Some(row) => row.by_strategy.push((s.clone(), agg.clone())),
+                None => rows.push(MetricRow {
+                    metric: metric.clone(),
+                    by_strategy: vec![(s.clone(), agg.clone())],
+                }),
+            }
+        }
+    }
+    rows
 }
 
 /// Formats `mean ± ci` compactly for tables.

@@ -10,13 +10,14 @@
 
 use crate::engine::run_with;
 use crate::experiments::aggregate::{
-    aggregate_runs, fmt_agg, Agg, AggCells, RunRecord, AGG_COLUMNS,
+    fmt_agg, metric_rows, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
 use crate::node::Strategy;
 use crate::output::csv::Table;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with};
+use crate::report::RunReport;
 use crate::scenario::Scenario;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -24,15 +25,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use std::fmt::Write as _;
 use std::path::Path;
-
-/// One metric across strategies.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricRow {
-    /// Metric key (dotted for nested summary keys).
-    pub metric: String,
-    /// Aggregate per strategy, in the comparison's strategy order.
-    pub by_strategy: Vec<(String, Agg)>,
-}
 
 /// The result of a comparison (`comparison.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,50 +96,31 @@ pub fn compare(scenario: &Scenario, strategies: &[Strategy], seeds: &[u64]) -> C
         })
         .collect();
     let names: Vec<String> = strategies.iter().map(|s| s.name().to_string()).collect();
-    let curves = names
-        .iter()
-        .map(|name| {
-            let mine: Vec<_> = jobs
-                .iter()
-                .zip(&reports)
-                .filter(|((_, s, _), _)| s.name() == name)
-                .map(|(_, r)| r)
-                .collect();
-            curves::from_reports(name, &mine)
-        })
-        .collect();
     Comparison {
         scenario: scenario.name.clone(),
         metrics: metric_rows(&names, &runs),
+        curves: pooled_curves(&names, &runs, &reports),
         strategies: names,
         seeds: seeds.to_vec(),
-        curves,
         runs,
     }
 }
 
-/// Aggregates per strategy, merged into rows by metric (in summary order).
-pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> {
-    let per: Vec<Vec<(String, Agg)>> = strategies
+/// The curves of each strategy, its seeds pooled (`runs` and `reports` in
+/// the same order).
+fn pooled_curves(names: &[String], runs: &[RunRecord], reports: &[RunReport]) -> Vec<Curves> {
+    names
         .iter()
-        .map(|s| {
-            let mine: Vec<&RunRecord> = runs.iter().filter(|r| &r.strategy == s).collect();
-            aggregate_runs(&mine)
+        .map(|name| {
+            let mine: Vec<&RunReport> = runs
+                .iter()
+                .zip(reports)
+                .filter(|(run, _)| &run.strategy == name)
+                .map(|(_, r)| r)
+                .collect();
+            curves::from_reports(name, &mine)
         })
-        .collect();
-    let mut rows: Vec<MetricRow> = Vec::new();
-    for (s, aggs) in strategies.iter().zip(&per) {
-        for (metric, agg) in aggs {
-            match rows.iter_mut().find(|r| &r.metric == metric) {
-                Some(row) => row.by_strategy.push((s.clone(), agg.clone())),
-                None => rows.push(MetricRow {
-                    metric: metric.clone(),
-                    by_strategy: vec![(s.clone(), agg.clone())],
-                }),
-            }
-        }
-    }
-    rows
+        .collect()
 }
 
 impl Comparison {
