@@ -92,7 +92,7 @@ struct CheckArgs {
     /// Tolerances: a number sets the relative tolerance of every
     /// higher-is-worse metric (default 0.1); METRIC=VALUE sets one metric's.
     #[arg(long)]
-    tolerance: Vec<String>,
+    tolerance: Vec<crate::experiments::check::Tolerance>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -351,7 +351,7 @@ fn sweep(args: SweepArgs) -> Result<i32> {
 }
 
 fn check(args: CheckArgs) -> Result<i32> {
-    let tol = crate::experiments::check::Tolerances::parse(&args.tolerance).map_err(InputError)?;
+    let tol = crate::experiments::check::Tolerances::new(&args.tolerance);
     let report = crate::experiments::check::check(&args.current, &args.baseline, &tol)?;
     print!("{}", report.render());
     Ok(if report.regressions.is_empty() { 0 } else { 1 })
