@@ -1,19 +1,29 @@
-//! The command line: clap parsing, then calls into the library.
+//! The command line: the clap definitions, [`main`], the dispatch to one
+//! function per command (each in its own file: `run.rs`, `validate.rs`,
+//! `compare.rs`, `sweep.rs`, `merge.rs`, `check.rs`, `plot.rs`) and the
+//! mapping of errors to exit codes, done here and nowhere else.
 //!
-//! Exit codes: 0 success, 1 an internal failure (or, later, a failed check),
-//! 2 bad input (a scenario or argument error, named with its file and JSON
-//! path). `main.rs` only calls [`main`].
+//! Exit codes: 0 success, 1 an internal failure (or a failed check or
+//! determinism check), 2 bad input (a scenario or argument error, named
+//! with its file and JSON path). `main.rs` only calls [`main`].
+//!
+//! Imports: any layer (it is the top one).
 
-use crate::engine;
+mod check;
+mod compare;
+mod merge;
+mod plot;
+mod run;
+mod sweep;
+mod validate;
+
+pub use run::{render_summary, write_report};
+
 use crate::node::Catalog;
-use crate::output::curves;
-use crate::output::plots;
-use crate::output::{write_atomic, write_atomic_with};
-use crate::report::{RunReport, Summary};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::ScenarioError;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// meshsync: simulate peer-to-peer data sync protocols over intermittent networks.
 #[derive(Debug, Parser)]
@@ -74,11 +84,6 @@ struct SweepArgs {
     quiet: bool,
 }
 
-/// A built-in strategy's name, or an error listing them.
-fn parse_strategy(s: &str) -> Result<String, String> {
-    Catalog::builtin().lookup(s).map(|_| s.to_string())
-}
-
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let bad = || format!("expected I/N with 0 <= I < N, got {s:?}");
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
@@ -99,7 +104,7 @@ struct CheckArgs {
     /// Tolerances: a number sets the relative tolerance of every
     /// higher-is-worse metric (default 0.1); METRIC=VALUE sets one metric's.
     #[arg(long)]
-    tolerance: Vec<String>,
+    tolerance: Vec<crate::experiments::check::Tolerance>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,112 +170,54 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("meshsync: error: {e:#}");
-            if e.downcast_ref::<ScenarioError>().is_some()
-                || e.downcast_ref::<InputError>().is_some()
-                || e.downcast_ref::<engine::RunError>().is_some()
-                || e.downcast_ref::<crate::experiments::sweep::SweepError>()
-                    .is_some()
-            {
-                2
-            } else {
-                1
-            }
+            exit_code(&e)
         }
+    }
+}
+
+/// 2 for bad input (a scenario, a sweep file, a flag value, a result
+/// folder), 1 for anything else.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<ScenarioError>().is_some()
+        || e.downcast_ref::<InputError>().is_some()
+        || e.downcast_ref::<crate::engine::RunError>().is_some()
+        || e.downcast_ref::<crate::experiments::sweep::SweepError>()
+            .is_some()
+    {
+        2
+    } else {
+        1
     }
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
-        Cmd::Run(args) => run(args),
-        Cmd::Compare(args) => compare(args),
-        Cmd::Plot { dir } => plot(&dir),
-        Cmd::Sweep(args) => sweep(args),
-        Cmd::Merge { dirs, out } => {
-            let n = crate::experiments::sweep::merge(&dirs, &out)?;
-            println!(
-                "merged {} shard folders: {n} runs into {}",
-                dirs.len(),
-                out.display()
-            );
-            Ok(0)
-        }
-        Cmd::Check(args) => check(args),
-        Cmd::Strategies => {
-            for s in Catalog::builtin().iter() {
-                println!("{:<16} {}", s.name(), s.about());
-            }
-            Ok(0)
-        }
-        Cmd::Validate { scenario } => {
-            let s = Scenario::load(&scenario)?;
-            println!(
-                "{}: ok ({} nodes, {} groups, {} scripted messages, {} s, strategy {})",
-                scenario.display(),
-                s.nodes,
-                s.groups.len(),
-                s.script.len(),
-                s.duration.as_secs_f64(),
-                s.strategy
-            );
-            Ok(0)
-        }
+        Cmd::Run(args) => run::run(args),
+        Cmd::Compare(args) => compare::compare(args),
+        Cmd::Plot { dir } => plot::plot(&dir),
+        Cmd::Sweep(args) => sweep::sweep(args),
+        Cmd::Merge { dirs, out } => merge::merge(&dirs, &out),
+        Cmd::Check(args) => check::check(args),
+        Cmd::Validate { scenario } => validate::validate(&scenario),
+        Cmd::Strategies => strategies(),
     }
 }
 
-fn run(args: RunArgs) -> Result<i32> {
-    let scenario = Scenario::load(&args.scenario)?;
-    let seed = args.seed.unwrap_or(scenario.seed);
-    let strategy = args.strategy.unwrap_or_else(|| scenario.strategy.clone());
-    let out = args
-        .out
-        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
-    let report = engine::run_with(&scenario, &strategy, seed)?;
-    if args.check_determinism {
-        let again = engine::run_with(&scenario, &strategy, seed)?;
-        let same =
-            again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
-        if !same {
-            eprintln!(
-                "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
-                report.summary.trace_hash,
-                again.summary.trace_hash,
-                args.scenario.display()
-            );
-            return Ok(1);
-        }
-        if !args.quiet {
-            println!(
-                "determinism check passed: two runs, trace hash {} both times, identical outputs",
-                report.summary.trace_hash
-            );
-        }
-    }
-    write_report(&report, &out)?;
-    if !args.quiet {
-        print!("{}", render_summary(&report.summary));
-        println!(
-            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
-            out.display(),
-            args.scenario.display(),
-            seed,
-            strategy
-        );
+/// Runs the `strategies` command: each name and what it is.
+fn strategies() -> Result<i32> {
+    for s in Catalog::builtin().iter() {
+        println!("{:<16} {}", s.name(), s.about());
     }
     Ok(0)
 }
 
-/// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
-/// atomically.
-pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
-    write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
-    write_atomic_with(&dir.join("deliveries.csv"), |w| {
-        report.write_deliveries_csv(w)
-    })?;
-    let c = curves::from_reports(&report.summary.strategy, &[report]);
-    plots::curves(dir, &report.summary.scenario, &[c])
+/// A built-in strategy's name, or an error listing them.
+fn parse_strategy(s: &str) -> std::result::Result<String, String> {
+    Catalog::builtin().lookup(s).map(|_| s.to_string())
 }
 
-/// Runs `f` on a rayon pool of `threads` workers (default: all cores).
+/// Runs `f` on a rayon pool of `threads` workers (default: all cores);
+/// shared by `compare` and `sweep`.
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
     match threads {
         None => Ok(f()),
@@ -280,188 +227,4 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
             .build()?
             .install(f)),
     }
-}
-
-fn compare(args: CompareArgs) -> Result<i32> {
-    let scenario = Scenario::load(&args.scenario)?;
-    let strategies = if args.strategies.is_empty() {
-        Catalog::builtin()
-            .names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect()
-    } else {
-        args.strategies.clone()
-    };
-    if args.seeds == 0 {
-        return Err(InputError("--seeds must be at least 1".into()).into());
-    }
-    let first = args.seed.unwrap_or(scenario.seed);
-    let seeds: Vec<u64> = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();
-    let out = args
-        .out
-        .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
-    let c = with_threads(args.threads, || {
-        crate::experiments::compare::compare(&scenario, &strategies, &seeds)
-    })??;
-    c.write(&out)?;
-    if !args.quiet {
-        println!(
-            "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",
-            c.scenario,
-            strategies.len(),
-            seeds.len(),
-            seeds[0],
-            seeds[seeds.len() - 1]
-        );
-        print!("{}", c.table());
-        println!(
-            "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
-            out.display()
-        );
-    }
-    Ok(0)
-}
-
-fn sweep(args: SweepArgs) -> Result<i32> {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::io::IsTerminal;
-    let sweep = crate::experiments::sweep::Sweep::load(&args.sweep)?;
-    let m = &sweep.manifest;
-    let out = args
-        .out
-        .unwrap_or_else(|| Path::new("results").join(&m.name));
-    let todo = sweep.shard_len(args.shard);
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(todo as u64), ProgressDrawTarget::hidden())
-    } else {
-        ProgressBar::new(todo as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
-    let (done, complete) =
-        with_threads(args.threads, || sweep.run(&out, args.shard, &|| bar.inc(1)))??;
-    bar.finish_and_clear();
-    if !args.quiet {
-        let shard = args
-            .shard
-            .map_or(String::new(), |(i, n)| format!(" (shard {i}/{n})"));
-        println!(
-            "meshsync sweep: {}{shard}: {} points x {} strategies x {} seeds = {} runs; {done} run now, {} already done",
-            m.name,
-            m.points.len(),
-            m.strategies.len(),
-            m.seeds.len(),
-            m.runs,
-            todo - done
-        );
-        if complete {
-            println!(
-                "wrote {0}/runs.csv, points.csv, points.json and sweep_*.png/.svg",
-                out.display()
-            );
-        } else {
-            println!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
-        }
-    }
-    Ok(0)
-}
-
-fn check(args: CheckArgs) -> Result<i32> {
-    let tol = crate::experiments::check::Tolerances::parse(&args.tolerance).map_err(InputError)?;
-    let report = crate::experiments::check::check(&args.current, &args.baseline, &tol)?;
-    print!("{}", report.render());
-    Ok(if report.regressions.is_empty() { 0 } else { 1 })
-}
-
-fn plot(dir: &Path) -> Result<i32> {
-    let compare = dir.join("comparison.json");
-    let points = dir.join("points.json");
-    if points.exists() {
-        let text = std::fs::read_to_string(&points)?;
-        let p: crate::experiments::sweep::Points = serde_json::from_str(&text).map_err(|e| {
-            InputError(format!(
-                "{}: not meshsync sweep points: {e}",
-                points.display()
-            ))
-        })?;
-        crate::experiments::sweep::plot_points(dir, &p)?;
-    } else if compare.exists() {
-        let text = std::fs::read_to_string(&compare)?;
-        let c: crate::experiments::compare::Comparison =
-            serde_json::from_str(&text).map_err(|e| {
-                InputError(format!(
-                    "{}: not a meshsync comparison: {e}",
-                    compare.display()
-                ))
-            })?;
-        plots::curves(dir, &c.scenario, &c.curves)?;
-    } else if dir.join("summary.json").exists() {
-        let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
-        let name = dir
-            .file_name()
-            .map_or("run".into(), |n| n.to_string_lossy().into_owned());
-        plots::curves(dir, &name, &[c])?;
-    } else {
-        return Err(InputError(format!(
-            "{}: no summary.json or comparison.json: not a meshsync result folder",
-            dir.display()
-        ))
-        .into());
-    }
-    println!("wrote plots into {}", dir.display());
-    Ok(0)
-}
-
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("-".into(), |x| format!("{x:.digits$}"))
-}
-
-/// A human-readable summary of a run.
-pub fn render_summary(s: &Summary) -> String {
-    let records: Vec<String> = s
-        .records_sent
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    let records = records.join("  ");
-    format!(
-        "meshsync: {} under {} (seed {}, {} nodes, {} s simulated)\n\
-         \x20 messages created     {}\n\
-         \x20 deliveries           {} of {} (ratio {})\n\
-         \x20 latency (s)          mean {}  p50 {}  p90 {}  p99 {}  max {}\n\
-         \x20 bandwidth            {} bytes in {} payloads ({} lost), {} bytes per delivery\n\
-         \x20 records sent         {}\n\
-         \x20 duplicates received  {}\n\
-         \x20 causal               {} violations, {} blocked (mean wait {} s), {} undeliverable (missing parents)\n\
-         \x20 events               {} (trace {})\n",
-        s.scenario,
-        s.strategy,
-        s.seed,
-        s.nodes,
-        s.duration_s,
-        s.messages_created,
-        s.deliveries,
-        s.deliveries_expected,
-        opt(s.delivery_ratio, 4),
-        opt(s.latency_mean_s, 3),
-        opt(s.latency_p50_s, 3),
-        opt(s.latency_p90_s, 3),
-        opt(s.latency_p99_s, 3),
-        opt(s.latency_max_s, 3),
-        s.bytes_sent_total,
-        s.payloads_sent,
-        s.payloads_lost,
-        opt(s.bytes_per_delivery, 1),
-        records,
-        s.duplicate_messages_received,
-        s.causal_violations,
-        s.blocked_deliveries,
-        opt(s.blocked_time_mean_s, 3),
-        s.undelivered_missing_parents,
-        s.events,
-        s.trace_hash
-    )
 }

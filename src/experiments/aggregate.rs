@@ -1,15 +1,25 @@
 //! Many runs into one table: run records, flattened metrics, and the mean
-//! with a 95% confidence interval (Student's t, from `statrs`).
+//! with a 95% confidence interval (Student's t quantile, minimum and
+//! maximum from `statrs`; the mean and the sample variance by hand, see
+//! [`aggregate`]).
 //!
 //! Every numeric key of [`Summary`] is a metric, nested keys joined with a
 //! dot (`records_sent.ack`); null values (a latency with no delivery, a
 //! convergence that never happened) are left out of the sample. The
 //! identity fields `seed`, `nodes` and `duration_s` are not metrics.
+//!
+//! What `compare` and `sweep` share lives here (run records, metric rows
+//! per strategy, the CSV cells of an aggregate), so neither imports the
+//! other.
+//!
+//! Imports: `report/` (the summary) and `output/` (CSV number format).
 
+use crate::output::csv::num;
 use crate::report::Summary;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::statistics::Statistics;
 
 /// One finished run of a comparison or a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +52,41 @@ pub struct Agg {
     pub min: Option<f64>,
     /// Largest value.
     pub max: Option<f64>,
+}
+
+/// One metric across strategies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    /// Metric key (dotted for nested summary keys).
+    pub metric: String,
+    /// Aggregate per strategy, in the comparison's strategy order.
+    pub by_strategy: Vec<(String, Agg)>,
+}
+
+/// The CSV columns of an [`Agg`], in [`AggCells`] order.
+pub const AGG_COLUMNS: [&str; 5] = ["n", "mean", "ci95", "min", "max"];
+
+/// An [`Agg`] as CSV cells (`n,mean,ci95,min,max`), numbers formatted as
+/// the files always had them.
+#[derive(Serialize)]
+pub struct AggCells {
+    n: usize,
+    mean: String,
+    ci95: String,
+    min: String,
+    max: String,
+}
+
+impl From<&Agg> for AggCells {
+    fn from(a: &Agg) -> AggCells {
+        AggCells {
+            n: a.n,
+            mean: num(a.mean),
+            ci95: num(a.ci95),
+            min: num(a.min),
+            max: num(a.max),
+        }
+    }
 }
 
 const NOT_METRICS: [&str; 3] = ["seed", "nodes", "duration_s"];
@@ -79,6 +124,19 @@ fn t95(df: usize) -> f64 {
 }
 
 /// Mean ± 95% CI of the present values.
+///
+/// The mean and the sample variance are computed here, not with
+/// `statrs::statistics::Statistics::{mean, variance}`: statrs updates a
+/// running mean (`m += (x - m) / i`) and a running sum of squares, which
+/// round differently from the sum divided by `n` and the two-pass sum of
+/// squared deviations used since the first release. On the runs of the
+/// bundled online-fraction sweep (and a small extra grid), statrs changes
+/// the last bit of 96 of 1613 means and 430 variances (301 confidence
+/// intervals), so `comparison.json`/`.csv` and `points.json`/`.csv` would
+/// change. ([0.1, 0.2, 0.3]: sum / n is 0.20000000000000004, statrs 0.2;
+/// see the test.) Outputs must stay byte-identical, so these two stay
+/// hand-written. Minimum and maximum are statrs's: the same bits (the
+/// values are JSON numbers, never NaN).
 pub fn aggregate(samples: &[Option<f64>]) -> Agg {
     let xs: Vec<f64> = samples.iter().flatten().copied().collect();
     let n = xs.len();
@@ -100,8 +158,8 @@ pub fn aggregate(samples: &[Option<f64>]) -> Agg {
         n,
         mean: Some(mean),
         ci95,
-        min: xs.iter().copied().reduce(f64::min),
-        max: xs.iter().copied().reduce(f64::max),
+        min: Some(Statistics::min(&xs)),
+        max: Some(Statistics::max(&xs)),
     }
 }
 
@@ -127,6 +185,30 @@ pub fn aggregate_runs(runs: &[&RunRecord]) -> Vec<(String, Agg)> {
             (name.clone(), aggregate(&samples))
         })
         .collect()
+}
+
+/// Aggregates per strategy, merged into rows by metric (in summary order).
+pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> {
+    let per: Vec<Vec<(String, Agg)>> = strategies
+        .iter()
+        .map(|s| {
+            let mine: Vec<&RunRecord> = runs.iter().filter(|r| &r.strategy == s).collect();
+            aggregate_runs(&mine)
+        })
+        .collect();
+    let mut rows: Vec<MetricRow> = Vec::new();
+    for (s, aggs) in strategies.iter().zip(&per) {
+        for (metric, agg) in aggs {
+            match rows.iter_mut().find(|r| &r.metric == metric) {
+                Some(row) => row.by_strategy.push((s.clone(), agg.clone())),
+                None => rows.push(MetricRow {
+                    metric: metric.clone(),
+                    by_strategy: vec![(s.clone(), agg.clone())],
+                }),
+            }
+        }
+    }
+    rows
 }
 
 /// Formats `mean ± ci` compactly for tables.
@@ -164,6 +246,21 @@ mod tests {
         let one = aggregate(&[Some(5.0)]);
         assert_eq!((one.mean, one.ci95), (Some(5.0), None));
         assert_eq!(aggregate(&[None]).mean, None);
+    }
+
+    #[test]
+    fn statrs_mean_and_variance_round_differently() {
+        let xs = [0.1, 0.2, 0.3];
+        let a = aggregate(&xs.map(Some));
+        assert_eq!(a.mean, Some(0.20000000000000004));
+        assert_eq!(Statistics::mean(xs), 0.2);
+        let var = xs
+            .iter()
+            .map(|x| (x - a.mean.unwrap()).powi(2))
+            .sum::<f64>()
+            / 2.0;
+        assert_eq!(var, 0.009999999999999998);
+        assert_eq!(Statistics::variance(xs), 0.009999999999999992);
     }
 
     #[test]

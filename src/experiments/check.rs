@@ -13,6 +13,7 @@ use crate::experiments::aggregate::{fmt_num, Agg};
 use crate::experiments::compare::Comparison;
 use crate::experiments::sweep::Points;
 use anyhow::Result;
+use clap::ValueEnum;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,19 +29,86 @@ enum Rule {
     HigherWorseStrict,
 }
 
-const RULES: [(&str, Rule); 11] = [
-    ("delivery_ratio", Rule::LowerWorseAbs),
-    ("latency_mean_s", Rule::HigherWorseRel),
-    ("latency_p50_s", Rule::HigherWorseRel),
-    ("latency_p90_s", Rule::HigherWorseRel),
-    ("latency_p99_s", Rule::HigherWorseRel),
-    ("bytes_per_delivery", Rule::HigherWorseRel),
-    ("bytes_sent_total", Rule::HigherWorseRel),
-    ("undelivered_missing_parents", Rule::HigherWorseRel),
-    ("convergence_s", Rule::HigherWorseRel),
-    ("causal_violations", Rule::HigherWorseStrict),
-    ("invalid_deliveries", Rule::HigherWorseStrict),
-];
+/// A metric `check` compares; its name (`delivery_ratio`) is the summary
+/// key, as `--tolerance METRIC=VALUE` takes it. (clap's snake case would
+/// write `LatencyP50S` as `latency_p50s`: those three are named.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Metric {
+    /// Fraction of due deliveries made.
+    DeliveryRatio,
+    /// Mean latency.
+    LatencyMeanS,
+    /// Median latency.
+    #[value(name = "latency_p50_s")]
+    LatencyP50S,
+    /// 90th percentile latency.
+    #[value(name = "latency_p90_s")]
+    LatencyP90S,
+    /// 99th percentile latency.
+    #[value(name = "latency_p99_s")]
+    LatencyP99S,
+    /// Bytes sent per delivery.
+    BytesPerDelivery,
+    /// Bytes sent.
+    BytesSentTotal,
+    /// Messages never delivered for want of a parent.
+    UndeliveredMissingParents,
+    /// Time to converge after the last heal.
+    ConvergenceS,
+    /// Deliveries out of causal order.
+    CausalViolations,
+    /// Deliveries that should not have happened.
+    InvalidDeliveries,
+}
+
+impl Metric {
+    /// The summary key (clap's name of the variant).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    fn rule(self) -> Rule {
+        match self {
+            Metric::DeliveryRatio => Rule::LowerWorseAbs,
+            Metric::CausalViolations | Metric::InvalidDeliveries => Rule::HigherWorseStrict,
+            _ => Rule::HigherWorseRel,
+        }
+    }
+}
+
+/// One `--tolerance` value: `0.2` (every relative metric) or
+/// `metric=0.05` (one metric).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// The relative tolerance of every higher-is-worse metric.
+    Relative(f64),
+    /// One metric's tolerance.
+    Metric(Metric, f64),
+}
+
+impl std::str::FromStr for Tolerance {
+    type Err = String;
+
+    fn from_str(a: &str) -> Result<Tolerance, String> {
+        let num = |v: &str| -> Result<f64, String> {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("expected a number >= 0, got {v:?}"))
+        };
+        let Some((k, v)) = a.split_once('=') else {
+            return Ok(Tolerance::Relative(num(a)?));
+        };
+        let metric = <Metric as clap::ValueEnum>::from_str(k, false).map_err(|_| {
+            let known: Vec<String> = Metric::value_variants().iter().map(|m| m.name()).collect();
+            format!("unknown metric {k:?}, expected one of {}", known.join(", "))
+        })?;
+        Ok(Tolerance::Metric(metric, num(v)?))
+    }
+}
 
 /// Tolerances of a check.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +118,7 @@ pub struct Tolerances {
     /// Absolute tolerance of the delivery ratio.
     pub ratio: f64,
     /// Per-metric overrides.
-    pub per_metric: BTreeMap<String, f64>,
+    pub per_metric: BTreeMap<Metric, f64>,
 }
 
 impl Default for Tolerances {
@@ -64,39 +132,29 @@ impl Default for Tolerances {
 }
 
 impl Tolerances {
-    /// Parses `--tolerance` values: `0.2` or `metric=0.05`.
-    pub fn parse(args: &[String]) -> Result<Tolerances, String> {
+    /// The defaults with `--tolerance` values applied in order.
+    pub fn new(args: &[Tolerance]) -> Tolerances {
         let mut t = Tolerances::default();
         for a in args {
-            let num = |v: &str| -> Result<f64, String> {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite() && *x >= 0.0)
-                    .ok_or_else(|| format!("--tolerance {a:?}: expected a number >= 0"))
-            };
-            match a.split_once('=') {
-                None => t.relative = num(a)?,
-                Some((k, v)) => {
-                    if !RULES.iter().any(|(m, _)| *m == k) {
-                        let known: Vec<&str> = RULES.iter().map(|(m, _)| *m).collect();
-                        return Err(format!(
-                            "--tolerance {a:?}: unknown metric {k:?}, expected one of {}",
-                            known.join(", ")
-                        ));
-                    }
-                    t.per_metric.insert(k.to_string(), num(v)?);
+            match *a {
+                Tolerance::Relative(x) => t.relative = x,
+                Tolerance::Metric(m, x) => {
+                    t.per_metric.insert(m, x);
                 }
             }
         }
-        Ok(t)
+        t
     }
 
-    fn of(&self, metric: &str, rule: Rule) -> f64 {
-        self.per_metric.get(metric).copied().unwrap_or(match rule {
-            Rule::LowerWorseAbs => self.ratio,
-            Rule::HigherWorseRel => self.relative,
-            Rule::HigherWorseStrict => 0.0,
-        })
+    fn of(&self, metric: Metric) -> f64 {
+        self.per_metric
+            .get(&metric)
+            .copied()
+            .unwrap_or(match metric.rule() {
+                Rule::LowerWorseAbs => self.ratio,
+                Rule::HigherWorseRel => self.relative,
+                Rule::HigherWorseStrict => 0.0,
+            })
     }
 }
 
@@ -213,38 +271,53 @@ pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckR
                 .push(format!("{label}: missing from the current result"));
             continue;
         };
-        for (metric, rule) in RULES {
-            let (b, c) = (mean(bm, metric), mean(cm, metric));
-            let t = tol.of(metric, rule);
-            let Some(b) = b else { continue };
-            report.checked += 1;
-            let Some(c) = c else {
-                report.regressions.push(format!("{label} {metric}: {} -> none (no longer measured: never delivered or never converged)", fmt_num(b)));
+        for metric in Metric::value_variants() {
+            let name = metric.name();
+            let Some(b) = mean(bm, &name) else {
                 continue;
             };
-            let worse = match rule {
-                Rule::LowerWorseAbs => c < b - t - 1e-12,
-                Rule::HigherWorseRel => c > b + t * b.abs() + 1e-12,
-                Rule::HigherWorseStrict => c > b + t,
-            };
-            if worse {
-                let change = match rule {
-                    Rule::HigherWorseRel if b != 0.0 => format!(
-                        "{:+.1}%, tolerance {:.1}%",
-                        (c / b - 1.0) * 100.0,
-                        t * 100.0
-                    ),
-                    _ => format!("{:+}, tolerance {}", fmt_num(c - b), fmt_num(t)),
-                };
-                report.regressions.push(format!(
-                    "{label} {metric}: {} -> {} ({change})",
-                    fmt_num(b),
-                    fmt_num(c)
-                ));
+            report.checked += 1;
+            let c = mean(cm, &name);
+            if let Some(r) = regression(label, *metric, b, c, tol.of(*metric)) {
+                report.regressions.push(r);
             }
         }
     }
     Ok(report)
+}
+
+/// The regression line of `metric` going from `b` to `c` under tolerance
+/// `t`, if it is one.
+fn regression(label: &str, metric: Metric, b: f64, c: Option<f64>, t: f64) -> Option<String> {
+    let name = metric.name();
+    let Some(c) = c else {
+        return Some(format!(
+            "{label} {name}: {} -> none (no longer measured: never delivered or never converged)",
+            fmt_num(b)
+        ));
+    };
+    let rule = metric.rule();
+    let worse = match rule {
+        Rule::LowerWorseAbs => c < b - t - 1e-12,
+        Rule::HigherWorseRel => c > b + t * b.abs() + 1e-12,
+        Rule::HigherWorseStrict => c > b + t,
+    };
+    if !worse {
+        return None;
+    }
+    let change = match rule {
+        Rule::HigherWorseRel if b != 0.0 => format!(
+            "{:+.1}%, tolerance {:.1}%",
+            (c / b - 1.0) * 100.0,
+            t * 100.0
+        ),
+        _ => format!("{:+}, tolerance {}", fmt_num(c - b), fmt_num(t)),
+    };
+    Some(format!(
+        "{label} {name}: {} -> {} ({change})",
+        fmt_num(b),
+        fmt_num(c)
+    ))
 }
 
 #[cfg(test)]
@@ -253,11 +326,40 @@ mod tests {
 
     #[test]
     fn tolerances_parse() {
-        let t = Tolerances::parse(&["0.2".into(), "delivery_ratio=0.05".into()]).unwrap();
+        let args: Vec<Tolerance> = ["0.2", "delivery_ratio=0.05"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let t = Tolerances::new(&args);
         assert_eq!(t.relative, 0.2);
-        assert_eq!(t.of("delivery_ratio", Rule::LowerWorseAbs), 0.05);
-        assert_eq!(t.of("causal_violations", Rule::HigherWorseStrict), 0.0);
-        assert!(Tolerances::parse(&["speed=1".into()]).is_err());
-        assert!(Tolerances::parse(&["-1".into()]).is_err());
+        assert_eq!(t.of(Metric::DeliveryRatio), 0.05);
+        assert_eq!(t.of(Metric::CausalViolations), 0.0);
+        assert_eq!(t.of(Metric::LatencyP90S), 0.2);
+        assert!("speed=1"
+            .parse::<Tolerance>()
+            .unwrap_err()
+            .contains("expected one of delivery_ratio, latency_mean_s"));
+        assert!("-1".parse::<Tolerance>().is_err());
+    }
+
+    #[test]
+    fn metric_names_are_summary_keys() {
+        let names: Vec<String> = Metric::value_variants().iter().map(|m| m.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "delivery_ratio",
+                "latency_mean_s",
+                "latency_p50_s",
+                "latency_p90_s",
+                "latency_p99_s",
+                "bytes_per_delivery",
+                "bytes_sent_total",
+                "undelivered_missing_parents",
+                "convergence_s",
+                "causal_violations",
+                "invalid_deliveries"
+            ]
+        );
     }
 }

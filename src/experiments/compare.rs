@@ -9,10 +9,14 @@
 //! three plots.
 
 use crate::engine::{run_with, RunError};
-use crate::experiments::aggregate::{aggregate_runs, fmt_agg, Agg, RunRecord};
+use crate::experiments::aggregate::{
+    fmt_agg, metric_rows, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
+};
+use crate::output::csv::Table;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_atomic_with};
+use crate::report::RunReport;
 use crate::scenario::Scenario;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -20,15 +24,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use std::fmt::Write as _;
 use std::path::Path;
-
-/// One metric across strategies.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricRow {
-    /// Metric key (dotted for nested summary keys).
-    pub metric: String,
-    /// Aggregate per strategy, in the comparison's strategy order.
-    pub by_strategy: Vec<(String, Agg)>,
-}
 
 /// The result of a comparison (`comparison.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +40,14 @@ pub struct Comparison {
     pub curves: Vec<Curves>,
     /// Every run.
     pub runs: Vec<RunRecord>,
+}
+
+/// One row of `comparison.csv`.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    strategy: &'a str,
+    metric: &'a str,
+    agg: AggCells,
 }
 
 /// Metrics shown in the terminal table (the files have them all).
@@ -96,50 +99,31 @@ pub fn compare(
         })
         .collect();
     let names: Vec<String> = strategies.to_vec();
-    let curves = names
-        .iter()
-        .map(|name| {
-            let mine: Vec<_> = jobs
-                .iter()
-                .zip(&reports)
-                .filter(|((_, s, _), _)| *s == name)
-                .map(|(_, r)| r)
-                .collect();
-            curves::from_reports(name, &mine)
-        })
-        .collect();
     Ok(Comparison {
         scenario: scenario.name.clone(),
         metrics: metric_rows(&names, &runs),
+        curves: pooled_curves(&names, &runs, &reports),
         strategies: names,
         seeds: seeds.to_vec(),
-        curves,
         runs,
     })
 }
 
-/// Aggregates per strategy, merged into rows by metric (in summary order).
-pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> {
-    let per: Vec<Vec<(String, Agg)>> = strategies
+/// The curves of each strategy, its seeds pooled (`runs` and `reports` in
+/// the same order).
+fn pooled_curves(names: &[String], runs: &[RunRecord], reports: &[RunReport]) -> Vec<Curves> {
+    names
         .iter()
-        .map(|s| {
-            let mine: Vec<&RunRecord> = runs.iter().filter(|r| &r.strategy == s).collect();
-            aggregate_runs(&mine)
+        .map(|name| {
+            let mine: Vec<&RunReport> = runs
+                .iter()
+                .zip(reports)
+                .filter(|(run, _)| &run.strategy == name)
+                .map(|(_, r)| r)
+                .collect();
+            curves::from_reports(name, &mine)
         })
-        .collect();
-    let mut rows: Vec<MetricRow> = Vec::new();
-    for (s, aggs) in strategies.iter().zip(&per) {
-        for (metric, agg) in aggs {
-            match rows.iter_mut().find(|r| &r.metric == metric) {
-                Some(row) => row.by_strategy.push((s.clone(), agg.clone())),
-                None => rows.push(MetricRow {
-                    metric: metric.clone(),
-                    by_strategy: vec![(s.clone(), agg.clone())],
-                }),
-            }
-        }
-    }
-    rows
+        .collect()
 }
 
 impl Comparison {
@@ -185,25 +169,20 @@ impl Comparison {
         out
     }
 
-    /// `comparison.csv`: one row per (strategy, metric).
-    pub fn csv(&self) -> String {
-        let mut s = String::from("strategy,metric,n,mean,ci95,min,max\n");
+    /// Writes `comparison.csv`: one row per (strategy, metric).
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let header = ["strategy", "metric"].into_iter().chain(AGG_COLUMNS);
+        let mut t = Table::new(w, header)?;
         for row in &self.metrics {
             for (strategy, a) in &row.by_strategy {
-                let f = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
-                let _ = writeln!(
-                    s,
-                    "{strategy},{},{},{},{},{},{}",
-                    row.metric,
-                    a.n,
-                    f(a.mean),
-                    f(a.ci95),
-                    f(a.min),
-                    f(a.max)
-                );
+                t.row(&CsvRow {
+                    strategy,
+                    metric: &row.metric,
+                    agg: a.into(),
+                })?;
             }
         }
-        s
+        t.finish()
     }
 
     /// Writes `comparison.json`, `comparison.csv` and the plots into `dir`.
@@ -211,7 +190,7 @@ impl Comparison {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
-        write_atomic(&dir.join("comparison.csv"), self.csv().as_bytes())?;
+        write_atomic_with(&dir.join("comparison.csv"), |w| self.write_csv(w))?;
         plots::curves(dir, &self.scenario, &self.curves)
     }
 }

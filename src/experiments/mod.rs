@@ -1,7 +1,7 @@
 //! Experiments over many runs: [`compare`] (one world, several strategies
-//! and seeds), [`aggregate`] (means and confidence intervals), [`sweep`]
-//! (grids of overrides, shards, merge) and [`check`] (regressions against a
-//! baseline).
+//! and seeds), [`aggregate`] (means and confidence intervals, and what
+//! compare and sweep share), [`sweep`] (grids of overrides, shards, merge)
+//! and [`check`] (regressions against a baseline).
 //!
 //! Imports: `sim/`, `scenario/`, `report/`, `engine/`, `output/`. Never
 //! `cli/`: errors are returned, the CLI maps them to exit codes.

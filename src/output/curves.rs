@@ -3,7 +3,7 @@
 //! kind. Several seeds of one strategy are pooled.
 
 use crate::report::{RunReport, Summary};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -104,23 +104,9 @@ pub fn from_run_dir(dir: &Path) -> Result<Curves> {
         &std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display()))?,
     )
     .with_context(|| format!("{} is not a meshsync summary", sp.display()))?;
-    let cp = dir.join("deliveries.csv");
-    let csv =
-        std::fs::read_to_string(&cp).with_context(|| format!("cannot read {}", cp.display()))?;
-    let (mut lat, mut at) = (Vec::new(), Vec::new());
-    for (i, line) in csv.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let num = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok());
-        let (Some(created), Some(delivered)) = (num(4), num(6)) else {
-            bail!(
-                "{}:{}: expected 7 comma-separated fields with times in columns 5 and 7",
-                cp.display(),
-                i + 1
-            );
-        };
-        lat.push(delivered - created);
-        at.push(delivered);
-    }
+    let rows = crate::output::csv::read_deliveries(&dir.join("deliveries.csv"))?;
+    let lat = rows.iter().map(|d| d.delivered_s - d.created_s).collect();
+    let at = rows.iter().map(|d| d.delivered_s).collect();
     Ok(Curves {
         label: summary.strategy.clone(),
         latency_cdf: cumulative(lat, summary.deliveries_expected),

@@ -1,9 +1,11 @@
-//! Writing results: atomic files ([`atomic`]), the plot curves computed from
-//! reports ([`curves`]) and the plots drawn from them ([`plots`], [`plot`]).
+//! Writing results: atomic files ([`atomic`]), CSV files ([`csv`]), the
+//! plot curves computed from reports ([`curves`]) and the plots drawn from
+//! them ([`plots`], [`plot`]).
 //!
 //! Imports: `sim/` and `report/`.
 
 pub mod atomic;
+pub mod csv;
 pub mod curves;
 pub mod plot;
 pub mod plots;

@@ -215,47 +215,12 @@ pub struct RunReport {
     pub group_names: Vec<String>,
 }
 
-/// Formats a time as seconds with microsecond precision.
-pub fn secs(t: SimTime) -> String {
-    format!(
-        "{}.{:06}",
-        t.as_micros() / 1_000_000,
-        t.as_micros() % 1_000_000
-    )
-}
-
 impl RunReport {
     /// `summary.json` text (pretty, stable key order, trailing newline).
     pub fn summary_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(&self.summary).expect("summary serializes");
         s.push('\n');
         s
-    }
-
-    /// `deliveries.csv` text.
-    pub fn deliveries_csv(&self) -> String {
-        let mut s = Vec::with_capacity(64 * (self.deliveries.len() + 1));
-        let _ = self.write_deliveries_csv(&mut s);
-        String::from_utf8(s).unwrap_or_default()
-    }
-
-    /// Writes `deliveries.csv` to `w`, a row at a time.
-    pub fn write_deliveries_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        w.write_all(b"message,group,sender,recipient,created_s,received_s,delivered_s\n")?;
-        for d in &self.deliveries {
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{}",
-                d.message,
-                self.group_names[d.group as usize],
-                d.sender,
-                d.recipient,
-                secs(d.created),
-                secs(d.received),
-                secs(d.delivered)
-            )?;
-        }
-        Ok(())
     }
 }
 

@@ -1,0 +1,17 @@
+//! `meshsync merge`: sweep shard folders joined into one.
+//!
+//! Imports: `experiments/`.
+
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+/// Runs the `merge` command.
+pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<i32> {
+    let n = crate::experiments::sweep::merge(dirs, out)?;
+    println!(
+        "merged {} shard folders: {n} runs into {}",
+        dirs.len(),
+        out.display()
+    );
+    Ok(0)
+}

@@ -1,0 +1,50 @@
+//! `meshsync plot`: the plots of a run, comparison or sweep folder drawn
+//! again from its files.
+//!
+//! Imports: `experiments/`, `output/` and `cli/` (its error type).
+
+use super::InputError;
+use crate::output::curves;
+use crate::output::plots;
+use anyhow::Result;
+use std::path::Path;
+
+/// Runs the `plot` command.
+pub(super) fn plot(dir: &Path) -> Result<i32> {
+    let compare = dir.join("comparison.json");
+    let points = dir.join("points.json");
+    if points.exists() {
+        let text = std::fs::read_to_string(&points)?;
+        let p: crate::experiments::sweep::Points = serde_json::from_str(&text).map_err(|e| {
+            InputError(format!(
+                "{}: not meshsync sweep points: {e}",
+                points.display()
+            ))
+        })?;
+        crate::experiments::sweep::plot_points(dir, &p)?;
+    } else if compare.exists() {
+        let text = std::fs::read_to_string(&compare)?;
+        let c: crate::experiments::compare::Comparison =
+            serde_json::from_str(&text).map_err(|e| {
+                InputError(format!(
+                    "{}: not a meshsync comparison: {e}",
+                    compare.display()
+                ))
+            })?;
+        plots::curves(dir, &c.scenario, &c.curves)?;
+    } else if dir.join("summary.json").exists() {
+        let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
+        let name = dir
+            .file_name()
+            .map_or("run".into(), |n| n.to_string_lossy().into_owned());
+        plots::curves(dir, &name, &[c])?;
+    } else {
+        return Err(InputError(format!(
+            "{}: no summary.json or comparison.json: not a meshsync result folder",
+            dir.display()
+        ))
+        .into());
+    }
+    println!("wrote plots into {}", dir.display());
+    Ok(0)
+}

@@ -1,0 +1,120 @@
+//! `meshsync run`: one scenario, one strategy, one seed, into a folder
+//! (`summary.json`, `deliveries.csv`, plots), with an optional determinism
+//! check; and the summary printed for a person.
+//!
+//! Imports: `engine/`, `output/`, `report/`, `scenario/` and the clap
+//! definitions in `cli/`.
+
+use super::RunArgs;
+use crate::engine;
+use crate::output::curves;
+use crate::output::plots;
+use crate::output::{write_atomic, write_atomic_with};
+use crate::report::{RunReport, Summary};
+use crate::scenario::Scenario;
+use anyhow::Result;
+use std::path::Path;
+
+/// Runs the `run` command.
+pub(super) fn run(args: RunArgs) -> Result<i32> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let strategy = args.strategy.unwrap_or_else(|| scenario.strategy.clone());
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let report = engine::run_with(&scenario, &strategy, seed)?;
+    if args.check_determinism {
+        let again = engine::run_with(&scenario, &strategy, seed)?;
+        let same =
+            again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
+        if !same {
+            eprintln!(
+                "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
+                report.summary.trace_hash,
+                again.summary.trace_hash,
+                args.scenario.display()
+            );
+            return Ok(1);
+        }
+        if !args.quiet {
+            println!(
+                "determinism check passed: two runs, trace hash {} both times, identical outputs",
+                report.summary.trace_hash
+            );
+        }
+    }
+    write_report(&report, &out)?;
+    if !args.quiet {
+        print!("{}", render_summary(&report.summary));
+        println!(
+            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
+            out.display(),
+            args.scenario.display(),
+            seed,
+            strategy
+        );
+    }
+    Ok(0)
+}
+
+/// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
+/// atomically.
+pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
+    write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
+    write_atomic_with(&dir.join("deliveries.csv"), |w| {
+        crate::output::csv::write_deliveries(report, w)
+    })?;
+    let c = curves::from_reports(&report.summary.strategy, &[report]);
+    plots::curves(dir, &report.summary.scenario, &[c])
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".into(), |x| format!("{x:.digits$}"))
+}
+
+/// A human-readable summary of a run.
+pub fn render_summary(s: &Summary) -> String {
+    let records: Vec<String> = s
+        .records_sent
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    format!(
+        "meshsync: {} under {} (seed {}, {} nodes, {} s simulated)\n\
+         \x20 messages created     {}\n\
+         \x20 deliveries           {} of {} (ratio {})\n\
+         \x20 latency (s)          mean {}  p50 {}  p90 {}  p99 {}  max {}\n\
+         \x20 bandwidth            {} bytes in {} payloads ({} lost), {} bytes per delivery\n\
+         \x20 records sent         {}\n\
+         \x20 duplicates received  {}\n\
+         \x20 causal               {} violations, {} blocked (mean wait {} s), {} undeliverable (missing parents)\n\
+         \x20 events               {} (trace {})\n",
+        s.scenario,
+        s.strategy,
+        s.seed,
+        s.nodes,
+        s.duration_s,
+        s.messages_created,
+        s.deliveries,
+        s.deliveries_expected,
+        opt(s.delivery_ratio, 4),
+        opt(s.latency_mean_s, 3),
+        opt(s.latency_p50_s, 3),
+        opt(s.latency_p90_s, 3),
+        opt(s.latency_p99_s, 3),
+        opt(s.latency_max_s, 3),
+        s.bytes_sent_total,
+        s.payloads_sent,
+        s.payloads_lost,
+        opt(s.bytes_per_delivery, 1),
+        records.join("  "),
+        s.duplicate_messages_received,
+        s.causal_violations,
+        s.blocked_deliveries,
+        opt(s.blocked_time_mean_s, 3),
+        s.undelivered_missing_parents,
+        s.events,
+        s.trace_hash
+    )
+}

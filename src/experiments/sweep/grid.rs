@@ -1,0 +1,251 @@
+//! Expanding a sweep's grid: the values of each key, the points (their
+//! cartesian product, last key fastest), each point's scenario (the base
+//! scenario with the overrides and the point's values set by JSON path),
+//! and the runs, points × strategies × seeds, numbered in that order.
+//!
+//! Imports: `scenario/` and the sweep's `spec`.
+
+use super::spec::{BaseScenario, Sweep};
+use super::{err, SweepError};
+use crate::scenario::{Scenario, ScenarioError};
+use serde_json::{Map, Value};
+
+/// Each grid key with its values, in file order.
+pub(super) type GridValues = Vec<(String, Vec<Value>)>;
+
+/// One run to do.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Job {
+    /// Position in the run list.
+    pub index: usize,
+    /// Grid point.
+    pub point: usize,
+    /// Strategy, by its position in the manifest.
+    pub strategy: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// The grid's values, each a non-empty list.
+pub(super) fn values(file: &str, grid: &Map<String, Value>) -> Result<GridValues, SweepError> {
+    let mut values = Vec::new();
+    for (key, v) in grid {
+        match v {
+            Value::Array(a) if !a.is_empty() => values.push((key.clone(), a.clone())),
+            Value::Array(_) => {
+                return err(
+                    file,
+                    format!("grid.{key:?}"),
+                    "expected a non-empty list of values",
+                )
+            }
+            other => {
+                return err(
+                    file,
+                    format!("grid.{key:?}"),
+                    format!("expected a list of values, got {other}"),
+                )
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// Every combination of one value per key, the last key varying fastest.
+pub(super) fn cartesian(values: &[(String, Vec<Value>)]) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = vec![Vec::new()];
+    for (_, vs) in values {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                vs.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(v.clone());
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// The validated scenario of every point.
+pub(super) fn scenarios(
+    file: &str,
+    base: &BaseScenario,
+    overrides: &Map<String, Value>,
+    values: &GridValues,
+    points: &[Vec<Value>],
+) -> Result<Vec<Scenario>, SweepError> {
+    points
+        .iter()
+        .map(|point| scenario(file, base, overrides, values, point))
+        .collect()
+}
+
+/// The scenario of one point: the overrides, then the point's values.
+fn scenario(
+    file: &str,
+    base: &BaseScenario,
+    overrides: &Map<String, Value>,
+    values: &GridValues,
+    point: &[Value],
+) -> Result<Scenario, SweepError> {
+    let mut d = base.doc.clone();
+    for (key, v) in overrides {
+        set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("overrides.{key:?}"), m))?;
+    }
+    for ((key, _), v) in values.iter().zip(point) {
+        set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("grid.{key:?}"), m))?;
+    }
+    Scenario::from_value(d, &base.file).or_else(|e| {
+        let at = values
+            .iter()
+            .zip(point)
+            .map(|((k, _), v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>();
+        let msg = match e {
+            ScenarioError::Invalid { path, message, .. } => format!("{path}: {message}"),
+            other => other.to_string(),
+        };
+        err(
+            file,
+            "grid",
+            format!("at {}: the scenario becomes invalid: {msg}", at.join(", ")),
+        )
+    })
+}
+
+/// Sets `value` at a dotted JSON `path` (`a.b[2].c`) in `doc`, creating
+/// missing object keys; array indices must exist.
+pub fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let mut cur = doc;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (pi, part) in parts.iter().enumerate() {
+        let (key, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (*part, ""),
+        };
+        if key.is_empty() {
+            return Err(format!("empty key in path {path:?}"));
+        }
+        let last_part = pi + 1 == parts.len();
+        let obj = cur
+            .as_object_mut()
+            .ok_or_else(|| format!("{key:?}: not inside an object"))?;
+        if last_part && indices.is_empty() {
+            obj.insert(key.to_string(), value);
+            return Ok(());
+        }
+        cur = obj
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        cur = index_into(cur, key, indices, path)?;
+        if last_part {
+            *cur = value;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Follows the `[i][j]…` after `key` in a path part, from `cur`.
+fn index_into<'a>(
+    mut cur: &'a mut Value,
+    key: &str,
+    indices: &str,
+    path: &str,
+) -> Result<&'a mut Value, String> {
+    let mut rest = indices;
+    while let Some(stripped) = rest.strip_prefix('[') {
+        let close = stripped
+            .find(']')
+            .ok_or_else(|| format!("unclosed '[' in {path:?}"))?;
+        let idx: usize = stripped[..close]
+            .parse()
+            .map_err(|_| format!("bad index {:?} in {path:?}", &stripped[..close]))?;
+        rest = &stripped[close + 1..];
+        let arr = cur
+            .as_array_mut()
+            .ok_or_else(|| format!("{key:?} is not a list"))?;
+        let len = arr.len();
+        cur = arr
+            .get_mut(idx)
+            .ok_or_else(|| format!("index {idx} out of range: {key:?} has {len} items"))?;
+    }
+    if !rest.is_empty() {
+        return Err(format!("unexpected {rest:?} in {path:?}"));
+    }
+    Ok(cur)
+}
+
+impl Sweep {
+    /// Every run, in run order.
+    pub(super) fn jobs(&self) -> Vec<Job> {
+        let m = &self.manifest;
+        let mut out = Vec::with_capacity(m.runs);
+        for point in 0..m.points.len() {
+            for strategy in 0..m.strategies.len() {
+                for &seed in &m.seeds {
+                    out.push(Job {
+                        index: out.len(),
+                        point,
+                        strategy,
+                        seed,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The parameter values of `point`, by key.
+    pub(super) fn params(&self, point: usize) -> Map<String, Value> {
+        self.manifest
+            .keys
+            .iter()
+            .cloned()
+            .zip(self.manifest.points[point].iter().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_path_walks_objects_and_lists() {
+        let mut d = json!({"a": {"b": 1}, "l": [{"x": 1}, {"x": 2}]});
+        set_path(&mut d, "a.b", json!(5)).unwrap();
+        set_path(&mut d, "l[1].x", json!(7)).unwrap();
+        set_path(&mut d, "new.deep", json!(true)).unwrap();
+        assert_eq!(
+            d,
+            json!({"a": {"b": 5}, "l": [{"x": 1}, {"x": 7}], "new": {"deep": true}})
+        );
+        assert!(set_path(&mut d, "l[5].x", json!(1))
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(set_path(&mut d, "a.b.c", json!(1)).is_err());
+    }
+
+    #[test]
+    fn cartesian_last_key_fastest() {
+        let v = vec![
+            ("a".to_string(), vec![json!(1), json!(2)]),
+            ("b".to_string(), vec![json!("x"), json!("y")]),
+        ];
+        let c = cartesian(&v);
+        assert_eq!(
+            c,
+            vec![
+                vec![json!(1), json!("x")],
+                vec![json!(1), json!("y")],
+                vec![json!(2), json!("x")],
+                vec![json!(2), json!("y")]
+            ]
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! `meshsync merge`: shard folders of one sweep joined into one folder that
+//! holds exactly what an unsharded sweep writes.
+//!
+//! Imports: `experiments::aggregate` and the sweep's `spec`, `run` and
+//! `results`.
+
+use super::results::finish;
+use super::run::{load_run, write_manifest, write_run};
+use super::spec::Manifest;
+use super::SweepError;
+use crate::experiments::aggregate::RunRecord;
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+/// Merges shard folders into `out`: checks they hold the same sweep and,
+/// together, every run; then writes exactly what an unsharded sweep writes.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+    let m = common_manifest(dirs)?;
+    let runs = gather_runs(dirs, &m, out)?;
+    write_manifest(out, &m)?;
+    for r in &runs {
+        write_run(out, r)?;
+    }
+    finish(out, &m)?;
+    Ok(m.runs)
+}
+
+/// The manifest every shard folder holds (an error if they differ).
+fn common_manifest(dirs: &[PathBuf]) -> Result<Manifest, SweepError> {
+    let mut manifest: Option<Manifest> = None;
+    for d in dirs {
+        let p = d.join("sweep.json");
+        let file = p.display().to_string();
+        let text = std::fs::read_to_string(&p).map_err(|e| {
+            SweepError::new(
+                &file,
+                "(root)",
+                format!("cannot read the sweep manifest: {e}"),
+            )
+        })?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+            SweepError::new(
+                &file,
+                "(root)",
+                format!("not a meshsync sweep manifest: {e}"),
+            )
+        })?;
+        match &manifest {
+            Some(first) if first != &m => {
+                return Err(SweepError::new(
+                    &file,
+                    "(root)",
+                    "this shard belongs to a different sweep",
+                ))
+            }
+            _ => manifest = Some(m),
+        }
+    }
+    manifest.ok_or_else(|| SweepError::new("-", "(root)", "no shard folder given"))
+}
+
+/// Every run of the sweep, each from the first folder that has it (an
+/// error naming the missing ones if some folder set lacks any).
+fn gather_runs(dirs: &[PathBuf], m: &Manifest, out: &Path) -> Result<Vec<RunRecord>, SweepError> {
+    let mut missing = Vec::new();
+    let mut runs = Vec::with_capacity(m.runs);
+    for i in 0..m.runs {
+        match dirs.iter().find_map(|d| load_run(d, i)) {
+            Some(r) => runs.push(r),
+            None => missing.push(i),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(runs);
+    }
+    let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
+    Err(SweepError::new(
+        &out.display().to_string(),
+        "(root)",
+        format!(
+            "{} of {} runs are missing (first: {}); run the remaining shards first",
+            missing.len(),
+            m.runs,
+            shown.join(", ")
+        ),
+    ))
+}

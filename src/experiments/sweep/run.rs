@@ -1,0 +1,117 @@
+//! Running a sweep into a folder: `sweep.json` (the manifest, which must
+//! match a folder's earlier one), then each pending run of this shard, in
+//! parallel, to `runs/<k>.json` as it finishes (a run already there is not
+//! run again: that is resuming); when every run is present, the results.
+//!
+//! Imports: `engine/`, `output/`, `experiments::aggregate` and the sweep's
+//! `spec`, `grid` and `results`.
+
+use super::grid::Job;
+use super::results::finish;
+use super::spec::{Manifest, Sweep};
+use super::SweepError;
+use crate::engine::{run_with, RunError};
+use crate::experiments::aggregate::RunRecord;
+use crate::output::write_atomic;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+impl Sweep {
+    /// Runs the sweep (or one shard) into `dir`; returns how many runs were
+    /// done now and whether the sweep is complete (then its files are
+    /// written). `progress` is told of each finished run.
+    pub fn run(
+        &self,
+        dir: &Path,
+        shard: Option<(usize, usize)>,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<(usize, bool)> {
+        write_manifest(dir, &self.manifest)?;
+        let pending: Vec<Job> = self
+            .jobs()
+            .into_iter()
+            .filter(|j| in_shard(j, shard))
+            .filter(|j| load_run(dir, j.index).is_none())
+            .collect();
+        // One task per run (runs differ in length by orders of magnitude; a
+        // coarser split leaves a core idle at the end).
+        pending
+            .par_iter()
+            .with_max_len(1)
+            .try_for_each(|j| -> Result<()> {
+                write_run(dir, &self.run_one(j)?)?;
+                progress();
+                Ok(())
+            })?;
+        let complete = finish(dir, &self.manifest)?;
+        Ok((pending.len(), complete))
+    }
+
+    /// Runs `j`.
+    fn run_one(&self, j: &Job) -> Result<RunRecord, RunError> {
+        let r = run_with(
+            &self.scenarios[j.point],
+            &self.strategies[j.strategy],
+            j.seed,
+        )?;
+        Ok(RunRecord {
+            index: j.index,
+            point: j.point,
+            params: self.params(j.point),
+            strategy: self.manifest.strategies[j.strategy].clone(),
+            seed: j.seed,
+            summary: r.summary,
+        })
+    }
+
+    /// Runs that are to be done by this shard.
+    pub fn shard_len(&self, shard: Option<(usize, usize)>) -> usize {
+        self.jobs().iter().filter(|j| in_shard(j, shard)).count()
+    }
+}
+
+/// Whether shard `I/N` (all runs: none) does `j`.
+fn in_shard(j: &Job, shard: Option<(usize, usize)>) -> bool {
+    shard.is_none_or(|(i, n)| j.index % n == i)
+}
+
+fn run_path(dir: &Path, index: usize) -> PathBuf {
+    dir.join("runs").join(format!("{index:06}.json"))
+}
+
+/// Writes `runs/<k>.json` of a finished run.
+pub(super) fn write_run(dir: &Path, r: &RunRecord) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(r)?;
+    text.push('\n');
+    write_atomic(&run_path(dir, r.index), text.as_bytes())
+}
+
+/// Run `index` of the folder, if it is there and whole.
+pub(super) fn load_run(dir: &Path, index: usize) -> Option<RunRecord> {
+    let text = std::fs::read_to_string(run_path(dir, index)).ok()?;
+    serde_json::from_str::<RunRecord>(&text)
+        .ok()
+        .filter(|r| r.index == index)
+}
+
+/// Writes `sweep.json`, or checks that the folder's is the same sweep.
+pub(super) fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
+    let path = dir.join("sweep.json");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let old: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a meshsync sweep manifest", path.display()))?;
+        if &old != m {
+            return Err(SweepError::new(
+                &path.display().to_string(),
+                "(root)",
+                "this folder holds a different sweep (or the scenario changed); use another --out",
+            )
+            .into());
+        }
+        return Ok(());
+    }
+    let mut text = serde_json::to_string_pretty(m)?;
+    text.push('\n');
+    write_atomic(&path, text.as_bytes())
+}

@@ -1,0 +1,190 @@
+//! The sweep file: JSON in, a validated [`Sweep`] out (its [`Manifest`],
+//! one scenario per grid point, the strategies). Errors name the file and
+//! the JSON path in it.
+//!
+//! Imports: `sim/` (hashing), `scenario/`, `node/` (strategies) and the
+//! sweep's `grid`.
+
+use super::grid;
+use super::{err, SweepError};
+use crate::node::Catalog;
+use crate::scenario::Scenario;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    name: String,
+    scenario: String,
+    grid: Map<String, Value>,
+    #[serde(default)]
+    strategies: Vec<String>,
+    #[serde(default = "one")]
+    seeds: u64,
+    #[serde(default)]
+    overrides: Map<String, Value>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// The identity of a sweep, written as `sweep.json` in every output folder
+/// (shards must agree on it to be merged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Sweep name.
+    pub name: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// FNV-1a of the scenario file's text.
+    pub scenario_hash: String,
+    /// Grid keys, in file order.
+    pub keys: Vec<String>,
+    /// The points: one value per key.
+    pub points: Vec<Vec<Value>>,
+    /// Strategies.
+    pub strategies: Vec<String>,
+    /// Seeds (the scenario's seed and the next ones).
+    pub seeds: Vec<u64>,
+    /// Number of runs.
+    pub runs: usize,
+}
+
+/// A validated sweep: the manifest and each point's scenario.
+pub struct Sweep {
+    /// What it is.
+    pub manifest: Manifest,
+    pub(super) scenarios: Vec<Scenario>,
+    pub(super) strategies: Vec<String>,
+}
+
+/// The scenario file a sweep names, read.
+pub(super) struct BaseScenario {
+    /// Its path, as shown in errors.
+    pub file: String,
+    /// Its text (hashed into the manifest).
+    pub text: String,
+    /// Its JSON (each point overrides a copy).
+    pub doc: Value,
+}
+
+impl Sweep {
+    /// Reads and validates a sweep file (and every point's scenario).
+    pub fn load(path: &Path) -> Result<Sweep> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let raw: RawSweep = serde_path_to_error::deserialize(de).map_err(|e| {
+            let at = match e.path().to_string().as_str() {
+                "." | "" => "(root)".to_string(),
+                p => p.to_string(),
+            };
+            SweepError::new(&file, at, e.inner().to_string())
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Ok(Sweep::build(raw, &file, base)?)
+    }
+
+    fn build(raw: RawSweep, file: &str, base: &Path) -> Result<Sweep, SweepError> {
+        check_fields(&raw, file)?;
+        let scenario = read_scenario(file, &base.join(&raw.scenario))?;
+        let values = grid::values(file, &raw.grid)?;
+        let points = grid::cartesian(&values);
+        let scenarios = grid::scenarios(file, &scenario, &raw.overrides, &values, &points)?;
+        let strategies = strategies(file, &raw.strategies, &scenarios[0].strategy)?;
+        let first = scenarios[0].seed;
+        let seeds: Vec<u64> = (0..raw.seeds).map(|k| first.wrapping_add(k)).collect();
+        let manifest = Manifest {
+            name: raw.name,
+            scenario: scenarios[0].name.clone(),
+            scenario_hash: fnv_text(&scenario.text),
+            keys: values.iter().map(|(k, _)| k.clone()).collect(),
+            runs: points.len() * strategies.len() * seeds.len(),
+            points,
+            strategies: strategies.clone(),
+            seeds,
+        };
+        Ok(Sweep {
+            manifest,
+            scenarios,
+            strategies,
+        })
+    }
+}
+
+/// The name, the grid's size and the seed count.
+fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return err(
+            file,
+            "name",
+            format!(
+                "expected letters, digits, '-', '_' or '.', got {:?}",
+                raw.name
+            ),
+        );
+    }
+    if raw.grid.is_empty() {
+        return err(file, "grid", "expected at least one parameter to vary");
+    }
+    if raw.seeds == 0 {
+        return err(file, "seeds", "expected at least 1 seed");
+    }
+    Ok(())
+}
+
+/// Reads the scenario file at `path` as JSON (validated point by point
+/// later, with the overrides applied).
+fn read_scenario(file: &str, path: &Path) -> Result<BaseScenario, SweepError> {
+    let scenario_file = path.display().to_string();
+    let text = std::fs::read_to_string(path).or_else(|e| {
+        err(
+            file,
+            "scenario",
+            format!("cannot read {scenario_file}: {e}"),
+        )
+    })?;
+    let doc: Value = serde_json::from_str(&text).or_else(|e| {
+        err(
+            file,
+            "scenario",
+            format!("{scenario_file} is not valid JSON: {e}"),
+        )
+    })?;
+    Ok(BaseScenario {
+        file: scenario_file,
+        text,
+        doc,
+    })
+}
+
+/// The strategies named in the sweep file (default: the scenario's).
+fn strategies(file: &str, names: &[String], default: &str) -> Result<Vec<String>, SweepError> {
+    if names.is_empty() {
+        return Ok(vec![default.to_string()]);
+    }
+    let catalog = Catalog::builtin();
+    let mut out = Vec::new();
+    for (i, s) in names.iter().enumerate() {
+        catalog
+            .lookup(s)
+            .or_else(|m| err(file, format!("strategies[{i}]"), m))?;
+        out.push(s.clone());
+    }
+    Ok(out)
+}
+
+fn fnv_text(text: &str) -> String {
+    let h = crate::sim::hash::fnv_str(text);
+    format!("{h:016x}")
+}
