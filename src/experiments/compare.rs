@@ -50,8 +50,9 @@ struct CsvRow<'a> {
     agg: AggCells,
 }
 
-/// Metrics shown in the terminal table (the files have them all).
-pub const TABLE_METRICS: [&str; 16] = [
+/// Metrics shown in the terminal table (the files have them all); at
+/// `records_sent` the table lists every record kind the strategies sent.
+pub const TABLE_METRICS: [&str; 13] = [
     "delivery_ratio",
     "latency_mean_s",
     "latency_p50_s",
@@ -60,10 +61,7 @@ pub const TABLE_METRICS: [&str; 16] = [
     "bytes_per_delivery",
     "bytes_sent_total",
     "mailserver_bytes",
-    "records_sent.message",
-    "records_sent.ack",
-    "records_sent.offer",
-    "records_sent.request",
+    "records_sent",
     "duplicate_messages_received",
     "causal_violations",
     "blocked_deliveries",
@@ -127,12 +125,31 @@ fn pooled_curves(names: &[String], runs: &[RunRecord], reports: &[RunReport]) ->
 }
 
 impl Comparison {
+    /// [`TABLE_METRICS`], `records_sent` expanded into the record kinds
+    /// present (`message` first, then in summary order).
+    fn table_metrics(&self) -> Vec<&str> {
+        let mut kinds: Vec<&str> = self
+            .metrics
+            .iter()
+            .map(|r| r.metric.as_str())
+            .filter(|m| m.starts_with("records_sent."))
+            .collect();
+        kinds.sort_by_key(|&k| k != "records_sent.message");
+        TABLE_METRICS
+            .iter()
+            .flat_map(|&m| match m {
+                "records_sent" => kinds.clone(),
+                _ => vec![m],
+            })
+            .collect()
+    }
+
     /// The side-by-side table: rows metrics, columns strategies.
     pub fn table(&self) -> String {
         let mut rows = vec![std::iter::once("metric".to_string())
             .chain(self.strategies.iter().cloned())
             .collect::<Vec<_>>()];
-        for m in TABLE_METRICS {
+        for m in self.table_metrics() {
             let Some(row) = self.metrics.iter().find(|r| r.metric == m) else {
                 continue;
             };
