@@ -33,7 +33,7 @@
 //! # Layers
 //!
 //! Folders are layers; a layer imports only the layers listed before it
-//! (a test, `tests/layers.rs`, checks it):
+//! (a test, `tests/it/layers.rs`, checks it):
 //!
 //! | layer | what it is for |
 //! |---|---|

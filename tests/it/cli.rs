@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::Output;
 
-mod common;
-use common::meshsync;
+use crate::common::meshsync;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -9,7 +9,7 @@ use meshsync::world::trace::{parse_contacts, parse_messages};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const QUICKSTART: &str = include_str!("../scenarios/quickstart.json");
+const QUICKSTART: &str = include_str!("../../scenarios/quickstart.json");
 
 /// Paths of scenario fields to poke, and whole sections to replace.
 const PATHS: [&str; 16] = [

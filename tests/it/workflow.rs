@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::meshsync;
+use crate::common::meshsync;
 
 fn ok(o: &Output) -> String {
     assert_eq!(

@@ -1,0 +1,17 @@
+//! The integration tests, one binary (linking one test binary per file cost
+//! minutes of build time): each module is one area, named as the files
+//! were (`cargo test --test it golden::` runs one area).
+
+mod bad_inputs;
+mod cli;
+mod common;
+mod engine;
+mod faults;
+mod golden;
+mod intermittent;
+mod kill;
+mod layers;
+mod plugin;
+mod robustness;
+mod swarm;
+mod workflow;
