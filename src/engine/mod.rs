@@ -151,9 +151,14 @@ fn build_node<S: Strategy>(
     if groups.is_empty() && !strategy.relays_everything() {
         return Box::new(Passive);
     }
+    let sharing: Vec<(GroupId, Members)> = groups
+        .iter()
+        .map(|&(g, _)| (g, scenario.share_peers(g, me).into()))
+        .collect();
     let ctx = NodeContext {
         me,
         groups: &groups,
+        sharing: &sharing,
         delivery: scenario.sync.delivery(),
         seed,
     };

@@ -235,8 +235,21 @@ pub struct BspNode {
 }
 
 impl BspNode {
-    /// A node `me` that syncs `groups` (each with its full member list).
+    /// A node `me` that syncs `groups` (each with its full member list)
+    /// with every co-member.
     pub fn new(me: NodeId, groups: &[(GroupId, Members)], cfg: BspConfig) -> Self {
+        Self::with_sharing(me, groups, groups, cfg)
+    }
+
+    /// A node `me` in `groups` (each with its full member list: whose
+    /// messages it accepts) that syncs each group only with the peers
+    /// `sharing` lists for it (Briar's group visibility).
+    pub fn with_sharing(
+        me: NodeId,
+        groups: &[(GroupId, Members)],
+        sharing: &[(GroupId, Members)],
+        cfg: BspConfig,
+    ) -> Self {
         let mut node = BspNode {
             me,
             cfg,
@@ -251,7 +264,7 @@ impl BspNode {
         };
         // Peers are numbered in the order the groups list them (the flush
         // visits peers in that order).
-        for (g, members) in groups {
+        for (g, members) in sharing {
             let peers: Vec<usize> = members
                 .iter()
                 .filter(|&&p| p != me)
@@ -273,6 +286,14 @@ impl BspNode {
             }
         }
         node
+    }
+
+    /// True when `group` is shared with peer `i`.
+    fn shares_with(&self, i: usize, group: GroupId) -> bool {
+        self.peers[i]
+            .cursors
+            .iter()
+            .any(|&(slot, _)| self.logs.groups[slot as usize].id == group)
     }
 
     fn peer_slot(&mut self, p: NodeId) -> usize {
@@ -554,8 +575,11 @@ impl Node<Payload> for BspNode {
             peer.mark_seen(m, || store.is_delivered(m));
         }
         for msg in payload.messages {
-            // Messages of other groups, or by non-members, are rejected.
-            if self.store.authorized(&msg) {
+            // Messages of groups not shared with the sender, or by
+            // non-members, are ignored (bramble-core
+            // `DatabaseComponentImpl.receiveMessage`: only when the group
+            // is visible to the contact).
+            if self.shares_with(i, msg.group) && self.store.authorized(&msg) {
                 self.receive_message(now, i, msg, out);
             }
         }
@@ -674,7 +698,7 @@ impl Strategy for Bsp {
             offer_cap: c.offer_cap,
             delivery: ctx.delivery,
         };
-        Box::new(BspNode::new(ctx.me, ctx.groups, cfg))
+        Box::new(BspNode::with_sharing(ctx.me, ctx.groups, ctx.sharing, cfg))
     }
 }
 

@@ -69,6 +69,12 @@ pub struct NodeContext<'a> {
     pub me: NodeId,
     /// The groups the node syncs, each with its sync members (sorted).
     pub groups: &'a [(GroupId, Members)],
+    /// For each group of `groups`, in the same order, the peers the node
+    /// shares it with (sorted, without `me`): the co-members along the
+    /// group's sharing edges (`groups[].sharing`), plus sync-peer
+    /// mailservers. Strategies modelling Briar sync a group only with
+    /// these; the others may ignore it.
+    pub sharing: &'a [(GroupId, Members)],
     /// When received messages reach the application (scenario `sync`).
     pub delivery: Delivery,
     /// The run seed; a node that draws random numbers takes its own

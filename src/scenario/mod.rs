@@ -6,6 +6,7 @@
 //! expected. Nothing downstream sees raw JSON.
 
 pub mod raw;
+pub mod sharing;
 
 use crate::node::store::{Delivery, DeliveryMode};
 use crate::node::Catalog;
@@ -18,6 +19,7 @@ pub use crate::world::network::LinkSpec;
 pub use crate::world::topology::TopologySpec;
 use crate::world::trace::{self, TraceError};
 use raw::*;
+pub use sharing::Sharing;
 use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
@@ -58,7 +60,7 @@ pub enum ScenarioError {
 
 /// A validation failure before the file name is attached.
 #[derive(Debug)]
-enum Invalid {
+pub(crate) enum Invalid {
     /// At a JSON path, with a message.
     At(String, String),
     /// In a trace file the scenario names.
@@ -71,7 +73,10 @@ impl From<TraceError> for Invalid {
     }
 }
 
-fn invalid<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Invalid> {
+pub(crate) fn invalid<T>(
+    path: impl Into<String>,
+    message: impl Into<String>,
+) -> Result<T, Invalid> {
     Err(Invalid::At(path.into(), message.into()))
 }
 
@@ -161,6 +166,8 @@ pub struct GroupSpec {
     pub members: Vec<NodeId>,
     /// Messages per member per hour online.
     pub rate_per_hour: f64,
+    /// Which members sync the group with which.
+    pub sharing: Sharing,
 }
 
 /// A scripted message.
@@ -306,6 +313,22 @@ impl Scenario {
             }
         }
         m
+    }
+
+    /// The nodes `me` syncs `group` with along its sharing edges, sorted:
+    /// the members it shares the group with, plus sync-peer mailservers
+    /// serving it (a mailserver shares with every member).
+    pub fn share_peers(&self, group: GroupId, me: NodeId) -> Vec<NodeId> {
+        let g = &self.groups[group as usize];
+        let sync = self.sync_members(group);
+        if g.members.binary_search(&me).is_err() {
+            return sync.into_iter().filter(|&p| p != me).collect();
+        }
+        sync.into_iter()
+            .filter(|&p| {
+                p != me && (g.members.binary_search(&p).is_err() || g.sharing.shares(me, p))
+            })
+            .collect()
     }
 }
 
@@ -525,6 +548,7 @@ fn one_messages(
                 name: format!("one-{}-{}", pair.0, pair.1),
                 members: vec![pair.0, pair.1],
                 rate_per_hour: 0.0,
+                sharing: Sharing::All,
             });
             (groups.len() - 1) as GroupId
         });
@@ -778,7 +802,7 @@ fn dist(path: &str, raw: &RawDist, max: f64) -> Result<Dist, Invalid> {
     Ok(d)
 }
 
-fn node_id(path: &str, id: u32, n: u32) -> Result<NodeId, Invalid> {
+pub(crate) fn node_id(path: &str, id: u32, n: u32) -> Result<NodeId, Invalid> {
     if id < n {
         Ok(id)
     } else {
@@ -839,10 +863,12 @@ fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
             return invalid(format!("{path}.members"), "expected at least 2 members");
         }
         let rate = finite_nonneg(&format!("{path}.rate_per_hour"), g.rate_per_hour)?;
+        let sharing = sharing::sharing(&path, &g.sharing, &m, n)?;
         out.push(GroupSpec {
             name: g.name.clone(),
             members: m,
             rate_per_hour: rate,
+            sharing,
         });
     }
     Ok(out)

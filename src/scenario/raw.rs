@@ -338,6 +338,29 @@ pub struct RawGroup {
     /// Messages each member writes per hour online (default 0).
     #[serde(default)]
     pub rate_per_hour: f64,
+    /// Which members sync the group with which (default: all with all).
+    #[serde(default)]
+    pub sharing: RawSharing,
+}
+
+/// Who shares a group with whom, tagged by `kind`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RawSharing {
+    /// Every member with every other.
+    #[default]
+    All,
+    /// The creator with each member (a new Briar private group).
+    Star {
+        /// The creator (default: the lowest member id).
+        #[serde(default)]
+        creator: Option<u32>,
+    },
+    /// Explicit undirected pairs of members.
+    Edges {
+        /// Pairs of member ids.
+        edges: Vec<[u32; 2]>,
+    },
 }
 
 /// One scripted message.

@@ -13,5 +13,6 @@ mod kill;
 mod layers;
 mod plugin;
 mod robustness;
+mod sharing;
 mod swarm;
 mod workflow;

@@ -405,7 +405,12 @@ impl Node<Payload> for ReferenceNode {
             self.mark_seen(from, m);
         }
         for msg in payload.messages {
-            if self.store.authorized(&msg) {
+            // Only messages of groups visible to (shared with) the sender.
+            let shared = self
+                .co_members
+                .get(&msg.group)
+                .is_some_and(|c| c.contains(&from));
+            if shared && self.store.authorized(&msg) {
                 self.receive_message(now, from, msg, out);
             }
         }
