@@ -10,6 +10,6 @@ use anyhow::Result;
 pub(super) fn check(args: CheckArgs) -> Result<i32> {
     let tol = crate::experiments::check::Tolerances::new(&args.tolerance);
     let report = crate::experiments::check::check(&args.current, &args.baseline, &tol)?;
-    print!("{}", report.render());
+    out!("{}", report.render());
     Ok(if report.regressions.is_empty() { 0 } else { 1 })
 }

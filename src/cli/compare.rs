@@ -35,7 +35,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
     })??;
     c.write(&out)?;
     if !args.quiet {
-        println!(
+        outln!(
             "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",
             c.scenario,
             strategies.len(),
@@ -43,8 +43,8 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
             seeds[0],
             seeds[seeds.len() - 1]
         );
-        print!("{}", c.table());
-        println!(
+        out!("{}", c.table());
+        outln!(
             "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
             out.display()
         );

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Runs the `merge` command.
 pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<i32> {
     let n = crate::experiments::sweep::merge(dirs, out)?;
-    println!(
+    outln!(
         "merged {} shard folders: {n} runs into {}",
         dirs.len(),
         out.display()

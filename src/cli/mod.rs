@@ -9,6 +9,23 @@
 //!
 //! Imports: any layer (it is the top one).
 
+/// `print!` that returns the error instead of panicking (a closed pipe is
+/// then a clean exit, see [`main`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+/// `println!` that returns the error instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 mod check;
 mod compare;
 mod merge;
@@ -168,11 +185,22 @@ pub fn main() -> i32 {
     };
     match dispatch(cli) {
         Ok(code) => code,
+        // The reader went away (`meshsync … | head -1`): what it wanted
+        // was printed, so this is success, as in ripgrep.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("meshsync: error: {e:#}");
             exit_code(&e)
         }
     }
+}
+
+/// True when `e` comes from writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// 2 for bad input (a scenario, a sweep file, a flag value, a result
@@ -206,7 +234,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
 /// Runs the `strategies` command: each name and what it is.
 fn strategies() -> Result<i32> {
     for s in Catalog::builtin().iter() {
-        println!("{:<16} {}", s.name(), s.about());
+        outln!("{:<16} {}", s.name(), s.about());
     }
     Ok(0)
 }

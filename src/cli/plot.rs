@@ -45,6 +45,6 @@ pub(super) fn plot(dir: &Path) -> Result<i32> {
         ))
         .into());
     }
-    println!("wrote plots into {}", dir.display());
+    outln!("wrote plots into {}", dir.display());
     Ok(0)
 }

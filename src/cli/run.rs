@@ -38,7 +38,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             return Ok(1);
         }
         if !args.quiet {
-            println!(
+            outln!(
                 "determinism check passed: two runs, trace hash {} both times, identical outputs",
                 report.summary.trace_hash
             );
@@ -46,8 +46,8 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     }
     write_report(&report, &out)?;
     if !args.quiet {
-        print!("{}", render_summary(&report.summary));
-        println!(
+        out!("{}", render_summary(&report.summary));
+        outln!(
             "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
             out.display(),
             args.scenario.display(),

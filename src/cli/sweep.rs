@@ -26,7 +26,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
         let shard = args
             .shard
             .map_or(String::new(), |(i, n)| format!(" (shard {i}/{n})"));
-        println!(
+        outln!(
             "meshsync sweep: {}{shard}: {} points x {} strategies x {} seeds = {} runs; {done} run now, {} already done",
             m.name,
             m.points.len(),
@@ -36,12 +36,12 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
             todo - done
         );
         if complete {
-            println!(
+            outln!(
                 "wrote {0}/runs.csv, points.csv, points.json and sweep_*.png/.svg",
                 out.display()
             );
         } else {
-            println!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
+            outln!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
         }
     }
     Ok(0)

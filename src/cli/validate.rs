@@ -9,7 +9,7 @@ use std::path::Path;
 /// Runs the `validate` command.
 pub(super) fn validate(scenario: &Path) -> Result<i32> {
     let s = Scenario::load(scenario)?;
-    println!(
+    outln!(
         "{}: ok ({} nodes, {} groups, {} scripted messages, {} s, strategy {})",
         scenario.display(),
         s.nodes,

@@ -35,13 +35,12 @@ pub const MAX_NODES: u32 = 10_000_000;
 #[derive(Debug, Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{file}: cannot read the file: {cause}")]
     Read {
         /// The file.
         file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The I/O error (in the message, not repeated as a source).
+        cause: std::io::Error,
     },
     /// A trace file the scenario names is malformed.
     #[error(transparent)]
@@ -342,10 +341,12 @@ impl Scenario {
     /// Reads and validates a scenario file against `catalog`'s strategies.
     pub fn load_with(path: &Path, catalog: &Catalog) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = crate::sim::input::read_text(path, crate::sim::input::MAX_JSON_BYTES).map_err(
+            |cause| ScenarioError::Read {
+                file: file.clone(),
+                cause,
+            },
+        )?;
         Scenario::parse_with(&text, &file, catalog)
     }
 
@@ -363,7 +364,7 @@ impl Scenario {
         catalog: &Catalog,
     ) -> Result<Scenario, ScenarioError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let raw: RawScenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let inner = e.inner();
             match inner.classify() {
                 // Where the text stops being JSON, only line and column mean anything.
@@ -372,6 +373,13 @@ impl Scenario {
                 }
                 _ => path_error(file, e.path().to_string(), inner.to_string()),
             }
+        })?;
+        de.end().map_err(|e| {
+            path_error(
+                file,
+                String::new(),
+                format!("not valid JSON: content after the scenario object: {e}"),
+            )
         })?;
         Scenario::validate(raw, file, catalog)
     }
@@ -531,6 +539,14 @@ fn adversaries(
     Ok(out)
 }
 
+/// Reads the trace file the scenario names at `field`; a failure is blamed
+/// on that field.
+fn read_trace(field: &str, path: &Path) -> Result<String, Invalid> {
+    use crate::sim::input::{read_text, MAX_TRACE_BYTES};
+    read_text(path, MAX_TRACE_BYTES)
+        .or_else(|e| invalid(field, format!("cannot read {}: {e}", path.display())))
+}
+
 fn one_messages(
     path: &Path,
     n: u32,
@@ -539,7 +555,7 @@ fn one_messages(
     script: &mut Vec<Scripted>,
 ) -> Result<(), Invalid> {
     let file = path.display().to_string();
-    let events = trace::parse_messages(&trace::read(path)?, &file, n)?;
+    let events = trace::parse_messages(&read_trace("one_messages", path)?, &file, n)?;
     let mut pair_group: BTreeMap<(NodeId, NodeId), GroupId> = BTreeMap::new();
     for e in events.into_iter().filter(|e| e.at < duration) {
         let pair = (e.from.min(e.to), e.from.max(e.to));
@@ -908,7 +924,7 @@ fn topology(raw: &RawTopology, n: u32, base: &Path) -> Result<TopologySpec, Inva
         RawTopology::ContactTrace { file } => {
             let path = base.join(file);
             let name = path.display().to_string();
-            let events = trace::parse_contacts(&trace::read(&path)?, &name, n)?;
+            let events = trace::parse_contacts(&read_trace("topology.file", &path)?, &name, n)?;
             let mut seen = vec![false; n as usize];
             for e in &events {
                 seen[e.a as usize] = true;

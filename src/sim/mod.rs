@@ -8,6 +8,7 @@
 pub mod dist;
 pub mod hash;
 pub mod indexed_heap;
+pub mod input;
 pub mod message;
 pub mod queue;
 pub mod rng;

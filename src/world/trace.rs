@@ -8,7 +8,6 @@
 
 use crate::sim::message::NodeId;
 use crate::sim::time::SimTime;
-use std::path::Path;
 use thiserror::Error;
 
 /// A malformed trace line (bad input: exit code 2).
@@ -200,15 +199,6 @@ pub fn parse_messages(text: &str, file: &str, nodes: u32) -> Result<Vec<MessageE
             to,
             size,
         })
-    })
-}
-
-/// Reads a file for one of the parsers, naming it in errors.
-pub fn read(path: &Path) -> Result<String, TraceError> {
-    std::fs::read_to_string(path).map_err(|e| TraceError {
-        file: path.display().to_string(),
-        line: 0,
-        message: format!("cannot read the file: {e}"),
     })
 }
 

@@ -302,10 +302,50 @@ fn missing_trace_file() {
     std::fs::write(dir.path().join("s.json"), json).unwrap();
     let o = meshsync(dir.path(), &["validate", "s.json"]);
     assert_eq!(o.status.code(), Some(2));
+    // The scenario, the field and the trace, and the OS's words once.
+    assert_eq!(
+        stderr(&o),
+        "meshsync: error: s.json: topology.file: cannot read nope.txt: \
+         No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn broken_pipe_is_success() {
+    // The reader is gone before meshsync writes a byte (`… | head -0`).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .arg("strategies")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn trailing_content_after_the_json_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{ "name": "t", "duration_s": 100, "nodes": 3,
+        "groups": [ { "name": "g", "members": "all" } ] } {}"#;
+    std::fs::write(dir.path().join("s.json"), json).unwrap();
+    let o = meshsync(dir.path(), &["validate", "s.json"]);
+    assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("nope.txt:0: cannot read the file"),
+        stderr(&o).contains("s.json: (root): not valid JSON: content after the scenario object: trailing characters at line 2"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn an_endless_input_is_refused_at_the_size_limit() {
+    let o = meshsync(Path::new("."), &["run", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "meshsync: error: /dev/zero: cannot read the file: larger than the 16 MiB limit for this kind of file\n"
     );
 }
 

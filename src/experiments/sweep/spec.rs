@@ -9,6 +9,7 @@ use super::grid;
 use super::{err, SweepError};
 use crate::node::Catalog;
 use crate::scenario::Scenario;
+use crate::sim::input::{read_text, MAX_JSON_BYTES};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -76,15 +77,22 @@ impl Sweep {
     /// Reads and validates a sweep file (and every point's scenario).
     pub fn load(path: &Path) -> Result<Sweep> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
         let de = &mut serde_json::Deserializer::from_str(&text);
-        let raw: RawSweep = serde_path_to_error::deserialize(de).map_err(|e| {
+        let raw: RawSweep = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let at = match e.path().to_string().as_str() {
                 "." | "" => "(root)".to_string(),
                 p => p.to_string(),
             };
             SweepError::new(&file, at, e.inner().to_string())
+        })?;
+        de.end().map_err(|e| {
+            SweepError::new(
+                &file,
+                "(root)",
+                format!("content after the sweep object: {e}"),
+            )
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
         Ok(Sweep::build(raw, &file, base)?)
@@ -147,7 +155,7 @@ fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
 /// later, with the overrides applied).
 fn read_scenario(file: &str, path: &Path) -> Result<BaseScenario, SweepError> {
     let scenario_file = path.display().to_string();
-    let text = std::fs::read_to_string(path).or_else(|e| {
+    let text = read_text(path, MAX_JSON_BYTES).or_else(|e| {
         err(
             file,
             "scenario",
