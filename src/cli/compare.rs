@@ -5,6 +5,9 @@
 //! (its clap definitions and thread pool).
 
 use super::{with_threads, CompareArgs, InputError};
+
+/// Most seeds one comparison may run.
+pub const MAX_COMPARE_SEEDS: u64 = 10_000;
 use crate::node::Catalog;
 use crate::scenario::Scenario;
 use anyhow::Result;
@@ -22,8 +25,19 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
     } else {
         args.strategies.clone()
     };
-    if args.seeds == 0 {
-        return Err(InputError("--seeds must be at least 1".into()).into());
+    if args.seeds == 0 || args.seeds > MAX_COMPARE_SEEDS {
+        return Err(InputError(format!(
+            "--seeds: expected 1 to {MAX_COMPARE_SEEDS} (a comparison keeps every run in memory; use a sweep for more), got {}",
+            args.seeds
+        ))
+        .into());
+    }
+    if let Some(d) = strategies
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| strategies[..i].contains(s).then_some(s))
+    {
+        return Err(InputError(format!("--strategies: {d:?} is listed twice")).into());
     }
     let first = args.seed.unwrap_or(scenario.seed);
     let seeds: Vec<u64> = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();

@@ -244,6 +244,18 @@ fn parse_strategy(s: &str) -> std::result::Result<String, String> {
     Catalog::builtin().lookup(s).map(|_| s.to_string())
 }
 
+/// `n` threads, or the number of cores when `n` is more (with a note on
+/// stderr): more workers than cores only add memory and switching.
+fn clamp_threads(n: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    if n > cores {
+        eprintln!("meshsync: note: --threads {n} is more than the {cores} cores; using {cores}");
+        cores
+    } else {
+        n
+    }
+}
+
 /// Runs `f` on a rayon pool of `threads` workers (default: all cores);
 /// shared by `compare` and `sweep`.
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
@@ -251,7 +263,7 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
         None => Ok(f()),
         Some(0) => Err(InputError("--threads must be at least 1".into()).into()),
         Some(n) => Ok(rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(clamp_threads(n))
             .build()?
             .install(f)),
     }

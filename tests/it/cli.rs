@@ -368,3 +368,82 @@ fn partition_with_both_forms() {
         &["partitions[0]", "either `groups`"],
     );
 }
+
+/// A sweep file over the bundled quickstart: `fields` are the sweep's
+/// fields after `name` and `scenario`.
+fn sweep_with(dir: &Path, fields: &str) -> String {
+    let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.json");
+    let json = format!(
+        r#"{{ "name": "s", "scenario": {:?}, {fields} }}"#,
+        quickstart.display().to_string()
+    );
+    std::fs::write(dir.join("sweep.json"), json).unwrap();
+    "sweep.json".into()
+}
+
+const ONE_POINT: &str = r#""grid": { "churn.online_fraction": [0.5] }"#;
+
+#[test]
+fn too_much_or_repeated_work_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let many: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let grid = format!(r#""grid": {{ "a": [{0}], "b": [{0}] }}"#, many.join(","));
+    let seeds = format!(r#"{ONE_POINT}, "seeds": 1000000000000"#);
+    let dup = format!(r#"{ONE_POINT}, "strategies": ["mvds", "mvds"]"#);
+    let bad_override = format!(r#"{ONE_POINT}, "overrides": {{ "duration_s": -5 }}"#);
+    let cases: [(&str, &str); 4] = [
+        (
+            &seeds,
+            "sweep.json: seeds: expected 1 to 100000 seeds, got 1000000000000",
+        ),
+        (
+            &grid,
+            "sweep.json: grid: 1000 x 1000 points is more than the 100000 a sweep may have",
+        ),
+        (&dup, r#"sweep.json: strategies[1]: "mvds" is listed twice"#),
+        (
+            &bad_override,
+            r#"sweep.json: overrides."duration_s": the scenario becomes invalid: duration_s:"#,
+        ),
+    ];
+    for (extra, want) in cases {
+        let f = sweep_with(d, extra);
+        let o = meshsync(d, &["sweep", &f, "--out", "out"]);
+        assert_eq!(o.status.code(), Some(2), "{extra}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{extra}: {}", stderr(&o));
+        assert!(!d.join("out").exists(), "{extra}: wrote output");
+    }
+    let q = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["compare", q, "--seeds", "18446744073709551615"],
+            "--seeds: expected 1 to 10000",
+        ),
+        (
+            vec!["compare", q, "--strategies", "mvds,mvds"],
+            r#"--strategies: "mvds" is listed twice"#,
+        ),
+    ] {
+        let o = meshsync(d, &[&args[..], &["--out", "out"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn more_threads_than_cores_are_clamped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = sweep_with(dir.path(), ONE_POINT);
+    let o = meshsync(
+        dir.path(),
+        &["sweep", &f, "--threads", "100000", "--out", "out"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--threads 100000 is more than the"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -104,16 +104,35 @@ fn scenario(
             .zip(point)
             .map(|((k, _), v)| format!("{k} = {v}"))
             .collect::<Vec<_>>();
-        let msg = match e {
-            ScenarioError::Invalid { path, message, .. } => format!("{path}: {message}"),
-            other => other.to_string(),
+        let (path, msg) = match e {
+            ScenarioError::Invalid { path, message, .. } => {
+                (path.clone(), format!("{path}: {message}"))
+            }
+            other => (String::new(), other.to_string()),
         };
+        // A value the overrides set is blamed on them; anything else on
+        // the grid point that made the scenario invalid.
+        if let Some(key) = overrides.keys().find(|k| under(&path, k)) {
+            if !values.iter().any(|(g, _)| under(&path, g)) {
+                return err(
+                    file,
+                    format!("overrides.{key:?}"),
+                    format!("the scenario becomes invalid: {msg}"),
+                );
+            }
+        }
         err(
             file,
             "grid",
             format!("at {}: the scenario becomes invalid: {msg}", at.join(", ")),
         )
     })
+}
+
+/// True when JSON path `path` is `key` or inside it.
+fn under(path: &str, key: &str) -> bool {
+    path.strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// Sets `value` at a dotted JSON `path` (`a.b[2].c`) in `doc`, creating

@@ -125,6 +125,13 @@ impl Sweep {
     }
 }
 
+/// Most seeds a sweep or a comparison may ask for.
+pub const MAX_SEEDS: u64 = 100_000;
+/// Most grid points a sweep may have (each is validated up front).
+pub const MAX_POINTS: u64 = 100_000;
+/// Most runs (points × strategies × seeds) a sweep may have.
+pub const MAX_RUNS: u64 = 10_000_000;
+
 /// The name, the grid's size and the seed count.
 fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
     if raw.name.is_empty()
@@ -145,8 +152,38 @@ fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
     if raw.grid.is_empty() {
         return err(file, "grid", "expected at least one parameter to vary");
     }
-    if raw.seeds == 0 {
-        return err(file, "seeds", "expected at least 1 seed");
+    if raw.seeds == 0 || raw.seeds > MAX_SEEDS {
+        return err(
+            file,
+            "seeds",
+            format!("expected 1 to {MAX_SEEDS} seeds, got {}", raw.seeds),
+        );
+    }
+    let points = raw.grid.values().try_fold(1u64, |n, v| {
+        n.checked_mul(v.as_array().map_or(1, |a| a.len() as u64))
+    });
+    if points.is_none_or(|p| p > MAX_POINTS) {
+        let sizes: Vec<String> = raw
+            .grid
+            .values()
+            .map(|v| v.as_array().map_or(1, Vec::len).to_string())
+            .collect();
+        return err(
+            file,
+            "grid",
+            format!(
+                "{} points is more than the {MAX_POINTS} a sweep may have (split it into several sweeps)",
+                sizes.join(" x ")
+            ),
+        );
+    }
+    let runs = points.unwrap_or(0) * raw.seeds * raw.strategies.len().max(1) as u64;
+    if runs > MAX_RUNS {
+        return err(
+            file,
+            "seeds",
+            format!("{runs} runs (points x strategies x seeds) is more than the {MAX_RUNS} a sweep may have"),
+        );
     }
     Ok(())
 }
@@ -182,11 +219,18 @@ fn strategies(file: &str, names: &[String], default: &str) -> Result<Vec<String>
         return Ok(vec![default.to_string()]);
     }
     let catalog = Catalog::builtin();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for (i, s) in names.iter().enumerate() {
         catalog
             .lookup(s)
             .or_else(|m| err(file, format!("strategies[{i}]"), m))?;
+        if out.contains(s) {
+            return err(
+                file,
+                format!("strategies[{i}]"),
+                format!("{s:?} is listed twice (every run would be done twice)"),
+            );
+        }
         out.push(s.clone());
     }
     Ok(out)
