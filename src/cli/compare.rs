@@ -44,10 +44,11 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
+    let set = crate::output::ResultSet::begin(&out)?;
     let c = with_threads(args.threads, || {
         crate::experiments::compare::compare(&scenario, &strategies, &seeds)
     })??;
-    c.write(&out)?;
+    set.write_with(|dir| c.write(dir))?;
     if !args.quiet {
         outln!(
             "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",

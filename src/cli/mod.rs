@@ -208,6 +208,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn exit_code(e: &anyhow::Error) -> i32 {
     if e.downcast_ref::<ScenarioError>().is_some()
         || e.downcast_ref::<InputError>().is_some()
+        || e.downcast_ref::<crate::output::OutputError>().is_some()
         || e.downcast_ref::<crate::engine::RunError>().is_some()
         || e.downcast_ref::<crate::experiments::sweep::SweepError>()
             .is_some()

@@ -9,7 +9,7 @@ use super::RunArgs;
 use crate::engine;
 use crate::output::curves;
 use crate::output::plots;
-use crate::output::{write_atomic, write_atomic_with};
+use crate::output::{write_atomic, write_atomic_with, ResultSet};
 use crate::report::{RunReport, Summary};
 use crate::scenario::Scenario;
 use anyhow::Result;
@@ -23,6 +23,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let set = ResultSet::begin(&out)?;
     let report = engine::run_with(&scenario, &strategy, seed)?;
     if args.check_determinism {
         let again = engine::run_with(&scenario, &strategy, seed)?;
@@ -44,7 +45,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             );
         }
     }
-    write_report(&report, &out)?;
+    set.write_with(|dir| write_report(&report, dir))?;
     if !args.quiet {
         out!("{}", render_summary(&report.summary));
         outln!(

@@ -1,4 +1,4 @@
-//! Writing results: atomic files ([`atomic`]), CSV files ([`csv`]), the
+//! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), CSV files ([`csv`]), the
 //! plot curves computed from reports ([`curves`]) and the plots drawn from
 //! them ([`plots`], [`plot`]).
 //!
@@ -7,7 +7,9 @@
 pub mod atomic;
 pub mod csv;
 pub mod curves;
+pub mod folder;
 pub mod plot;
 pub mod plots;
 
 pub use atomic::{write_atomic, write_atomic_with};
+pub use folder::{OutputError, ResultSet};

@@ -85,3 +85,54 @@ fn killed_runs_leave_complete_files_or_none() {
     );
     assert!(some > 0, "and some after");
 }
+
+/// The seed of the complete set in `dir`: every file present and whole,
+/// `deliveries.csv` matching `summary.json`.
+fn whole_set_seed(dir: &Path) -> u64 {
+    let (summary, csv) = check_complete_or_absent(dir);
+    assert!(summary && csv, "both files of the set are there");
+    for f in ["latency_cdf", "deliveries_over_time", "bytes_by_record"] {
+        for ext in ["png", "svg"] {
+            assert!(dir.join(format!("{f}.{ext}")).exists(), "{f}.{ext}");
+        }
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    v["seed"].as_u64().unwrap()
+}
+
+#[test]
+fn killed_reruns_leave_the_old_set_or_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.json"), BIG).unwrap();
+    let run = |seed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_meshsync"))
+            .args(["run", "big.json", "-q", "--seed", seed, "--out", "out"])
+            .current_dir(dir.path())
+            .spawn()
+            .unwrap()
+    };
+    let t0 = std::time::Instant::now();
+    assert!(run("1").wait().unwrap().success());
+    let run_ms = t0.elapsed().as_millis() as u64;
+    let mut seeds = std::collections::BTreeSet::new();
+    for k in 0..16u64 {
+        let mut child = run("2");
+        std::thread::sleep(Duration::from_millis(run_ms * 3 * k / 2 / 15));
+        let _ = child.kill();
+        let _ = child.wait();
+        seeds.insert(whole_set_seed(&dir.path().join("out")));
+    }
+    assert!(seeds.contains(&1), "early kills keep the seed-1 set");
+    assert!(run("3").wait().unwrap().success());
+    assert_eq!(whole_set_seed(&dir.path().join("out")), 3);
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("meshsync"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "a later run removes what killed runs left: {left:?}"
+    );
+}

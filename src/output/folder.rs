@@ -1,0 +1,249 @@
+//! A result folder written as a whole set: the files go into a hidden
+//! staging folder beside the target, which is swapped in only once every
+//! file is written. A run that dies (kill -9, full disk) leaves the old set
+//! or the new one, never a mix; the next run removes what it left behind.
+//!
+//! The target is checked before any work: it must be absent, or a folder
+//! holding only result files (`.json`, `.csv`, `.png`, `.svg`), and its
+//! parent must be writable. Failures are [`OutputError`]s (exit code 2)
+//! naming the path.
+//!
+//! Imports: nothing from this crate.
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The output folder cannot take the results.
+#[derive(Debug, Error)]
+#[error("{path}: {message}")]
+pub struct OutputError {
+    /// The file or folder at fault.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn fail<T>(path: &Path, message: impl Into<String>) -> Result<T, OutputError> {
+    Err(OutputError {
+        path: path.display().to_string(),
+        message: message.into(),
+    })
+}
+
+/// A result set being written; [`ResultSet::commit`] swaps it in, dropping
+/// it uncommitted removes it.
+#[derive(Debug)]
+pub struct ResultSet {
+    target: PathBuf,
+    staging: Option<tempfile::TempDir>,
+}
+
+/// Extensions of the files meshsync writes into a result folder.
+const RESULT_EXTENSIONS: [&str; 4] = ["json", "csv", "png", "svg"];
+
+impl ResultSet {
+    /// Checks `target` can take a result set and opens a staging folder
+    /// beside it, after removing staging folders a killed run left there.
+    pub fn begin(target: &Path) -> Result<ResultSet, OutputError> {
+        check_target(target)?;
+        let parent = parent_of(target);
+        std::fs::create_dir_all(parent)
+            .or_else(|e| fail(parent, format!("cannot create the folder: {e}")))?;
+        let prefix = staging_prefix(target);
+        remove_stale(parent, &prefix);
+        let staging = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir_in(parent)
+            .or_else(|e| fail(parent, format!("cannot write into the folder: {e}")))?;
+        Ok(ResultSet {
+            target: target.to_path_buf(),
+            staging: Some(staging),
+        })
+    }
+
+    /// The folder to write the files into.
+    pub fn dir(&self) -> &Path {
+        self.staging.as_ref().expect("open until committed").path()
+    }
+
+    /// Runs `write` on the staging folder, then swaps the set in; a
+    /// failure names the target and what went wrong.
+    pub fn write_with(
+        self,
+        write: impl FnOnce(&Path) -> anyhow::Result<()>,
+    ) -> Result<(), OutputError> {
+        if let Err(e) = write(self.dir()) {
+            return fail(&self.target, format!("cannot write the results: {e:#}"));
+        }
+        self.commit()
+    }
+
+    /// Replaces the target with the written set.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        let staging = self.staging.take().expect("committed once").keep();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Staging folders are private (0700); a result folder is not.
+            let _ = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o755));
+        }
+        let old = self.target.exists().then(|| {
+            let mut o = staging.clone().into_os_string();
+            o.push("-old");
+            PathBuf::from(o)
+        });
+        if let Some(old) = &old {
+            std::fs::rename(&self.target, old)
+                .or_else(|e| fail(&self.target, format!("cannot replace the folder: {e}")))?;
+        }
+        std::fs::rename(&staging, &self.target)
+            .or_else(|e| fail(&self.target, format!("cannot move the results in: {e}")))?;
+        if let Some(old) = old {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        Ok(())
+    }
+}
+
+fn parent_of(target: &Path) -> &Path {
+    target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// `.NAME.meshsync-`: staging folders of `target` start with this.
+fn staging_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    format!(".{name}.meshsync-")
+}
+
+/// Removes staging folders (and half-swapped old sets) a killed run left.
+fn remove_stale(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The target is absent, or a folder of result files only.
+fn check_target(target: &Path) -> Result<(), OutputError> {
+    if target.as_os_str().is_empty() || target.file_name().is_none() {
+        return fail(target, "expected a folder name for the results");
+    }
+    let meta = match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return fail(target, format!("cannot use it: {e}")),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return fail(
+            target,
+            "exists and is not a folder: results go into a folder",
+        );
+    }
+    let entries =
+        std::fs::read_dir(target).or_else(|e| fail(target, format!("cannot read: {e}")))?;
+    for e in entries.flatten() {
+        let p = e.path();
+        let is_result = e.file_type().is_ok_and(|t| t.is_file())
+            && p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| RESULT_EXTENSIONS.contains(&x));
+        if !is_result {
+            return fail(
+                target,
+                format!(
+                    "holds {}, which meshsync did not write; results replace the whole folder, so choose a new or empty one",
+                    e.file_name().to_string_lossy()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_set_replaces_the_old_one_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        for (i, files) in [vec!["a.json", "b.csv"], vec!["a.json"]].iter().enumerate() {
+            let set = ResultSet::begin(&target).unwrap();
+            for f in files {
+                std::fs::write(set.dir().join(f), format!("{i}")).unwrap();
+            }
+            set.commit().unwrap();
+        }
+        assert_eq!(
+            names(&target),
+            vec!["a.json"],
+            "no file of the old set stays"
+        );
+        assert_eq!(std::fs::read_to_string(target.join("a.json")).unwrap(), "1");
+        assert_eq!(names(root.path()), vec!["out"], "no staging folder left");
+    }
+
+    #[test]
+    fn an_uncommitted_set_leaves_the_old_one() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        let set = ResultSet::begin(&target).unwrap();
+        std::fs::write(set.dir().join("a.json"), "old").unwrap();
+        set.commit().unwrap();
+        let set = ResultSet::begin(&target).unwrap();
+        std::fs::write(set.dir().join("a.json"), "new").unwrap();
+        drop(set);
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn stale_staging_folders_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let stale = root.path().join(".out.meshsync-dead");
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("summary.json"), "{}").unwrap();
+        let set = ResultSet::begin(&root.path().join("out")).unwrap();
+        assert!(!stale.exists());
+        set.commit().unwrap();
+        assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn targets_that_cannot_take_results_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("f.json");
+        std::fs::write(&file, "{}").unwrap();
+        let e = ResultSet::begin(&file).unwrap_err();
+        assert!(e.message.contains("is not a folder"), "{e}");
+        let mine = root.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+        let e = ResultSet::begin(&mine).unwrap_err();
+        assert!(e.message.contains("holds notes.txt"), "{e}");
+        let e = ResultSet::begin(Path::new("/dev/null")).unwrap_err();
+        assert!(e.message.contains("is not a folder"), "{e}");
+    }
+}
