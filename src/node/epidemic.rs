@@ -7,6 +7,18 @@
 //! written during a contact go to connected peers that lack them. A node
 //! delivers to its application only messages of its own groups (causally,
 //! through the store); the others it only carries.
+//!
+//! **What a node believes a peer holds.** A peer holds a message when a
+//! summary vector it sent during the current contact lists it, or when it
+//! sent us the message: never because we sent it (The ONE's
+//! `ActiveRouter` asks the receiving router, which refuses only messages it
+//! really has). Summaries add to what the contact's first one said (a
+//! store-forward mailserver may replay an older one); a new contact starts
+//! from nothing, so a peer that restarted empty is served again. Messages
+//! sent since the peer's latest summary are not sent again until its next
+//! one: a message that did not arrive (lost on the link, in a partition,
+//! or when the contact or a node went down) is still missing from that
+//! summary, so it goes again at the next exchange.
 
 use super::store::{Delivery, Store};
 use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
@@ -23,28 +35,50 @@ struct Peer {
     connected: bool,
     summary_sent: bool,
     summary_received: bool,
-    /// Messages this peer holds (from its summary, or exchanged with it),
-    /// as a bitset over dense message ids.
+    /// Messages this peer holds (its summaries during this contact, and
+    /// what it sent us), as a bitset over dense message ids.
     known: FixedBitSet,
+    /// Messages sent to it since its latest summary (not sent twice in one
+    /// exchange; a lost one goes again after its next summary).
+    sent: FixedBitSet,
     /// Messages to send it at the next flush.
     pending: BTreeSet<MsgId>,
 }
 
 impl Peer {
     fn offer(&mut self, id: MsgId) {
-        if self.connected && self.summary_received && !self.known.contains(id as usize) {
+        if self.connected && self.summary_received && !self.covered(id) {
             self.pending.insert(id);
         }
     }
 
-    /// Records that the peer holds `id`; true if that is news.
-    fn learn(&mut self, id: MsgId) -> bool {
-        let i = id as usize;
-        if i >= self.known.len() {
-            self.known.grow((i + 1).next_power_of_two());
-        }
-        !self.known.put(i)
+    /// True when the peer holds `id` or we sent it in this exchange.
+    fn covered(&self, id: MsgId) -> bool {
+        self.known.contains(id as usize) || self.sent.contains(id as usize)
     }
+
+    /// Records that the peer holds `id`.
+    fn learn(&mut self, id: MsgId) {
+        put(&mut self.known, id);
+    }
+
+    /// The peer's summary: it holds these too, and a new exchange starts.
+    fn take_summary(&mut self, summary: &[MsgId]) {
+        self.sent.clear();
+        for &id in summary {
+            put(&mut self.known, id);
+        }
+        self.summary_received = true;
+    }
+}
+
+/// Sets bit `id`, growing the set; true if it was not set.
+fn put(bits: &mut FixedBitSet, id: MsgId) -> bool {
+    let i = id as usize;
+    if i >= bits.len() {
+        bits.grow((i + 1).next_power_of_two());
+    }
+    !bits.put(i)
 }
 
 /// Every message a node carries: by dense id, and in arrival order.
@@ -114,7 +148,7 @@ impl EpidemicNode {
             p.summary_sent = true;
         }
         for id in std::mem::take(&mut p.pending) {
-            if p.learn(id) {
+            if !p.known.contains(id as usize) && put(&mut p.sent, id) {
                 payload.messages.push(buffer.get(id).clone());
             }
         }
@@ -138,6 +172,8 @@ impl Node<Payload> for EpidemicNode {
         p.summary_sent = false;
         p.summary_received = false;
         p.pending.clear();
+        p.sent.clear();
+        p.known.clear();
         self.request_flush(now, out);
     }
 
@@ -155,14 +191,13 @@ impl Node<Payload> for EpidemicNode {
         out: &mut Outbox<Payload>,
     ) {
         let p = self.peers.entry(from).or_default();
+        if let Some(summary) = &payload.summary {
+            p.take_summary(summary);
+        }
         for m in &payload.messages {
             p.learn(m.id);
         }
-        if let Some(summary) = &payload.summary {
-            p.summary_received = true;
-            for &id in summary {
-                p.learn(id);
-            }
+        if payload.summary.is_some() {
             for &id in &self.buffer.order {
                 p.offer(id);
             }
@@ -237,6 +272,7 @@ impl Strategy for Epidemic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::store::DeliveryMode;
     use crate::node::Command;
     use crate::sim::message::test_message;
 
@@ -251,7 +287,6 @@ mod tests {
 
     #[test]
     fn summary_then_missing_messages() {
-        use crate::node::store::DeliveryMode;
         let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
         let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], DeliveryMode::Consistent);
         let mut out = Outbox::new();
@@ -295,5 +330,91 @@ mod tests {
         assert_eq!(sa[0].1.messages.len(), 1);
         b.handle_payload(SimTime(1), 0, sa[0].1.clone(), &mut out);
         assert!(out.drain().any(|c| c == Command::Deliver { msg: 4 }));
+    }
+
+    /// `a` holds message 4 (a relay's); `a` and `b` (members) are linked
+    /// and have swapped summaries; returns `a`'s payload to `b`.
+    fn linked_pair(out: &mut Outbox<Payload>) -> (EpidemicNode, EpidemicNode, Payload) {
+        let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
+        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], DeliveryMode::Consistent);
+        a.append(SimTime(0), test_message(4, 2, SimTime::ZERO, &[]), out);
+        a.handle_link_up(SimTime(1), 1, out);
+        b.handle_link_up(SimTime(1), 0, out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(1), out);
+        let sa = sends(out);
+        b.handle_timeout(SimTime(1), out);
+        let sb = sends(out);
+        b.handle_payload(SimTime(2), 0, sa[0].1.clone(), out);
+        a.handle_payload(SimTime(2), 1, sb[0].1.clone(), out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(2), out);
+        let sa = sends(out);
+        assert_eq!(sa[0].1.messages.len(), 1, "the message `b` lacks");
+        (a, b, sa[0].1.clone())
+    }
+
+    #[test]
+    fn sending_does_not_mark_the_peer_as_holding() {
+        let mut out = Outbox::new();
+        // The message is lost on the way; the contact goes down and up.
+        let (mut a, mut b, _lost) = linked_pair(&mut out);
+        a.handle_link_down(SimTime(3), 1, &mut out);
+        b.handle_link_down(SimTime(3), 0, &mut out);
+        a.handle_link_up(SimTime(10), 1, &mut out);
+        b.handle_link_up(SimTime(10), 0, &mut out);
+        let _ = out.drain().count();
+        b.handle_timeout(SimTime(10), &mut out);
+        let sb = sends(&mut out);
+        assert_eq!(sb[0].1.summary, Some(vec![]), "b still lacks it");
+        a.handle_payload(SimTime(11), 1, sb[0].1.clone(), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(11), &mut out);
+        let sa = sends(&mut out);
+        let resent: Vec<MsgId> = sa
+            .iter()
+            .flat_map(|(_, p)| p.messages.iter().map(|m| m.id))
+            .collect();
+        assert_eq!(resent, vec![4], "resent at the next exchange");
+    }
+
+    #[test]
+    fn a_message_goes_once_per_exchange() {
+        let mut out = Outbox::new();
+        let (mut a, _b, _) = linked_pair(&mut out);
+        // Another copy reaches `a` from elsewhere: not sent again to `b`
+        // before `b`'s next summary.
+        a.handle_payload(
+            SimTime(3),
+            9,
+            Payload {
+                messages: vec![test_message(4, 2, SimTime::ZERO, &[])],
+                ..Payload::default()
+            },
+            &mut out,
+        );
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(3), &mut out);
+        assert!(sends(&mut out).iter().all(|(to, _)| *to != 1));
+    }
+
+    #[test]
+    fn a_peer_holds_what_it_sent_us() {
+        let mut out = Outbox::new();
+        let (mut a, _b, _) = linked_pair(&mut out);
+        // `b` sends `a` message 5: `a` must not send it back.
+        let m5 = test_message(5, 1, SimTime(2), &[]);
+        a.handle_payload(
+            SimTime(3),
+            1,
+            Payload {
+                messages: vec![m5],
+                ..Payload::default()
+            },
+            &mut out,
+        );
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(3), &mut out);
+        assert!(sends(&mut out).iter().all(|(to, _)| *to != 1));
     }
 }
