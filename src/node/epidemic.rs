@@ -19,6 +19,20 @@
 //! one: a message that did not arrive (lost on the link, in a partition,
 //! or when the contact or a node went down) is still missing from that
 //! summary, so it goes again at the next exchange.
+//!
+//! **Who sends a summary when.** Each end sends its summary when told the
+//! link is up, and answers a peer's summary with its own unless the peer
+//! should already have ours: one we sent it since its previous summary,
+//! while we knew it reachable. With `transport.presence: known` a link-up
+//! means the peer is reachable, so the summaries sent then cross and
+//! neither end answers (two summaries a contact, as before). With
+//! `presence: unknown` the engine tells a node `link_up` for every peer
+//! when the node itself comes online, whether the peer is online or not
+//! (`engine/links.rs`); a summary sent before anything was heard from the
+//! peer may have gone nowhere. So the node that came online first, whose
+//! summary was lost, answers the newcomer's summary, and the newcomer,
+//! whose own summary was sent blind too, answers that once; then both
+//! hold the other's summary and send what it lacks, new messages included.
 
 use super::store::{Delivery, Store};
 use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
@@ -33,7 +47,16 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Default)]
 struct Peer {
     connected: bool,
-    summary_sent: bool,
+    /// Something arrived from it since the link came up (evidence it is
+    /// online, which `presence: unknown` does not give).
+    heard: bool,
+    /// Our summary goes out at the next flush.
+    summary_due: bool,
+    /// The peer should have our summary: we sent it one since its last
+    /// summary arrived, while we knew it reachable (so its next summary
+    /// needs no answer).
+    summary_out: bool,
+    /// Its summary arrived during this contact: we know what it lacks.
     summary_received: bool,
     /// Messages this peer holds (its summaries during this contact, and
     /// what it sent us), as a bitset over dense message ids.
@@ -111,6 +134,16 @@ impl Buffer {
     }
 }
 
+/// What an epidemic node is told besides its groups.
+#[derive(Clone, Copy, Debug)]
+pub struct EpidemicConfig {
+    /// When received messages reach the application.
+    pub delivery: Delivery,
+    /// True when a link-up means the peer is reachable (`presence:
+    /// known`); false when it only means this node came online.
+    pub presence_known: bool,
+}
+
 /// An epidemic router.
 #[derive(Debug)]
 pub struct EpidemicNode {
@@ -120,17 +153,19 @@ pub struct EpidemicNode {
     buffer: Buffer,
     peers: BTreeMap<NodeId, Peer>,
     flush_pending: bool,
+    presence_known: bool,
 }
 
 impl EpidemicNode {
     /// A node that is a member of `groups` (it relays for everyone).
-    pub fn new(groups: &[(GroupId, Members)], delivery: impl Into<Delivery>) -> Self {
+    pub fn new(groups: &[(GroupId, Members)], cfg: EpidemicConfig) -> Self {
         EpidemicNode {
             groups: groups.iter().map(|(g, _)| *g).collect(),
-            store: Store::new(delivery, groups),
+            store: Store::new(cfg.delivery, groups),
             buffer: Buffer::default(),
             peers: BTreeMap::new(),
             flush_pending: false,
+            presence_known: cfg.presence_known,
         }
     }
 
@@ -141,11 +176,12 @@ impl EpidemicNode {
         }
     }
 
-    fn payload_for(buffer: &Buffer, p: &mut Peer) -> Payload {
+    fn payload_for(buffer: &Buffer, presence_known: bool, p: &mut Peer) -> Payload {
         let mut payload = Payload::default();
-        if !p.summary_sent {
+        if p.summary_due {
             payload.summary = Some(buffer.order.clone());
-            p.summary_sent = true;
+            p.summary_due = false;
+            p.summary_out = presence_known || p.heard;
         }
         for id in std::mem::take(&mut p.pending) {
             if !p.known.contains(id as usize) && put(&mut p.sent, id) {
@@ -169,7 +205,9 @@ impl Node<Payload> for EpidemicNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         let p = self.peers.entry(peer).or_default();
         p.connected = true;
-        p.summary_sent = false;
+        p.heard = false;
+        p.summary_due = true;
+        p.summary_out = false;
         p.summary_received = false;
         p.pending.clear();
         p.sent.clear();
@@ -191,8 +229,12 @@ impl Node<Payload> for EpidemicNode {
         out: &mut Outbox<Payload>,
     ) {
         let p = self.peers.entry(from).or_default();
+        p.heard = true;
         if let Some(summary) = &payload.summary {
             p.take_summary(summary);
+            // Answer unless the peer should have ours already.
+            p.summary_due |= p.connected && !p.summary_out;
+            p.summary_out = false;
         }
         for m in &payload.messages {
             p.learn(m.id);
@@ -222,8 +264,8 @@ impl Node<Payload> for EpidemicNode {
             out.delivered(&d);
         }
         for (&id, p) in self.peers.iter_mut() {
-            if p.connected && (!p.summary_sent || !p.pending.is_empty()) {
-                out.send(id, Self::payload_for(&self.buffer, p));
+            if p.connected && (p.summary_due || !p.pending.is_empty()) {
+                out.send(id, Self::payload_for(&self.buffer, self.presence_known, p));
             }
         }
         out.set_timer(self.store.next_expiry().unwrap_or(SimTime::NEVER));
@@ -265,16 +307,30 @@ impl Strategy for Epidemic {
         true
     }
     fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
-        Box::new(EpidemicNode::new(ctx.groups, ctx.delivery))
+        let cfg = EpidemicConfig {
+            delivery: ctx.delivery,
+            presence_known: ctx.presence_known,
+        };
+        Box::new(EpidemicNode::new(ctx.groups, cfg))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::store::DeliveryMode;
     use crate::node::Command;
     use crate::sim::message::test_message;
+
+    fn config(presence_known: bool) -> EpidemicConfig {
+        EpidemicConfig {
+            delivery: crate::node::store::DeliveryMode::Consistent.into(),
+            presence_known,
+        }
+    }
+
+    fn known() -> EpidemicConfig {
+        config(true)
+    }
 
     fn sends(out: &mut Outbox<Payload>) -> Vec<(NodeId, Payload)> {
         out.drain()
@@ -287,8 +343,8 @@ mod tests {
 
     #[test]
     fn summary_then_missing_messages() {
-        let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
-        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], DeliveryMode::Consistent);
+        let mut a = EpidemicNode::new(&[], known());
+        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], known());
         let mut out = Outbox::new();
         let m = test_message(4, 2, SimTime::ZERO, &[]);
         // `a` carries a message of a group it is not in.
@@ -335,8 +391,8 @@ mod tests {
     /// `a` holds message 4 (a relay's); `a` and `b` (members) are linked
     /// and have swapped summaries; returns `a`'s payload to `b`.
     fn linked_pair(out: &mut Outbox<Payload>) -> (EpidemicNode, EpidemicNode, Payload) {
-        let mut a = EpidemicNode::new(&[], DeliveryMode::Consistent);
-        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], DeliveryMode::Consistent);
+        let mut a = EpidemicNode::new(&[], known());
+        let mut b = EpidemicNode::new(&[(0, vec![1, 2].into())], known());
         a.append(SimTime(0), test_message(4, 2, SimTime::ZERO, &[]), out);
         a.handle_link_up(SimTime(1), 1, out);
         b.handle_link_up(SimTime(1), 0, out);
@@ -416,5 +472,65 @@ mod tests {
         let _ = out.drain().count();
         a.handle_timeout(SimTime(3), &mut out);
         assert!(sends(&mut out).iter().all(|(to, _)| *to != 1));
+    }
+
+    fn summaries(sent: &[(NodeId, Payload)]) -> usize {
+        sent.iter().filter(|(_, p)| p.summary.is_some()).count()
+    }
+
+    #[test]
+    fn crossing_summaries_under_known_presence_are_not_answered() {
+        let mut out = Outbox::new();
+        let mut a = EpidemicNode::new(&[], known());
+        let mut b = EpidemicNode::new(&[], known());
+        a.handle_link_up(SimTime(1), 1, &mut out);
+        b.handle_link_up(SimTime(1), 0, &mut out);
+        a.handle_timeout(SimTime(1), &mut out);
+        let sa = sends(&mut out);
+        b.handle_timeout(SimTime(1), &mut out);
+        let sb = sends(&mut out);
+        a.handle_payload(SimTime(2), 1, sb[0].1.clone(), &mut out);
+        b.handle_payload(SimTime(2), 0, sa[0].1.clone(), &mut out);
+        a.handle_timeout(SimTime(2), &mut out);
+        b.handle_timeout(SimTime(2), &mut out);
+        assert_eq!(summaries(&sends(&mut out)), 0);
+    }
+
+    #[test]
+    fn unknown_presence_answers_the_summary_of_a_peer_that_came_online_later() {
+        let mut out = Outbox::new();
+        let mut a = EpidemicNode::new(&[(0, vec![0, 1].into())], config(false));
+        let mut b = EpidemicNode::new(&[(0, vec![0, 1].into())], config(false));
+        // `a` comes online first: its summary goes nowhere.
+        a.handle_link_up(SimTime(0), 1, &mut out);
+        a.handle_timeout(SimTime(0), &mut out);
+        assert_eq!(summaries(&sends(&mut out)), 1);
+        // `b` comes online at 50 s; its summary reaches `a`, which answers.
+        b.handle_link_up(SimTime::from_secs(50), 0, &mut out);
+        b.handle_timeout(SimTime::from_secs(50), &mut out);
+        let sb = sends(&mut out);
+        a.handle_payload(SimTime::from_secs(51), 1, sb[0].1.clone(), &mut out);
+        a.handle_timeout(SimTime::from_secs(51), &mut out);
+        let sa = sends(&mut out);
+        assert_eq!(summaries(&sa), 1, "a answers");
+        // `b`'s own summary was sent blind: it answers once, then no more.
+        b.handle_payload(SimTime::from_secs(52), 0, sa[0].1.clone(), &mut out);
+        b.handle_timeout(SimTime::from_secs(52), &mut out);
+        let sb = sends(&mut out);
+        assert_eq!(summaries(&sb), 1, "b answers once");
+        a.handle_payload(SimTime::from_secs(53), 1, sb[0].1.clone(), &mut out);
+        a.handle_timeout(SimTime::from_secs(53), &mut out);
+        assert_eq!(summaries(&sends(&mut out)), 0, "no ping-pong");
+        // Now `b` knows what `a` lacks: its new message goes at once.
+        b.append(
+            SimTime::from_secs(60),
+            test_message(7, 1, SimTime::from_secs(60), &[]),
+            &mut out,
+        );
+        b.handle_timeout(SimTime::from_secs(60), &mut out);
+        let sb = sends(&mut out);
+        assert_eq!(sb[0].1.messages.len(), 1);
+        a.handle_payload(SimTime::from_secs(61), 1, sb[0].1.clone(), &mut out);
+        assert!(out.drain().any(|c| c == Command::Deliver { msg: 7 }));
     }
 }
