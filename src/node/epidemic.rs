@@ -33,9 +33,17 @@
 //! summary was lost, answers the newcomer's summary, and the newcomer,
 //! whose own summary was sent blind too, answers that once; then both
 //! hold the other's summary and send what it lacks, new messages included.
+//!
+//! **Anti-entropy.** While a link stays up, a node sends each peer its
+//! summary again `anti_entropy_s` after the last one it sent that peer
+//! (default 300 s, the `antiEntropyInterval` of OPS's epidemic layer,
+//! ComNets-Bremen/OPS `src/KEpidemicRoutingLayer.ned`), and the exchange
+//! above follows. So a partition the nodes cannot see (the engine drops
+//! payloads across it without telling anyone) or a lossy link strands
+//! nothing for longer than one interval after it heals.
 
 use super::store::{Delivery, Store};
-use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
+use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
 use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
@@ -58,6 +66,8 @@ struct Peer {
     summary_out: bool,
     /// Its summary arrived during this contact: we know what it lacks.
     summary_received: bool,
+    /// When our next anti-entropy summary to it is due.
+    next_round: SimTime,
     /// Messages this peer holds (its summaries during this contact, and
     /// what it sent us), as a bitset over dense message ids.
     known: FixedBitSet,
@@ -142,6 +152,8 @@ pub struct EpidemicConfig {
     /// True when a link-up means the peer is reachable (`presence:
     /// known`); false when it only means this node came online.
     pub presence_known: bool,
+    /// Time between two summaries to a connected peer.
+    pub anti_entropy: SimTime,
 }
 
 /// An epidemic router.
@@ -154,6 +166,7 @@ pub struct EpidemicNode {
     peers: BTreeMap<NodeId, Peer>,
     flush_pending: bool,
     presence_known: bool,
+    anti_entropy: SimTime,
 }
 
 impl EpidemicNode {
@@ -166,6 +179,7 @@ impl EpidemicNode {
             peers: BTreeMap::new(),
             flush_pending: false,
             presence_known: cfg.presence_known,
+            anti_entropy: cfg.anti_entropy,
         }
     }
 
@@ -176,16 +190,18 @@ impl EpidemicNode {
         }
     }
 
-    fn payload_for(buffer: &Buffer, presence_known: bool, p: &mut Peer) -> Payload {
+    /// What goes to peer `p` at a flush at `now`.
+    fn payload_for(&self, now: SimTime, p: &mut Peer) -> Payload {
         let mut payload = Payload::default();
         if p.summary_due {
-            payload.summary = Some(buffer.order.clone());
+            payload.summary = Some(self.buffer.order.clone());
             p.summary_due = false;
-            p.summary_out = presence_known || p.heard;
+            p.summary_out = self.presence_known || p.heard;
+            p.next_round = now + self.anti_entropy;
         }
         for id in std::mem::take(&mut p.pending) {
             if !p.known.contains(id as usize) && put(&mut p.sent, id) {
-                payload.messages.push(buffer.get(id).clone());
+                payload.messages.push(self.buffer.get(id).clone());
             }
         }
         payload
@@ -263,12 +279,17 @@ impl Node<Payload> for EpidemicNode {
         for d in self.store.expire(now) {
             out.delivered(&d);
         }
-        for (&id, p) in self.peers.iter_mut() {
-            if p.connected && (p.summary_due || !p.pending.is_empty()) {
-                out.send(id, Self::payload_for(&self.buffer, self.presence_known, p));
+        let mut peers = std::mem::take(&mut self.peers);
+        let mut wake = self.store.next_expiry().unwrap_or(SimTime::NEVER);
+        for (&id, p) in peers.iter_mut().filter(|(_, p)| p.connected) {
+            p.summary_due |= p.next_round <= now;
+            if p.summary_due || !p.pending.is_empty() {
+                out.send(id, self.payload_for(now, p));
             }
+            wake = wake.min(p.next_round);
         }
-        out.set_timer(self.store.next_expiry().unwrap_or(SimTime::NEVER));
+        self.peers = peers;
+        out.set_timer(wake);
     }
 
     fn holds(&self, m: MsgId) -> bool {
@@ -286,19 +307,36 @@ impl Node<Payload> for EpidemicNode {
     }
 }
 
-/// The ONE's epidemic router as a strategy (`epidemic`); no parameters yet.
+/// The `epidemic` section of `strategy_config`.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpidemicParams {
+    /// Seconds between two summary-vector exchanges with a peer while the
+    /// link stays up (default 300, OPS's `antiEntropyInterval`).
+    #[serde(default = "EpidemicParams::default_anti_entropy_s")]
+    pub anti_entropy_s: f64,
+}
+
+impl EpidemicParams {
+    fn default_anti_entropy_s() -> f64 {
+        300.0
+    }
+}
+
+/// The ONE's epidemic router, with OPS's periodic anti-entropy, as a
+/// strategy (`epidemic`).
 #[derive(Clone, Copy, Debug)]
 pub struct Epidemic;
 
 impl Strategy for Epidemic {
     type Payload = Payload;
-    type Config = NoConfig;
+    type Config = EpidemicParams;
 
     fn name(&self) -> &str {
         "epidemic"
     }
     fn about(&self) -> &str {
-        "The ONE's epidemic router: on contact, exchange summary vectors, then send every message the peer lacks; every node relays, members or not; no ACKs"
+        "The ONE's epidemic router: on contact, and every anti_entropy_s while connected (default 300 s, as OPS), exchange summary vectors, then send every message the peer lacks; every node relays, members or not; no ACKs"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         MVDS_KINDS
@@ -306,10 +344,14 @@ impl Strategy for Epidemic {
     fn relays_everything(&self) -> bool {
         true
     }
-    fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+    fn validate(&self, c: &EpidemicParams) -> Result<(), ConfigError> {
+        positive_seconds("anti_entropy_s", c.anti_entropy_s).map(|_| ())
+    }
+    fn build(&self, c: &EpidemicParams, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         let cfg = EpidemicConfig {
             delivery: ctx.delivery,
             presence_known: ctx.presence_known,
+            anti_entropy: SimTime::from_secs_f64(c.anti_entropy_s),
         };
         Box::new(EpidemicNode::new(ctx.groups, cfg))
     }
@@ -325,6 +367,7 @@ mod tests {
         EpidemicConfig {
             delivery: crate::node::store::DeliveryMode::Consistent.into(),
             presence_known,
+            anti_entropy: SimTime::from_secs(300),
         }
     }
 
@@ -532,5 +575,51 @@ mod tests {
         assert_eq!(sb[0].1.messages.len(), 1);
         a.handle_payload(SimTime::from_secs(61), 1, sb[0].1.clone(), &mut out);
         assert!(out.drain().any(|c| c == Command::Deliver { msg: 7 }));
+    }
+
+    #[test]
+    fn anti_entropy_sends_the_summary_again_every_interval() {
+        let mut out = Outbox::new();
+        let (mut a, _b, _lost) = linked_pair(&mut out);
+        let interval = SimTime::from_secs(300);
+        a.handle_timeout(SimTime(3), &mut out);
+        let timers: Vec<SimTime> = out
+            .drain()
+            .filter_map(|c| match c {
+                Command::SetTimer { at } => Some(at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(timers.last(), Some(&(SimTime(1) + interval)), "next round");
+        a.handle_timeout(SimTime(1) + interval, &mut out);
+        let sa = sends(&mut out);
+        assert_eq!(summaries(&sa), 1);
+        // `b`'s summary of the new round still lacks the lost message.
+        a.handle_payload(
+            SimTime(2) + interval,
+            1,
+            Payload {
+                summary: Some(vec![]),
+                ..Payload::default()
+            },
+            &mut out,
+        );
+        a.handle_timeout(SimTime(2) + interval, &mut out);
+        let sa = sends(&mut out);
+        assert_eq!(summaries(&sa), 0, "a round a sent is not answered");
+        assert_eq!(sa[0].1.messages.len(), 1, "the lost message goes again");
+    }
+
+    #[test]
+    fn anti_entropy_interval_must_be_a_positive_duration() {
+        use crate::node::strategy::parse_config;
+        let parse = |v: serde_json::Value| parse_config(&Epidemic, Some(&v));
+        assert_eq!(parse(serde_json::json!({})).unwrap().anti_entropy_s, 300.0);
+        for bad in [0.0, -1.0, 1e-7] {
+            let e = parse(serde_json::json!({ "anti_entropy_s": bad })).unwrap_err();
+            assert_eq!(e.path, "anti_entropy_s", "{bad}");
+        }
+        let e = parse(serde_json::json!({ "anti_entropy": 5 })).unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
     }
 }
