@@ -40,7 +40,11 @@
 //! ComNets-Bremen/OPS `src/KEpidemicRoutingLayer.ned`), and the exchange
 //! above follows. So a partition the nodes cannot see (the engine drops
 //! payloads across it without telling anyone) or a lossy link strands
-//! nothing for longer than one interval after it heals.
+//! nothing for longer than one interval after it heals. The same round
+//! repairs a summary the link lost (nothing answers it: the other end
+//! cannot tell it from crossing summaries). A message still on its way
+//! when the peer's next summary leaves goes twice; the report counts the
+//! second copy in `duplicate_messages_received`.
 
 use super::store::{Delivery, Store};
 use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};

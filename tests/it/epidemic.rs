@@ -21,7 +21,11 @@ fn sending_does_not_mark_the_peer_as_holding() {
     );
     assert_eq!((r.deliveries, r.deliveries_expected), (1, 1));
     assert_eq!(r.records_sent["message"], 2, "sent, lost, sent again");
-    assert_eq!(r.latency_max_s, Some(49.2), "after the summary exchange at 50 s");
+    assert_eq!(
+        r.latency_max_s,
+        Some(49.2),
+        "after the summary exchange at 50 s"
+    );
 }
 
 /// The issue's `epidemic-unknown` reproduction, verbatim: with presence
@@ -66,13 +70,11 @@ fn anti_entropy_heals_a_partition_the_nodes_cannot_see() {
 /// said 1).
 #[test]
 fn relay_duplicates_are_counted() {
-    let r = run(
-        r#"{"name":"relay","seed":1,"duration_s":100,"nodes":3,
+    let r = run(r#"{"name":"relay","seed":1,"duration_s":100,"nodes":3,
         "topology":{"kind":"full-mesh"},"link":{"latency_ms":{"fixed":100}},
         "groups":[{"name":"g","members":[0,1]}],
         "messages":[{"at_s":1,"from":0,"group":"g","body_bytes":200}],
-        "strategy_config":{"epidemic":{"anti_entropy_s":300}}}"#,
-    );
+        "strategy_config":{"epidemic":{"anti_entropy_s":300}}}"#);
     assert_eq!(r.records_sent["message"], 4);
     assert_eq!(r.duplicate_messages_received, 2);
 }
