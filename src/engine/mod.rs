@@ -19,7 +19,7 @@ pub use registry::{Registry, RunError, Runnable};
 
 use crate::node::{Command, Node, NodeContext, Outbox, Passive, Strategy, WirePayload};
 use crate::report::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, RunInfo, RunReport};
-use crate::scenario::{AdversaryKind, Scenario, TopologySpec, MAX_BODY_BYTES};
+use crate::scenario::{AdversaryKind, Presence, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::sim::message::{GroupId, Members, Message, MessageRef, MsgId, NodeId};
 use crate::sim::queue::{EventQueue, Popped};
 use crate::sim::rng::stream;
@@ -160,6 +160,7 @@ fn build_node<S: Strategy>(
         groups: &groups,
         sharing: &sharing,
         delivery: scenario.sync.delivery(),
+        presence_known: scenario.transport.presence == Presence::Known,
         seed,
     };
     strategy.build(config, &ctx)

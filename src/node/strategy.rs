@@ -77,6 +77,10 @@ pub struct NodeContext<'a> {
     pub sharing: &'a [(GroupId, Members)],
     /// When received messages reach the application (scenario `sync`).
     pub delivery: Delivery,
+    /// True when `handle_link_up(p)` means `p` is reachable now
+    /// (`transport.presence: known`); false when it only means this node
+    /// came online and `p` may be offline (`unknown`).
+    pub presence_known: bool,
     /// The run seed; a node that draws random numbers takes its own
     /// sub-stream (`crate::sim::rng::stream(seed, "node", me)`).
     pub seed: u64,

@@ -5,6 +5,15 @@
 //! (messages written, payloads received, deliveries made) and never asks a
 //! node anything, so a strategy cannot mark its own work.
 //!
+//! `duplicate_messages_received` counts every MESSAGE record that reaches a
+//! node already holding its message (written there or received before),
+//! members and relays alike: a member's holding is its slot's receipt bit;
+//! a relay's (a node outside the message's group, which only strategies
+//! that relay everything reach) is a bit per (node, message) in a bitset
+//! per relay, allocated on the first message it receives. So the members'
+//! path is unchanged and the memory stays within one bit per node and
+//! message.
+//!
 //! Imports: `sim/` only.
 
 use super::summary::DeliveryRow;
@@ -44,6 +53,9 @@ pub(super) struct Checker {
     /// Nodes that lost their state in a crash: repeated deliveries to them
     /// are re-displays, not errors.
     forgetful: Vec<bool>,
+    /// Per node: messages of groups it is not in that it holds (written or
+    /// received); empty for a node that never held one.
+    relayed: Vec<FixedBitSet>,
     /// MESSAGE records for messages the receiver already held.
     pub(super) duplicates: u64,
     /// Deliveries before a parent was delivered.
@@ -66,6 +78,7 @@ impl Checker {
             times: Vec::new(),
             got: FixedBitSet::new(),
             forgetful: Vec::new(),
+            relayed: Vec::new(),
             duplicates: 0,
             causal_violations: 0,
             invalid_deliveries: 0,
@@ -84,13 +97,34 @@ impl Checker {
         self.times.resize(base + n, SlotTimes::NEVER);
         self.got.grow(base + n);
         self.messages.push(msg.clone());
-        if let Some(s) = self.slot(msg.sender, msg.id) {
-            self.times[s] = SlotTimes {
-                received: msg.created,
-                delivered: msg.created,
-            };
-            self.got.insert(s);
+        match self.slot(msg.sender, msg.id) {
+            Some(s) => {
+                self.times[s] = SlotTimes {
+                    received: msg.created,
+                    delivered: msg.created,
+                };
+                self.got.insert(s);
+            }
+            // A non-member author (an injecting adversary) holds it too.
+            None => {
+                self.relay_holds(msg.sender, msg.id);
+            }
         }
+    }
+
+    /// Records that `node`, not a member of `msg`'s group, holds `msg`;
+    /// true if it already did.
+    fn relay_holds(&mut self, node: NodeId, msg: MsgId) -> bool {
+        let (n, m) = (node as usize, msg as usize);
+        if self.relayed.len() <= n {
+            self.relayed.resize_with(n + 1, FixedBitSet::new);
+        }
+        let held = &mut self.relayed[n];
+        if held.len() <= m {
+            // Whole messages at a time: a relay sees nearly every one.
+            held.grow((m + 1).max(self.messages.len()));
+        }
+        held.put(m)
     }
 
     /// `node` lost its state: repeated deliveries to it are re-displays.
@@ -128,7 +162,11 @@ impl Checker {
             match self.slot_in(node, m.group, m.id) {
                 Some(s) if !self.got.put(s) => self.times[s].received = now,
                 Some(_) => self.duplicates += 1,
-                None => {}
+                None => {
+                    if self.relay_holds(node, m.id) {
+                        self.duplicates += 1;
+                    }
+                }
             }
         }
     }

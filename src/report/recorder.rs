@@ -459,6 +459,25 @@ mod tests {
     }
 
     #[test]
+    fn relay_duplicates_are_counted() {
+        let mut r = recorder();
+        // Node 5 relays group 0's messages; node 7 injects one (not a member).
+        let (m0, m1) = (msg(0, 0, &[]), msg(1, 7, &[]));
+        r.on_create(m0.clone());
+        r.on_create(m1.clone());
+        let at = SimTime::from_secs(2);
+        r.on_receive(5, std::slice::from_ref(&m0), at);
+        assert_eq!(r.checker.duplicates, 0, "first copy at a relay");
+        r.on_receive(5, &[m0.clone(), m1.clone()], at);
+        assert_eq!(r.checker.duplicates, 1, "second copy at the relay");
+        r.on_receive(7, std::slice::from_ref(&m1), at);
+        assert_eq!(r.checker.duplicates, 2, "back at its non-member author");
+        r.on_receive(1, std::slice::from_ref(&m0), at);
+        r.on_receive(1, std::slice::from_ref(&m0), at);
+        assert_eq!(r.checker.duplicates, 3, "and at members, as before");
+    }
+
+    #[test]
     fn percentiles_use_nearest_rank() {
         let v: Vec<u64> = (1..=10).map(|x| x * 1_000_000).collect();
         assert_eq!(pct_secs(&v, 0.5), Some(5.0));

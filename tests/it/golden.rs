@@ -125,8 +125,8 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         "epidemic",
         42,
         42,
-        7_310_406,
-        "53aa0cf002d74de3",
+        10_547_014,
+        "44f91a2331b4d584",
     ),
     (
         "contact-trace",

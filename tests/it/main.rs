@@ -6,6 +6,7 @@ mod bad_inputs;
 mod cli;
 mod common;
 mod engine;
+mod epidemic;
 mod faults;
 mod golden;
 mod intermittent;
