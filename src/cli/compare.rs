@@ -43,7 +43,9 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
     let seeds: Vec<u64> = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();
     let out = args
         .out
+        .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
+    check_size(&args, &scenario, &strategies, seeds.len())?;
     let set = crate::output::ResultSet::begin(&out)?;
     let c = with_threads(args.threads, || {
         crate::experiments::compare::compare(&scenario, &strategies, &seeds)
@@ -65,4 +67,36 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// Bytes a finished run's report keeps per delivery (its row) until the
+/// comparison is written.
+const KEPT_PER_DELIVERY: f64 = 48.0;
+
+/// Refuses a comparison whose runs would not fit: the largest run times
+/// the runs going at once, plus every finished run's delivery rows.
+fn check_size(
+    args: &CompareArgs,
+    scenario: &Scenario,
+    strategies: &[String],
+    seeds: usize,
+) -> Result<()> {
+    let runs = strategies.len() * seeds;
+    let at_once = args
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .min(runs) as f64;
+    let mut worst = None;
+    let mut kept = 0.0;
+    for s in strategies {
+        let e = super::limits::estimate(scenario, s)?;
+        kept += e.deliveries * KEPT_PER_DELIVERY * seeds as f64;
+        if worst.is_none_or(|w: crate::engine::estimate::Estimate| e.peak_bytes > w.peak_bytes) {
+            worst = Some(e);
+        }
+    }
+    let worst = worst.expect("at least one strategy");
+    let work = format!("{} ({runs} runs)", args.scenario.display());
+    args.limits
+        .check(&work, worst.peak_bytes * at_once + kept, &worst)
 }

@@ -28,6 +28,7 @@ macro_rules! outln {
 
 mod check;
 mod compare;
+mod limits;
 mod merge;
 mod plot;
 mod run;
@@ -99,6 +100,8 @@ struct SweepArgs {
     /// No progress bar, no summary.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -147,6 +150,8 @@ struct CompareArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +175,8 @@ struct RunArgs {
     /// exit 1 on any difference (a determinism bug).
     #[arg(long)]
     check_determinism: bool,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 pub use crate::experiments::InputError;

@@ -23,6 +23,10 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let est = super::limits::estimate(&scenario, &strategy)?;
+    let copies = if args.check_determinism { 2.0 } else { 1.0 };
+    let work = format!("{} under {strategy}", args.scenario.display());
+    args.limits.check(&work, est.peak_bytes * copies, &est)?;
     let set = ResultSet::begin(&out)?;
     let report = engine::run_with(&scenario, &strategy, seed)?;
     if args.check_determinism {

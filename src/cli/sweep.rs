@@ -16,8 +16,10 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
     let m = &sweep.manifest;
     let out = args
         .out
+        .clone()
         .unwrap_or_else(|| Path::new("results").join(&m.name));
     let todo = sweep.shard_len(args.shard);
+    check_size(&args, &sweep, todo)?;
     let bar = progress_bar(todo, args.quiet)?;
     let (done, complete) =
         with_threads(args.threads, || sweep.run(&out, args.shard, &|| bar.inc(1)))??;
@@ -59,4 +61,29 @@ fn progress_bar(todo: usize, quiet: bool) -> Result<ProgressBar> {
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     Ok(bar)
+}
+
+/// Refuses a sweep whose largest run, times the runs going at once, would
+/// not fit (finished runs are on disk, not in memory).
+fn check_size(
+    args: &SweepArgs,
+    sweep: &crate::experiments::sweep::Sweep,
+    todo: usize,
+) -> Result<()> {
+    let mut worst: Option<crate::engine::estimate::Estimate> = None;
+    for scenario in sweep.scenarios() {
+        for s in sweep.strategies() {
+            let e = super::limits::estimate(scenario, s)?;
+            if worst.is_none_or(|w| e.peak_bytes > w.peak_bytes) {
+                worst = Some(e);
+            }
+        }
+    }
+    let Some(worst) = worst else { return Ok(()) };
+    let at_once = args
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .min(todo.max(1)) as f64;
+    let work = format!("{} ({todo} runs)", args.sweep.display());
+    args.limits.check(&work, worst.peak_bytes * at_once, &worst)
 }

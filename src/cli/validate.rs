@@ -18,5 +18,7 @@ pub(super) fn validate(scenario: &Path) -> Result<i32> {
         s.duration.as_secs_f64(),
         s.strategy
     );
+    let est = super::limits::estimate(&s, &s.strategy)?;
+    outln!("estimated size under {}: {}", s.strategy, est.render());
     Ok(0)
 }

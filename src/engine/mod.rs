@@ -11,6 +11,7 @@
 //! Submodules: `links` (what nodes are told about reachability, and how a
 //! payload travels), `mail` (store-forward mailservers).
 
+pub mod estimate;
 mod links;
 mod mail;
 mod registry;

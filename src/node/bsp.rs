@@ -681,6 +681,9 @@ impl Strategy for Bsp {
             BspMode::Interactive => "BSP, interactive mode: offer, then request, then send",
         }
     }
+    fn members_share_received(&self) -> bool {
+        true
+    }
     fn record_kinds(&self) -> &'static [RecordKind] {
         MVDS_KINDS
     }

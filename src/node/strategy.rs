@@ -131,6 +131,13 @@ pub trait Strategy: Send + Sync + 'static {
     fn relays_everything(&self) -> bool {
         false
     }
+    /// True when every member shares the messages it received with its
+    /// co-members, keeping send state per (message, peer) (BSP), rather
+    /// than only its own (MVDS as Status runs it). Used only to estimate
+    /// a run's memory before it starts.
+    fn members_share_received(&self) -> bool {
+        false
+    }
     /// Checks a parsed config beyond what its types say.
     fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())
@@ -150,6 +157,10 @@ pub trait StrategyInfo: Send + Sync {
     fn about(&self) -> &str;
     /// See [`Strategy::record_kinds`].
     fn record_kinds(&self) -> &'static [RecordKind];
+    /// See [`Strategy::relays_everything`].
+    fn relays_everything(&self) -> bool;
+    /// See [`Strategy::members_share_received`].
+    fn members_share_received(&self) -> bool;
     /// Parses and validates a config section (`None`: no section).
     fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError>;
 }
@@ -166,6 +177,12 @@ impl<S: Strategy> StrategyInfo for S {
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         Strategy::record_kinds(self)
+    }
+    fn relays_everything(&self) -> bool {
+        Strategy::relays_everything(self)
+    }
+    fn members_share_received(&self) -> bool {
+        Strategy::members_share_received(self)
     }
     fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError> {
         parse_config(self, section).map(|_| ())

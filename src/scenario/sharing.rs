@@ -130,14 +130,24 @@ fn edge_list(
     Ok(out.into_iter().collect())
 }
 
-/// Rejects a sharing graph that leaves some member unreachable.
+/// Rejects a sharing graph that leaves some member unreachable (`all` and
+/// `star` always connect every member; edges are walked from the first).
 fn connected(path: &str, s: &Sharing, members: &[NodeId]) -> Result<(), Invalid> {
+    let Sharing::Edges(edges) = s else {
+        return Ok(());
+    };
+    let rank = |v: NodeId| members.binary_search(&v).expect("edges join members");
+    let mut adjacent = vec![Vec::new(); members.len()];
+    for &(a, b) in edges {
+        adjacent[rank(a)].push(rank(b));
+        adjacent[rank(b)].push(rank(a));
+    }
     let mut seen = vec![false; members.len()];
     let mut stack = vec![0usize];
     seen[0] = true;
     while let Some(i) = stack.pop() {
-        for (j, &m) in members.iter().enumerate() {
-            if !seen[j] && s.shares(members[i], m) {
+        for &j in &adjacent[i] {
+            if !seen[j] {
                 seen[j] = true;
                 stack.push(j);
             }

@@ -36,6 +36,49 @@ pub enum ChurnSpec {
     },
 }
 
+impl ChurnSpec {
+    /// The expected fraction of `[0, duration)` a node is online.
+    pub fn online_fraction(&self, duration: SimTime) -> f64 {
+        let d = duration.as_micros().max(1) as f64;
+        match self {
+            ChurnSpec::AlwaysOn => 1.0,
+            ChurnSpec::OnOff { on_s, off_s } => {
+                let (on, off) = (on_s.mean().max(0.0), off_s.mean().max(0.0));
+                if on + off > 0.0 {
+                    on / (on + off)
+                } else {
+                    1.0
+                }
+            }
+            ChurnSpec::Schedule(iv) => {
+                let online: u64 = iv
+                    .iter()
+                    .map(|&(a, b)| b.min(duration).as_micros().saturating_sub(a.as_micros()))
+                    .sum();
+                online as f64 / d
+            }
+            ChurnSpec::Periodic { period, on } => {
+                on.as_micros() as f64 / period.as_micros().max(1) as f64
+            }
+        }
+    }
+
+    /// The expected number of times a node goes on- or offline in
+    /// `[0, duration)`.
+    pub fn transitions(&self, duration: SimTime) -> f64 {
+        let secs = duration.as_secs_f64();
+        match self {
+            ChurnSpec::AlwaysOn => 0.0,
+            ChurnSpec::OnOff { on_s, off_s } => 2.0 * secs / (on_s.mean() + off_s.mean()).max(1e-6),
+            ChurnSpec::Schedule(iv) => {
+                2.0 * iv.iter().filter(|&&(a, _)| a < duration).count() as f64
+            }
+            ChurnSpec::Periodic { period, on } if on < period => 2.0 * secs / period.as_secs_f64(),
+            ChurnSpec::Periodic { .. } => 0.0,
+        }
+    }
+}
+
 /// One node's churn process.
 #[derive(Debug)]
 pub struct ChurnProcess {

@@ -447,3 +447,49 @@ fn more_threads_than_cores_are_clamped_with_a_note() {
         stderr(&o)
     );
 }
+
+#[test]
+fn work_too_big_for_the_machine_is_refused_with_an_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = r#"{ "name": "huge", "duration_s": 3600, "nodes": 10000000,
+        "groups": [ { "name": "g", "members": "all", "rate_per_hour": 1 } ] }"#;
+    std::fs::write(dir.path().join("huge.json"), huge).unwrap();
+    let o = meshsync(dir.path(), &["run", "huge.json", "--out", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("huge.json under bsp-batch: estimated peak memory"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("out").exists());
+    let q = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    for args in [
+        vec!["run", q, "--max-memory", "1M"],
+        vec!["compare", q, "--max-memory", "1M"],
+    ] {
+        let o = meshsync(dir.path(), &[&args[..], &["--out", "q"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is more than the 1 MB --max-memory"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = meshsync(
+        dir.path(),
+        &[
+            "run",
+            q,
+            "--max-memory",
+            "1M",
+            "--force",
+            "-q",
+            "--out",
+            "q",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = meshsync(dir.path(), &["validate", q]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("estimated size under"));
+}

@@ -63,6 +63,18 @@ pub struct Sweep {
     pub(super) strategies: Vec<String>,
 }
 
+impl Sweep {
+    /// Each grid point's scenario, in point order.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
+    /// The strategies run at each point.
+    pub fn strategies(&self) -> &[String] {
+        &self.strategies
+    }
+}
+
 /// The scenario file a sweep names, read.
 pub(super) struct BaseScenario {
     /// Its path, as shown in errors.
