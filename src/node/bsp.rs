@@ -17,7 +17,8 @@
 //! After each send or offer, `send_time = now + max_latency * 2^(send_count+1)`
 //! and `send_count += 1` (Briar's retransmission backoff). ACKs are never
 //! retransmitted; a duplicate MESSAGE re-arms the ack flag. A REQUEST resets
-//! the send time, so a requested message goes out at once. A node shares a
+//! the send time and the send count (Briar's `resetExpiryTime`), so a
+//! requested message goes out at once and backs off from the start. A node shares a
 //! message (offers or sends it to the group's other members) once it is
 //! delivered to its application, as Briar does; offers stored per peer are
 //! capped, the oldest dropped.
@@ -401,10 +402,11 @@ impl BspNode {
         };
         let peer = caught_up(&mut self.peers, &self.logs, from);
         peer.requested.insert(m);
-        // Briar resets the expiry of a requested message: it goes out now.
-        let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
-        let send = SendState::new(count, !delivered);
-        peer.outgoing.insert(m, SimTime::ZERO, send);
+        // Briar's `resetExpiryTime` (bramble-core db/JdbcDatabase.java)
+        // sets `expiry = 0, txCount = 0`: the message goes out now, and its
+        // backoff starts again from one round trip.
+        peer.outgoing
+            .insert(m, SimTime::ZERO, SendState::new(0, !delivered));
         self.dirty.push(from);
     }
 

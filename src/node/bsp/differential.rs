@@ -18,7 +18,7 @@
 //! 2, 3 or 4; swapping rules 4 and 5; rule 5 ignoring send times; the
 //! backoff exponent off by one either way; the send count not counting;
 //! no offer cap, a cap off by one, a full cap dropping the newest offer; a
-//! REQUEST not resetting the send time, resetting the count, or accepted
+//! REQUEST not resetting the send time or the count, or accepted
 //! for a message we lack; a duplicate not re-arming the ack; ACKs unsorted
 //! or repeated; an ACK not stopping retransmission; sharing before
 //! delivery, to the sender, or not at all (own or forced deliveries);

@@ -200,12 +200,13 @@ impl ReferenceNode {
     }
 
     /// A REQUEST from `p`: for a message we hold, raise the request flag
-    /// and reset the send time, so it goes out at the next flush.
+    /// and reset the send time and the send count (Briar's
+    /// `resetExpiryTime`: `expiry = 0, txCount = 0`), so it goes out at the
+    /// next flush and backs off from the start.
     ///
-    /// Deviations from Briar: any held message is sent, also one not yet
+    /// Deviation from Briar: any held message is sent, also one not yet
     /// delivered, one of a group `p` is not in, or one `p` acked before
-    /// (Briar: visible and not seen only); the send count is kept (Briar's
-    /// `resetExpiryTime` sets `txCount` to 0 too).
+    /// (Briar: visible and not seen only).
     fn receive_request(&mut self, p: NodeId, m: MsgId) {
         if !self.store.holds(m) {
             return;
@@ -213,6 +214,7 @@ impl ReferenceNode {
         let r = self.record(p, m);
         r.requested = true;
         r.send_time = Some(SimTime::ZERO);
+        r.send_count = 0;
     }
 }
 

@@ -391,3 +391,32 @@ fn peer_state_is_four_cache_lines() {
     // and an ack read more of them): make room before adding one.
     assert_eq!(std::mem::size_of::<Peer>(), 256);
 }
+
+/// Briar's `resetExpiryTime` (bramble-core `db/JdbcDatabase.java`) sets
+/// `expiry = 0, txCount = 0` when a REQUEST arrives: the message goes out at
+/// once and its next retransmission is one round trip (2 max latencies)
+/// later, however often it was offered before.
+#[test]
+fn request_resets_send_count() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Interactive);
+    a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(sends(&c)[0].offers, vec![0]);
+    assert_eq!(timer(&c), Some(SimTime(2 * L.0)));
+    a.handle_timeout(SimTime(2 * L.0), &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(sends(&c)[0].offers, vec![0], "offered a second time");
+    assert_eq!(timer(&c), Some(SimTime(6 * L.0)));
+    let now = SimTime(3 * L.0);
+    let request = Payload {
+        requests: vec![0],
+        ..Payload::default()
+    };
+    a.handle_payload(now, 1, request, &mut out);
+    a.handle_timeout(now, &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(ids(&sends(&c)[0]), vec![0], "sent at once");
+    // Count reset to 0: next send after 2L (kept, it would be 8L).
+    assert_eq!(timer(&c), Some(now + SimTime(2 * L.0)));
+}
