@@ -21,7 +21,7 @@
 //! requested message goes out at once and backs off from the start. A node shares a
 //! message (offers or sends it to the group's other members) once it is
 //! delivered to its application, as Briar does; offers stored per peer are
-//! capped, the oldest dropped.
+//! capped: the first are kept, new ones ignored while full.
 //!
 //! Sharing is recorded once per message, not once per co-member: each group
 //! keeps a log of the messages shared in it, and each peer a cursor into the
@@ -61,7 +61,8 @@ pub struct BspConfig {
     pub mode: BspMode,
     /// The transport's maximum latency, the unit of the backoff.
     pub max_latency: SimTime,
-    /// Offers remembered per peer (Briar: 1000), oldest dropped first.
+    /// Offers remembered per peer (Briar: 1000); new ones are ignored
+    /// while full.
     pub offer_cap: usize,
     /// When received messages reach the application.
     pub delivery: Delivery,
@@ -387,10 +388,9 @@ impl BspNode {
         peer.mark_seen(m, || state == Some(true));
         if holds {
             peer.acks.push(m);
-        } else {
-            if peer.offered.len() >= self.cfg.offer_cap {
-                peer.offered.pop_front();
-            }
+        } else if peer.offered.len() < self.cfg.offer_cap {
+            // Briar keeps the first `MAX_OFFERED_MESSAGES` offers and
+            // ignores new ones while full (DatabaseComponentImpl.receiveOffer).
             peer.offered.push_back(m);
         }
         self.dirty.push(from);
@@ -605,7 +605,8 @@ pub struct BspParams {
     /// retransmission backoff (default 30).
     #[serde(default = "BspParams::default_max_latency_s")]
     pub max_latency_s: f64,
-    /// Offers remembered per peer (default 1000, Briar's cap).
+    /// Offers remembered per peer (default 1000, Briar's
+    /// `MAX_OFFERED_MESSAGES`); new ones are ignored while full.
     #[serde(default = "BspParams::default_offer_cap")]
     pub offer_cap: usize,
 }

@@ -17,7 +17,7 @@
 //! Mutations of `bsp.rs` this test caught, one at a time: skipping rule 1,
 //! 2, 3 or 4; swapping rules 4 and 5; rule 5 ignoring send times; the
 //! backoff exponent off by one either way; the send count not counting;
-//! no offer cap, a cap off by one, a full cap dropping the newest offer; a
+//! no offer cap, a cap off by one, a full cap dropping the oldest offer; a
 //! REQUEST not resetting the send time or the count, or accepted
 //! for a message we lack; a duplicate not re-arming the ack; ACKs unsorted
 //! or repeated; an ACK not stopping retransmission; sharing before

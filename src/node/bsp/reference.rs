@@ -50,7 +50,7 @@ struct Record {
 #[derive(Debug, Default)]
 struct Peer {
     connected: bool,
-    /// Messages the peer offered that we lacked, oldest first, at most
+    /// Messages the peer offered that we lacked, oldest first: the first
     /// `offer_cap` of them (Briar: the `offers` table).
     offered: VecDeque<MsgId>,
     /// One record per message we have BSP state for.
@@ -177,14 +177,13 @@ impl ReferenceNode {
 
     /// An OFFER from `p`. Rule 2 is applied here, as Briar's `receiveOffer`
     /// does: a message we hold gets its ack flag raised; one we lack is
-    /// remembered for rule 3, the oldest offer dropped when `offer_cap`
-    /// are remembered.
+    /// remembered for rule 3 while fewer than `offer_cap` are remembered,
+    /// and ignored once that many are (Briar's `MAX_OFFERED_MESSAGES`: the
+    /// first offers are kept).
     ///
     /// Deviations from Briar: "hold" includes messages not yet delivered
-    /// (Briar acks only visible, i.e. delivered and shared, messages); when
-    /// full, the oldest offer is dropped (Briar ignores the new one); a
-    /// repeated offer takes a second place (Briar stores it once); an
-    /// `offer_cap` of 0 keeps one offer.
+    /// (Briar acks only visible, i.e. delivered and shared, messages); a
+    /// repeated offer takes a second place (Briar stores it once).
     fn receive_offer(&mut self, p: NodeId, m: MsgId) {
         self.mark_seen(p, m);
         if self.store.holds(m) {
@@ -193,10 +192,9 @@ impl ReferenceNode {
         }
         let cap = self.cfg.offer_cap;
         let offered = &mut self.peers.get_mut(&p).expect("a known peer").offered;
-        if offered.len() >= cap {
-            offered.pop_front();
+        if offered.len() < cap {
+            offered.push_back(m);
         }
-        offered.push_back(m);
     }
 
     /// A REQUEST from `p`: for a message we hold, raise the request flag

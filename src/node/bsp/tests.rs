@@ -189,8 +189,11 @@ fn offered_message_we_hold_is_acked_not_requested() {
     assert_eq!(p.requests, vec![1]);
 }
 
+/// Briar's `DatabaseComponentImpl.receiveOffer` stores an offer only while
+/// fewer than `MAX_OFFERED_MESSAGES` (1,000; here 3) are stored: the first
+/// offers are kept, later ones ignored until requests empty the table.
 #[test]
-fn offers_are_capped_oldest_dropped() {
+fn offer_cap_keeps_first_offers() {
     let mut b = node(1, BspMode::Interactive);
     let mut out = Outbox::new();
     b.handle_payload(
@@ -204,7 +207,7 @@ fn offers_are_capped_oldest_dropped() {
     );
     b.handle_link_up(SimTime(2), 0, &mut out);
     b.handle_timeout(SimTime(2), &mut out);
-    assert_eq!(sends(&cmds(&mut out))[0].requests, vec![3, 4, 5]);
+    assert_eq!(sends(&cmds(&mut out))[0].requests, vec![1, 2, 3]);
 }
 
 #[test]
