@@ -36,14 +36,13 @@
 use super::store::{Delivery, Store};
 use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
 use super::util::sched::{DueMap, PeerSchedule};
-use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
-use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::{BTreeSet, VecDeque};
+use wire::{Payload, BSP_KINDS};
 
 /// Whether rule 5 sends messages or offers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +224,9 @@ pub struct BspNode {
     /// Whether each peer is connected (by index; apart from `peers`, so
     /// sharing reads one small table instead of every peer's state).
     connected: Vec<bool>,
+    /// Whether our BTP stream to each peer is open: a payload went out
+    /// since the last link-up (the first one carries the stream's preamble).
+    streaming: Vec<bool>,
     /// Our groups and the messages shared in them.
     logs: Logs,
     flush_pending: bool,
@@ -246,6 +248,7 @@ impl BspNode {
             peers: Vec::new(),
             peer_index: FxHashMap::default(),
             connected: Vec::new(),
+            streaming: Vec::new(),
             logs: Logs::default(),
             flush_pending: false,
             dirty: Vec::new(),
@@ -286,6 +289,7 @@ impl BspNode {
             ..Peer::default()
         });
         self.connected.push(false);
+        self.streaming.push(false);
         self.peer_index.insert(p, self.peers.len() - 1);
         self.peers.len() - 1
     }
@@ -490,7 +494,11 @@ impl BspNode {
                 continue;
             }
             if self.peer(i).has_work(now) {
-                let payload = self.build_payload(now, i);
+                let mut payload = self.build_payload(now, i);
+                if !payload.is_empty() {
+                    payload.opens_stream = !self.streaming[i];
+                    self.streaming[i] = true;
+                }
                 out.send(self.peers[i].id, payload);
             }
             self.resched(i);
@@ -526,6 +534,8 @@ impl Node<Payload> for BspNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.connected[i] = true;
+            // A new connection: a new BTP stream.
+            self.streaming[i] = false;
             self.dirty.push(i);
             self.resched(i);
             self.request_flush(now, out);
@@ -661,7 +671,7 @@ impl Strategy for Bsp {
         }
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
-        MVDS_KINDS
+        BSP_KINDS
     }
     fn validate(&self, c: &BspParams) -> Result<(), ConfigError> {
         positive_seconds("max_latency_s", c.max_latency_s)?;
@@ -680,6 +690,8 @@ impl Strategy for Bsp {
         Box::new(BspNode::new(ctx.me, ctx.groups, cfg))
     }
 }
+
+pub mod wire;
 
 #[cfg(test)]
 mod differential;

@@ -1,7 +1,7 @@
 //! End-to-end runs of the engine on small hand-written scenarios.
 
 use meshsync::engine::{run, run_with};
-use meshsync::node::wire::Payload;
+use meshsync::node::bsp::wire::Payload;
 use meshsync::output::csv::deliveries;
 use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
@@ -46,10 +46,13 @@ fn batch_delivers_after_exactly_latency_plus_serialization() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
+        // Node 0's first payload opens its stream; node 1 opened its own
+        // with the ACK of message 0.
         let expect = d.created
             + L
             + alone(Payload {
                 messages: vec![m.into()],
+                opens_stream: d.message == 0,
                 ..Payload::default()
             });
         assert_eq!(d.delivered, expect, "message {}", d.message);
@@ -65,12 +68,15 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
+        // The first offer and the first request open their streams.
         let offer = alone(Payload {
             offers: vec![m.id],
+            opens_stream: d.message == 0,
             ..Payload::default()
         });
         let request = alone(Payload {
             requests: vec![m.id],
+            opens_stream: d.message == 0,
             ..Payload::default()
         });
         let message = alone(Payload {

@@ -330,7 +330,7 @@ impl Harness {
             offers: ids(offers),
             requests: ids(requests),
             messages,
-            summary: None,
+            opens_stream: false,
         }
     }
 

@@ -17,9 +17,9 @@
 //! place is marked "Deviation from Briar" below. Message storage and causal
 //! delivery are not BSP state: the model reuses [`Store`].
 
+use super::wire::Payload;
 use super::{BspConfig, BspMode};
 use crate::node::store::Store;
-use crate::node::wire::Payload;
 use crate::node::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
@@ -50,6 +50,9 @@ struct Record {
 #[derive(Debug, Default)]
 struct Peer {
     connected: bool,
+    /// A payload went out on this connection: its BTP stream is open (the
+    /// first payload after a link-up carries the stream's preamble).
+    stream_open: bool,
     /// Messages the peer offered that we lacked, oldest first: the first
     /// `offer_cap` of them (Briar: the `offers` table).
     offered: VecDeque<MsgId>,
@@ -225,7 +228,12 @@ impl ReferenceNode {
         for p in self.order.clone() {
             let peer = &self.peers[&p];
             if peer.connected && has_work(peer, now) {
-                let payload = self.build_payload(now, p);
+                let mut payload = self.build_payload(now, p);
+                let peer = self.peers.get_mut(&p).expect("a known peer");
+                if !payload.is_empty() {
+                    payload.opens_stream = !peer.stream_open;
+                    peer.stream_open = true;
+                }
                 out.send(p, payload);
             }
         }
@@ -373,10 +381,12 @@ fn backoff(r: &mut Record, max_latency: SimTime, now: SimTime) {
 
 impl Node<Payload> for ReferenceNode {
     /// A peer coming (back) up gets a flush: whatever waited for it goes
-    /// out. Links to nodes we share no group with are ignored.
+    /// out, on a new stream. Links to nodes we share no group with are
+    /// ignored.
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = true;
+            p.stream_open = false;
             self.request_flush(now, out);
         }
     }

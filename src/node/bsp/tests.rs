@@ -423,3 +423,23 @@ fn request_resets_send_count() {
     // Count reset to 0: next send after 2L (kept, it would be 8L).
     assert_eq!(timer(&c), Some(now + SimTime(2 * L.0)));
 }
+
+/// Each connection is a new BTP stream: the first payload after a link-up
+/// carries the stream's tag, header and VERSIONS record (bramble-core
+/// `crypto/StreamEncrypterImpl.java`, `sync/DuplexOutgoingSession.java`),
+/// later ones only frames.
+#[test]
+fn first_payload_after_link_up_opens_the_stream() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Batch);
+    let mut opens = Vec::new();
+    for (k, t) in [1u64, 2, 3].into_iter().enumerate() {
+        if k == 2 {
+            a.handle_link_down(SimTime(t), 1, &mut out);
+            a.handle_link_up(SimTime(t), 1, &mut out);
+        }
+        a.append(SimTime(t), msg(k as MsgId, 0, &[]), &mut out);
+        a.handle_timeout(SimTime(t), &mut out);
+        opens.push(sends(&cmds(&mut out))[0].opens_stream);
+    }
+    assert_eq!(opens, vec![true, false, true]);
+}
