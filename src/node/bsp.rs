@@ -1,5 +1,11 @@
 //! The Bramble Synchronisation Protocol (Briar), batch and interactive mode.
 //!
+//! Briar runs interactive mode on duplex transports (max latency 30 s) and
+//! batch mode only on simplex ones (mailbox, 14 days): `params.rs` holds the
+//! two strategies and their config, each mode defaulting to its own
+//! transport's latency; `wire.rs` is what the payloads weigh on the wire
+//! (BSP records in BTP frames).
+//!
 //! Per (message, peer) the node keeps the BSP state: the ack flag (we owe the
 //! peer an ACK), the request flag (the peer asked for it), whether the peer
 //! holds it ("seen"), the send count and the send time (when it may next be
@@ -34,11 +40,11 @@
 //! table that is then in cache.
 
 use super::store::{Delivery, Store};
-use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
 use super::util::sched::{DueMap, PeerSchedule};
 use super::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
+pub use params::{default_max_latency_s, Bsp, BspParams, ModeParams};
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::{BTreeSet, VecDeque};
@@ -47,9 +53,11 @@ use wire::{Payload, BSP_KINDS};
 /// Whether rule 5 sends messages or offers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BspMode {
-    /// Send messages the peer may lack eagerly.
+    /// Send messages the peer may lack eagerly (Briar's
+    /// `SimplexOutgoingSession`, simplex transports only).
     Batch,
-    /// Offer them; send only on request.
+    /// Offer them; send only on request (Briar's `DuplexOutgoingSession`,
+    /// duplex transports).
     Interactive,
 }
 
@@ -607,90 +615,7 @@ impl Node<Payload> for BspNode {
     }
 }
 
-/// BSP's config section, `strategy_config.bsp` (shared by both modes).
-#[derive(Clone, Copy, Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BspParams {
-    /// The transport's maximum latency, seconds: the unit of the
-    /// retransmission backoff (default 30).
-    #[serde(default = "BspParams::default_max_latency_s")]
-    pub max_latency_s: f64,
-    /// Offers remembered per peer (default 1000, Briar's
-    /// `MAX_OFFERED_MESSAGES`); new ones are ignored while full.
-    #[serde(default = "BspParams::default_offer_cap")]
-    pub offer_cap: usize,
-}
-
-impl BspParams {
-    fn default_max_latency_s() -> f64 {
-        30.0
-    }
-    fn default_offer_cap() -> usize {
-        1000
-    }
-}
-
-/// The BSP strategy in one mode: `bsp-batch` or `bsp-interactive`.
-#[derive(Clone, Copy, Debug)]
-pub struct Bsp {
-    mode: BspMode,
-}
-
-impl Bsp {
-    /// Batch mode (`bsp-batch`).
-    pub fn batch() -> Bsp {
-        Bsp {
-            mode: BspMode::Batch,
-        }
-    }
-    /// Interactive mode (`bsp-interactive`).
-    pub fn interactive() -> Bsp {
-        Bsp {
-            mode: BspMode::Interactive,
-        }
-    }
-}
-
-impl Strategy for Bsp {
-    type Payload = Payload;
-    type Config = BspParams;
-
-    fn name(&self) -> &str {
-        match self.mode {
-            BspMode::Batch => "bsp-batch",
-            BspMode::Interactive => "bsp-interactive",
-        }
-    }
-    fn config_key(&self) -> &str {
-        "bsp"
-    }
-    fn about(&self) -> &str {
-        match self.mode {
-            BspMode::Batch => "Briar's BSP, batch mode: every member shares every message it has delivered with every co-member that may lack it",
-            BspMode::Interactive => "BSP, interactive mode: offer, then request, then send",
-        }
-    }
-    fn record_kinds(&self) -> &'static [RecordKind] {
-        BSP_KINDS
-    }
-    fn validate(&self, c: &BspParams) -> Result<(), ConfigError> {
-        positive_seconds("max_latency_s", c.max_latency_s)?;
-        if c.offer_cap == 0 {
-            return Err(ConfigError::at("offer_cap", "expected at least 1"));
-        }
-        Ok(())
-    }
-    fn build(&self, c: &BspParams, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
-        let cfg = BspConfig {
-            mode: self.mode,
-            max_latency: SimTime::from_secs_f64(c.max_latency_s),
-            offer_cap: c.offer_cap,
-            delivery: ctx.delivery,
-        };
-        Box::new(BspNode::new(ctx.me, ctx.groups, cfg))
-    }
-}
-
+mod params;
 pub mod wire;
 
 #[cfg(test)]

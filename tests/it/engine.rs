@@ -121,7 +121,7 @@ fn half_the_payloads_lost_yet_everything_arrives() {
         { "at_s": 5, "from": 0, "group": "pair" }, { "at_s": 6, "from": 1, "group": "pair" },
         { "at_s": 7, "from": 0, "group": "pair" }, { "at_s": 8, "from": 1, "group": "pair" }
       ],
-      "strategy_config": { "bsp": { "max_latency_s": 0.1 } }
+      "strategy_config": { "bsp": { "batch": { "max_latency_s": 0.1 } } }
     }"#,
     );
     for seed in 1..=5 {
@@ -159,7 +159,7 @@ fn churny(seed_loss: f64, delivery: &str) -> String {
         {{ "name": "pair", "members": [2, 9], "rate_per_hour": 60 }}
       ],
       "sync": {{ "delivery": "{delivery}" }},
-      "strategy_config": {{ "bsp": {{ "max_latency_s": 2 }} }}
+      "strategy_config": {{ "bsp": {{ "interactive": {{ "max_latency_s": 2 }}, "batch": {{ "max_latency_s": 2 }} }} }}
     }}"#
     )
 }

@@ -79,7 +79,7 @@ fn bundled_scenarios_give_their_golden_numbers() {
 }
 
 /// (scenario, strategy, messages, deliveries, bytes, trace hash).
-const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
+const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 10] = [
     (
         "faults",
         "bsp-batch",
@@ -129,6 +129,30 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         "53aa0cf002d74de3",
     ),
     (
+        "faults",
+        "bsp-interactive",
+        1884,
+        14389,
+        42_533_177,
+        "8a03db2da69d219f",
+    ),
+    (
+        "partition-heal",
+        "bsp-interactive",
+        697,
+        6735,
+        26_309_851,
+        "06b468adb8c1afe4",
+    ),
+    (
+        "contact-trace",
+        "bsp-interactive",
+        42,
+        39,
+        63_271,
+        "a20f649350ccd84e",
+    ),
+    (
         "contact-trace",
         "bsp-batch",
         42,
@@ -169,4 +193,27 @@ fn workload_does_not_depend_on_strategy() {
             .collect()
     };
     assert_eq!(key(&a), key(&b), "same writers, same times, same bodies");
+}
+
+/// Briar runs interactive sync on live (duplex) links and batch only over
+/// simplex transports (bramble-core `sync/DuplexOutgoingSession.java`,
+/// `SimplexOutgoingSession.java`): every bundled scenario that runs BSP runs
+/// interactive mode, and one that configures batch with a live link's 30 s
+/// max latency says it is a configuration Briar never runs.
+#[test]
+fn bundled_scenarios_run_bsp_as_briar_does() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let what = path.display();
+        assert_ne!(v["strategy"], "bsp-batch", "{what}");
+        if v["strategy_config"]["bsp"]["batch"]["max_latency_s"].as_f64() == Some(30.0) {
+            let about = v["description"].as_str().unwrap_or_default();
+            assert!(about.contains("Briar never runs"), "{what}");
+        }
+    }
 }
