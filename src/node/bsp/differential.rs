@@ -26,7 +26,10 @@
 //! MESSAGE, or when catching up); offers not counted as work; the two
 //! modes swapped; link-down ignored or leaving the peer scheduled; link-up
 //! not flushing; peers flushed in another order; the timer ignoring forced
-//! deliveries; log trimming dropping entries a peer still needs. (Swapping
+//! deliveries; log trimming dropping entries a peer still needs; a link-up
+//! not opening a new BTP stream. (Checked again after the changes of
+//! issue 13: a REQUEST keeping the send count, a full offer cap dropping
+//! the oldest offer and a link-up not opening a stream each fail it.) (Swapping
 //! rules 3 and 4 is not observable: they share no state and fill different
 //! fields.)
 
