@@ -107,26 +107,20 @@ struct Peer {
 
 /// The send state of a message towards one peer in 4 bytes (so that a
 /// pending send is a 16-byte table entry): the times it was sent (or
-/// offered) so far, and, in the top bit, whether it was filed by a request
-/// while the message was not yet delivered here. Every other entry is for a
-/// delivered message, so an ACK for it needs no store look-up to know the
-/// peer's `seen` entry is not wanted.
+/// offered) so far. Every entry is for a delivered message (only those are
+/// shared, and requests are served only for them), so an ACK that finds
+/// one needs no store look-up to know the peer's `seen` entry is not
+/// wanted.
 #[derive(Clone, Copy, Debug)]
 struct SendState(u32);
 
-const UNDELIVERED: u32 = 1 << 31;
-
 impl SendState {
-    fn new(count: u32, undelivered: bool) -> Self {
-        Self(count.min(UNDELIVERED - 1) | if undelivered { UNDELIVERED } else { 0 })
+    fn new(count: u32) -> Self {
+        Self(count)
     }
 
     fn count(self) -> u32 {
-        self.0 & !UNDELIVERED
-    }
-
-    fn undelivered(self) -> bool {
-        self.0 & UNDELIVERED != 0
+        self.0
     }
 }
 
@@ -137,10 +131,7 @@ impl Peer {
         if !self.requested.is_empty() {
             self.requested.remove(&m);
         }
-        let shared = self
-            .outgoing
-            .remove(&m)
-            .is_some_and(|(_, s)| !s.undelivered());
+        let shared = self.outgoing.remove(&m).is_some();
         if !shared && !delivered() {
             self.seen.insert(m);
         }
@@ -168,7 +159,7 @@ impl Peer {
                 let seen =
                     (!self.seen.is_empty() && self.seen.remove(&e.id)) || e.holder as usize == me;
                 if !seen {
-                    let fresh = || SendState::new(0, false);
+                    let fresh = || SendState::new(0);
                     self.outgoing.insert_new(e.id, SimTime::ZERO, fresh);
                 }
             }
@@ -409,16 +400,23 @@ impl BspNode {
     }
 
     fn receive_request(&mut self, from: usize, m: MsgId) {
-        let Some(delivered) = self.store.delivered(m) else {
+        // Briar serves a request only for a message visible to the peer
+        // (delivered and shared, in a group shared with it:
+        // `containsVisibleMessage`) that the peer does not hold (`seen =
+        // FALSE` in `getRequestedMessagesToSend`): here, a delivered
+        // message with a send state towards the peer.
+        if !self.store.is_delivered(m) {
             return;
-        };
+        }
         let peer = caught_up(&mut self.peers, &self.logs, from);
+        if peer.outgoing.get(&m).is_none() {
+            return;
+        }
         peer.requested.insert(m);
         // Briar's `resetExpiryTime` (bramble-core db/JdbcDatabase.java)
         // sets `expiry = 0, txCount = 0`: the message goes out now, and its
         // backoff starts again from one round trip.
-        peer.outgoing
-            .insert(m, SimTime::ZERO, SendState::new(0, !delivered));
+        peer.outgoing.insert(m, SimTime::ZERO, SendState::new(0));
         self.dirty.push(from);
     }
 
@@ -449,13 +447,14 @@ impl BspNode {
                 self.peers[i].requested.insert(m);
                 continue;
             }
-            let Some((msg, delivered)) = self.store.held(m) else {
+            let Some(msg) = self.store.get(m) else {
                 continue;
             };
             payload.messages.push(msg.clone());
             let (next, count) = backoff(self.cfg.max_latency, now, state.map_or(0, |(_, c)| c));
-            let send = SendState::new(count, !delivered);
-            self.peers[i].outgoing.insert(m, next, send);
+            self.peers[i]
+                .outgoing
+                .insert(m, next, SendState::new(count));
         }
         // Rule 5: shared messages the peer may lack, due now; each is
         // re-filed in place under its next send time.
@@ -464,7 +463,7 @@ impl BspNode {
         self.peers[i].outgoing.update_due(now, |m, s| {
             due.push(m);
             let (next, count) = backoff(cfg.max_latency, now, s.count());
-            *s = SendState::new(count, s.undelivered());
+            *s = SendState::new(count);
             Some(next)
         });
         match cfg.mode {

@@ -132,9 +132,9 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 10] = [
         "faults",
         "bsp-interactive",
         1884,
-        14389,
-        42_533_177,
-        "8a03db2da69d219f",
+        14387,
+        42_071_066,
+        "d9caf55320d33a79",
     ),
     (
         "partition-heal",

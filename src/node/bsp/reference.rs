@@ -34,10 +34,10 @@ struct Record {
     /// The peer asked for the message.
     requested: bool,
     /// The peer holds the message: it sent, offered or acked it to us.
-    /// Read only when the message is shared (a peer known to hold it gets
-    /// no send). Deviation from Briar: rules 4 and 5 do not read it, so a
-    /// peer that acked a message and then requests it gets it again
-    /// (Briar sends only messages with `seen = FALSE`).
+    /// Read when the message is shared (a peer known to hold it gets no
+    /// send) and when the peer requests it (a request for a message the
+    /// peer holds is ignored: Briar sends only messages with `seen =
+    /// FALSE`).
     seen: bool,
     /// Times the message was sent or offered since its send was armed.
     send_count: u32,
@@ -137,8 +137,8 @@ impl ReferenceNode {
 
     /// Shares `msg`, just delivered to our application: every co-member
     /// of its group not known to hold it gets a fresh send (send time 0,
-    /// count 0), unless a send is pending already (armed by a request
-    /// before delivery).
+    /// count 0). (No send can be pending yet: requests are served only for
+    /// delivered messages.)
     fn share(&mut self, msg: &MessageRef) {
         let Some(members) = self.co_members.get(&msg.group).cloned() else {
             return;
@@ -205,11 +205,20 @@ impl ReferenceNode {
     /// `resetExpiryTime`: `expiry = 0, txCount = 0`), so it goes out at the
     /// next flush and backs off from the start.
     ///
-    /// Deviation from Briar: any held message is sent, also one not yet
-    /// delivered, one of a group `p` is not in, or one `p` acked before
-    /// (Briar: visible and not seen only).
+    /// Only a message visible to `p` (delivered here, in a group `p` is
+    /// in: Briar's `containsVisibleMessage`) that `p` is not known to hold
+    /// (Briar's `getRequestedMessagesToSend` needs `seen = FALSE`) is
+    /// served; other requests are ignored.
     fn receive_request(&mut self, p: NodeId, m: MsgId) {
-        if !self.store.holds(m) {
+        if !self.store.is_delivered(m) {
+            return;
+        }
+        let group = self.store.get(m).expect("delivered, so held").group;
+        let shared = self
+            .co_members
+            .get(&group)
+            .is_some_and(|ms| ms.contains(&p));
+        if !shared || self.record(p, m).seen {
             return;
         }
         let r = self.record(p, m);
@@ -312,10 +321,8 @@ impl ReferenceNode {
     /// (Requested messages due now were all sent by rule 4 and backed off,
     /// so with a positive `max_latency` none is offered or sent twice.)
     ///
-    /// Deviations from Briar: ordered by send time, then id (Briar: by
-    /// message timestamp); a message armed by a request before it was
-    /// delivered is sent (or offered) again after its backoff like a
-    /// shared one (Briar never sends an undelivered message).
+    /// Deviation from Briar: ordered by send time, then id (Briar: by
+    /// message timestamp).
     fn rule_5(&mut self, now: SimTime, p: NodeId) -> Vec<MsgId> {
         let mut due: Vec<(SimTime, MsgId)> = self.peers[&p]
             .records

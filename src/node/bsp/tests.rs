@@ -262,8 +262,8 @@ fn non_member_records_are_ignored() {
 /// A peer that asked for a message we hold but have not delivered (its
 /// parent is missing), and then acknowledged it, holds it: when the parent
 /// arrives and both are delivered, the message is not offered to it again.
-/// (The ACK's send state was filed by the request before delivery, so the
-/// node must ask its store and remember the peer holds the message.)
+/// (The request is ignored; the ACK finds no send state, so the node must
+/// ask its store and remember the peer holds the message.)
 #[test]
 fn ack_of_a_message_requested_before_delivery_is_remembered() {
     let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg(BspMode::Interactive));
@@ -288,7 +288,8 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
         &mut out,
     );
     assert!(delivered(&c).is_empty());
-    // Node 1 asks for m2 and gets it, then acknowledges it.
+    // Node 1 asks for m2: not delivered here, so not sent (Briar serves
+    // only visible messages). Then node 1 acknowledges it.
     let c = from(
         Payload {
             requests: vec![2],
@@ -298,7 +299,7 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
         &mut a,
         &mut out,
     );
-    assert_eq!(sends(&c).iter().flat_map(ids).collect::<Vec<_>>(), vec![2]);
+    assert!(sends(&c).iter().flat_map(ids).next().is_none());
     let _ = from(
         Payload {
             acks: vec![2],
@@ -442,4 +443,38 @@ fn first_payload_after_link_up_opens_the_stream() {
         opens.push(sends(&cmds(&mut out))[0].opens_stream);
     }
     assert_eq!(opens, vec![true, false, true]);
+}
+
+/// Briar serves a REQUEST only for a message visible to the contact that
+/// the contact does not hold (`containsVisibleMessage` in
+/// DatabaseComponentImpl.receiveRequest, `seen = FALSE` in
+/// JdbcDatabase.getRequestedMessagesToSend): a request for a message the
+/// peer acked, or for one we have not delivered, is ignored.
+#[test]
+fn request_is_served_only_for_visible_messages_the_peer_lacks() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Interactive);
+    let t = SimTime(1);
+    a.append(t, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(t, &mut out);
+    let _ = cmds(&mut out);
+    // A child whose parent is missing: held, not delivered.
+    let child = Payload {
+        messages: vec![msg(2, 1, &[1])],
+        ..Payload::default()
+    };
+    a.handle_payload(t, 1, child, &mut out);
+    let acked = Payload {
+        acks: vec![0],
+        ..Payload::default()
+    };
+    a.handle_payload(t, 1, acked, &mut out);
+    a.handle_timeout(t, &mut out);
+    let _ = cmds(&mut out);
+    let request = Payload {
+        requests: vec![0, 2],
+        ..Payload::default()
+    };
+    a.handle_payload(SimTime(2), 1, request, &mut out);
+    a.handle_timeout(SimTime(2), &mut out);
+    assert!(sends(&cmds(&mut out)).is_empty());
 }
