@@ -18,7 +18,7 @@
 //! 3. REQUEST offered messages we lack;
 //! 4. send requested messages whose send time has come;
 //! 5. send (batch) or OFFER (interactive) shared messages the peer may lack
-//!    whose send time has come.
+//!    whose send time has come, oldest message first.
 //!
 //! After each send or offer, `send_time = now + max_latency * 2^(send_count+1)`
 //! and `send_count += 1` (Briar's retransmission backoff). ACKs are never
@@ -466,6 +466,11 @@ impl BspNode {
             *s = SendState::new(count);
             Some(next)
         });
+        // Briar offers and sends them `ORDER BY timestamp`
+        // (JdbcDatabase.getMessagesToOffer, getMessagesToSend); ids are
+        // numbered in the order messages are written, so id order is
+        // timestamp order.
+        due.sort_unstable();
         match cfg.mode {
             BspMode::Interactive => payload.offers = due,
             BspMode::Batch => self.attach(&mut payload, &due, i),

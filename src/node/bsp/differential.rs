@@ -29,7 +29,8 @@
 //! deliveries; log trimming dropping entries a peer still needs; a link-up
 //! not opening a new BTP stream. (Checked again after the changes of
 //! issue 13: a REQUEST keeping the send count, a full offer cap dropping
-//! the oldest offer and a link-up not opening a stream each fail it.) (Swapping
+//! the oldest offer, a link-up not opening a stream, a REQUEST served for
+//! a message the peer acked, and rule 5 in send-time order each fail it.) (Swapping
 //! rules 3 and 4 is not observable: they share no state and fill different
 //! fields.)
 

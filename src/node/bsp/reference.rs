@@ -315,26 +315,24 @@ impl ReferenceNode {
     }
 
     /// Rule 5: the messages with a send pending whose send time has come,
-    /// oldest send time first (then by id); each is sent or offered, so
+    /// oldest message first (Briar: `ORDER BY timestamp`; ids are numbered
+    /// in the order messages are written); each is sent or offered, so
     /// each backs off.
     ///
     /// (Requested messages due now were all sent by rule 4 and backed off,
     /// so with a positive `max_latency` none is offered or sent twice.)
-    ///
-    /// Deviation from Briar: ordered by send time, then id (Briar: by
-    /// message timestamp).
     fn rule_5(&mut self, now: SimTime, p: NodeId) -> Vec<MsgId> {
-        let mut due: Vec<(SimTime, MsgId)> = self.peers[&p]
+        let due: Vec<MsgId> = self.peers[&p]
             .records
             .iter()
-            .filter_map(|(&m, r)| r.send_time.filter(|&t| t <= now).map(|t| (t, m)))
+            .filter(|(_, r)| r.send_time.is_some_and(|t| t <= now))
+            .map(|(&m, _)| m)
             .collect();
-        due.sort_unstable();
         let max_latency = self.cfg.max_latency;
-        for &(_, m) in &due {
+        for &m in &due {
             backoff(self.record(p, m), max_latency, now);
         }
-        due.into_iter().map(|(_, m)| m).collect()
+        due
     }
 
     /// The messages `due` that we hold, in order (a message we do not

@@ -478,3 +478,26 @@ fn request_is_served_only_for_visible_messages_the_peer_lacks() {
     a.handle_timeout(SimTime(2), &mut out);
     assert!(sends(&cmds(&mut out)).is_empty());
 }
+
+/// Briar offers and sends the messages due `ORDER BY timestamp`
+/// (bramble-core `db/JdbcDatabase.java`, `getMessagesToOffer` and
+/// `getMessagesToSend`), not by when each became due: here m1 fell due
+/// before m0 (its backoff is younger), yet m0 goes first.
+#[test]
+fn rule_5_sends_oldest_message_first() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Batch);
+    let at = |k: u64| SimTime(k * L.0);
+    a.append(at(0), msg(0, 0, &[]), &mut out);
+    a.handle_timeout(at(0), &mut out);
+    // m0 again at 2L: next at 6L.
+    a.handle_timeout(at(2), &mut out);
+    // m1 first sent just after: next at 4L + 1.
+    let t1 = at(2) + SimTime(1);
+    a.append(t1, msg(1, 0, &[0]), &mut out);
+    a.handle_timeout(t1, &mut out);
+    a.handle_link_down(t1, 1, &mut out);
+    let _ = cmds(&mut out);
+    a.handle_link_up(at(7), 1, &mut out);
+    a.handle_timeout(at(7), &mut out);
+    assert_eq!(ids(&sends(&cmds(&mut out))[0]), vec![0, 1]);
+}
