@@ -40,7 +40,6 @@ use crate::node::store::DeliveryMode;
 use crate::node::Command;
 use crate::sim::message::Message;
 use proptest::prelude::*;
-use proptest::strategy::Strategy as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
