@@ -1,5 +1,11 @@
 //! The Bramble Synchronisation Protocol (Briar), batch and interactive mode.
 //!
+//! Briar runs interactive mode on duplex transports (max latency 30 s) and
+//! batch mode only on simplex ones (mailbox, 14 days): `params.rs` holds the
+//! two strategies and their config, each mode defaulting to its own
+//! transport's latency; `wire.rs` is what the payloads weigh on the wire
+//! (BSP records in BTP frames).
+//!
 //! Per (message, peer) the node keeps the BSP state: the ack flag (we owe the
 //! peer an ACK), the request flag (the peer asked for it), whether the peer
 //! holds it ("seen"), the send count and the send time (when it may next be
@@ -12,15 +18,16 @@
 //! 3. REQUEST offered messages we lack;
 //! 4. send requested messages whose send time has come;
 //! 5. send (batch) or OFFER (interactive) shared messages the peer may lack
-//!    whose send time has come.
+//!    whose send time has come, oldest message first.
 //!
 //! After each send or offer, `send_time = now + max_latency * 2^(send_count+1)`
 //! and `send_count += 1` (Briar's retransmission backoff). ACKs are never
 //! retransmitted; a duplicate MESSAGE re-arms the ack flag. A REQUEST resets
-//! the send time, so a requested message goes out at once. A node shares a
+//! the send time and the send count (Briar's `resetExpiryTime`), so a
+//! requested message goes out at once and backs off from the start. A node shares a
 //! message (offers or sends it to the group's other members) once it is
 //! delivered to its application, as Briar does; offers stored per peer are
-//! capped, the oldest dropped.
+//! capped: the first are kept, new ones ignored while full.
 //!
 //! Sharing is recorded once per message, not once per co-member: each group
 //! keeps a log of the messages shared in it, and each peer a cursor into the
@@ -33,23 +40,24 @@
 //! table that is then in cache.
 
 use super::store::{Delivery, Store};
-use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
 use super::util::sched::{DueMap, PeerSchedule};
-use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
-use crate::node::wire::Payload;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
+pub use params::{default_max_latency_s, Bsp, BspParams, ModeParams};
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 use std::collections::{BTreeSet, VecDeque};
+use wire::{Payload, BSP_KINDS};
 
 /// Whether rule 5 sends messages or offers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BspMode {
-    /// Send messages the peer may lack eagerly.
+    /// Send messages the peer may lack eagerly (Briar's
+    /// `SimplexOutgoingSession`, simplex transports only).
     Batch,
-    /// Offer them; send only on request.
+    /// Offer them; send only on request (Briar's `DuplexOutgoingSession`,
+    /// duplex transports).
     Interactive,
 }
 
@@ -60,7 +68,8 @@ pub struct BspConfig {
     pub mode: BspMode,
     /// The transport's maximum latency, the unit of the backoff.
     pub max_latency: SimTime,
-    /// Offers remembered per peer (Briar: 1000), oldest dropped first.
+    /// Offers remembered per peer (Briar: 1000); new ones are ignored
+    /// while full.
     pub offer_cap: usize,
     /// When received messages reach the application.
     pub delivery: Delivery,
@@ -98,26 +107,20 @@ struct Peer {
 
 /// The send state of a message towards one peer in 4 bytes (so that a
 /// pending send is a 16-byte table entry): the times it was sent (or
-/// offered) so far, and, in the top bit, whether it was filed by a request
-/// while the message was not yet delivered here. Every other entry is for a
-/// delivered message, so an ACK for it needs no store look-up to know the
-/// peer's `seen` entry is not wanted.
+/// offered) so far. Every entry is for a delivered message (only those are
+/// shared, and requests are served only for them), so an ACK that finds
+/// one needs no store look-up to know the peer's `seen` entry is not
+/// wanted.
 #[derive(Clone, Copy, Debug)]
 struct SendState(u32);
 
-const UNDELIVERED: u32 = 1 << 31;
-
 impl SendState {
-    fn new(count: u32, undelivered: bool) -> Self {
-        Self(count.min(UNDELIVERED - 1) | if undelivered { UNDELIVERED } else { 0 })
+    fn new(count: u32) -> Self {
+        Self(count)
     }
 
     fn count(self) -> u32 {
-        self.0 & !UNDELIVERED
-    }
-
-    fn undelivered(self) -> bool {
-        self.0 & UNDELIVERED != 0
+        self.0
     }
 }
 
@@ -128,10 +131,7 @@ impl Peer {
         if !self.requested.is_empty() {
             self.requested.remove(&m);
         }
-        let shared = self
-            .outgoing
-            .remove(&m)
-            .is_some_and(|(_, s)| !s.undelivered());
+        let shared = self.outgoing.remove(&m).is_some();
         if !shared && !delivered() {
             self.seen.insert(m);
         }
@@ -159,7 +159,7 @@ impl Peer {
                 let seen =
                     (!self.seen.is_empty() && self.seen.remove(&e.id)) || e.holder as usize == me;
                 if !seen {
-                    let fresh = || SendState::new(0, false);
+                    let fresh = || SendState::new(0);
                     self.outgoing.insert_new(e.id, SimTime::ZERO, fresh);
                 }
             }
@@ -223,6 +223,9 @@ pub struct BspNode {
     /// Whether each peer is connected (by index; apart from `peers`, so
     /// sharing reads one small table instead of every peer's state).
     connected: Vec<bool>,
+    /// Whether our BTP stream to each peer is open: a payload went out
+    /// since the last link-up (the first one carries the stream's preamble).
+    streaming: Vec<bool>,
     /// Our groups and the messages shared in them.
     logs: Logs,
     flush_pending: bool,
@@ -257,6 +260,7 @@ impl BspNode {
             peers: Vec::new(),
             peer_index: FxHashMap::default(),
             connected: Vec::new(),
+            streaming: Vec::new(),
             logs: Logs::default(),
             flush_pending: false,
             dirty: Vec::new(),
@@ -305,6 +309,7 @@ impl BspNode {
             ..Peer::default()
         });
         self.connected.push(false);
+        self.streaming.push(false);
         self.peer_index.insert(p, self.peers.len() - 1);
         self.peers.len() - 1
     }
@@ -407,25 +412,32 @@ impl BspNode {
         peer.mark_seen(m, || state == Some(true));
         if holds {
             peer.acks.push(m);
-        } else {
-            if peer.offered.len() >= self.cfg.offer_cap {
-                peer.offered.pop_front();
-            }
+        } else if peer.offered.len() < self.cfg.offer_cap {
+            // Briar keeps the first `MAX_OFFERED_MESSAGES` offers and
+            // ignores new ones while full (DatabaseComponentImpl.receiveOffer).
             peer.offered.push_back(m);
         }
         self.dirty.push(from);
     }
 
     fn receive_request(&mut self, from: usize, m: MsgId) {
-        let Some(delivered) = self.store.delivered(m) else {
+        // Briar serves a request only for a message visible to the peer
+        // (delivered and shared, in a group shared with it:
+        // `containsVisibleMessage`) that the peer does not hold (`seen =
+        // FALSE` in `getRequestedMessagesToSend`): here, a delivered
+        // message with a send state towards the peer.
+        if !self.store.is_delivered(m) {
             return;
-        };
+        }
         let peer = caught_up(&mut self.peers, &self.logs, from);
+        if peer.outgoing.get(&m).is_none() {
+            return;
+        }
         peer.requested.insert(m);
-        // Briar resets the expiry of a requested message: it goes out now.
-        let count = peer.outgoing.get(&m).map_or(0, |(_, s)| s.count());
-        let send = SendState::new(count, !delivered);
-        peer.outgoing.insert(m, SimTime::ZERO, send);
+        // Briar's `resetExpiryTime` (bramble-core db/JdbcDatabase.java)
+        // sets `expiry = 0, txCount = 0`: the message goes out now, and its
+        // backoff starts again from one round trip.
+        peer.outgoing.insert(m, SimTime::ZERO, SendState::new(0));
         self.dirty.push(from);
     }
 
@@ -456,13 +468,14 @@ impl BspNode {
                 self.peers[i].requested.insert(m);
                 continue;
             }
-            let Some((msg, delivered)) = self.store.held(m) else {
+            let Some(msg) = self.store.get(m) else {
                 continue;
             };
             payload.messages.push(msg.clone());
             let (next, count) = backoff(self.cfg.max_latency, now, state.map_or(0, |(_, c)| c));
-            let send = SendState::new(count, !delivered);
-            self.peers[i].outgoing.insert(m, next, send);
+            self.peers[i]
+                .outgoing
+                .insert(m, next, SendState::new(count));
         }
         // Rule 5: shared messages the peer may lack, due now; each is
         // re-filed in place under its next send time.
@@ -471,9 +484,14 @@ impl BspNode {
         self.peers[i].outgoing.update_due(now, |m, s| {
             due.push(m);
             let (next, count) = backoff(cfg.max_latency, now, s.count());
-            *s = SendState::new(count, s.undelivered());
+            *s = SendState::new(count);
             Some(next)
         });
+        // Briar offers and sends them `ORDER BY timestamp`
+        // (JdbcDatabase.getMessagesToOffer, getMessagesToSend); ids are
+        // numbered in the order messages are written, so id order is
+        // timestamp order.
+        due.sort_unstable();
         match cfg.mode {
             BspMode::Interactive => payload.offers = due,
             BspMode::Batch => self.attach(&mut payload, &due, i),
@@ -509,7 +527,11 @@ impl BspNode {
                 continue;
             }
             if self.peer(i).has_work(now) {
-                let payload = self.build_payload(now, i);
+                let mut payload = self.build_payload(now, i);
+                if !payload.is_empty() {
+                    payload.opens_stream = !self.streaming[i];
+                    self.streaming[i] = true;
+                }
                 out.send(self.peers[i].id, payload);
             }
             self.resched(i);
@@ -545,6 +567,8 @@ impl Node<Payload> for BspNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(&i) = self.peer_index.get(&peer) {
             self.connected[i] = true;
+            // A new connection: a new BTP stream.
+            self.streaming[i] = false;
             self.dirty.push(i);
             self.resched(i);
             self.request_flush(now, out);
@@ -619,91 +643,8 @@ impl Node<Payload> for BspNode {
     }
 }
 
-/// BSP's config section, `strategy_config.bsp` (shared by both modes).
-#[derive(Clone, Copy, Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BspParams {
-    /// The transport's maximum latency, seconds: the unit of the
-    /// retransmission backoff (default 30).
-    #[serde(default = "BspParams::default_max_latency_s")]
-    pub max_latency_s: f64,
-    /// Offers remembered per peer (default 1000, Briar's cap).
-    #[serde(default = "BspParams::default_offer_cap")]
-    pub offer_cap: usize,
-}
-
-impl BspParams {
-    fn default_max_latency_s() -> f64 {
-        30.0
-    }
-    fn default_offer_cap() -> usize {
-        1000
-    }
-}
-
-/// The BSP strategy in one mode: `bsp-batch` or `bsp-interactive`.
-#[derive(Clone, Copy, Debug)]
-pub struct Bsp {
-    mode: BspMode,
-}
-
-impl Bsp {
-    /// Batch mode (`bsp-batch`).
-    pub fn batch() -> Bsp {
-        Bsp {
-            mode: BspMode::Batch,
-        }
-    }
-    /// Interactive mode (`bsp-interactive`).
-    pub fn interactive() -> Bsp {
-        Bsp {
-            mode: BspMode::Interactive,
-        }
-    }
-}
-
-impl Strategy for Bsp {
-    type Payload = Payload;
-    type Config = BspParams;
-
-    fn name(&self) -> &str {
-        match self.mode {
-            BspMode::Batch => "bsp-batch",
-            BspMode::Interactive => "bsp-interactive",
-        }
-    }
-    fn config_key(&self) -> &str {
-        "bsp"
-    }
-    fn about(&self) -> &str {
-        match self.mode {
-            BspMode::Batch => "Briar's BSP, batch mode: every member shares every message it has delivered with every co-member that may lack it",
-            BspMode::Interactive => "BSP, interactive mode: offer, then request, then send",
-        }
-    }
-    fn members_share_received(&self) -> bool {
-        true
-    }
-    fn record_kinds(&self) -> &'static [RecordKind] {
-        MVDS_KINDS
-    }
-    fn validate(&self, c: &BspParams) -> Result<(), ConfigError> {
-        positive_seconds("max_latency_s", c.max_latency_s)?;
-        if c.offer_cap == 0 {
-            return Err(ConfigError::at("offer_cap", "expected at least 1"));
-        }
-        Ok(())
-    }
-    fn build(&self, c: &BspParams, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
-        let cfg = BspConfig {
-            mode: self.mode,
-            max_latency: SimTime::from_secs_f64(c.max_latency_s),
-            offer_cap: c.offer_cap,
-            delivery: ctx.delivery,
-        };
-        Box::new(BspNode::with_sharing(ctx.me, ctx.groups, ctx.sharing, cfg))
-    }
-}
+mod params;
+pub mod wire;
 
 #[cfg(test)]
 mod differential;

@@ -1113,14 +1113,22 @@ fn body(raw: &RawDist) -> Result<Dist, Invalid> {
 }
 
 fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
-    for (key, set) in [
-        ("max_latency_s", raw.max_latency_s.is_some()),
-        ("offer_cap", raw.offer_cap.is_some()),
+    for (key, set, to) in [
+        (
+            "max_latency_s",
+            raw.max_latency_s.is_some(),
+            "strategy_config.bsp.interactive.max_latency_s and strategy_config.bsp.batch.max_latency_s",
+        ),
+        (
+            "offer_cap",
+            raw.offer_cap.is_some(),
+            "strategy_config.bsp.offer_cap",
+        ),
     ] {
         if set {
             return invalid(
                 format!("sync.{key}"),
-                format!("moved: BSP's parameters are now strategy_config.bsp.{key}"),
+                format!("moved: BSP's parameters are now {to}"),
             );
         }
     }

@@ -389,7 +389,7 @@ pub struct RawSync {
     /// (default null: wait for ever).
     #[serde(default)]
     pub max_parent_wait_s: Option<f64>,
-    /// Moved to `strategy_config.bsp.max_latency_s` (kept to say so).
+    /// Moved to `strategy_config.bsp.{interactive,batch}.max_latency_s` (kept to say so).
     #[serde(default)]
     pub max_latency_s: Option<serde_json::Value>,
     /// Moved to `strategy_config.bsp.offer_cap` (kept to say so).

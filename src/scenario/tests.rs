@@ -197,13 +197,16 @@ fn sync_is_checked() {
         err(json!({"sync": {"max_parent_wait_s": 0}})).0,
         "sync.max_parent_wait_s"
     );
-    let bsp = |v| json!({"strategy_config": {"bsp": {"max_latency_s": v}}});
-    assert_eq!(err(bsp(json!(0))).0, "strategy_config.bsp.max_latency_s");
+    let bsp = |v| json!({"strategy_config": {"bsp": {"batch": {"max_latency_s": v}}}});
+    assert_eq!(
+        err(bsp(json!(0))).0,
+        "strategy_config.bsp.batch.max_latency_s"
+    );
     // Below one microsecond rounds to zero: a run that would never end.
     assert_eq!(
         err(bsp(json!(1e-9))),
         (
-            "strategy_config.bsp.max_latency_s".into(),
+            "strategy_config.bsp.batch.max_latency_s".into(),
             "expected at least one microsecond (0.000001 s), got 0.000000001".into()
         )
     );
@@ -230,8 +233,9 @@ fn strategy_config_errors_name_the_section_path() {
         (path.as_str(), msg.as_str()),
         ("strategy_config.bsp.offer_cap", "expected at least 1")
     );
-    let (path, msg) = err(json!({"strategy_config": {"bsp": {"max_latency_s": -1}}}));
-    assert_eq!(path, "strategy_config.bsp.max_latency_s");
+    let (path, msg) =
+        err(json!({"strategy_config": {"bsp": {"interactive": {"max_latency_s": -1}}}}));
+    assert_eq!(path, "strategy_config.bsp.interactive.max_latency_s");
     assert!(msg.contains("expected a finite number >= 0"), "{msg}");
     let (path, msg) = err(json!({"strategy_config": {"bsp": {"jitter": 1}}}));
     assert_eq!(path, "strategy_config.bsp.jitter");
@@ -253,7 +257,10 @@ fn strategy_config_errors_name_the_section_path() {
 fn bsp_parameters_in_sync_say_where_they_moved() {
     let (path, msg) = err(json!({"sync": {"max_latency_s": 10}}));
     assert_eq!(path, "sync.max_latency_s");
-    assert!(msg.contains("strategy_config.bsp.max_latency_s"), "{msg}");
+    assert!(
+        msg.contains("strategy_config.bsp.interactive.max_latency_s"),
+        "{msg}"
+    );
     let (path, msg) = err(json!({"sync": {"offer_cap": 10}}));
     assert_eq!(path, "sync.offer_cap");
     assert!(msg.contains("strategy_config.bsp.offer_cap"), "{msg}");
@@ -261,6 +268,7 @@ fn bsp_parameters_in_sync_say_where_they_moved() {
 
 #[test]
 fn strategy_config_is_kept_for_the_engine() {
-    let s = with(json!({"strategy_config": {"bsp": {"max_latency_s": 2}}})).unwrap();
-    assert_eq!(s.strategy_config["bsp"], json!({"max_latency_s": 2}));
+    let section = json!({"interactive": {"max_latency_s": 2}});
+    let s = with(json!({"strategy_config": {"bsp": section.clone()}})).unwrap();
+    assert_eq!(s.strategy_config["bsp"], section);
 }

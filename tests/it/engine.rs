@@ -1,7 +1,7 @@
 //! End-to-end runs of the engine on small hand-written scenarios.
 
 use meshsync::engine::{run, run_with};
-use meshsync::node::wire::Payload;
+use meshsync::node::bsp::wire::Payload;
 use meshsync::output::csv::deliveries;
 use meshsync::report::RunReport;
 use meshsync::scenario::Scenario;
@@ -46,10 +46,13 @@ fn batch_delivers_after_exactly_latency_plus_serialization() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
+        // Node 0's first payload opens its stream; node 1 opened its own
+        // with the ACK of message 0.
         let expect = d.created
             + L
             + alone(Payload {
                 messages: vec![m.into()],
+                opens_stream: d.message == 0,
                 ..Payload::default()
             });
         assert_eq!(d.delivered, expect, "message {}", d.message);
@@ -65,12 +68,15 @@ fn interactive_takes_three_trips_where_batch_takes_one() {
     assert_eq!(r.deliveries.len(), 3);
     for d in &r.deliveries {
         let m = r.messages[d.message as usize].clone();
+        // The first offer and the first request open their streams.
         let offer = alone(Payload {
             offers: vec![m.id],
+            opens_stream: d.message == 0,
             ..Payload::default()
         });
         let request = alone(Payload {
             requests: vec![m.id],
+            opens_stream: d.message == 0,
             ..Payload::default()
         });
         let message = alone(Payload {
@@ -115,7 +121,7 @@ fn half_the_payloads_lost_yet_everything_arrives() {
         { "at_s": 5, "from": 0, "group": "pair" }, { "at_s": 6, "from": 1, "group": "pair" },
         { "at_s": 7, "from": 0, "group": "pair" }, { "at_s": 8, "from": 1, "group": "pair" }
       ],
-      "strategy_config": { "bsp": { "max_latency_s": 0.1 } }
+      "strategy_config": { "bsp": { "batch": { "max_latency_s": 0.1 } } }
     }"#,
     );
     for seed in 1..=5 {
@@ -153,7 +159,7 @@ fn churny(seed_loss: f64, delivery: &str) -> String {
         {{ "name": "pair", "members": [2, 9], "rate_per_hour": 60 }}
       ],
       "sync": {{ "delivery": "{delivery}" }},
-      "strategy_config": {{ "bsp": {{ "max_latency_s": 2 }} }}
+      "strategy_config": {{ "bsp": {{ "interactive": {{ "max_latency_s": 2 }}, "batch": {{ "max_latency_s": 2 }} }} }}
     }}"#
     )
 }

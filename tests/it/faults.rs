@@ -52,7 +52,7 @@ fn random_crashes_happen_at_about_the_rate_and_amnesia_breaks_sync() {
       "name": "crashy", "duration_s": 36000, "nodes": 8,
       "groups": [ {{ "name": "g", "members": "all", "rate_per_hour": 20 }} ],
       "crashes": [ {{ "nodes": "all", "rate_per_hour": 1, "down_s": 120, "state": "{state}" }} ],
-      "strategy_config": {{ "bsp": {{ "max_latency_s": 5 }} }}
+      "strategy_config": {{ "bsp": {{ "batch": {{ "max_latency_s": 5 }} }} }}
     }}"#
         )
     };

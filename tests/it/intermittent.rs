@@ -130,7 +130,7 @@ const SPLIT: &str = r#"{
   "link": { "latency_ms": { "fixed": 50 } },
   "groups": [ { "name": "g", "members": "all", "rate_per_hour": 30 } ],
   "partitions": [ { "at_s": 300, "until_s": 1200, "groups": [ [0, 1, 2], [3, 4, 5] ] } ],
-  "strategy_config": { "bsp": { "max_latency_s": 10 } }
+  "strategy_config": { "bsp": { "batch": { "max_latency_s": 10 } } }
 }"#;
 
 #[test]

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 const QUICKSTART: &str = include_str!("../../scenarios/quickstart.json");
 
 /// Paths of scenario fields to poke, and whole sections to replace.
-const PATHS: [&str; 16] = [
+const PATHS: [&str; 17] = [
     "duration_s",
     "nodes",
     "seed",
@@ -23,7 +23,8 @@ const PATHS: [&str; 16] = [
     "link.latency_ms",
     "churn",
     "body_bytes",
-    "strategy_config.bsp.max_latency_s",
+    "strategy_config.bsp.interactive.max_latency_s",
+    "strategy_config.bsp.batch.max_latency_s",
     "sync.max_parent_wait_s",
     "strategy_config.bsp.offer_cap",
     "topology",

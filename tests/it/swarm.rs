@@ -15,6 +15,12 @@ fn pick<'a>(rng: &mut ChaCha8Rng, xs: &[&'a str]) -> &'a str {
     xs[rng.random_range(0..xs.len())]
 }
 
+/// A `strategy_config` giving both BSP modes the max latency `s`.
+fn both_modes(s: f64) -> serde_json::Value {
+    let mode = json!({"max_latency_s": s});
+    json!({"bsp": {"interactive": mode.clone(), "batch": mode}})
+}
+
 /// A random scenario (as JSON, so it also exercises validation).
 fn world(seed: u64) -> (Value, String) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -70,7 +76,7 @@ fn world(seed: u64) -> (Value, String) {
         },
         "churn": churn,
         "groups": groups,
-        "strategy_config": {"bsp": {"max_latency_s": rng.random_range(0.5..10.0)}}
+        "strategy_config": both_modes(rng.random_range(0.5..10.0))
     });
     if rng.random_bool(0.5) {
         let state = pick(&mut rng, &["persistent", "volatile"]);
@@ -142,7 +148,7 @@ fn bsp_delivers_everything_once_faults_stop() {
             "messages": messages,
             "crashes": [{"nodes": "all", "at_s": rng.random_range(0.0..200.0), "down_s": 60, "state": "persistent"}],
             "partitions": [{"at_s": 0, "until_s": 300, "groups": [[0]]}],
-            "strategy_config": {"bsp": {"max_latency_s": 1}}
+            "strategy_config": both_modes(1.0)
         });
         let s = Scenario::from_value(v, "liveness.json").unwrap();
         for strategy in ["bsp-batch", "bsp-interactive"] {

@@ -17,9 +17,9 @@
 //! place is marked "Deviation from Briar" below. Message storage and causal
 //! delivery are not BSP state: the model reuses [`Store`].
 
+use super::wire::Payload;
 use super::{BspConfig, BspMode};
 use crate::node::store::Store;
-use crate::node::wire::Payload;
 use crate::node::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
@@ -34,10 +34,10 @@ struct Record {
     /// The peer asked for the message.
     requested: bool,
     /// The peer holds the message: it sent, offered or acked it to us.
-    /// Read only when the message is shared (a peer known to hold it gets
-    /// no send). Deviation from Briar: rules 4 and 5 do not read it, so a
-    /// peer that acked a message and then requests it gets it again
-    /// (Briar sends only messages with `seen = FALSE`).
+    /// Read when the message is shared (a peer known to hold it gets no
+    /// send) and when the peer requests it (a request for a message the
+    /// peer holds is ignored: Briar sends only messages with `seen =
+    /// FALSE`).
     seen: bool,
     /// Times the message was sent or offered since its send was armed.
     send_count: u32,
@@ -50,7 +50,10 @@ struct Record {
 #[derive(Debug, Default)]
 struct Peer {
     connected: bool,
-    /// Messages the peer offered that we lacked, oldest first, at most
+    /// A payload went out on this connection: its BTP stream is open (the
+    /// first payload after a link-up carries the stream's preamble).
+    stream_open: bool,
+    /// Messages the peer offered that we lacked, oldest first: the first
     /// `offer_cap` of them (Briar: the `offers` table).
     offered: VecDeque<MsgId>,
     /// One record per message we have BSP state for.
@@ -134,8 +137,8 @@ impl ReferenceNode {
 
     /// Shares `msg`, just delivered to our application: every co-member
     /// of its group not known to hold it gets a fresh send (send time 0,
-    /// count 0), unless a send is pending already (armed by a request
-    /// before delivery).
+    /// count 0). (No send can be pending yet: requests are served only for
+    /// delivered messages.)
     fn share(&mut self, msg: &MessageRef) {
         let Some(members) = self.co_members.get(&msg.group).cloned() else {
             return;
@@ -177,14 +180,13 @@ impl ReferenceNode {
 
     /// An OFFER from `p`. Rule 2 is applied here, as Briar's `receiveOffer`
     /// does: a message we hold gets its ack flag raised; one we lack is
-    /// remembered for rule 3, the oldest offer dropped when `offer_cap`
-    /// are remembered.
+    /// remembered for rule 3 while fewer than `offer_cap` are remembered,
+    /// and ignored once that many are (Briar's `MAX_OFFERED_MESSAGES`: the
+    /// first offers are kept).
     ///
     /// Deviations from Briar: "hold" includes messages not yet delivered
-    /// (Briar acks only visible, i.e. delivered and shared, messages); when
-    /// full, the oldest offer is dropped (Briar ignores the new one); a
-    /// repeated offer takes a second place (Briar stores it once); an
-    /// `offer_cap` of 0 keeps one offer.
+    /// (Briar acks only visible, i.e. delivered and shared, messages); a
+    /// repeated offer takes a second place (Briar stores it once).
     fn receive_offer(&mut self, p: NodeId, m: MsgId) {
         self.mark_seen(p, m);
         if self.store.holds(m) {
@@ -193,26 +195,36 @@ impl ReferenceNode {
         }
         let cap = self.cfg.offer_cap;
         let offered = &mut self.peers.get_mut(&p).expect("a known peer").offered;
-        if offered.len() >= cap {
-            offered.pop_front();
+        if offered.len() < cap {
+            offered.push_back(m);
         }
-        offered.push_back(m);
     }
 
     /// A REQUEST from `p`: for a message we hold, raise the request flag
-    /// and reset the send time, so it goes out at the next flush.
+    /// and reset the send time and the send count (Briar's
+    /// `resetExpiryTime`: `expiry = 0, txCount = 0`), so it goes out at the
+    /// next flush and backs off from the start.
     ///
-    /// Deviations from Briar: any held message is sent, also one not yet
-    /// delivered, one of a group `p` is not in, or one `p` acked before
-    /// (Briar: visible and not seen only); the send count is kept (Briar's
-    /// `resetExpiryTime` sets `txCount` to 0 too).
+    /// Only a message visible to `p` (delivered here, in a group `p` is
+    /// in: Briar's `containsVisibleMessage`) that `p` is not known to hold
+    /// (Briar's `getRequestedMessagesToSend` needs `seen = FALSE`) is
+    /// served; other requests are ignored.
     fn receive_request(&mut self, p: NodeId, m: MsgId) {
-        if !self.store.holds(m) {
+        if !self.store.is_delivered(m) {
+            return;
+        }
+        let group = self.store.get(m).expect("delivered, so held").group;
+        let shared = self
+            .co_members
+            .get(&group)
+            .is_some_and(|ms| ms.contains(&p));
+        if !shared || self.record(p, m).seen {
             return;
         }
         let r = self.record(p, m);
         r.requested = true;
         r.send_time = Some(SimTime::ZERO);
+        r.send_count = 0;
     }
 }
 
@@ -225,7 +237,12 @@ impl ReferenceNode {
         for p in self.order.clone() {
             let peer = &self.peers[&p];
             if peer.connected && has_work(peer, now) {
-                let payload = self.build_payload(now, p);
+                let mut payload = self.build_payload(now, p);
+                let peer = self.peers.get_mut(&p).expect("a known peer");
+                if !payload.is_empty() {
+                    payload.opens_stream = !peer.stream_open;
+                    peer.stream_open = true;
+                }
                 out.send(p, payload);
             }
         }
@@ -298,28 +315,24 @@ impl ReferenceNode {
     }
 
     /// Rule 5: the messages with a send pending whose send time has come,
-    /// oldest send time first (then by id); each is sent or offered, so
+    /// oldest message first (Briar: `ORDER BY timestamp`; ids are numbered
+    /// in the order messages are written); each is sent or offered, so
     /// each backs off.
     ///
     /// (Requested messages due now were all sent by rule 4 and backed off,
     /// so with a positive `max_latency` none is offered or sent twice.)
-    ///
-    /// Deviations from Briar: ordered by send time, then id (Briar: by
-    /// message timestamp); a message armed by a request before it was
-    /// delivered is sent (or offered) again after its backoff like a
-    /// shared one (Briar never sends an undelivered message).
     fn rule_5(&mut self, now: SimTime, p: NodeId) -> Vec<MsgId> {
-        let mut due: Vec<(SimTime, MsgId)> = self.peers[&p]
+        let due: Vec<MsgId> = self.peers[&p]
             .records
             .iter()
-            .filter_map(|(&m, r)| r.send_time.filter(|&t| t <= now).map(|t| (t, m)))
+            .filter(|(_, r)| r.send_time.is_some_and(|t| t <= now))
+            .map(|(&m, _)| m)
             .collect();
-        due.sort_unstable();
         let max_latency = self.cfg.max_latency;
-        for &(_, m) in &due {
+        for &m in &due {
             backoff(self.record(p, m), max_latency, now);
         }
-        due.into_iter().map(|(_, m)| m).collect()
+        due
     }
 
     /// The messages `due` that we hold, in order (a message we do not
@@ -373,10 +386,12 @@ fn backoff(r: &mut Record, max_latency: SimTime, now: SimTime) {
 
 impl Node<Payload> for ReferenceNode {
     /// A peer coming (back) up gets a flush: whatever waited for it goes
-    /// out. Links to nodes we share no group with are ignored.
+    /// out, on a new stream. Links to nodes we share no group with are
+    /// ignored.
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.connected = true;
+            p.stream_open = false;
             self.request_flush(now, out);
         }
     }

@@ -189,8 +189,11 @@ fn offered_message_we_hold_is_acked_not_requested() {
     assert_eq!(p.requests, vec![1]);
 }
 
+/// Briar's `DatabaseComponentImpl.receiveOffer` stores an offer only while
+/// fewer than `MAX_OFFERED_MESSAGES` (1,000; here 3) are stored: the first
+/// offers are kept, later ones ignored until requests empty the table.
 #[test]
-fn offers_are_capped_oldest_dropped() {
+fn offer_cap_keeps_first_offers() {
     let mut b = node(1, BspMode::Interactive);
     let mut out = Outbox::new();
     b.handle_payload(
@@ -204,7 +207,7 @@ fn offers_are_capped_oldest_dropped() {
     );
     b.handle_link_up(SimTime(2), 0, &mut out);
     b.handle_timeout(SimTime(2), &mut out);
-    assert_eq!(sends(&cmds(&mut out))[0].requests, vec![3, 4, 5]);
+    assert_eq!(sends(&cmds(&mut out))[0].requests, vec![1, 2, 3]);
 }
 
 #[test]
@@ -259,8 +262,8 @@ fn non_member_records_are_ignored() {
 /// A peer that asked for a message we hold but have not delivered (its
 /// parent is missing), and then acknowledged it, holds it: when the parent
 /// arrives and both are delivered, the message is not offered to it again.
-/// (The ACK's send state was filed by the request before delivery, so the
-/// node must ask its store and remember the peer holds the message.)
+/// (The request is ignored; the ACK finds no send state, so the node must
+/// ask its store and remember the peer holds the message.)
 #[test]
 fn ack_of_a_message_requested_before_delivery_is_remembered() {
     let mut a = BspNode::new(0, &[(0, vec![0, 1, 2].into())], cfg(BspMode::Interactive));
@@ -285,7 +288,8 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
         &mut out,
     );
     assert!(delivered(&c).is_empty());
-    // Node 1 asks for m2 and gets it, then acknowledges it.
+    // Node 1 asks for m2: not delivered here, so not sent (Briar serves
+    // only visible messages). Then node 1 acknowledges it.
     let c = from(
         Payload {
             requests: vec![2],
@@ -295,7 +299,7 @@ fn ack_of_a_message_requested_before_delivery_is_remembered() {
         &mut a,
         &mut out,
     );
-    assert_eq!(sends(&c).iter().flat_map(ids).collect::<Vec<_>>(), vec![2]);
+    assert!(sends(&c).iter().flat_map(ids).next().is_none());
     let _ = from(
         Payload {
             acks: vec![2],
@@ -390,4 +394,110 @@ fn peer_state_is_four_cache_lines() {
     // A field more would make every peer five lines (and a flush, a catch-up
     // and an ack read more of them): make room before adding one.
     assert_eq!(std::mem::size_of::<Peer>(), 256);
+}
+
+/// Briar's `resetExpiryTime` (bramble-core `db/JdbcDatabase.java`) sets
+/// `expiry = 0, txCount = 0` when a REQUEST arrives: the message goes out at
+/// once and its next retransmission is one round trip (2 max latencies)
+/// later, however often it was offered before.
+#[test]
+fn request_resets_send_count() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Interactive);
+    a.append(SimTime::ZERO, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(SimTime::ZERO, &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(sends(&c)[0].offers, vec![0]);
+    assert_eq!(timer(&c), Some(SimTime(2 * L.0)));
+    a.handle_timeout(SimTime(2 * L.0), &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(sends(&c)[0].offers, vec![0], "offered a second time");
+    assert_eq!(timer(&c), Some(SimTime(6 * L.0)));
+    let now = SimTime(3 * L.0);
+    let request = Payload {
+        requests: vec![0],
+        ..Payload::default()
+    };
+    a.handle_payload(now, 1, request, &mut out);
+    a.handle_timeout(now, &mut out);
+    let c = cmds(&mut out);
+    assert_eq!(ids(&sends(&c)[0]), vec![0], "sent at once");
+    // Count reset to 0: next send after 2L (kept, it would be 8L).
+    assert_eq!(timer(&c), Some(now + SimTime(2 * L.0)));
+}
+
+/// Each connection is a new BTP stream: the first payload after a link-up
+/// carries the stream's tag, header and VERSIONS record (bramble-core
+/// `crypto/StreamEncrypterImpl.java`, `sync/DuplexOutgoingSession.java`),
+/// later ones only frames.
+#[test]
+fn first_payload_after_link_up_opens_the_stream() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Batch);
+    let mut opens = Vec::new();
+    for (k, t) in [1u64, 2, 3].into_iter().enumerate() {
+        if k == 2 {
+            a.handle_link_down(SimTime(t), 1, &mut out);
+            a.handle_link_up(SimTime(t), 1, &mut out);
+        }
+        a.append(SimTime(t), msg(k as MsgId, 0, &[]), &mut out);
+        a.handle_timeout(SimTime(t), &mut out);
+        opens.push(sends(&cmds(&mut out))[0].opens_stream);
+    }
+    assert_eq!(opens, vec![true, false, true]);
+}
+
+/// Briar serves a REQUEST only for a message visible to the contact that
+/// the contact does not hold (`containsVisibleMessage` in
+/// DatabaseComponentImpl.receiveRequest, `seen = FALSE` in
+/// JdbcDatabase.getRequestedMessagesToSend): a request for a message the
+/// peer acked, or for one we have not delivered, is ignored.
+#[test]
+fn request_is_served_only_for_visible_messages_the_peer_lacks() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Interactive);
+    let t = SimTime(1);
+    a.append(t, msg(0, 0, &[]), &mut out);
+    a.handle_timeout(t, &mut out);
+    let _ = cmds(&mut out);
+    // A child whose parent is missing: held, not delivered.
+    let child = Payload {
+        messages: vec![msg(2, 1, &[1])],
+        ..Payload::default()
+    };
+    a.handle_payload(t, 1, child, &mut out);
+    let acked = Payload {
+        acks: vec![0],
+        ..Payload::default()
+    };
+    a.handle_payload(t, 1, acked, &mut out);
+    a.handle_timeout(t, &mut out);
+    let _ = cmds(&mut out);
+    let request = Payload {
+        requests: vec![0, 2],
+        ..Payload::default()
+    };
+    a.handle_payload(SimTime(2), 1, request, &mut out);
+    a.handle_timeout(SimTime(2), &mut out);
+    assert!(sends(&cmds(&mut out)).is_empty());
+}
+
+/// Briar offers and sends the messages due `ORDER BY timestamp`
+/// (bramble-core `db/JdbcDatabase.java`, `getMessagesToOffer` and
+/// `getMessagesToSend`), not by when each became due: here m1 fell due
+/// before m0 (its backoff is younger), yet m0 goes first.
+#[test]
+fn rule_5_sends_oldest_message_first() {
+    let (mut a, _, mut out) = linked_pair(BspMode::Batch);
+    let at = |k: u64| SimTime(k * L.0);
+    a.append(at(0), msg(0, 0, &[]), &mut out);
+    a.handle_timeout(at(0), &mut out);
+    // m0 again at 2L: next at 6L.
+    a.handle_timeout(at(2), &mut out);
+    // m1 first sent just after: next at 4L + 1.
+    let t1 = at(2) + SimTime(1);
+    a.append(t1, msg(1, 0, &[0]), &mut out);
+    a.handle_timeout(t1, &mut out);
+    a.handle_link_down(t1, 1, &mut out);
+    let _ = cmds(&mut out);
+    a.handle_link_up(at(7), 1, &mut out);
+    a.handle_timeout(at(7), &mut out);
+    assert_eq!(ids(&sends(&cmds(&mut out))[0]), vec![0, 1]);
 }
