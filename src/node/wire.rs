@@ -195,7 +195,9 @@ impl Payload {
     /// [`Payload::encoded_len`].
     pub fn encoded_len_by_kind(&self) -> PerKind {
         let summary = self.summary.as_ref().map_or(0, |v| {
-            ids_len(SUMMARY_TAG, v.len()) + key_len(SUMMARY_COUNT_TAG) + encoded_len_varint(v.len() as u64)
+            ids_len(SUMMARY_TAG, v.len())
+                + key_len(SUMMARY_COUNT_TAG)
+                + encoded_len_varint(v.len() as u64)
         });
         let messages: usize = self.messages.iter().map(message_record_len).sum();
         let mut out = [0; MAX_RECORD_KINDS];

@@ -92,9 +92,9 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         "mailserver-on",
         "mvds",
         434,
-        2725,
-        11_678_789,
-        "94c1edf4677c0a5e",
+        2726,
+        10_692_195,
+        "69b5996be77c1c03",
     ),
     (
         "mailserver-on",

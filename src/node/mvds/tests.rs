@@ -1,0 +1,153 @@
+//! Status's MVDS (`mvds`) and the Vac reference (`mvds-vac`), driven by
+//! hand: one test per fact of status-go's vendored fork and of
+//! vacp2p/mvds.
+
+use super::machine::Kind;
+use super::*;
+use crate::node::store::DeliveryMode;
+use crate::node::{Command, WirePayload};
+use crate::sim::message::test_message;
+
+fn sends<P>(out: &mut Outbox<P>) -> Vec<(NodeId, P)>
+where
+    P: WirePayload,
+{
+    out.drain()
+        .filter_map(|c| match c {
+            Command::Send { to, payload } => Some((to, payload)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn group(members: &[NodeId]) -> Vec<(GroupId, Members)> {
+    vec![(0, members.to_vec().into())]
+}
+
+fn status(me: NodeId, members: &[NodeId], peers_visible: bool) -> MvdsNode {
+    let _ = peers_visible;
+    MvdsNode::new(
+        me,
+        &group(members),
+        DeliveryMode::Consistent.into(),
+        stream(1, "node", u64::from(me)),
+    )
+}
+
+fn carrying<D: payload::Dialect>(msgs: Vec<MessageRef>) -> payload::MvdsPayload<D> {
+    payload::MvdsPayload {
+        messages: msgs,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn resends_follow_status_schedule() {
+    let mut a = status(0, &[0, 1], true);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime(100_000),
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    // Written in epoch 1 (before the tick at 300 ms): `insertSyncState`
+    // files it at epoch 2, sent by the tick at 600 ms.
+    assert_eq!(a.sync.timer(), SimTime::from_millis(600));
+    let mut now = a.sync.timer();
+    let mut sent_at = Vec::new();
+    for _ in 0..5 {
+        a.handle_timeout(now, &mut out);
+        let s = sends(&mut out);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].1.messages.len(), 1);
+        sent_at.push(now.as_micros() / 300_000);
+        now = a.sync.timer();
+    }
+    for (k, w) in sent_at.windows(2).enumerate() {
+        let base = 90u64 << k;
+        let gap = w[1] - w[0];
+        assert!(
+            (base..base + 30).contains(&gap),
+            "resend {k}: gap {gap} epochs"
+        );
+    }
+}
+
+#[test]
+fn ack_is_sent_once_and_stops_resends() {
+    let mut b = status(1, &[0, 1], true);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let m = test_message(0, 0, SimTime::ZERO, &[]);
+    b.handle_payload(SimTime(1), 0, carrying(vec![m]), &mut out);
+    let _ = out.drain().count();
+    // An ACK goes at the next tick.
+    assert_eq!(b.sync.timer(), SimTime::from_millis(300));
+    b.handle_timeout(b.sync.timer(), &mut out);
+    let s = sends(&mut out);
+    assert_eq!(s[0].1.acks, vec![0]);
+    assert!(s[0].1.messages.is_empty());
+    assert_eq!(b.sync.timer(), SimTime::NEVER, "ACKs are not retransmitted");
+}
+
+#[test]
+fn mvds_never_relays() {
+    let mut b = status(1, &[0, 1, 2], true);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    b.handle_link_up(SimTime::ZERO, 2, &mut out);
+    let m = test_message(0, 0, SimTime::ZERO, &[]);
+    b.handle_payload(SimTime(1), 0, carrying(vec![m]), &mut out);
+    let _ = out.drain().count();
+    while b.sync.timer() != SimTime::NEVER {
+        b.handle_timeout(b.sync.timer(), &mut out);
+        for (to, p) in sends(&mut out) {
+            assert_eq!(to, 0, "only the ACK to the sender");
+            assert!(p.messages.is_empty() && p.offers.is_empty());
+        }
+    }
+}
+
+#[test]
+fn status_ignores_offer_for_held_message() {
+    let mut a = status(0, &[0, 1], true);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime::ZERO,
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    let offer = payload::MvdsPayload {
+        offers: vec![0, 5],
+        ..Default::default()
+    };
+    a.handle_payload(SimTime(1), 1, offer, &mut out);
+    assert!(!a.sync.has(0, 0, Kind::Ack), "held: not acked");
+    assert!(!a.sync.has(0, 0, Kind::Request));
+    assert!(a.sync.has(0, 5, Kind::Request), "lacking: requested");
+}
+
+#[test]
+fn request_is_answered_with_the_message() {
+    let mut a = status(0, &[0, 1], true);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime::ZERO,
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    a.handle_timeout(a.sync.timer(), &mut out);
+    let _ = out.drain().count();
+    let req = payload::MvdsPayload {
+        requests: vec![0],
+        ..Default::default()
+    };
+    // The MESSAGE state exists (waiting for its resend): INSERT OR IGNORE
+    // leaves it as it is.
+    let due = a.sync.due(0, 0, Kind::Message);
+    a.handle_payload(SimTime::from_secs(1), 1, req, &mut out);
+    assert_eq!(a.sync.due(0, 0, Kind::Message), due);
+}
