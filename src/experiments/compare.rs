@@ -52,7 +52,7 @@ struct CsvRow<'a> {
 
 /// Metrics shown in the terminal table (the files have them all); at
 /// `records_sent` the table lists every record kind the strategies sent.
-pub const TABLE_METRICS: [&str; 13] = [
+pub const TABLE_METRICS: [&str; 14] = [
     "delivery_ratio",
     "latency_mean_s",
     "latency_p50_s",
@@ -64,6 +64,7 @@ pub const TABLE_METRICS: [&str; 13] = [
     "records_sent",
     "duplicate_messages_received",
     "causal_violations",
+    "delivered_before_parent",
     "blocked_deliveries",
     "convergence_s",
 ];
