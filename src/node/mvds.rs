@@ -5,8 +5,12 @@
 //! - **Batch mode**, 300 ms epochs, resends at `epoch + 2^(count-1) · 90 +
 //!   uniform(0..30)` epochs (`CalculateSendTime`); the shared machinery is
 //!   [`machine`].
-//! - **No parents on the wire.** Status's `Message` has no `Metadata`
-//!   ([`status_wire`]).
+//! - **No parents, no causal blocking.** Status's `Message` has no
+//!   `Metadata` ([`status_wire`]): a message is delivered on receipt,
+//!   whatever `sync.delivery` says. The chat's DAG still exists at the
+//!   application (a new message's parents are the writer's heads), and the
+//!   report counts how often a message reaches a user before one of its
+//!   parents (`delivered_before_parent`).
 //! - **One MVDS group per (sender, recipient) pair** (`ToOneToOneGroupID`;
 //!   a group message is sent privately to each member). A received message
 //!   is offered to the *other* peers of its MVDS group (`onMessage`), but a
@@ -24,7 +28,7 @@ mod tests;
 
 use self::machine::{Kind, Machine, Schedule};
 use self::status_wire::Payload;
-use super::store::{Delivery, Store};
+use super::store::{DeliveryMode, Store};
 use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
 use super::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
@@ -40,16 +44,11 @@ pub struct MvdsNode {
 }
 
 impl MvdsNode {
-    /// A node `me` in `groups`, delivering by `delivery`.
-    pub fn new(
-        me: NodeId,
-        groups: &[(GroupId, Members)],
-        delivery: Delivery,
-        rng: ChaCha8Rng,
-    ) -> Self {
+    /// A node `me` in `groups`.
+    pub fn new(me: NodeId, groups: &[(GroupId, Members)], rng: ChaCha8Rng) -> Self {
         MvdsNode {
             sync: Machine::new(me, groups, Schedule::status(None), rng),
-            store: Store::new(delivery, groups),
+            store: Store::new(DeliveryMode::Eventual, groups),
         }
     }
 
@@ -165,16 +164,18 @@ impl Strategy for Mvds {
         "mvds"
     }
     fn about(&self) -> &str {
-        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends, no parents on the wire; one MVDS group per (sender, recipient) pair, so it never relays"
+        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         payload::KINDS
+    }
+    fn carries_parents(&self) -> bool {
+        false
     }
     fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         Box::new(MvdsNode::new(
             ctx.me,
             ctx.groups,
-            ctx.delivery,
             stream(ctx.seed, "node", u64::from(ctx.me)),
         ))
     }

@@ -176,7 +176,7 @@ pub struct Scripted {
     pub body_bytes: Option<u32>,
 }
 
-/// Delivery rules every strategy's store follows (`sync`).
+/// Delivery rules every strategy's store follows (`sync`), except `mvds`, whose wire has no parents (Status's MVDS delivers on receipt).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SyncSpec {
     /// When received messages reach the application.
@@ -265,7 +265,7 @@ pub struct Scenario {
     pub script: Vec<Scripted>,
     /// Body size distribution, bytes.
     pub body_bytes: Dist,
-    /// Delivery rules every strategy's store follows.
+    /// Delivery rules every strategy's store follows, except `mvds`, whose wire has no parents (Status's MVDS delivers on receipt).
     pub sync: SyncSpec,
     /// Transport semantics.
     pub transport: TransportSpec,

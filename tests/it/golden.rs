@@ -92,7 +92,7 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         "mailserver-on",
         "mvds",
         434,
-        2726,
+        2728,
         10_692_195,
         "69b5996be77c1c03",
     ),

@@ -4,7 +4,6 @@
 
 use super::machine::Kind;
 use super::*;
-use crate::node::store::DeliveryMode;
 use crate::node::{Command, WirePayload};
 use crate::sim::message::test_message;
 
@@ -20,18 +19,22 @@ where
         .collect()
 }
 
+fn delivered<P: WirePayload>(out: &mut Outbox<P>) -> Vec<MsgId> {
+    out.drain()
+        .filter_map(|c| match c {
+            Command::Deliver { msg } => Some(msg),
+            _ => None,
+        })
+        .collect()
+}
+
 fn group(members: &[NodeId]) -> Vec<(GroupId, Members)> {
     vec![(0, members.to_vec().into())]
 }
 
 fn status(me: NodeId, members: &[NodeId], peers_visible: bool) -> MvdsNode {
     let _ = peers_visible;
-    MvdsNode::new(
-        me,
-        &group(members),
-        DeliveryMode::Consistent.into(),
-        stream(1, "node", u64::from(me)),
-    )
+    MvdsNode::new(me, &group(members), stream(1, "node", u64::from(me)))
 }
 
 fn carrying<D: payload::Dialect>(msgs: Vec<MessageRef>) -> payload::MvdsPayload<D> {
@@ -89,6 +92,26 @@ fn ack_is_sent_once_and_stops_resends() {
     assert_eq!(s[0].1.acks, vec![0]);
     assert!(s[0].1.messages.is_empty());
     assert_eq!(b.sync.timer(), SimTime::NEVER, "ACKs are not retransmitted");
+}
+
+#[test]
+fn mvds_delivers_on_receipt_without_parents() {
+    let mut b = status(1, &[0, 1], true);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    // Message 1 names message 0, which node 1 never got.
+    let child = test_message(1, 0, SimTime::ZERO, &[0]);
+    b.handle_payload(SimTime(5), 0, carrying(vec![child.clone()]), &mut out);
+    assert_eq!(delivered(&mut out), vec![1]);
+    // Nor does it ask for the parent: the wire has no parents.
+    b.handle_timeout(b.sync.timer(), &mut out);
+    let s = sends(&mut out);
+    assert!(s[0].1.requests.is_empty());
+    assert_eq!(
+        payload::message_record_len::<status_wire::Status>(&child),
+        payload::message_record_len::<status_wire::Status>(&test_message(1, 0, SimTime::ZERO, &[]))
+    );
+    assert!(!Mvds.carries_parents());
 }
 
 #[test]
