@@ -5,6 +5,9 @@
 //! - **Batch mode**, 300 ms epochs, resends at `epoch + 2^(count-1) · 90 +
 //!   uniform(0..30)` epochs (`CalculateSendTime`); the shared machinery is
 //!   [`machine`].
+//! - **`MaxSendCount` = 15**: a state sent more than 15 times is deleted
+//!   (`syncState.Clear(MaxSendCount)` after every epoch): 16 sends, then
+//!   never again.
 //! - **No parents, no causal blocking.** Status's `Message` has no
 //!   `Metadata` ([`status_wire`]): a message is delivered on receipt,
 //!   whatever `sync.delivery` says. The chat's DAG still exists at the
@@ -36,6 +39,9 @@ use crate::sim::rng::stream;
 use crate::sim::time::SimTime;
 use rand_chacha::ChaCha8Rng;
 
+/// status-go's `MaxSendCount`.
+pub const MAX_SEND_COUNT: u32 = 15;
+
 /// A Status MVDS node.
 #[derive(Debug)]
 pub struct MvdsNode {
@@ -47,7 +53,7 @@ impl MvdsNode {
     /// A node `me` in `groups`.
     pub fn new(me: NodeId, groups: &[(GroupId, Members)], rng: ChaCha8Rng) -> Self {
         MvdsNode {
-            sync: Machine::new(me, groups, Schedule::status(None), rng),
+            sync: Machine::new(me, groups, Schedule::status(Some(MAX_SEND_COUNT)), rng),
             store: Store::new(DeliveryMode::Eventual, groups),
         }
     }
@@ -164,7 +170,7 @@ impl Strategy for Mvds {
         "mvds"
     }
     fn about(&self) -> &str {
-        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
+        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends, deleted after 15 resends; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         payload::KINDS

@@ -115,6 +115,27 @@ fn mvds_delivers_on_receipt_without_parents() {
 }
 
 #[test]
+fn max_send_count_deletes_state() {
+    let mut a = status(0, &[0, 1], true);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime::ZERO,
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    let mut sent = 0;
+    while a.sync.timer() != SimTime::NEVER {
+        a.handle_timeout(a.sync.timer(), &mut out);
+        sent += sends(&mut out).len();
+        assert!(sent <= 16);
+    }
+    // Sent once and resent 15 times; `Clear(15)` then drops the state.
+    assert_eq!(sent, 1 + MAX_SEND_COUNT as usize);
+    assert_eq!(a.sync.count(0, 0, Kind::Message), None);
+}
+
+#[test]
 fn mvds_never_relays() {
     let mut b = status(1, &[0, 1, 2], true);
     let mut out = Outbox::new();
