@@ -169,6 +169,7 @@ fn build_node<S: Strategy>(
         me,
         groups: &groups,
         delivery: scenario.sync.delivery(),
+        peers_visible: scenario.transport.presence == crate::scenario::Presence::Known,
         seed,
     };
     strategy.build(config, &ctx)

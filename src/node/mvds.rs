@@ -19,6 +19,14 @@
 //!   is offered to the *other* peers of its MVDS group (`onMessage`), but a
 //!   pair group has none: a node never relays, it sends what it wrote (or
 //!   was asked for). Public chats do not use MVDS at all.
+//! - **Rescheduling when a peer shows up** (`resetPeerEpoch`): a fresh
+//!   status update from a peer moves up to 100 of its pending states to
+//!   `epoch + uniform(0..60)`. With `transport.presence: known` the node
+//!   does it on link-up; with `unknown` a payload from the peer stands in for
+//!   its status update (status-go broadcasts one 5 s after start and every
+//!   5 minutes, `broadcastLatestUserStatus`): the first payload after 5
+//!   minutes of silence resets. Status updates themselves are not simulated
+//!   (their bytes are not counted).
 //! - An OFFER for a message the node holds is ignored, not acked
 //!   (`onOffer`); in pair groups nobody offers anyway.
 
@@ -41,25 +49,62 @@ use rand_chacha::ChaCha8Rng;
 
 /// status-go's `MaxSendCount`.
 pub const MAX_SEND_COUNT: u32 = 15;
+/// status-go's `BatchResetEpochMessages`: states moved per reset.
+pub const RESET_LIMIT: usize = 100;
+/// `resetPeerEpoch` moves a state to `epoch + rand.Intn(60)`.
+pub const RESET_SPREAD_EPOCHS: u64 = 60;
+/// How often a Status client broadcasts its status update (5 minutes).
+pub const STATUS_UPDATE_PERIOD: SimTime = SimTime(300_000_000);
 
 /// A Status MVDS node.
 #[derive(Debug)]
 pub struct MvdsNode {
     sync: Machine,
     store: Store,
+    /// `transport.presence: known`.
+    peers_visible: bool,
+    /// Per peer: when a payload from it last arrived (presence unknown).
+    heard: Vec<Option<SimTime>>,
 }
 
 impl MvdsNode {
-    /// A node `me` in `groups`.
-    pub fn new(me: NodeId, groups: &[(GroupId, Members)], rng: ChaCha8Rng) -> Self {
+    /// A node `me` in `groups`; `peers_visible` as in [`NodeContext`].
+    pub fn new(
+        me: NodeId,
+        groups: &[(GroupId, Members)],
+        peers_visible: bool,
+        rng: ChaCha8Rng,
+    ) -> Self {
+        let sync = Machine::new(me, groups, Schedule::status(Some(MAX_SEND_COUNT)), rng);
+        let peers = sync.peer_count();
         MvdsNode {
-            sync: Machine::new(me, groups, Schedule::status(Some(MAX_SEND_COUNT)), rng),
+            sync,
             store: Store::new(DeliveryMode::Eventual, groups),
+            peers_visible,
+            heard: vec![None; peers],
         }
     }
 
     fn rearm(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
         self.sync.rearm(now, self.store.next_expiry(), out);
+    }
+
+    /// The peer `i` was seen online at `now`: `resetPeerEpoch`.
+    fn peer_online(&mut self, now: SimTime, i: usize) {
+        self.sync
+            .reset_peer(now, i, RESET_LIMIT, RESET_SPREAD_EPOCHS);
+    }
+
+    /// A payload from `i` arrived: with presence unknown, the first one
+    /// after a status-update period of silence shows the peer online.
+    fn heard_from(&mut self, now: SimTime, i: usize) {
+        if self.peers_visible {
+            return;
+        }
+        let last = self.heard[i].replace(now);
+        if last.is_none_or(|t| now >= t + STATUS_UPDATE_PERIOD) {
+            self.peer_online(now, i);
+        }
     }
 
     fn on_messages(
@@ -87,6 +132,9 @@ impl Node<Payload> for MvdsNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         if let Some(i) = self.sync.peer(peer) {
             self.sync.set_connected(i, true);
+            if self.peers_visible {
+                self.peer_online(now, i);
+            }
             self.rearm(now, out);
         }
     }
@@ -108,6 +156,7 @@ impl Node<Payload> for MvdsNode {
         let Some(i) = self.sync.peer(from) else {
             return;
         };
+        self.heard_from(now, i);
         // `onPayload`'s order: acks, requests, offers, messages.
         for m in p.acks {
             self.sync.remove(i, m);
@@ -170,7 +219,7 @@ impl Strategy for Mvds {
         "mvds"
     }
     fn about(&self) -> &str {
-        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends, deleted after 15 resends; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
+        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends, deleted after 15 resends, rescheduled when a peer shows up; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         payload::KINDS
@@ -182,6 +231,7 @@ impl Strategy for Mvds {
         Box::new(MvdsNode::new(
             ctx.me,
             ctx.groups,
+            ctx.peers_visible,
             stream(ctx.seed, "node", u64::from(ctx.me)),
         ))
     }

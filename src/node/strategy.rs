@@ -71,6 +71,11 @@ pub struct NodeContext<'a> {
     pub groups: &'a [(GroupId, Members)],
     /// When received messages reach the application (scenario `sync`).
     pub delivery: Delivery,
+    /// True when `handle_link_up(p)` means `p` itself became reachable
+    /// (`transport.presence: known`); false when it only means this node
+    /// came online (`unknown`, Whisper-like): the node then learns that a
+    /// peer is online only from what it receives from it.
+    pub peers_visible: bool,
     /// The run seed; a node that draws random numbers takes its own
     /// sub-stream (`crate::sim::rng::stream(seed, "node", me)`).
     pub seed: u64,

@@ -92,9 +92,9 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         "mailserver-on",
         "mvds",
         434,
-        2728,
-        10_692_195,
-        "69b5996be77c1c03",
+        2730,
+        10_765_453,
+        "02da2bfb10126bf5",
     ),
     (
         "mailserver-on",

@@ -33,8 +33,12 @@ fn group(members: &[NodeId]) -> Vec<(GroupId, Members)> {
 }
 
 fn status(me: NodeId, members: &[NodeId], peers_visible: bool) -> MvdsNode {
-    let _ = peers_visible;
-    MvdsNode::new(me, &group(members), stream(1, "node", u64::from(me)))
+    MvdsNode::new(
+        me,
+        &group(members),
+        peers_visible,
+        stream(1, "node", u64::from(me)),
+    )
 }
 
 fn carrying<D: payload::Dialect>(msgs: Vec<MessageRef>) -> payload::MvdsPayload<D> {
@@ -133,6 +137,66 @@ fn max_send_count_deletes_state() {
     // Sent once and resent 15 times; `Clear(15)` then drops the state.
     assert_eq!(sent, 1 + MAX_SEND_COUNT as usize);
     assert_eq!(a.sync.count(0, 0, Kind::Message), None);
+}
+
+#[test]
+fn reschedules_pending_on_peer_online() {
+    let mut a = status(0, &[0, 1], true);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    for m in 0..150 {
+        a.append(
+            SimTime::ZERO,
+            test_message(m, 0, SimTime::ZERO, &[]),
+            &mut out,
+        );
+    }
+    a.handle_timeout(a.sync.timer(), &mut out);
+    let _ = out.drain().count();
+    // Sent once at epoch 2: next due at 92..122.
+    assert!((92..122).contains(&a.sync.due(0, 0, Kind::Message).unwrap()));
+    let now = SimTime::from_secs(3); // epoch 11
+    a.handle_link_down(now, 1, &mut out);
+    a.handle_link_up(now, 1, &mut out);
+    let dues: Vec<u64> = (0..150)
+        .map(|m| a.sync.due(0, m, Kind::Message).unwrap())
+        .collect();
+    // The first 100 move to 11 + uniform(0..60); the rest stay.
+    assert!(dues[..100].iter().all(|d| (11..71).contains(d)), "{dues:?}");
+    assert!(dues[100..].iter().all(|d| (92..122).contains(d)));
+    assert_eq!(
+        a.sync.count(0, 0, Kind::Message),
+        Some(1),
+        "counts unchanged"
+    );
+}
+
+#[test]
+fn reschedules_on_first_payload_when_presence_unknown() {
+    let mut a = status(0, &[0, 1], false);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime::ZERO,
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    a.handle_timeout(a.sync.timer(), &mut out);
+    let before = a.sync.due(0, 0, Kind::Message).unwrap();
+    // Link-up means only "I am online": nothing moves.
+    a.handle_link_up(SimTime::from_secs(3), 1, &mut out);
+    assert_eq!(a.sync.due(0, 0, Kind::Message), Some(before));
+    // A payload from the peer shows it online.
+    let ack_other = payload::MvdsPayload {
+        acks: vec![99],
+        ..Default::default()
+    };
+    a.handle_payload(SimTime::from_secs(3), 1, ack_other.clone(), &mut out);
+    let after = a.sync.due(0, 0, Kind::Message).unwrap();
+    assert!((11..71).contains(&after), "{after}");
+    // Another within the status-update period changes nothing.
+    a.handle_payload(SimTime::from_secs(60), 1, ack_other, &mut out);
+    assert_eq!(a.sync.due(0, 0, Kind::Message), Some(after));
 }
 
 #[test]
