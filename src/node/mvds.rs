@@ -33,6 +33,7 @@
 pub mod machine;
 pub mod payload;
 pub mod status_wire;
+pub mod vac_wire;
 
 #[cfg(test)]
 mod tests;

@@ -79,7 +79,7 @@ fn bundled_scenarios_give_their_golden_numbers() {
 }
 
 /// (scenario, strategy, messages, deliveries, bytes, trace hash).
-const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
+const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 8] = [
     (
         "faults",
         "bsp-batch",
@@ -95,6 +95,14 @@ const GOLDEN_WORLD: [(&str, &str, u64, u64, u64, &str); 7] = [
         2730,
         10_765_453,
         "02da2bfb10126bf5",
+    ),
+    (
+        "mobile-churn",
+        "mvds-vac",
+        860,
+        2221,
+        1_088_122,
+        "03696034cf3f1d32",
     ),
     (
         "mailserver-on",

@@ -4,6 +4,8 @@
 
 use super::machine::Kind;
 use super::*;
+use crate::node::mvds_vac::{Mode, VacNode};
+use crate::node::store::{Delivery, DeliveryMode};
 use crate::node::{Command, WirePayload};
 use crate::sim::message::test_message;
 
@@ -39,6 +41,18 @@ fn status(me: NodeId, members: &[NodeId], peers_visible: bool) -> MvdsNode {
         peers_visible,
         stream(1, "node", u64::from(me)),
     )
+}
+
+fn vac(me: NodeId, members: &[NodeId], mode: Mode, delivery: DeliveryMode) -> VacNode {
+    let groups = group(members);
+    let ctx = NodeContext {
+        me,
+        groups: &groups,
+        delivery: Delivery::from(delivery),
+        peers_visible: true,
+        seed: 1,
+    };
+    VacNode::new(&ctx, mode)
 }
 
 fn carrying<D: payload::Dialect>(msgs: Vec<MessageRef>) -> payload::MvdsPayload<D> {
@@ -258,4 +272,140 @@ fn request_is_answered_with_the_message() {
     let due = a.sync.due(0, 0, Kind::Message);
     a.handle_payload(SimTime::from_secs(1), 1, req, &mut out);
     assert_eq!(a.sync.due(0, 0, Kind::Message), due);
+}
+
+/// Drives two or three nodes to quiescence over perfect links, returning
+/// what each delivered.
+fn exchange(nodes: &mut [VacNode], rounds: usize) -> Vec<Vec<MsgId>> {
+    let mut got = vec![Vec::new(); nodes.len()];
+    let mut out = Outbox::new();
+    for _ in 0..rounds {
+        let Some(now) = nodes.iter().map(|n| n.sync_timer()).min() else {
+            break;
+        };
+        if now == SimTime::NEVER {
+            break;
+        }
+        let mut wire = Vec::new();
+        for (k, n) in nodes.iter_mut().enumerate() {
+            if n.sync_timer() == now {
+                n.handle_timeout(now, &mut out);
+                for (to, p) in sends(&mut out) {
+                    wire.push((k as NodeId, to, p));
+                }
+            }
+        }
+        for (from, to, p) in wire {
+            nodes[to as usize].handle_payload(now, from, p, &mut out);
+            got[to as usize].extend(delivered(&mut out));
+        }
+    }
+    got
+}
+
+fn vac_trio(mode: Mode) -> Vec<VacNode> {
+    let mut out = Outbox::new();
+    let mut nodes: Vec<VacNode> = (0..3)
+        .map(|v| vac(v, &[0, 1, 2], mode, DeliveryMode::Consistent))
+        .collect();
+    // Node 0 reaches node 1 only; node 1 reaches both.
+    nodes[0].handle_link_up(SimTime::ZERO, 1, &mut out);
+    nodes[1].handle_link_up(SimTime::ZERO, 0, &mut out);
+    nodes[1].handle_link_up(SimTime::ZERO, 2, &mut out);
+    nodes[2].handle_link_up(SimTime::ZERO, 1, &mut out);
+    nodes
+}
+
+#[test]
+fn mvds_vac_relays_to_group() {
+    for mode in [Mode::Batch, Mode::Interactive] {
+        let mut nodes = vac_trio(mode);
+        let mut out = Outbox::new();
+        nodes[0].append(
+            SimTime::ZERO,
+            test_message(0, 0, SimTime::ZERO, &[]),
+            &mut out,
+        );
+        let got = exchange(&mut nodes, 200);
+        assert_eq!(got[1], vec![0], "{mode:?}");
+        assert_eq!(got[2], vec![0], "{mode:?}: node 2 gets it through node 1");
+    }
+}
+
+#[test]
+fn mvds_vac_interactive_offers_then_sends_requested() {
+    let mut a = vac(0, &[0, 1], Mode::Interactive, DeliveryMode::Consistent);
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime::ZERO,
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    a.handle_timeout(a.sync_timer(), &mut out);
+    let s = sends(&mut out);
+    assert_eq!((s[0].1.offers.clone(), s[0].1.messages.len()), (vec![0], 0));
+    let req = payload::MvdsPayload {
+        requests: vec![0],
+        ..Default::default()
+    };
+    a.handle_payload(SimTime::from_secs(1), 1, req, &mut out);
+    a.handle_timeout(a.sync_timer(), &mut out);
+    let s = sends(&mut out);
+    assert_eq!(s[0].1.messages.len(), 1);
+}
+
+#[test]
+fn mvds_vac_ignores_offer_for_held_message() {
+    let mut b = vac(1, &[0, 1], Mode::Interactive, DeliveryMode::Consistent);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let m = test_message(0, 0, SimTime::ZERO, &[]);
+    b.handle_payload(SimTime(1), 0, carrying(vec![m]), &mut out);
+    b.handle_timeout(b.sync_timer(), &mut out);
+    let _ = out.drain().count();
+    let offer = payload::MvdsPayload {
+        offers: vec![0],
+        ..Default::default()
+    };
+    b.handle_payload(SimTime::from_secs(1), 0, offer, &mut out);
+    assert_eq!(b.sync_timer(), SimTime::NEVER, "no ACK, no REQUEST");
+}
+
+#[test]
+fn mvds_vac_requests_missing_parents_from_sender() {
+    let mut b = vac(1, &[0, 1], Mode::Batch, DeliveryMode::Consistent);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let child = test_message(1, 0, SimTime::ZERO, &[0]);
+    b.handle_payload(SimTime(1), 0, carrying(vec![child]), &mut out);
+    assert!(
+        delivered(&mut out).is_empty(),
+        "consistent: waits for its parent"
+    );
+    let mut now = b.sync_timer();
+    let mut asked = false;
+    while now != SimTime::NEVER && now < SimTime::from_secs(2) {
+        b.handle_timeout(now, &mut out);
+        asked |= sends(&mut out).iter().any(|(_, p)| p.requests == vec![0]);
+        now = b.sync_timer();
+    }
+    assert!(asked, "the missing parent is requested from the sender");
+    b.handle_payload(
+        now,
+        0,
+        carrying(vec![test_message(0, 0, SimTime::ZERO, &[])]),
+        &mut out,
+    );
+    assert_eq!(delivered(&mut out), vec![0, 1]);
+}
+
+#[test]
+fn mvds_vac_keeps_sync_delivery() {
+    let mut b = vac(1, &[0, 1], Mode::Batch, DeliveryMode::Eventual);
+    let mut out = Outbox::new();
+    b.handle_link_up(SimTime::ZERO, 0, &mut out);
+    let child = test_message(1, 0, SimTime::ZERO, &[0]);
+    b.handle_payload(SimTime(1), 0, carrying(vec![child]), &mut out);
+    assert_eq!(delivered(&mut out), vec![1], "eventual: on receipt");
 }
