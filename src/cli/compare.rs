@@ -44,6 +44,9 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
             seeds[seeds.len() - 1]
         );
         print!("{}", c.table());
+        for note in &c.notes {
+            println!("\nnote: {note}");
+        }
         println!(
             "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
             out.display()

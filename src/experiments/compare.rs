@@ -40,6 +40,10 @@ pub struct Comparison {
     pub curves: Vec<Curves>,
     /// Every run.
     pub runs: Vec<RunRecord>,
+    /// What a reader must know to read the figures (e.g. a strategy run
+    /// where its protocol is not used).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One row of `comparison.csv`.
@@ -105,7 +109,27 @@ pub fn compare(
         strategies: names,
         seeds: seeds.to_vec(),
         runs,
+        notes: notes(scenario, strategies),
     })
+}
+
+/// Notes on the comparison: `mvds` in a public chat, where Status does not
+/// run MVDS at all (status-go's MVDS groups are one per (sender, recipient)
+/// pair, `protocol/datasync/utils.go` `ToOneToOneGroupID`).
+pub fn notes(scenario: &Scenario, strategies: &[String]) -> Vec<String> {
+    let public: Vec<&str> = scenario
+        .groups
+        .iter()
+        .filter(|g| g.public)
+        .map(|g| g.name.as_str())
+        .collect();
+    if public.is_empty() || !strategies.iter().any(|s| s == "mvds") {
+        return Vec::new();
+    }
+    vec![format!(
+        "mvds runs in public chat(s) {}: Status does not use MVDS in public chats (it runs one MVDS group per (sender, recipient) pair, for 1:1 and private group chats), so these mvds figures model a deployment Status never made",
+        public.join(", ")
+    )]
 }
 
 /// The curves of each strategy, its seeds pooled (`runs` and `reports` in

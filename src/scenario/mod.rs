@@ -161,6 +161,8 @@ pub struct GroupSpec {
     pub members: Vec<NodeId>,
     /// Messages per member per hour online.
     pub rate_per_hour: f64,
+    /// A public chat (`groups[].public`).
+    pub public: bool,
 }
 
 /// A scripted message.
@@ -525,6 +527,7 @@ fn one_messages(
                 name: format!("one-{}-{}", pair.0, pair.1),
                 members: vec![pair.0, pair.1],
                 rate_per_hour: 0.0,
+                public: false,
             });
             (groups.len() - 1) as GroupId
         });
@@ -843,6 +846,7 @@ fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
             name: g.name.clone(),
             members: m,
             rate_per_hour: rate,
+            public: g.public,
         });
     }
     Ok(out)

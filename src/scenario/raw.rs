@@ -338,6 +338,10 @@ pub struct RawGroup {
     /// Messages each member writes per hour online (default 0).
     #[serde(default)]
     pub rate_per_hour: f64,
+    /// A public chat (default false): Status runs no MVDS there, and
+    /// `compare` says so when `mvds` runs it.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// One scripted message.
