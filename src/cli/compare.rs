@@ -61,6 +61,9 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
             seeds[seeds.len() - 1]
         );
         out!("{}", c.table());
+        for note in &c.notes {
+            outln!("\nnote: {note}");
+        }
         outln!(
             "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
             out.display()

@@ -93,7 +93,7 @@ pub fn render_summary(s: &Summary) -> String {
          \x20 bandwidth            {} bytes in {} payloads ({} lost), {} bytes per delivery\n\
          \x20 records sent         {}\n\
          \x20 duplicates received  {}\n\
-         \x20 causal               {} violations, {} blocked (mean wait {} s), {} undeliverable (missing parents)\n\
+         \x20 causal               {} violations, {} delivered before a parent, {} blocked (mean wait {} s), {} undeliverable (missing parents)\n\
          \x20 events               {} (trace {})\n",
         s.scenario,
         s.strategy,
@@ -116,6 +116,7 @@ pub fn render_summary(s: &Summary) -> String {
         records.join("  "),
         s.duplicate_messages_received,
         s.causal_violations,
+        s.delivered_before_parent,
         s.blocked_deliveries,
         opt(s.blocked_time_mean_s, 3),
         s.undelivered_missing_parents,

@@ -134,6 +134,20 @@ impl SyncGroups {
     }
 }
 
+/// The run's recorder: the groups, the strategy's record kinds, and
+/// whether the run promises causal order (consistent delivery under a
+/// strategy that carries parents).
+fn recorder<S: Strategy>(scenario: &Scenario, strategy: &S) -> Recorder {
+    let mut r = Recorder::new(
+        scenario.groups.iter().map(|g| g.members.clone()).collect(),
+        scenario.groups.iter().map(|g| g.name.clone()).collect(),
+        record_labels(strategy),
+    );
+    let consistent = scenario.sync.delivery().mode == crate::node::store::DeliveryMode::Consistent;
+    r.promise_causal_order(consistent && strategy.carries_parents());
+    r
+}
+
 /// Builds the node for `me` running `strategy`: a passive one for a
 /// store-forward mailserver's host, and for a node in no group unless the
 /// strategy relays everything.
@@ -266,11 +280,7 @@ impl<'a, S: Strategy> World<'a, S> {
             deferred: vec![Vec::new(); n],
             body_rng: stream(seed, "script-bodies", 0),
             network: Network::new(scenario.link.clone(), seed),
-            recorder: Recorder::new(
-                scenario.groups.iter().map(|g| g.members.clone()).collect(),
-                scenario.groups.iter().map(|g| g.name.clone()).collect(),
-                record_labels(strategy),
-            ),
+            recorder: recorder(scenario, strategy),
             outbox: Outbox::new(),
             next_msg: 0,
             partition_active: vec![false; scenario.partitions.len()],

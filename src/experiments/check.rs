@@ -54,6 +54,8 @@ pub enum Metric {
     BytesSentTotal,
     /// Messages never delivered for want of a parent.
     UndeliveredMissingParents,
+    /// Deliveries made before a parent (any strategy).
+    DeliveredBeforeParent,
     /// Time to converge after the last heal.
     ConvergenceS,
     /// Deliveries out of causal order.
@@ -356,6 +358,7 @@ mod tests {
                 "bytes_per_delivery",
                 "bytes_sent_total",
                 "undelivered_missing_parents",
+                "delivered_before_parent",
                 "convergence_s",
                 "causal_violations",
                 "invalid_deliveries"

@@ -40,6 +40,10 @@ pub struct Comparison {
     pub curves: Vec<Curves>,
     /// Every run.
     pub runs: Vec<RunRecord>,
+    /// What a reader must know to read the figures (e.g. a strategy run
+    /// where its protocol is not used).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One row of `comparison.csv`.
@@ -52,7 +56,7 @@ struct CsvRow<'a> {
 
 /// Metrics shown in the terminal table (the files have them all); at
 /// `records_sent` the table lists every record kind the strategies sent.
-pub const TABLE_METRICS: [&str; 13] = [
+pub const TABLE_METRICS: [&str; 14] = [
     "delivery_ratio",
     "latency_mean_s",
     "latency_p50_s",
@@ -64,6 +68,7 @@ pub const TABLE_METRICS: [&str; 13] = [
     "records_sent",
     "duplicate_messages_received",
     "causal_violations",
+    "delivered_before_parent",
     "blocked_deliveries",
     "convergence_s",
 ];
@@ -104,7 +109,27 @@ pub fn compare(
         strategies: names,
         seeds: seeds.to_vec(),
         runs,
+        notes: notes(scenario, strategies),
     })
+}
+
+/// Notes on the comparison: `mvds` in a public chat, where Status does not
+/// run MVDS at all (status-go's MVDS groups are one per (sender, recipient)
+/// pair, `protocol/datasync/utils.go` `ToOneToOneGroupID`).
+pub fn notes(scenario: &Scenario, strategies: &[String]) -> Vec<String> {
+    let public: Vec<&str> = scenario
+        .groups
+        .iter()
+        .filter(|g| g.public)
+        .map(|g| g.name.as_str())
+        .collect();
+    if public.is_empty() || !strategies.iter().any(|s| s == "mvds") {
+        return Vec::new();
+    }
+    vec![format!(
+        "mvds runs in public chat(s) {}: Status does not use MVDS in public chats (it runs one MVDS group per (sender, recipient) pair, for 1:1 and private group chats), so these mvds figures model a deployment Status never made",
+        public.join(", ")
+    )]
 }
 
 /// The curves of each strategy, its seeds pooled (`runs` and `reports` in

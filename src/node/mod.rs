@@ -21,6 +21,7 @@ pub mod bsp;
 pub mod epidemic;
 pub mod mailserver_only;
 pub mod mvds;
+pub mod mvds_vac;
 pub mod registry;
 pub mod store;
 pub mod strategy;

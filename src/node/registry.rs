@@ -13,6 +13,7 @@ use super::bsp::Bsp;
 use super::epidemic::Epidemic;
 use super::mailserver_only::MailserverOnly;
 use super::mvds::Mvds;
+use super::mvds_vac::MvdsVac;
 use super::strategy::{Strategy, StrategyInfo};
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub fn builtin(r: &mut impl Register) {
     r.add(Bsp::batch());
     r.add(Bsp::interactive());
     r.add(Mvds);
+    r.add(MvdsVac);
     r.add(Epidemic);
     r.add(MailserverOnly);
 }

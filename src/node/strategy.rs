@@ -138,6 +138,13 @@ pub trait Strategy: Send + Sync + 'static {
     fn members_share_received(&self) -> bool {
         false
     }
+    /// False when the strategy's messages carry no parents on the wire, so
+    /// its nodes deliver on receipt whatever `sync.delivery` says (Status's
+    /// MVDS): such a run promises no causal order, and deliveries before a
+    /// parent count as `delivered_before_parent`, not `causal_violations`.
+    fn carries_parents(&self) -> bool {
+        true
+    }
     /// Checks a parsed config beyond what its types say.
     fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())

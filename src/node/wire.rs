@@ -1,22 +1,25 @@
-//! The wire format today's strategies share: MVDS protobuf payloads, and
-//! their exact encoded size. (BSP and epidemic routing use it too, for
-//! now; a strategy with its own wire declares its own payload type.)
+//! The MVDS-style protobuf payload BSP (until it has its own wire), epidemic
+//! routing and mailserver-only share, and its exact encoded size. The two
+//! MVDS strategies have wires of their own (`mvds::status_wire`,
+//! `mvds::vac_wire`); this module also holds the length helpers and id
+//! checks they share.
 //!
 //! Nodes exchange [`Payload`] values that name messages by dense id; what a
 //! payload would weigh on the wire is [`Payload::encoded_len`], computed with
-//! prost's own length helpers for the MVDS schema below. [`Payload::to_proto`]
+//! prost's own length helpers for the schema below. [`Payload::to_proto`]
 //! builds the real protobuf message (32-byte ids, bodies, parents) and the
 //! tests prove that its encoding has exactly the computed length.
 //! [`decode`] parses arbitrary bytes into the schema and never panics.
 //!
-//! Schema (Vac MVDS):
+//! Schema (MVDS as specified in 2019, with parents):
 //! `Payload { repeated bytes acks = 5001; repeated bytes offers = 5002;
 //! repeated bytes requests = 5003; repeated Message messages = 5004; }`,
 //! `Message { bytes group_id = 6001; int64 timestamp = 6002; bytes body = 6003;
 //! Metadata metadata = 6004; }`, `Metadata { repeated bytes parents = 1;
 //! bool ephemeral = 2; }`, plus one meshsync extension for epidemic routing:
-//! `repeated bytes summary = 5005; optional uint32 summary_count = 5006;` in
-//! `Payload`.
+//! `repeated bytes summary = 5101; optional uint32 summary_count = 5102;` in
+//! `Payload`. (Field 5005 is Status's `group_offers`: the extension stays
+//! off every number an MVDS variant uses.)
 
 use super::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
 use crate::sim::message::{body_bytes, group_wire_id, MessageRef, MsgId};
@@ -25,6 +28,11 @@ use thiserror::Error;
 
 /// Length in bytes of every message and group id on the wire.
 pub const ID_LEN: usize = 32;
+
+/// Field number of the epidemic summary vector (meshsync extension).
+pub const SUMMARY_TAG: u32 = 5101;
+/// Field number of the summary vector's id count (meshsync extension).
+pub const SUMMARY_COUNT_TAG: u32 = 5102;
 
 /// The protobuf structs, derived by hand (no `protoc` at build time).
 pub mod proto {
@@ -45,11 +53,11 @@ pub mod proto {
         pub messages: Vec<Message>,
         /// meshsync extension for epidemic routing: a summary vector, the
         /// ids of every message the sender holds.
-        #[prost(bytes = "vec", repeated, tag = "5005")]
+        #[prost(bytes = "vec", repeated, tag = "5101")]
         pub summary: Vec<Vec<u8>>,
         /// meshsync extension: the number of ids in the summary vector,
         /// present whenever a summary is (so an empty one is still sent).
-        #[prost(uint32, optional, tag = "5006")]
+        #[prost(uint32, optional, tag = "5102")]
         pub summary_count: Option<u32>,
     }
 
@@ -139,11 +147,13 @@ pub enum WireError {
     },
 }
 
-fn ids_len(tag: u32, n: usize) -> usize {
+/// Bytes of `n` 32-byte ids in repeated field `tag`.
+pub fn ids_len(tag: u32, n: usize) -> usize {
     n * (key_len(tag) + encoded_len_varint(ID_LEN as u64) + ID_LEN)
 }
 
-fn len_delimited(tag: u32, inner: usize) -> usize {
+/// Bytes of a length-delimited field `tag` holding `inner` bytes.
+pub fn len_delimited(tag: u32, inner: usize) -> usize {
     key_len(tag) + encoded_len_varint(inner as u64) + inner
 }
 
@@ -185,7 +195,9 @@ impl Payload {
     /// [`Payload::encoded_len`].
     pub fn encoded_len_by_kind(&self) -> PerKind {
         let summary = self.summary.as_ref().map_or(0, |v| {
-            ids_len(5005, v.len()) + key_len(5006) + encoded_len_varint(v.len() as u64)
+            ids_len(SUMMARY_TAG, v.len())
+                + key_len(SUMMARY_COUNT_TAG)
+                + encoded_len_varint(v.len() as u64)
         });
         let messages: usize = self.messages.iter().map(message_record_len).sum();
         let mut out = [0; MAX_RECORD_KINDS];
@@ -263,7 +275,8 @@ impl WirePayload for Payload {
     }
 }
 
-fn check_ids(field: &'static str, ids: &[Vec<u8>]) -> Result<(), WireError> {
+/// An error naming `field` if some id is not 32 bytes long.
+pub fn check_ids(field: &'static str, ids: &[Vec<u8>]) -> Result<(), WireError> {
     match ids.iter().find(|id| id.len() != ID_LEN) {
         Some(id) => Err(WireError::BadIdLength {
             field,
@@ -391,6 +404,28 @@ mod tests {
                 len: 3
             })
         );
+    }
+
+    /// The summary vector is an extension: it must not take a field
+    /// number Status's MVDS uses (5001–5005, 6001–6003) nor Vac's (1–4).
+    #[test]
+    fn summary_avoids_mvds_field_numbers() {
+        let taken = [1, 2, 3, 4, 5001, 5002, 5003, 5004, 5005, 6001, 6002, 6003];
+        assert!(!taken.contains(&SUMMARY_TAG));
+        assert!(!taken.contains(&SUMMARY_COUNT_TAG));
+        let p = Payload {
+            summary: Some(vec![1]),
+            ..Payload::default()
+        };
+        let bytes = prost::Message::encode_to_vec(&p.to_proto(fake_id));
+        let mut key = Vec::new();
+        prost::encoding::encode_key(
+            SUMMARY_TAG,
+            prost::encoding::WireType::LengthDelimited,
+            &mut key,
+        );
+        assert!(bytes.starts_with(&key));
+        assert_eq!(decode(&bytes).unwrap().summary_count, Some(1));
     }
 
     #[test]

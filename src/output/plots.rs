@@ -40,24 +40,29 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
             log_x: false,
         },
     )?;
-    let kinds: Vec<String> = curves
-        .first()
-        .map(|c| {
-            c.bytes_per_delivery
-                .iter()
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+    // Strategies may declare different record kinds (each its own wire):
+    // every kind any of them has, in first-seen order, 0 where one lacks it.
+    let mut kinds: Vec<String> = Vec::new();
+    for c in curves {
+        for (k, _) in &c.bytes_per_delivery {
+            if !kinds.contains(k) {
+                kinds.push(k.clone());
+            }
+        }
+    }
     let parts = kinds
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
+        .map(|k| {
             (
                 k.clone(),
                 curves
                     .iter()
-                    .map(|c| c.bytes_per_delivery[i].1)
+                    .map(|c| {
+                        c.bytes_per_delivery
+                            .iter()
+                            .find(|(name, _)| name == k)
+                            .map_or(0.0, |&(_, v)| v)
+                    })
                     .collect::<Vec<f64>>(),
             )
         })

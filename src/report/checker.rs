@@ -58,8 +58,10 @@ pub(super) struct Checker {
     relayed: Vec<FixedBitSet>,
     /// MESSAGE records for messages the receiver already held.
     pub(super) duplicates: u64,
-    /// Deliveries before a parent was delivered.
-    pub(super) causal_violations: u64,
+    /// Deliveries made before one of the message's parents was delivered
+    /// at that node (a reply shown before its question), whatever the
+    /// strategy promised.
+    pub(super) before_parent: u64,
     /// Deliveries to a non-member, or a second time.
     pub(super) invalid_deliveries: u64,
     /// Deliveries of messages whose author is not a member.
@@ -80,7 +82,7 @@ impl Checker {
             forgetful: Vec::new(),
             relayed: Vec::new(),
             duplicates: 0,
-            causal_violations: 0,
+            before_parent: 0,
             invalid_deliveries: 0,
             unauthorized: 0,
             unverified: 0,
@@ -215,7 +217,7 @@ impl Checker {
                 .is_some_and(|ps| self.times[ps].delivered <= now)
         });
         if !ready {
-            self.causal_violations += 1;
+            self.before_parent += 1;
         }
         self.times[s].delivered = now;
     }

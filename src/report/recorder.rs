@@ -99,6 +99,9 @@ pub struct Recorder {
     events: u64,
     trace: u64,
     world: u64,
+    /// Whether the run promised causal order (see
+    /// [`Recorder::promise_causal_order`]).
+    causal_promised: bool,
 }
 
 impl Recorder {
@@ -135,7 +138,15 @@ impl Recorder {
             events: 0,
             trace: FNV_OFFSET,
             world: FNV_OFFSET,
+            causal_promised: true,
         }
+    }
+
+    /// Whether the run promised causal order (default: it did). Only then
+    /// is a delivery before a parent a `causal_violation`;
+    /// `delivered_before_parent` counts them in every run.
+    pub fn promise_causal_order(&mut self, promised: bool) {
+        self.causal_promised = promised;
     }
 
     /// Folds one processed event into the trace hash and counts it.
@@ -336,7 +347,12 @@ impl Recorder {
             payloads_in_flight: in_flight,
             records_sent: self.records_sent(),
             duplicate_messages_received: self.checker.duplicates,
-            causal_violations: self.checker.causal_violations,
+            causal_violations: if self.causal_promised {
+                self.checker.before_parent
+            } else {
+                0
+            },
+            delivered_before_parent: self.checker.before_parent,
             invalid_deliveries: self.checker.invalid_deliveries,
             unauthorized_accepted: self.checker.unauthorized,
             deliveries_without_parents: self.checker.unverified,
@@ -427,6 +443,26 @@ mod tests {
         let s = r.finish(info(), end()).summary;
         assert_eq!(s.causal_violations, 1);
         assert_eq!(s.deliveries, 2);
+    }
+
+    /// A run that promised no causal order (eventual delivery, or a
+    /// strategy without parents) has nothing to violate; the user still
+    /// saw the reply before its question.
+    #[test]
+    fn delivered_before_parent_counts_in_every_run() {
+        for promised in [true, false] {
+            let mut r = recorder();
+            r.promise_causal_order(promised);
+            r.on_create(msg(0, 0, &[]));
+            r.on_create(msg(1, 0, &[0]));
+            r.on_deliver(1, 1, SimTime::from_secs(2));
+            r.on_deliver(1, 0, SimTime::from_secs(3));
+            r.on_deliver(2, 0, SimTime::from_secs(3));
+            r.on_deliver(2, 1, SimTime::from_secs(4));
+            let s = r.finish(info(), end()).summary;
+            assert_eq!(s.delivered_before_parent, 1);
+            assert_eq!(s.causal_violations, u64::from(promised));
+        }
     }
 
     #[test]

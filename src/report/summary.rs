@@ -141,8 +141,16 @@ pub struct Summary {
     pub records_sent: Counts,
     /// MESSAGE records for messages the receiver already held.
     pub duplicate_messages_received: u64,
-    /// Deliveries made before a parent was delivered (must be 0).
+    /// Deliveries made before a parent was delivered in a run that
+    /// promised causal order (consistent delivery, a strategy that carries
+    /// parents): must be 0.
     pub causal_violations: u64,
+    /// Deliveries made before one of the message's parents was delivered
+    /// at that node, in any run: what a user sees as a reply before its
+    /// question. Equals `causal_violations` where causal order was
+    /// promised.
+    #[serde(default)]
+    pub delivered_before_parent: u64,
     /// Deliveries to a non-member, or of a message twice (must be 0).
     pub invalid_deliveries: u64,
     /// Deliveries of messages written by a non-member of the group (must

@@ -167,6 +167,8 @@ pub struct GroupSpec {
     pub rate_per_hour: f64,
     /// Which members sync the group with which.
     pub sharing: Sharing,
+    /// A public chat (`groups[].public`).
+    pub public: bool,
 }
 
 /// A scripted message.
@@ -182,7 +184,7 @@ pub struct Scripted {
     pub body_bytes: Option<u32>,
 }
 
-/// Delivery rules every strategy's store follows (`sync`).
+/// Delivery rules every strategy's store follows (`sync`), except `mvds`, whose wire has no parents (Status's MVDS delivers on receipt).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SyncSpec {
     /// When received messages reach the application.
@@ -271,7 +273,7 @@ pub struct Scenario {
     pub script: Vec<Scripted>,
     /// Body size distribution, bytes.
     pub body_bytes: Dist,
-    /// Delivery rules every strategy's store follows.
+    /// Delivery rules every strategy's store follows, except `mvds`, whose wire has no parents (Status's MVDS delivers on receipt).
     pub sync: SyncSpec,
     /// Transport semantics.
     pub transport: TransportSpec,
@@ -565,6 +567,7 @@ fn one_messages(
                 members: vec![pair.0, pair.1],
                 rate_per_hour: 0.0,
                 sharing: Sharing::All,
+                public: false,
             });
             (groups.len() - 1) as GroupId
         });
@@ -885,6 +888,7 @@ fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
             members: m,
             rate_per_hour: rate,
             sharing,
+            public: g.public,
         });
     }
     Ok(out)

@@ -63,7 +63,7 @@ pub struct RawScenario {
     /// Body size of generated messages in bytes (default fixed 200).
     #[serde(default = "default_body")]
     pub body_bytes: RawDist,
-    /// Delivery rules every strategy's store follows.
+    /// Delivery rules every strategy's store follows, except `mvds`, whose wire has no parents (Status's MVDS delivers on receipt).
     #[serde(default)]
     pub sync: RawSync,
     /// Each strategy's own parameters, by config key (`bsp`, `mvds`, ...):
@@ -338,6 +338,10 @@ pub struct RawGroup {
     /// Messages each member writes per hour online (default 0).
     #[serde(default)]
     pub rate_per_hour: f64,
+    /// A public chat (default false): Status runs no MVDS there, and
+    /// `compare` says so when `mvds` runs it.
+    #[serde(default)]
+    pub public: bool,
     /// Which members sync the group with which (default: all with all).
     #[serde(default)]
     pub sharing: RawSharing,
@@ -382,7 +386,8 @@ pub struct RawScripted {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
-    /// `consistent` (default) or `eventual`.
+    /// `consistent` (default) or `eventual`; `mvds` always delivers on
+    /// receipt (Status's MVDS carries no parents).
     #[serde(default)]
     pub delivery: RawDelivery,
     /// Deliver a message blocked this long without its missing parents

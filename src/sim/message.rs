@@ -67,12 +67,15 @@ pub fn body_bytes(msg: &Message) -> Vec<u8> {
     body
 }
 
-/// MVDS message id: `sha256("MESSAGE_ID" ‖ group_id ‖ timestamp ‖ body)`.
+/// MVDS message id: `sha256("MESSAGE_ID" ‖ group_id ‖ timestamp ‖ body)`,
+/// the timestamp as 8 bytes **little-endian** (`binary.LittleEndian` in
+/// `protobuf/messageid.go` of both status-im/mvds, as vendored by
+/// status-go, and vacp2p/mvds).
 pub fn wire_id(msg: &Message) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"MESSAGE_ID");
     h.update(group_wire_id(msg.group));
-    h.update(msg.wire_timestamp().to_be_bytes());
+    h.update(msg.wire_timestamp().to_le_bytes());
     h.update(body_bytes(msg));
     h.finalize().into()
 }
@@ -113,5 +116,27 @@ mod tests {
         assert_ne!(wire_id(&a), wire_id(&b));
         assert_eq!(wire_id(&a), wire_id(&a.clone()));
         assert_eq!(body_bytes(&a).len(), 10);
+    }
+
+    /// Computed independently of this code:
+    /// `python3 -c 'import hashlib,struct; g=hashlib.sha256(b"meshsync-group-2").digest();
+    /// print(hashlib.sha256(b"MESSAGE_ID"+g+struct.pack("<q",1_700_000_005)
+    /// +struct.pack("<I",7)+bytes(6)).hexdigest())'` (big-endian would give
+    /// `75e3a20f…`).
+    #[test]
+    fn message_id_is_little_endian_test_vector() {
+        let m = Message {
+            id: 7,
+            group: 2,
+            sender: 0,
+            created: SimTime::from_secs(5),
+            body_len: 10,
+            parents: vec![],
+        };
+        let hex: String = wire_id(&m).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "f182ba3c84fe6df0f452f21cda07edbecb5bd7501e4b469f653b9f99d6d01984"
+        );
     }
 }

@@ -355,3 +355,30 @@ fn plot_redraws_every_kind_of_folder() {
     let none = meshsync(d, &["plot", "."]);
     assert_eq!(none.status.code(), Some(2));
 }
+
+/// Status runs no MVDS in public chats: `compare` says so, in its table's
+/// notes and in `comparison.json`, when `mvds` runs a group marked public.
+#[test]
+fn compare_notes_mvds_in_public_chat() {
+    let json = |public: bool| {
+        format!(
+            r#"{{"name": "pub", "duration_s": 60, "nodes": 3,
+            "groups": [{{"name": "square", "members": "all", "public": {public}}}]}}"#
+        )
+    };
+    let s = Scenario::parse(&json(true), "pub.json").unwrap();
+    let with = compare(&s, &["mvds".into(), "bsp-batch".into()], &[1]).unwrap();
+    assert_eq!(with.notes.len(), 1);
+    assert!(with.notes[0].contains("square"), "{:?}", with.notes);
+    let dir = tempfile::tempdir().unwrap();
+    with.write(dir.path()).unwrap();
+    let written = std::fs::read_to_string(dir.path().join("comparison.json")).unwrap();
+    assert!(written.contains("Status does not use MVDS in public chats"));
+    let without_mvds = compare(&s, &["bsp-batch".into()], &[1]).unwrap();
+    assert!(without_mvds.notes.is_empty());
+    let private = Scenario::parse(&json(false), "pub.json").unwrap();
+    assert!(compare(&private, &["mvds".into()], &[1])
+        .unwrap()
+        .notes
+        .is_empty());
+}
