@@ -1,8 +1,8 @@
-//! The MVDS-style protobuf payload BSP (until it has its own wire), epidemic
-//! routing and mailserver-only share, and its exact encoded size. The two
-//! MVDS strategies have wires of their own (`mvds::status_wire`,
-//! `mvds::vac_wire`); this module also holds the length helpers and id
-//! checks they share.
+//! The MVDS-style protobuf payload epidemic routing and mailserver-only
+//! share, and its exact encoded size. BSP (`bsp::wire`, BSP records in BTP
+//! frames) and the two MVDS strategies (`mvds::status_wire`,
+//! `mvds::vac_wire`) have wires of their own; this module also holds the
+//! length helpers and id checks the MVDS wires share.
 //!
 //! Nodes exchange [`Payload`] values that name messages by dense id; what a
 //! payload would weigh on the wire is [`Payload::encoded_len`], computed with

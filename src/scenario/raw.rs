@@ -75,8 +75,10 @@ pub struct RawScenario {
 fn default_seed() -> u64 {
     1
 }
+/// BSP as Briar runs it on live links (bramble-core
+/// `sync/DuplexOutgoingSession`): the faithful default.
 fn default_strategy() -> String {
-    "bsp-batch".into()
+    "bsp-interactive".into()
 }
 fn default_body() -> RawDist {
     RawDist::Fixed(200.0)

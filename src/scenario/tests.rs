@@ -28,7 +28,7 @@ use serde_json::json;
 fn defaults_are_documented_values() {
     let s = with(json!({})).unwrap();
     assert_eq!(s.seed, 1);
-    assert_eq!(s.strategy, "bsp-batch");
+    assert_eq!(s.strategy, "bsp-interactive");
     assert!(s.strategy_config.is_empty());
     assert_eq!(s.topology, TopologySpec::FullMesh);
     assert_eq!(s.link.latency_ms, Dist::Fixed(100.0));

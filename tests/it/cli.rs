@@ -457,7 +457,7 @@ fn work_too_big_for_the_machine_is_refused_with_an_estimate() {
     let o = meshsync(dir.path(), &["run", "huge.json", "--out", "out"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("huge.json under bsp-batch: estimated peak memory"),
+        stderr(&o).contains("huge.json under bsp-interactive: estimated peak memory"),
         "{}",
         stderr(&o)
     );

@@ -121,6 +121,7 @@ fn half_the_payloads_lost_yet_everything_arrives() {
         { "at_s": 5, "from": 0, "group": "pair" }, { "at_s": 6, "from": 1, "group": "pair" },
         { "at_s": 7, "from": 0, "group": "pair" }, { "at_s": 8, "from": 1, "group": "pair" }
       ],
+      "strategy": "bsp-batch",
       "strategy_config": { "bsp": { "batch": { "max_latency_s": 0.1 } } }
     }"#,
     );
