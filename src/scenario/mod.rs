@@ -28,6 +28,8 @@ use thiserror::Error;
 pub const MAX_DURATION_S: f64 = 10.0 * 365.0 * 86_400.0;
 /// Largest message body (BSP: 32 KiB).
 pub const MAX_BODY_BYTES: f64 = 32_768.0;
+/// Shortest churn cycle accepted (periodic `period_s`, on-off means), s.
+pub const MIN_CHURN_PERIOD_S: f64 = 0.001;
 /// Largest node count accepted.
 pub const MAX_NODES: u32 = 10_000_000;
 
@@ -996,11 +998,17 @@ fn churn(path: &str, raw: &RawChurn) -> Result<ChurnSpec, Invalid> {
         RawChurn::OnOff { on_s, off_s } => {
             let on = dist(&format!("{path}.on_s"), on_s, MAX_DURATION_S)?;
             let off = dist(&format!("{path}.off_s"), off_s, MAX_DURATION_S)?;
-            if on.mean() <= 0.0 {
-                return invalid(
-                    format!("{path}.on_s"),
-                    "expected online periods with a mean > 0",
-                );
+            for (field, d) in [("on_s", &on), ("off_s", &off)] {
+                if d.mean() < MIN_CHURN_PERIOD_S && !(field == "off_s" && d.mean() == 0.0) {
+                    return invalid(
+                        format!("{path}.{field}"),
+                        format!(
+                            "expected periods with a mean of at least {MIN_CHURN_PERIOD_S} s \
+                             (shorter ones flood the engine with link changes), got {}",
+                            d.mean()
+                        ),
+                    );
+                }
             }
             ChurnSpec::OnOff {
                 on_s: on,
@@ -1030,6 +1038,15 @@ fn churn(path: &str, raw: &RawChurn) -> Result<ChurnSpec, Invalid> {
             online_fraction,
         } => {
             let period = seconds(&format!("{path}.period_s"), *period_s, false)?;
+            if period.as_secs_f64() < MIN_CHURN_PERIOD_S {
+                return invalid(
+                    format!("{path}.period_s"),
+                    format!(
+                        "expected a period of at least {MIN_CHURN_PERIOD_S} s \
+                         (shorter ones flood the engine with link changes), got {period_s}"
+                    ),
+                );
+            }
             if !(*online_fraction > 0.0 && *online_fraction <= 1.0) {
                 return invalid(
                     format!("{path}.online_fraction"),
