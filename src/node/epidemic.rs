@@ -327,6 +327,9 @@ impl EpidemicParams {
     }
 }
 
+/// Shortest anti-entropy interval accepted, seconds.
+pub const MIN_ANTI_ENTROPY_S: f64 = 1.0;
+
 /// The ONE's epidemic router, with OPS's periodic anti-entropy, as a
 /// strategy (`epidemic`).
 #[derive(Clone, Copy, Debug)]
@@ -349,7 +352,19 @@ impl Strategy for Epidemic {
         true
     }
     fn validate(&self, c: &EpidemicParams) -> Result<(), ConfigError> {
-        positive_seconds("anti_entropy_s", c.anti_entropy_s).map(|_| ())
+        positive_seconds("anti_entropy_s", c.anti_entropy_s)?;
+        // Each round sends every connected peer every id held: a shorter
+        // interval floods the engine (1 µs: ~10^9 rounds a run).
+        if c.anti_entropy_s < MIN_ANTI_ENTROPY_S {
+            return Err(ConfigError::at(
+                "anti_entropy_s",
+                format!(
+                    "expected at least {MIN_ANTI_ENTROPY_S} s between summary exchanges, got {}",
+                    c.anti_entropy_s
+                ),
+            ));
+        }
+        Ok(())
     }
     fn build(&self, c: &EpidemicParams, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         let cfg = EpidemicConfig {

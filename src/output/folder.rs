@@ -4,8 +4,8 @@
 //! or the new one, never a mix; the next run removes what it left behind.
 //!
 //! The target is checked before any work: it must be absent, or a folder
-//! holding only result files (`.json`, `.csv`, `.png`, `.svg`), and its
-//! parent must be writable. Failures are [`OutputError`]s (exit code 2)
+//! holding only the files a run or a comparison writes, and its parent
+//! must be writable. Failures are [`OutputError`]s (exit code 2)
 //! naming the path.
 //!
 //! Imports: nothing from this crate.
@@ -38,8 +38,22 @@ pub struct ResultSet {
     staging: Option<tempfile::TempDir>,
 }
 
-/// Extensions of the files meshsync writes into a result folder.
-const RESULT_EXTENSIONS: [&str; 4] = ["json", "csv", "png", "svg"];
+/// The files `run` and `compare` write into a result folder: a folder
+/// holding anything else is not replaced (a folder of the user's own JSON
+/// files must never be taken for an old result). A new result file must be
+/// added here.
+const RESULT_FILES: [&str; 10] = [
+    "summary.json",
+    "deliveries.csv",
+    "comparison.json",
+    "comparison.csv",
+    "latency_cdf.png",
+    "latency_cdf.svg",
+    "deliveries_over_time.png",
+    "deliveries_over_time.svg",
+    "bytes_by_record.png",
+    "bytes_by_record.svg",
+];
 
 impl ResultSet {
     /// Checks `target` can take a result set and opens a staging folder
@@ -50,6 +64,7 @@ impl ResultSet {
         std::fs::create_dir_all(parent)
             .or_else(|e| fail(parent, format!("cannot create the folder: {e}")))?;
         let prefix = staging_prefix(target);
+        restore_swapped_out(target, parent, &prefix)?;
         remove_stale(parent, &prefix);
         let staging = tempfile::Builder::new()
             .prefix(&prefix)
@@ -120,6 +135,29 @@ fn staging_prefix(target: &Path) -> String {
     format!(".{name}.meshsync-")
 }
 
+/// A run killed between the two renames of [`ResultSet::commit`] left the
+/// target absent and the old set in a `…-old` folder: put it back.
+fn restore_swapped_out(target: &Path, parent: &Path, prefix: &str) -> Result<(), OutputError> {
+    if target.exists() {
+        return Ok(());
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(prefix) && name.ends_with("-old") && e.path().is_dir() {
+            return std::fs::rename(e.path(), target).or_else(|err| {
+                fail(
+                    target,
+                    format!("cannot restore the previous results: {err}"),
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Removes staging folders (and half-swapped old sets) a killed run left.
 fn remove_stale(parent: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
@@ -153,9 +191,9 @@ fn check_target(target: &Path) -> Result<(), OutputError> {
     for e in entries.flatten() {
         let p = e.path();
         let is_result = e.file_type().is_ok_and(|t| t.is_file())
-            && p.extension()
+            && p.file_name()
                 .and_then(|x| x.to_str())
-                .is_some_and(|x| RESULT_EXTENSIONS.contains(&x));
+                .is_some_and(|x| RESULT_FILES.contains(&x));
         if !is_result {
             return fail(
                 target,
@@ -186,7 +224,10 @@ mod tests {
     fn a_set_replaces_the_old_one_whole() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
-        for (i, files) in [vec!["a.json", "b.csv"], vec!["a.json"]].iter().enumerate() {
+        for (i, files) in [vec!["summary.json", "deliveries.csv"], vec!["summary.json"]]
+            .iter()
+            .enumerate()
+        {
             let set = ResultSet::begin(&target).unwrap();
             for f in files {
                 std::fs::write(set.dir().join(f), format!("{i}")).unwrap();
@@ -195,10 +236,13 @@ mod tests {
         }
         assert_eq!(
             names(&target),
-            vec!["a.json"],
+            vec!["summary.json"],
             "no file of the old set stays"
         );
-        assert_eq!(std::fs::read_to_string(target.join("a.json")).unwrap(), "1");
+        assert_eq!(
+            std::fs::read_to_string(target.join("summary.json")).unwrap(),
+            "1"
+        );
         assert_eq!(names(root.path()), vec!["out"], "no staging folder left");
     }
 
@@ -207,15 +251,31 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
         let set = ResultSet::begin(&target).unwrap();
-        std::fs::write(set.dir().join("a.json"), "old").unwrap();
+        std::fs::write(set.dir().join("summary.json"), "old").unwrap();
         set.commit().unwrap();
         let set = ResultSet::begin(&target).unwrap();
-        std::fs::write(set.dir().join("a.json"), "new").unwrap();
+        std::fs::write(set.dir().join("summary.json"), "new").unwrap();
         drop(set);
         assert_eq!(
-            std::fs::read_to_string(target.join("a.json")).unwrap(),
+            std::fs::read_to_string(target.join("summary.json")).unwrap(),
             "old"
         );
+        assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn an_old_set_swapped_out_by_a_killed_run_is_restored() {
+        let root = tempfile::tempdir().unwrap();
+        let old = root.path().join(".out.meshsync-dead-old");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(old.join("summary.json"), "old").unwrap();
+        let target = root.path().join("out");
+        let set = ResultSet::begin(&target).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(target.join("summary.json")).unwrap(),
+            "old"
+        );
+        drop(set);
         assert_eq!(names(root.path()), vec!["out"]);
     }
 
@@ -243,6 +303,16 @@ mod tests {
         std::fs::write(mine.join("notes.txt"), "keep").unwrap();
         let e = ResultSet::begin(&mine).unwrap_err();
         assert!(e.message.contains("holds notes.txt"), "{e}");
+        // A folder of the user's own scenario files is not a result.
+        let scenarios = root.path().join("scenarios");
+        std::fs::create_dir(&scenarios).unwrap();
+        std::fs::write(scenarios.join("mine.json"), "{}").unwrap();
+        let e = ResultSet::begin(&scenarios).unwrap_err();
+        assert!(e.message.contains("holds mine.json"), "{e}");
+        assert!(scenarios.join("mine.json").exists());
+        for name in [".", "..", "/"] {
+            assert!(ResultSet::begin(Path::new(name)).is_err(), "{name}");
+        }
         let e = ResultSet::begin(Path::new("/dev/null")).unwrap_err();
         assert!(e.message.contains("is not a folder"), "{e}");
     }

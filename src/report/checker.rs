@@ -136,6 +136,13 @@ impl Checker {
             self.forgetful.resize(i + 1, false);
         }
         self.forgetful[i] = true;
+        // It restarted empty: what it relays from now on is news again.
+        // (A member's receipts are kept: its first receipt times feed the
+        // latency and blocking figures, so a message re-received after a
+        // volatile restart still counts as a duplicate there.)
+        if let Some(held) = self.relayed.get_mut(i) {
+            held.clear();
+        }
     }
 
     fn slot(&self, node: NodeId, msg: MsgId) -> Option<usize> {
