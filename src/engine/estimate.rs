@@ -31,7 +31,7 @@ const BYTES_PER_SHARE_STATE: f64 = 12.0;
 /// Bytes per (node, message) copy carried by a relaying node.
 const BYTES_PER_RELAY_COPY: f64 = 16.0;
 /// The process before any run (binary, allocator, fonts).
-const BASE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
 /// Events per delivery due, per link change and per contact.
 const EVENTS_PER_DELIVERY: f64 = 12.0;
 const EVENTS_PER_LINK_CHANGE: f64 = 3.0;
