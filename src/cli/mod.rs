@@ -31,6 +31,7 @@ mod compare;
 mod limits;
 mod merge;
 mod plot;
+mod progress;
 mod run;
 mod sweep;
 mod validate;

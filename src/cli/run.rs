@@ -28,7 +28,10 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let work = format!("{} under {strategy}", args.scenario.display());
     args.limits.check(&work, est.peak_bytes * copies, &est)?;
     let set = ResultSet::begin(&out)?;
-    let report = engine::run_with(&scenario, &strategy, seed)?;
+    let bar = super::progress::RunProgress::new(scenario.duration, args.quiet);
+    let report = engine::run_observed(&scenario, &strategy, seed, &|now| bar.at(now));
+    bar.finish();
+    let report = report?;
     if args.check_determinism {
         let again = engine::run_with(&scenario, &strategy, seed)?;
         let same =

@@ -414,11 +414,23 @@ impl<'a, S: Strategy> World<'a, S> {
     }
 
     /// Runs until the scenario's end and returns the report.
-    pub fn run(mut self) -> RunReport {
+    pub fn run(self) -> RunReport {
+        self.run_observed(&|_| {})
+    }
+
+    /// [`World::run`], calling `progress` with the simulated time every
+    /// [`PROGRESS_EVERY`] events (for a progress bar; it cannot change the
+    /// run).
+    pub fn run_observed(mut self, progress: &dyn Fn(SimTime)) -> RunReport {
         self.schedule_initial();
         let end = self.scenario.duration;
         let mut past_end = None;
+        let mut count: u64 = 0;
         while let Some((now, popped)) = self.queue.pop() {
+            count += 1;
+            if count % PROGRESS_EVERY == 0 {
+                progress(now);
+            }
             let event = match popped {
                 Popped::Event(e) => e,
                 Popped::Timer(_) if now > end => break,
@@ -788,6 +800,21 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
 pub fn run_with(scenario: &Scenario, strategy: &str, seed: u64) -> Result<RunReport, RunError> {
     Registry::builtin().run(scenario, strategy, seed)
 }
+
+/// [`run_with`], reporting the simulated time to `progress` as it goes.
+pub fn run_observed(
+    scenario: &Scenario,
+    strategy: &str,
+    seed: u64,
+    progress: &dyn Fn(SimTime),
+) -> Result<RunReport, RunError> {
+    Registry::builtin()
+        .get(strategy)?
+        .run_observed(scenario, seed, progress)
+}
+
+/// Events between two progress reports.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 #[cfg(test)]
 mod size_tests {

@@ -35,11 +35,25 @@ pub enum RunError {
 /// its types.
 pub trait Runnable: StrategyInfo {
     /// Runs `scenario` with `seed` under this strategy.
-    fn run(&self, scenario: &Scenario, seed: u64) -> Result<RunReport, RunError>;
+    fn run(&self, scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
+        self.run_observed(scenario, seed, &|_| {})
+    }
+    /// [`Runnable::run`], reporting the simulated time to `progress`.
+    fn run_observed(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        progress: &dyn Fn(crate::sim::time::SimTime),
+    ) -> Result<RunReport, RunError>;
 }
 
 impl<S: Strategy> Runnable for S {
-    fn run(&self, scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
+    fn run_observed(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        progress: &dyn Fn(crate::sim::time::SimTime),
+    ) -> Result<RunReport, RunError> {
         let key = Strategy::config_key(self);
         let config = parse_config(self, scenario.strategy_config.get(key)).map_err(|error| {
             RunError::Config {
@@ -47,7 +61,7 @@ impl<S: Strategy> Runnable for S {
                 error,
             }
         })?;
-        Ok(World::build(scenario, self, &config, seed).run())
+        Ok(World::build(scenario, self, &config, seed).run_observed(progress))
     }
 }
 

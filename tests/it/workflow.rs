@@ -382,3 +382,46 @@ fn compare_notes_mvds_in_public_chat() {
         .notes
         .is_empty());
 }
+
+/// `run` shows a progress bar by simulated time on a terminal once the run
+/// takes over a second, and nothing when stderr is not a terminal.
+#[test]
+fn run_shows_progress_on_a_terminal_only() {
+    let bin = env!("CARGO_BIN_EXE_meshsync");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/public-chat.json");
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::process::Command::new(bin)
+        .args(["run", scenario, "-q", "--out"])
+        .arg(dir.path().join("plain"))
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    assert!(plain.stderr.is_empty(), "no bar off a terminal");
+    // `script` (util-linux) gives the run a terminal; scale-1k runs for
+    // seconds even on a fast machine.
+    let long = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scale-1k.json");
+    let tty = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{bin} run {long} --out {}",
+            dir.path().join("tty").display()
+        ))
+        .arg("/dev/null")
+        .output();
+    // A machine without `script` or pseudo-terminals cannot show a bar:
+    // say so rather than fail on the environment.
+    let tty = match tty {
+        Ok(o) if !String::from_utf8_lossy(&o.stderr).contains("pseudo-terminal") => o,
+        other => {
+            eprintln!("skipped: no terminal to run under ({other:?})");
+            return;
+        }
+    };
+    assert!(
+        tty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tty.stderr)
+    );
+    let text = String::from_utf8_lossy(&tty.stdout);
+    assert!(text.contains("/86400 s simulated"), "{text}");
+}
