@@ -159,21 +159,8 @@ impl Node<Payload> for MvdsNode {
         };
         self.heard_from(now, i);
         // `onPayload`'s order: acks, requests, offers, messages.
-        for m in p.acks {
-            self.sync.remove(i, m);
-        }
-        for m in p.requests {
-            let ok = self
-                .store
-                .get(m)
-                .is_some_and(|msg| self.sync.in_group(i, msg.group));
-            if ok {
-                self.sync.insert(now, i, m, Kind::Message);
-            }
-        }
-        for m in p.offers.into_iter().filter(|&m| !self.store.holds(m)) {
-            self.sync.insert(now, i, m, Kind::Request);
-        }
+        let control = [&p.acks[..], &p.requests[..], &p.offers[..]];
+        self.sync.on_control(now, i, control, &self.store);
         self.on_messages(now, i, p.messages, out);
         self.rearm(now, out);
     }
@@ -182,10 +169,7 @@ impl Node<Payload> for MvdsNode {
         for d in self.store.expire(now) {
             out.delivered(&d);
         }
-        let store = &self.store;
-        for (to, p) in self.sync.tick(now, |m| store.get(m).cloned()) {
-            out.send(to, p);
-        }
+        self.sync.send_due(now, &self.store, out);
         self.rearm(now, out);
     }
 

@@ -149,21 +149,8 @@ impl Node<Payload> for VacNode {
             return;
         };
         // `onPayload`'s order: acks, requests, offers, messages.
-        for m in p.acks {
-            self.sync.remove(i, m);
-        }
-        for m in p.requests {
-            let ok = self
-                .store
-                .get(m)
-                .is_some_and(|msg| self.sync.in_group(i, msg.group));
-            if ok {
-                self.sync.insert(now, i, m, Kind::Message);
-            }
-        }
-        for m in p.offers.into_iter().filter(|&m| !self.store.holds(m)) {
-            self.sync.insert(now, i, m, Kind::Request);
-        }
+        let control = [&p.acks[..], &p.requests[..], &p.offers[..]];
+        self.sync.on_control(now, i, control, &self.store);
         for msg in p.messages {
             self.on_message(now, i, msg, out);
         }
@@ -174,10 +161,7 @@ impl Node<Payload> for VacNode {
         for d in self.store.expire(now) {
             out.delivered(&d);
         }
-        let store = &self.store;
-        for (to, p) in self.sync.tick(now, |m| store.get(m).cloned()) {
-            out.send(to, p);
-        }
+        self.sync.send_due(now, &self.store, out);
         self.rearm(now, out);
     }
 

@@ -25,6 +25,7 @@
 //! at the end of every handler.
 
 use super::payload::{Dialect, MvdsPayload};
+use crate::node::store::Store;
 use crate::node::util::sched::PeerSchedule;
 use crate::node::Outbox;
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
@@ -256,6 +257,44 @@ impl Machine {
             .base_epochs
             .saturating_mul(1u64 << (count.saturating_sub(1)).min(40));
         epoch + backoff + self.rng.random_range(0..self.sched.jitter_epochs.max(1))
+    }
+
+    /// `onPayload`'s control records from peer `i`, in its order: an ACK
+    /// clears the states of the acked message, a REQUEST for a message
+    /// `store` holds in a group shared with `i` files a MESSAGE, an OFFER
+    /// of a message not held files a REQUEST. (MESSAGEs come last, and
+    /// each variant handles them its own way.)
+    pub fn on_control(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        [acks, requests, offers]: [&[MsgId]; 3],
+        store: &Store,
+    ) {
+        for &m in acks {
+            self.remove(i, m);
+        }
+        for &m in requests {
+            if store.get(m).is_some_and(|msg| self.in_group(i, msg.group)) {
+                self.insert(now, i, m, Kind::Message);
+            }
+        }
+        for &m in offers.iter().filter(|&&m| !store.holds(m)) {
+            self.insert(now, i, m, Kind::Request);
+        }
+    }
+
+    /// Sends the payloads due at `now` ([`Machine::tick`]), the messages
+    /// taken from `store`.
+    pub fn send_due<D: Dialect>(
+        &mut self,
+        now: SimTime,
+        store: &Store,
+        out: &mut Outbox<MvdsPayload<D>>,
+    ) {
+        for (to, p) in self.tick(now, |m| store.get(m).cloned()) {
+            out.send(to, p);
+        }
     }
 
     /// The tick at `now`: one payload per linked peer with states due, in
