@@ -312,36 +312,8 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::message::Message;
-    use crate::sim::message::MessageRef;
-    use crate::sim::time::SimTime;
+    use crate::node::mvds::payload::arb::{fake_id, message as arb_message};
     use proptest::prelude::*;
-
-    fn fake_id(m: MsgId) -> [u8; 32] {
-        let mut id = [7u8; 32];
-        id[..4].copy_from_slice(&m.to_le_bytes());
-        id
-    }
-
-    fn arb_message() -> impl Strategy<Value = MessageRef> {
-        (
-            0u32..1000,
-            0u32..5,
-            0u64..10_000_000_000_000,
-            0u32..40_000,
-            prop::collection::vec(0u32..1000, 0..12),
-        )
-            .prop_map(|(id, group, t, body_len, parents)| {
-                MessageRef::new(Message {
-                    id,
-                    group,
-                    sender: 0,
-                    created: SimTime(t),
-                    body_len,
-                    parents,
-                })
-            })
-    }
 
     fn arb_payload() -> impl Strategy<Value = Payload> {
         let ids = || prop::collection::vec(0u32..5000, 0..40);

@@ -166,7 +166,8 @@ pub(crate) mod arb {
         id
     }
 
-    fn message() -> impl Strategy<Value = MessageRef> {
+    /// Any message: up to 12 parents, bodies up to 40,000 bytes.
+    pub fn message() -> impl Strategy<Value = MessageRef> {
         (
             0u32..1000,
             0u32..5,

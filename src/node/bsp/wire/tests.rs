@@ -2,15 +2,10 @@
 //! the computed lengths.
 
 use super::*;
+use crate::node::mvds::payload::arb::fake_id;
 use crate::sim::message::Message;
 use crate::sim::time::SimTime;
 use proptest::prelude::*;
-
-fn fake_id(m: MsgId) -> [u8; 32] {
-    let mut id = [7u8; 32];
-    id[..4].copy_from_slice(&m.to_le_bytes());
-    id
-}
 
 fn message(id: MsgId, body_len: u32, parents: Vec<MsgId>) -> MessageRef {
     MessageRef::new(Message {
