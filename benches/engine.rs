@@ -13,6 +13,7 @@
 //! and prints the speed-up (`cargo bench -- sweep` for that alone).
 
 use meshsync::engine::run;
+use meshsync::experiments::progress::Unwatched;
 use meshsync::experiments::sweep::Sweep;
 use meshsync::scenario::Scenario;
 use std::path::Path;
@@ -215,7 +216,7 @@ fn sweep_once(file: &str, threads: usize) -> (f64, String) {
         .build()
         .expect("thread pool");
     let t = Instant::now();
-    pool.install(|| sweep.run(dir.path(), None, &|| {}))
+    pool.install(|| sweep.run(dir.path(), None, &Unwatched))
         .expect("sweep runs");
     let wall = t.elapsed().as_secs_f64();
     let points = std::fs::read_to_string(dir.path().join("points.csv")).expect("points.csv");

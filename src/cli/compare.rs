@@ -2,8 +2,9 @@
 //! side by side, into a folder, with the table printed.
 //!
 //! Imports: `experiments/`, `node/` (strategies), `scenario/` and `cli/`
-//! (its clap definitions and thread pool).
+//! (its clap definitions, thread pool and bars).
 
+use super::progress::{WorkBar, SHOW_AFTER};
 use super::{with_threads, CompareArgs, InputError};
 
 /// Most seeds one comparison may run.
@@ -47,9 +48,12 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
     check_size(&args, &scenario, &strategies, seeds.len())?;
     let set = crate::output::ResultSet::begin(&out)?;
+    let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     let c = with_threads(args.threads, || {
-        crate::experiments::compare::compare(&scenario, &strategies, &seeds)
-    })??;
+        crate::experiments::compare::compare(&scenario, &strategies, &seeds, &bar)
+    });
+    bar.finish();
+    let c = c??;
     set.write_with(|dir| c.write(dir))?;
     if !args.quiet {
         outln!(

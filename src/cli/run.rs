@@ -2,11 +2,13 @@
 //! (`summary.json`, `deliveries.csv`, plots), with an optional determinism
 //! check; and the summary printed for a person.
 //!
-//! Imports: `engine/`, `output/`, `report/`, `scenario/` and the clap
-//! definitions in `cli/`.
+//! Imports: `engine/`, `output/`, `report/`, `scenario/`,
+//! `experiments::progress` and `cli/` (its clap definitions and bars).
 
+use super::progress::{WorkBar, SHOW_AFTER};
 use super::RunArgs;
 use crate::engine;
+use crate::experiments::progress::{run_watched, Progress};
 use crate::output::curves;
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with, ResultSet};
@@ -28,8 +30,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let work = format!("{} under {strategy}", args.scenario.display());
     args.limits.check(&work, est.peak_bytes * copies, &est)?;
     let set = ResultSet::begin(&out)?;
-    let bar = super::progress::RunProgress::new(scenario.duration, args.quiet);
-    let report = engine::run_observed(&scenario, &strategy, seed, &|now| bar.at(now));
+    let bar = WorkBar::new(args.quiet, SHOW_AFTER);
+    bar.begin(1, scenario.duration);
+    let report = run_watched(&scenario, &strategy, seed, &bar);
     bar.finish();
     let report = report?;
     if args.check_determinism {

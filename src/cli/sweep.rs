@@ -1,14 +1,14 @@
 //! `meshsync sweep`: a sweep file run (or one shard of it) into a folder,
-//! with a progress bar on a terminal.
+//! with a progress bar by simulated time on a terminal.
 //!
-//! Imports: `experiments/` and `cli/` (its clap definitions and thread
-//! pool).
+//! Imports: `experiments/` and `cli/` (its clap definitions, thread pool
+//! and bars).
 
+use super::progress::WorkBar;
 use super::{with_threads, SweepArgs};
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
 use std::path::Path;
+use std::time::Duration;
 
 /// Runs the `sweep` command.
 pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
@@ -20,10 +20,11 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
         .unwrap_or_else(|| Path::new("results").join(&m.name));
     let todo = sweep.shard_len(args.shard);
     check_size(&args, &sweep, todo)?;
-    let bar = progress_bar(todo, args.quiet)?;
-    let (done, complete) =
-        with_threads(args.threads, || sweep.run(&out, args.shard, &|| bar.inc(1)))??;
-    bar.finish_and_clear();
+    // A sweep's bar appears at once (it says how many runs are left).
+    let bar = WorkBar::new(args.quiet, Duration::ZERO);
+    let done = with_threads(args.threads, || sweep.run(&out, args.shard, &bar));
+    bar.finish();
+    let (done, complete) = done??;
     if !args.quiet {
         let shard = args
             .shard
@@ -47,20 +48,6 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-/// A bar of `todo` runs on stderr, hidden when quiet or not a terminal.
-fn progress_bar(todo: usize, quiet: bool) -> Result<ProgressBar> {
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(todo as u64), ProgressDrawTarget::hidden())
-    } else {
-        ProgressBar::new(todo as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
-    Ok(bar)
 }
 
 /// Refuses a sweep whose largest run, times the runs going at once, would

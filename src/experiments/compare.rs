@@ -8,16 +8,18 @@
 //! and every run), `comparison.csv` (one row per strategy and metric) and
 //! three plots.
 
-use crate::engine::{run_with, RunError};
+use crate::engine::RunError;
 use crate::experiments::aggregate::{
     fmt_agg, metric_rows, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
+use crate::experiments::progress::{run_watched, Progress};
 use crate::output::csv::Table;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with};
 use crate::report::RunReport;
 use crate::scenario::Scenario;
+use crate::sim::time::SimTime;
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -73,11 +75,13 @@ pub const TABLE_METRICS: [&str; 14] = [
     "convergence_s",
 ];
 
-/// Runs `scenario` under every strategy with every seed.
+/// Runs `scenario` under every strategy with every seed, telling
+/// `progress` how the runs go.
 pub fn compare(
     scenario: &Scenario,
     strategies: &[String],
     seeds: &[u64],
+    progress: &dyn Progress,
 ) -> Result<Comparison, RunError> {
     let jobs: Vec<(usize, &str, u64)> = strategies
         .iter()
@@ -85,9 +89,12 @@ pub fn compare(
         .enumerate()
         .map(|(i, (s, seed))| (i, s, seed))
         .collect();
+    let total =
+        SimTime::from_micros((scenario.duration.as_micros()).saturating_mul(jobs.len() as u64));
+    progress.begin(jobs.len(), total);
     let reports = jobs
         .par_iter()
-        .map(|&(_, strategy, seed)| run_with(scenario, strategy, seed))
+        .map(|&(_, strategy, seed)| run_watched(scenario, strategy, seed, progress))
         .collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<RunRecord> = jobs
         .iter()

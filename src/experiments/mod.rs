@@ -1,7 +1,8 @@
 //! Experiments over many runs: [`compare`] (one world, several strategies
 //! and seeds), [`aggregate`] (means and confidence intervals, and what
 //! compare and sweep share), [`sweep`] (grids of overrides, shards, merge)
-//! and [`check`] (regressions against a baseline).
+//! [`check`] (regressions against a baseline) and [`progress`] (what
+//! long work tells a watcher).
 //!
 //! Imports: `sim/`, `scenario/`, `report/`, `engine/`, `output/`. Never
 //! `cli/`: errors are returned, the CLI maps them to exit codes.
@@ -9,6 +10,7 @@
 pub mod aggregate;
 pub mod check;
 pub mod compare;
+pub mod progress;
 pub mod sweep;
 
 /// Bad input found by an experiment or a command (a result folder that is

@@ -24,6 +24,11 @@ impl SimTime {
         SimTime(s.saturating_mul(MICROS_PER_SEC))
     }
 
+    /// Microseconds to time.
+    pub fn from_micros(us: u64) -> Self {
+        SimTime(us)
+    }
+
     /// Milliseconds to time.
     pub fn from_millis(ms: u64) -> Self {
         SimTime(ms.saturating_mul(1000))

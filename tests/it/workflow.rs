@@ -2,6 +2,7 @@
 
 use meshsync::engine::run_with;
 use meshsync::experiments::compare::compare;
+use meshsync::experiments::progress::Unwatched;
 use meshsync::node::Catalog;
 use meshsync::scenario::Scenario;
 use std::collections::BTreeMap;
@@ -64,7 +65,7 @@ fn compare_gives_every_strategy_the_same_world() {
             .iter()
             .map(|n| n.to_string())
             .collect();
-        let c = compare(&s, &all, &[1, 2]).unwrap();
+        let c = compare(&s, &all, &[1, 2], &Unwatched).unwrap();
         for seed in [1, 2] {
             let hashes: Vec<&str> = c
                 .runs
@@ -367,61 +368,88 @@ fn compare_notes_mvds_in_public_chat() {
         )
     };
     let s = Scenario::parse(&json(true), "pub.json").unwrap();
-    let with = compare(&s, &["mvds".into(), "bsp-batch".into()], &[1]).unwrap();
+    let with = compare(&s, &["mvds".into(), "bsp-batch".into()], &[1], &Unwatched).unwrap();
     assert_eq!(with.notes.len(), 1);
     assert!(with.notes[0].contains("square"), "{:?}", with.notes);
     let dir = tempfile::tempdir().unwrap();
     with.write(dir.path()).unwrap();
     let written = std::fs::read_to_string(dir.path().join("comparison.json")).unwrap();
     assert!(written.contains("Status does not use MVDS in public chats"));
-    let without_mvds = compare(&s, &["bsp-batch".into()], &[1]).unwrap();
+    let without_mvds = compare(&s, &["bsp-batch".into()], &[1], &Unwatched).unwrap();
     assert!(without_mvds.notes.is_empty());
     let private = Scenario::parse(&json(false), "pub.json").unwrap();
-    assert!(compare(&private, &["mvds".into()], &[1])
+    assert!(compare(&private, &["mvds".into()], &[1], &Unwatched)
         .unwrap()
         .notes
         .is_empty());
 }
 
-/// `run` shows a progress bar by simulated time on a terminal once the run
-/// takes over a second, and nothing when stderr is not a terminal.
+/// `run` and `compare` show a progress bar by simulated time on a terminal
+/// once the work takes over a second, `sweep` shows its bar at once, and
+/// nothing is shown when stderr is not a terminal.
 #[test]
-fn run_shows_progress_on_a_terminal_only() {
+fn long_work_shows_progress_on_a_terminal_only() {
     let bin = env!("CARGO_BIN_EXE_meshsync");
-    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/public-chat.json");
+    let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let plain = std::process::Command::new(bin)
-        .args(["run", scenario, "-q", "--out"])
-        .arg(dir.path().join("plain"))
+        .args([
+            "run",
+            &format!("{scenarios}/public-chat.json"),
+            "-q",
+            "--out",
+        ])
+        .arg(d.join("plain"))
         .output()
         .unwrap();
     assert!(plain.status.success());
     assert!(plain.stderr.is_empty(), "no bar off a terminal");
-    // `script` (util-linux) gives the run a terminal; scale-1k runs for
-    // seconds even on a fast machine.
-    let long = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/scale-1k.json");
-    let tty = std::process::Command::new("script")
-        .args(["-qec"])
-        .arg(format!(
-            "{bin} run {long} --out {}",
-            dir.path().join("tty").display()
-        ))
-        .arg("/dev/null")
-        .output();
-    // A machine without `script` or pseudo-terminals cannot show a bar:
-    // say so rather than fail on the environment.
-    let tty = match tty {
-        Ok(o) if !String::from_utf8_lossy(&o.stderr).contains("pseudo-terminal") => o,
-        other => {
-            eprintln!("skipped: no terminal to run under ({other:?})");
-            return;
-        }
-    };
-    assert!(
-        tty.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tty.stderr)
-    );
-    let text = String::from_utf8_lossy(&tty.stdout);
-    assert!(text.contains("/86400 s simulated"), "{text}");
+    // scale-1k runs for seconds even on a fast machine; so do four runs of
+    // public-chat. A sweep of two quickstart runs is quick.
+    let sweep = d.join("two.json");
+    std::fs::write(
+        &sweep,
+        format!(
+            r#"{{"name": "two", "scenario": "{scenarios}/quickstart.json",
+            "grid": {{"duration_s": [60, 120]}}, "strategies": ["bsp-interactive"], "seeds": 1}}"#
+        ),
+    )
+    .unwrap();
+    let cases = [
+        (
+            format!("run {scenarios}/scale-1k.json --out {}", d.join("r").display()),
+            "/86400 s simulated",
+        ),
+        (
+            format!(
+                "compare {scenarios}/public-chat.json --seeds 2 --strategies bsp-interactive,bsp-batch --out {}",
+                d.join("c").display()
+            ),
+            "/28800 s simulated, ",
+        ),
+        (
+            format!("sweep {} --out {}", sweep.display(), d.join("s").display()),
+            "0/180 s simulated, 0/2 runs, ",
+        ),
+    ];
+    for (args, expect) in cases {
+        // `script` (util-linux) gives the command a terminal.
+        let tty = std::process::Command::new("script")
+            .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .output();
+        // A machine without `script` or pseudo-terminals cannot show a
+        // bar: say so rather than fail on the environment.
+        let tty = match tty {
+            Ok(o) if !String::from_utf8_lossy(&o.stderr).contains("pseudo-terminal") => o,
+            other => {
+                eprintln!("skipped: no terminal to run under ({other:?})");
+                return;
+            }
+        };
+        let text = String::from_utf8_lossy(&tty.stdout);
+        assert!(tty.status.success(), "{args}: {text}");
+        assert!(text.contains(expect), "{args}: {text}");
+        assert!(text.contains("events/s"), "{args}: {text}");
+    }
 }

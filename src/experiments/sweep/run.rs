@@ -10,9 +10,11 @@ use super::grid::Job;
 use super::results::finish;
 use super::spec::{Manifest, Sweep};
 use super::SweepError;
-use crate::engine::{run_with, RunError};
+use crate::engine::RunError;
 use crate::experiments::aggregate::RunRecord;
+use crate::experiments::progress::{run_watched, Progress};
 use crate::output::write_atomic;
+use crate::sim::time::SimTime;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -20,12 +22,12 @@ use std::path::{Path, PathBuf};
 impl Sweep {
     /// Runs the sweep (or one shard) into `dir`; returns how many runs were
     /// done now and whether the sweep is complete (then its files are
-    /// written). `progress` is told of each finished run.
+    /// written). `progress` is told how the pending runs go.
     pub fn run(
         &self,
         dir: &Path,
         shard: Option<(usize, usize)>,
-        progress: &(dyn Fn() + Sync),
+        progress: &dyn Progress,
     ) -> Result<(usize, bool)> {
         write_manifest(dir, &self.manifest)?;
         let pending: Vec<Job> = self
@@ -34,14 +36,17 @@ impl Sweep {
             .filter(|j| in_shard(j, shard))
             .filter(|j| load_run(dir, j.index).is_none())
             .collect();
+        let simulated = pending.iter().fold(0u64, |t, j| {
+            t.saturating_add(self.scenarios[j.point].duration.as_micros())
+        });
+        progress.begin(pending.len(), SimTime::from_micros(simulated));
         // One task per run (runs differ in length by orders of magnitude; a
         // coarser split leaves a core idle at the end).
         pending
             .par_iter()
             .with_max_len(1)
             .try_for_each(|j| -> Result<()> {
-                write_run(dir, &self.run_one(j)?)?;
-                progress();
+                write_run(dir, &self.run_one(j, progress)?)?;
                 Ok(())
             })?;
         let complete = finish(dir, &self.manifest)?;
@@ -49,11 +54,12 @@ impl Sweep {
     }
 
     /// Runs `j`.
-    fn run_one(&self, j: &Job) -> Result<RunRecord, RunError> {
-        let r = run_with(
+    fn run_one(&self, j: &Job, progress: &dyn Progress) -> Result<RunRecord, RunError> {
+        let r = run_watched(
             &self.scenarios[j.point],
             &self.strategies[j.strategy],
             j.seed,
+            progress,
         )?;
         Ok(RunRecord {
             index: j.index,
