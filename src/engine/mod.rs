@@ -428,7 +428,7 @@ impl<'a, S: Strategy> World<'a, S> {
         let mut count: u64 = 0;
         while let Some((now, popped)) = self.queue.pop() {
             count += 1;
-            if count % PROGRESS_EVERY == 0 {
+            if count.is_multiple_of(PROGRESS_EVERY) {
                 progress(now);
             }
             let event = match popped {

@@ -8,6 +8,12 @@
 //! must be writable. Failures are [`OutputError`]s (exit code 2)
 //! naming the path.
 //!
+//! Two meshsync processes never write the same target at once: each holds
+//! an exclusive lock ([`OutputLock`], an OS file lock on `.NAME.meshsync.lock`
+//! beside the target, released when the process ends however it ends)
+//! while it writes; the second is refused at once. Without it, the second
+//! would remove the first one's staging folder as stale.
+//!
 //! Imports: nothing from this crate.
 
 use std::path::{Path, PathBuf};
@@ -36,6 +42,46 @@ fn fail<T>(path: &Path, message: impl Into<String>) -> Result<T, OutputError> {
 pub struct ResultSet {
     target: PathBuf,
     staging: Option<tempfile::TempDir>,
+    _lock: OutputLock,
+}
+
+/// The exclusive right to write one result folder, held until dropped.
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: std::fs::File,
+}
+
+impl OutputLock {
+    /// Takes the lock of `target` (a folder, present or not) or refuses at
+    /// once, naming the folder, when another process holds it.
+    pub fn take(target: &Path) -> Result<OutputLock, OutputError> {
+        let parent = parent_of(target);
+        std::fs::create_dir_all(parent)
+            .or_else(|e| fail(parent, format!("cannot create the folder: {e}")))?;
+        let name = target
+            .file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+        let path = parent.join(format!(".{name}.meshsync.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .or_else(|e| fail(&path, format!("cannot create the lock file: {e}")))?;
+        match file.try_lock() {
+            Ok(()) => Ok(OutputLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => fail(
+                target,
+                format!(
+                    "another meshsync is writing results here (it holds {}); wait for it to finish or choose another --out",
+                    path.display()
+                ),
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                fail(&path, format!("cannot lock the output folder: {e}"))
+            }
+        }
+    }
 }
 
 /// The files `run` and `compare` write into a result folder: a folder
@@ -60,9 +106,8 @@ impl ResultSet {
     /// beside it, after removing staging folders a killed run left there.
     pub fn begin(target: &Path) -> Result<ResultSet, OutputError> {
         check_target(target)?;
+        let lock = OutputLock::take(target)?;
         let parent = parent_of(target);
-        std::fs::create_dir_all(parent)
-            .or_else(|e| fail(parent, format!("cannot create the folder: {e}")))?;
         let prefix = staging_prefix(target);
         restore_swapped_out(target, parent, &prefix)?;
         remove_stale(parent, &prefix);
@@ -73,6 +118,7 @@ impl ResultSet {
         Ok(ResultSet {
             target: target.to_path_buf(),
             staging: Some(staging),
+            _lock: lock,
         })
     }
 
@@ -211,10 +257,12 @@ fn check_target(target: &Path) -> Result<(), OutputError> {
 mod tests {
     use super::*;
 
+    /// The entries of `dir`, but for the lock files (which stay).
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".meshsync.lock"))
             .collect();
         v.sort();
         v
@@ -289,6 +337,22 @@ mod tests {
         assert!(!stale.exists());
         set.commit().unwrap();
         assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn a_folder_being_written_is_refused_to_a_second_writer() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        let first = ResultSet::begin(&target).unwrap();
+        let e = ResultSet::begin(&target).unwrap_err();
+        assert!(e.message.contains("another meshsync is writing"), "{e}");
+        assert!(first.dir().exists(), "the first one's staging stays");
+        std::fs::write(first.dir().join("summary.json"), "1").unwrap();
+        first.commit().unwrap();
+        // Released: the next writer gets in; another folder never waited.
+        let other = ResultSet::begin(&root.path().join("other")).unwrap();
+        ResultSet::begin(&target).unwrap().commit().unwrap();
+        drop(other);
     }
 
     #[test]

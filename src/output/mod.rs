@@ -12,4 +12,4 @@ pub mod plot;
 pub mod plots;
 
 pub use atomic::{write_atomic, write_atomic_with};
-pub use folder::{OutputError, ResultSet};
+pub use folder::{OutputError, OutputLock, ResultSet};

@@ -493,3 +493,95 @@ fn work_too_big_for_the_machine_is_refused_with_an_estimate() {
     let o = meshsync(dir.path(), &["validate", q]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("estimated size under"));
 }
+
+/// A second meshsync writing the folder another one is writing is refused
+/// at once (exit 2, naming the folder), and the first one's result is
+/// whole; a folder beside it is not held up.
+#[test]
+fn a_second_writer_of_one_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let long = root.join("scenarios/scale-1k.json");
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .args(["run", long.to_str().unwrap(), "-q", "--out", "out"])
+        .current_dir(d)
+        .spawn()
+        .unwrap();
+    // The lock is taken before simulating; its staging folder then appears.
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(d).unwrap().flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with(".out.meshsync-")
+    }) {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the first run never began"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let quick = root.join("scenarios/quickstart.json");
+    let second = meshsync(d, &["run", quick.to_str().unwrap(), "-q", "--out", "out"]);
+    let other = meshsync(d, &["run", quick.to_str().unwrap(), "-q", "--out", "other"]);
+    let still_running = first.try_wait().unwrap().is_none();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    if !still_running {
+        eprintln!("skipped: the first run ended before the second began");
+        return;
+    }
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another meshsync is writing results here"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(stderr(&second).contains("out"), "{}", stderr(&second));
+    assert!(other.status.success(), "{}", stderr(&other));
+    // Killed, the first one released the lock: the folder takes results.
+    let again = meshsync(d, &["run", quick.to_str().unwrap(), "-q", "--out", "out"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(d.join("out/summary.json").exists());
+}
+
+/// A full disk is an output error (exit 2) naming the file that could not
+/// be written, in plain words; nothing half-written is left. Needs a tiny
+/// tmpfs (root): skipped, saying so, where it cannot be mounted.
+#[test]
+fn a_full_disk_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&disk)
+        .output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot mount a small tmpfs here ({mounted:?})");
+        return;
+    }
+    let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.json");
+    let out = disk.join("out");
+    let o = meshsync(
+        dir.path(),
+        &[
+            "run",
+            quick.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let left: Vec<_> = std::fs::read_dir(&disk)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let _ = std::process::Command::new("umount").arg(&disk).status();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("No space left on device"), "{e}");
+    assert!(e.contains("cannot write") && e.contains(".png"), "{e}");
+    assert!(!e.contains("Error("), "no debug dump of the error: {e}");
+    assert_eq!(left, [".out.meshsync.lock"], "no half-written set");
+}

@@ -1,7 +1,7 @@
 //! `meshsync merge`: shard folders of one sweep joined into one folder that
 //! holds exactly what an unsharded sweep writes.
 //!
-//! Imports: `experiments::aggregate` and the sweep's `spec`, `run` and
+//! Imports: `output/`, `experiments::aggregate` and the sweep's `spec`, `run` and
 //! `results`.
 
 use super::results::finish;
@@ -9,6 +9,7 @@ use super::run::{load_run, write_manifest, write_run};
 use super::spec::Manifest;
 use super::SweepError;
 use crate::experiments::aggregate::RunRecord;
+use crate::output::OutputLock;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
+    let _lock = OutputLock::take(out)?;
     write_manifest(out, &m)?;
     for r in &runs {
         write_run(out, r)?;

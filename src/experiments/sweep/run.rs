@@ -13,7 +13,7 @@ use super::SweepError;
 use crate::engine::RunError;
 use crate::experiments::aggregate::RunRecord;
 use crate::experiments::progress::{run_watched, Progress};
-use crate::output::write_atomic;
+use crate::output::{write_atomic, OutputLock};
 use crate::sim::time::SimTime;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -29,6 +29,7 @@ impl Sweep {
         shard: Option<(usize, usize)>,
         progress: &dyn Progress,
     ) -> Result<(usize, bool)> {
+        let _lock = OutputLock::take(dir)?;
         write_manifest(dir, &self.manifest)?;
         let pending: Vec<Job> = self
             .jobs()

@@ -404,7 +404,7 @@ fn unframe(mut bytes: &[u8]) -> Result<Vec<u8>, WireError> {
 }
 
 fn ids(payload: &[u8]) -> Result<Vec<[u8; 32]>, WireError> {
-    if payload.len() % ID_LEN != 0 {
+    if !payload.len().is_multiple_of(ID_LEN) {
         return Err(WireError::BadIdRecord(payload.len()));
     }
     Ok(payload

@@ -1,10 +1,12 @@
 //! Plots as PNG and SVG, with no system libraries: plotters' bitmap and SVG
 //! backends and the DejaVu Sans font shipped in this folder (through
 //! `ab_glyph`). Every chart is written twice, `<stem>.png` and `<stem>.svg`,
-//! each atomically.
+//! each drawn in memory (a drawing error is never an I/O error) and written
+//! atomically.
 
 use crate::output::write_atomic;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
+use image::ImageEncoder;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -328,8 +330,8 @@ where
     legend_and_present(&mut chart, root, SeriesLabelPosition::UpperRight)
 }
 
-/// Renders into `<stem>.svg` and `<stem>.png`, each atomically (the PNG
-/// is drawn into a temporary file in the same folder, then renamed).
+/// Renders into `<stem>.svg` and `<stem>.png`, each drawn in memory and
+/// written atomically, so a failure to write (a full disk) names the file.
 fn render(
     stem: &Path,
     svg_draw: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<()>,
@@ -342,17 +344,16 @@ fn render(
         svg_draw(&root)?;
     }
     write_atomic(&stem.with_extension("svg"), svg.as_bytes())?;
-    let png = stem.with_extension("png");
-    let name = png
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("plot.png");
-    let tmp = png.with_file_name(format!(".{name}.{}.tmp.png", std::process::id()));
+    let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
         png_draw(&root)?;
     }
-    std::fs::rename(&tmp, &png).with_context(|| format!("cannot write {}", png.display()))
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&rgb, SIZE.0, SIZE.1, image::ColorType::Rgb8)
+        .map_err(|e| anyhow!("cannot encode {}: {e}", stem.display()))?;
+    write_atomic(&stem.with_extension("png"), &png)
 }
 
 /// Writes a line chart to `<stem>.png` and `<stem>.svg`.
