@@ -4,8 +4,8 @@
 //! their manifests are equal: same scenario content, overrides, grid,
 //! strategies, seeds and build.
 //!
-//! Imports: `experiments::aggregate` and the sweep's `spec`, `run` and
-//! `results`.
+//! Imports: `output/` (atomic files, provenance), `experiments::aggregate`
+//! and the sweep's `spec`, `run` and `results`.
 
 use super::results::finish;
 use super::run::{effective_path, load_run, write_manifest, write_run};

@@ -39,7 +39,11 @@ impl Sweep {
         for (p, e) in self.effective.iter().enumerate() {
             let mut text = serde_json::to_string_pretty(e)?;
             text.push('\n');
-            write_atomic(&effective_path(dir, p), text.as_bytes())?;
+            // A resumed sweep has them already: no rewrite (and no fsync).
+            let path = effective_path(dir, p);
+            if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                write_atomic(&path, text.as_bytes())?;
+            }
         }
         let pending: Vec<Job> = self
             .jobs()

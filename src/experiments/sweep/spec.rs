@@ -2,8 +2,8 @@
 //! one scenario per grid point, the strategies). Errors name the file and
 //! the JSON path in it.
 //!
-//! Imports: `sim/` (hashing), `scenario/`, `node/` (strategies) and the
-//! sweep's `grid`.
+//! Imports: `sim/` (hashing), `scenario/`, `node/` (strategies), `output/`
+//! (the build's name) and the sweep's `grid`.
 
 use super::grid;
 use super::{err, SweepError};
