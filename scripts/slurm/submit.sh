@@ -20,7 +20,7 @@ cpus=${4:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/logs"
 array=$(sbatch --parsable --array="0-$((n - 1))" --cpus-per-task="$cpus" \
-  --output="$out/logs/shard-%a.out" "$here/sweep.sbatch" "$sweep" "$out")
+  --output="$out/logs/shard-%a.out" "$here/sweep.sbatch" "$sweep" "$out" "$n")
 array=${array%%;*}
 merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
   --output="$out/logs/merge.out" "$here/merge.sbatch" "$out" "$n")

@@ -156,6 +156,20 @@ for i in 0 1 2; do
 done
 echo "Slurm test: the merged folder equals the unsharded sweep byte for byte ($(find unsharded -type f | wc -l) files)"
 
+# One shard run again alone (as after a node failure): it resumes, and a
+# new merge gives the same folder.
+rm -rf cluster/merged cluster/shard-1/runs.csv
+rm -f "$(ls cluster/shard-1/runs/*.json | head -n 1)"
+shard=$(sbatch --parsable --array=1 --cpus-per-task="$cpus" --output=cluster/logs/rerun-%a.out \
+  "$here/sweep.sbatch" sweep.json cluster 3)
+shard=${shard%%;*}
+merge=$(sbatch --parsable --dependency="afterok:$shard" --kill-on-invalid-dep=yes \
+  --output=cluster/logs/merge-again.out "$here/merge.sbatch" cluster 3)
+merge=${merge%%;*}
+"$here/wait.sh" "$shard" "$merge" --timeout 300
+diff -r --exclude=provenance.json unsharded cluster/merged
+echo "Slurm test: shard 1 of 3 run again alone resumed, and merged to the same bytes"
+
 # A failing array: its merge is cancelled, never left pending, and
 # wait.sh fails.
 read -r array merge < <("$here/submit.sh" missing.json broken 2 1)
