@@ -96,7 +96,7 @@ fn gather_effective(
                         &out.display().to_string(),
                         "(root)",
                         format!(
-                            "no shard folder holds {} (written by meshsync sweep since it records provenance)",
+                            "no shard folder holds {}: shards written before meshsync recorded effective scenarios cannot be merged; run them again",
                             effective_path(Path::new(""), p).display()
                         ),
                     )
