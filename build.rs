@@ -32,15 +32,16 @@ fn main() {
     if !top.as_deref().is_some_and(same) {
         return;
     }
-    // Rebuild when HEAD moves (a commit, a checkout).
-    for p in ["HEAD", "packed-refs"] {
+    // Rebuild when HEAD moves (a commit, a checkout). Only files that
+    // exist: cargo takes a missing one as changed, and would rebuild on
+    // every build (a ref packed away later removes its file: a change).
+    let branch = git(&dir, &["symbolic-ref", "-q", "HEAD"]);
+    for p in ["HEAD", "packed-refs"].into_iter().chain(branch.as_deref()) {
         if let Some(path) = git(&dir, &["rev-parse", "--git-path", p]) {
-            println!("cargo:rerun-if-changed={}", dir.join(path).display());
-        }
-    }
-    if let Some(r) = git(&dir, &["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(path) = git(&dir, &["rev-parse", "--git-path", &r]) {
-            println!("cargo:rerun-if-changed={}", dir.join(path).display());
+            let path = dir.join(path);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
         }
     }
     let Some(commit) = git(&dir, &["rev-parse", "HEAD"]) else {
