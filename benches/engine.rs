@@ -215,8 +215,9 @@ fn sweep_once(file: &str, threads: usize) -> (f64, String) {
         .num_threads(threads)
         .build()
         .expect("thread pool");
+    let record = meshsync::output::Provenance::new(&["sweep", file]);
     let t = Instant::now();
-    pool.install(|| sweep.run(dir.path(), None, &Unwatched))
+    pool.install(|| sweep.run(dir.path(), None, &record, &Unwatched))
         .expect("sweep runs");
     let wall = t.elapsed().as_secs_f64();
     let points = std::fs::read_to_string(dir.path().join("points.csv")).expect("points.csv");

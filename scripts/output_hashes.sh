@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the sha256 of summary.json and deliveries.csv for every bundled
 # scenario under every strategy (plus scale-1k under bsp-batch), and of a
-# compare and a sweep. A refactoring must leave this listing unchanged:
+# compare and a sweep (provenance.json, which differs by invocation and
+# build, left out). A refactoring must leave this listing unchanged:
 #   scripts/output_hashes.sh > before.txt; ...; scripts/output_hashes.sh | diff before.txt -
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,8 @@ done
 "$bin" compare scenarios/mobile-churn.json --seeds 3 --out "$tmp/compare" --quiet
 (cd "$tmp/compare" && sha256sum comparison.json comparison.csv | sed "s|  |  compare/|")
 "$bin" sweep scenarios/sweeps/online-fraction.json --out "$tmp/sweep" --quiet >/dev/null
-(cd "$tmp/sweep" && for f in $(ls | grep -v '\.png$\|\.svg$' | sort); do [ -f "$f" ] && sha256sum "$f"; done | sed "s|  |  sweep/|")
+# provenance.json records the command; sweep.json and points.json the
+# build (its git commit), which a refactoring changes: hashed without it.
+(cd "$tmp/sweep" && for f in $(ls | grep -v '\.png$\|\.svg$\|^provenance\.json$' | sort); do
+  [ -f "$f" ] && grep -v '^ *"meshsync": ' "$f" | sha256sum | sed "s|-\$|$f|"
+done | sed "s|  |  sweep/|")

@@ -47,14 +47,38 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
     check_size(&args, &scenario, &strategies, seeds.len())?;
+    let effective = crate::scenario::effective::load_effective(&args.scenario)?;
+    let hash = crate::scenario::effective::hash(&effective)?;
+    let provenance = super::provenance()
+        .with("scenario_file", args.scenario.display().to_string())
+        .with("scenario_hash", &hash)
+        .with("strategies", &strategies)
+        .with("seeds", &seeds)
+        .with(
+            "reproduce",
+            crate::output::provenance::command_line(&[
+                "compare",
+                &args.scenario.display().to_string(),
+                "--strategies",
+                &strategies.join(","),
+                "--seeds",
+                &seeds.len().to_string(),
+                "--seed",
+                &first.to_string(),
+            ]),
+        );
     let set = crate::output::ResultSet::begin(&out)?;
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     let c = with_threads(args.threads, || {
         crate::experiments::compare::compare(&scenario, &strategies, &seeds, &bar)
     });
     bar.finish();
-    let c = c??;
-    set.write_with(|dir| c.write(dir))?;
+    let mut c = c??;
+    c.scenario_hash = Some(hash);
+    set.write_with(|dir| {
+        c.write(dir)?;
+        super::run::write_provenance(dir, &provenance, &effective)
+    })?;
     if !args.quiet {
         outln!(
             "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",
@@ -69,7 +93,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
             outln!("\nnote: {note}");
         }
         outln!(
-            "\nwrote {}/comparison.json, comparison.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg)",
+            "\nwrote {}/comparison.json, comparison.csv, plots (latency_cdf, deliveries_over_time, bytes_by_record; .png and .svg), provenance.json and effective-scenario.json",
             out.display()
         );
     }

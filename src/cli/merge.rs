@@ -1,13 +1,14 @@
 //! `meshsync merge`: sweep shard folders joined into one.
 //!
-//! Imports: `experiments/`.
+//! Imports: `experiments/`, `output/` (provenance) and `cli/`.
 
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 /// Runs the `merge` command.
 pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<i32> {
-    let n = crate::experiments::sweep::merge(dirs, out)?;
+    let provenance = super::provenance();
+    let n = crate::experiments::sweep::merge(dirs, out, provenance)?;
     outln!(
         "merged {} shard folders: {n} runs into {}",
         dirs.len(),

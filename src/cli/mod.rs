@@ -265,6 +265,15 @@ fn clamp_threads(n: usize) -> usize {
     }
 }
 
+/// This invocation's `provenance.json` record (its arguments as given).
+fn provenance() -> crate::output::Provenance {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    crate::output::Provenance::new(&args)
+}
+
 /// Runs `f` on a rayon pool of `threads` workers (default: all cores);
 /// shared by `compare` and `sweep`.
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {

@@ -1,6 +1,7 @@
 //! `meshsync run`: one scenario, one strategy, one seed, into a folder
-//! (`summary.json`, `deliveries.csv`, plots), with an optional determinism
-//! check; and the summary printed for a person.
+//! (`summary.json`, `deliveries.csv`, plots, `provenance.json` and
+//! `effective-scenario.json`), with an optional determinism check; and the
+//! summary printed for a person.
 //!
 //! Imports: `engine/`, `output/`, `report/`, `scenario/`,
 //! `experiments::progress` and `cli/` (its clap definitions and bars).
@@ -11,7 +12,8 @@ use crate::engine;
 use crate::experiments::progress::{run_watched, Progress};
 use crate::output::curves;
 use crate::output::plots;
-use crate::output::{write_atomic, write_atomic_with, ResultSet};
+use crate::output::provenance::command_line;
+use crate::output::{write_atomic, write_atomic_with, Provenance, ResultSet};
 use crate::report::{RunReport, Summary};
 use crate::scenario::Scenario;
 use anyhow::Result;
@@ -29,6 +31,24 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let copies = if args.check_determinism { 2.0 } else { 1.0 };
     let work = format!("{} under {strategy}", args.scenario.display());
     args.limits.check(&work, est.peak_bytes * copies, &est)?;
+    let effective = crate::scenario::effective::load_effective(&args.scenario)?;
+    let reproduce = command_line(&[
+        "run",
+        &args.scenario.display().to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--strategy",
+        &strategy,
+    ]);
+    let provenance = super::provenance()
+        .with("scenario_file", args.scenario.display().to_string())
+        .with(
+            "scenario_hash",
+            crate::scenario::effective::hash(&effective)?,
+        )
+        .with("seed", seed)
+        .with("strategy", &strategy)
+        .with("reproduce", &reproduce);
     let set = ResultSet::begin(&out)?;
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     bar.begin(1, scenario.duration);
@@ -55,15 +75,15 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             );
         }
     }
-    set.write_with(|dir| write_report(&report, dir))?;
+    set.write_with(|dir| {
+        write_report(&report, dir)?;
+        write_provenance(dir, &provenance, &effective)
+    })?;
     if !args.quiet {
         out!("{}", render_summary(&report.summary));
         outln!(
-            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
+            "wrote {}/summary.json, deliveries.csv, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
             out.display(),
-            args.scenario.display(),
-            seed,
-            strategy
         );
     }
     Ok(0)
@@ -78,6 +98,19 @@ pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
     })?;
     let c = curves::from_reports(&report.summary.strategy, &[report]);
     plots::curves(dir, &report.summary.scenario, &[c])
+}
+
+/// Writes `provenance.json` and `effective-scenario.json` (the scenario
+/// with every default filled in, runnable as it is) into `dir`.
+pub(super) fn write_provenance(
+    dir: &Path,
+    provenance: &Provenance,
+    effective: &serde_json::Value,
+) -> Result<()> {
+    provenance.write(dir)?;
+    let mut text = serde_json::to_string_pretty(effective)?;
+    text.push('\n');
+    write_atomic(&dir.join("effective-scenario.json"), text.as_bytes())
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

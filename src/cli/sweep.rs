@@ -22,7 +22,12 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
     check_size(&args, &sweep, todo)?;
     // A sweep's bar appears at once (it says how many runs are left).
     let bar = WorkBar::new(args.quiet, Duration::ZERO);
-    let done = with_threads(args.threads, || sweep.run(&out, args.shard, &bar));
+    let provenance = super::provenance()
+        .with("sweep_file", args.sweep.display().to_string())
+        .with("shard", args.shard.map(|(i, n)| format!("{i}/{n}")));
+    let done = with_threads(args.threads, || {
+        sweep.run(&out, args.shard, &provenance, &bar)
+    });
     bar.finish();
     let (done, complete) = done??;
     if !args.quiet {
@@ -46,6 +51,12 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
         } else {
             outln!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
         }
+        outln!(
+            "each run alone: cd {} && the \"reproduce\" line of runs/<index>.json (e.g. meshsync run effective-scenarios/000000.json --seed {} --strategy {})",
+            out.display(),
+            m.seeds[0],
+            m.strategies[0]
+        );
     }
     Ok(0)
 }

@@ -34,6 +34,10 @@ pub struct RunRecord {
     pub strategy: String,
     /// Seed.
     pub seed: u64,
+    /// A sweep run's `meshsync run` command that runs it alone, from the
+    /// sweep folder (none in a comparison).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
     /// The run's summary.
     pub summary: Summary,
 }

@@ -1,7 +1,9 @@
 //! `meshsync check`: a result against a committed baseline, for CI gates.
 //!
-//! Both sides are comparison results (`comparison.json`) or sweep results
-//! (`points.json`). For every strategy (and sweep point) of the baseline,
+//! Both sides are comparison results (`comparison.json`) or both sweep
+//! results (`points.json`) of the same scenario; anything else is refused
+//! as bad input, and so is a baseline whose recorded effective scenario
+//! (every default filled in, trace files by content) differs. For every strategy (and sweep point) of the baseline,
 //! the current means are checked metric by metric: the delivery ratio may
 //! not drop by more than an absolute tolerance (default 0.01); latencies,
 //! bytes, undeliverable messages and convergence time may not rise by more
@@ -210,13 +212,28 @@ fn result_file(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// Loads a comparison or sweep result as (label, metrics) entries.
-fn load(path: &Path) -> Result<Entries> {
+/// A result `check` reads: what it is, of what, and its entries.
+struct Loaded {
+    /// The file read.
+    file: PathBuf,
+    /// `comparison` or `sweep`.
+    kind: &'static str,
+    /// Scenario name.
+    scenario: String,
+    /// The hash of what was simulated (a comparison's effective scenario,
+    /// a sweep's points), when the result records it.
+    world: Option<String>,
+    /// (label, metrics) per strategy (and sweep point).
+    entries: Entries,
+}
+
+/// Loads a comparison or sweep result.
+fn load(path: &Path) -> Result<Loaded> {
     let file = result_file(path);
     let text = std::fs::read_to_string(&file)
         .map_err(|e| super::InputError(format!("{}: cannot read: {e}", file.display())))?;
     if let Ok(c) = serde_json::from_str::<Comparison>(&text) {
-        return Ok(c
+        let entries = c
             .strategies
             .iter()
             .map(|s| {
@@ -232,7 +249,14 @@ fn load(path: &Path) -> Result<Entries> {
                     .collect();
                 (s.clone(), metrics)
             })
-            .collect());
+            .collect();
+        return Ok(Loaded {
+            file,
+            kind: "comparison",
+            scenario: c.scenario,
+            world: c.scenario_hash,
+            entries,
+        });
     }
     let p: Points = serde_json::from_str(&text).map_err(|e| {
         super::InputError(format!(
@@ -240,16 +264,55 @@ fn load(path: &Path) -> Result<Entries> {
             file.display()
         ))
     })?;
-    Ok(p.points
-        .into_iter()
-        .map(|pa| {
+    let m = &p.manifest;
+    let world = Some(m.effective_hash.clone()).filter(|h| !h.is_empty());
+    let (scenario, entries) = (
+        m.scenario.clone(),
+        p.points.into_iter().map(|pa| {
             let params: Vec<String> = pa.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             (
                 format!("[{}] {}", params.join(", "), pa.strategy),
                 pa.metrics,
             )
-        })
-        .collect())
+        }),
+    );
+    Ok(Loaded {
+        file,
+        kind: "sweep",
+        scenario,
+        world,
+        entries: entries.collect(),
+    })
+}
+
+/// Refuses to compare results that are not of the same thing: another
+/// kind (comparison against sweep), another scenario, or the same name
+/// with another effective scenario (bad input: exit code 2).
+fn comparable(cur: &Loaded, base: &Loaded) -> Result<(), super::InputError> {
+    let (c, b) = (cur.file.display(), base.file.display());
+    if cur.kind != base.kind {
+        return Err(super::InputError(format!(
+            "{c} is a {} result and {b} a {} result: check compares a comparison with a comparison, a sweep with a sweep",
+            cur.kind, base.kind
+        )));
+    }
+    if cur.scenario != base.scenario {
+        return Err(super::InputError(format!(
+            "{c} is of scenario {:?}, {b} of scenario {:?}: their figures are not comparable",
+            cur.scenario, base.scenario
+        )));
+    }
+    if let (Some(x), Some(y)) = (&cur.world, &base.world) {
+        if x != y {
+            return Err(super::InputError(format!(
+                "{c} and {b} simulate different worlds: the effective scenario of {:?} changed (hash {} here, {} in the baseline); if the change is meant, regenerate the baseline with the new scenario",
+                cur.scenario,
+                &x[..x.len().min(16)],
+                &y[..y.len().min(16)]
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn mean(metrics: &[(String, Agg)], name: &str) -> Option<f64> {
@@ -262,6 +325,8 @@ fn mean(metrics: &[(String, Agg)], name: &str) -> Option<f64> {
 /// Checks `current` against `baseline`.
 pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckReport> {
     let (cur, base) = (load(current)?, load(baseline)?);
+    comparable(&cur, &base)?;
+    let (cur, base) = (cur.entries, base.entries);
     let mut report = CheckReport {
         baseline: baseline.display().to_string(),
         ..CheckReport::default()

@@ -32,6 +32,10 @@ use std::path::Path;
 pub struct Comparison {
     /// Scenario name.
     pub scenario: String,
+    /// SHA-256 of the effective scenario (`scenario::effective::hash`), set
+    /// by `meshsync compare`; `check` refuses a baseline of another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_hash: Option<String>,
     /// Strategies, in the order asked for.
     pub strategies: Vec<String>,
     /// Seeds run for each strategy.
@@ -105,12 +109,14 @@ pub fn compare(
             params: Map::new(),
             strategy: strategy.to_string(),
             seed,
+            reproduce: None,
             summary: r.summary.clone(),
         })
         .collect();
     let names: Vec<String> = strategies.to_vec();
     Ok(Comparison {
         scenario: scenario.name.clone(),
+        scenario_hash: None,
         metrics: metric_rows(&names, &runs),
         curves: pooled_curves(&names, &runs, &reports),
         strategies: names,

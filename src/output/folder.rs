@@ -88,7 +88,9 @@ impl OutputLock {
 /// holding anything else is not replaced (a folder of the user's own JSON
 /// files must never be taken for an old result). A new result file must be
 /// added here.
-const RESULT_FILES: [&str; 10] = [
+const RESULT_FILES: [&str; 12] = [
+    "provenance.json",
+    "effective-scenario.json",
     "summary.json",
     "deliveries.csv",
     "comparison.json",

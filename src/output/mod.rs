@@ -1,4 +1,4 @@
-//! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), CSV files ([`csv`]), the
+//! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), CSV files ([`csv`]), where a result came from ([`provenance`]), the
 //! plot curves computed from reports ([`curves`]) and the plots drawn from
 //! them ([`plots`], [`plot`]).
 //!
@@ -10,6 +10,8 @@ pub mod curves;
 pub mod folder;
 pub mod plot;
 pub mod plots;
+pub mod provenance;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use folder::{OutputError, OutputLock, ResultSet};
+pub use provenance::Provenance;

@@ -5,6 +5,7 @@
 //! [`Scenario`]. Every error names the file, the JSON path and what was
 //! expected. Nothing downstream sees raw JSON.
 
+pub mod effective;
 pub mod raw;
 pub mod sharing;
 

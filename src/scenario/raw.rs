@@ -1,11 +1,13 @@
 //! The scenario file as written: serde structs mirroring the JSON, with
 //! unknown fields rejected and documented defaults. Nothing outside the
 //! `scenario` module sees these; [`super::Scenario`] is the validated form.
+//! They serialize back to JSON with every default filled in: the effective
+//! scenario result folders record (`super::effective`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Top level of a scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Name; results go to `results/<name>/` by default.
@@ -86,7 +88,7 @@ fn default_body() -> RawDist {
 
 /// A distribution as written: `{"fixed": v}`, `{"uniform": {"min": a,
 /// "max": b}}` or `{"exponential": {"mean": m}}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawDist {
     /// A constant.
@@ -106,7 +108,7 @@ pub enum RawDist {
 }
 
 /// Topology as written, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawTopology {
     /// Any two online nodes reach each other.
@@ -143,7 +145,7 @@ pub enum RawTopology {
 }
 
 /// Transport semantics as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransport {
     /// `known` (default): a node is told a peer is reachable only when it
@@ -160,7 +162,7 @@ pub struct RawTransport {
 }
 
 /// What a node knows of reachability (`transport.presence`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawPresence {
     /// Told when a peer becomes reachable or unreachable (default).
@@ -171,7 +173,7 @@ pub enum RawPresence {
 }
 
 /// How far a payload travels (`transport.routing`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawRouting {
     /// Adjacent nodes only (default).
@@ -184,7 +186,7 @@ pub enum RawRouting {
 /// A partition as written: either `groups` (a split into sets; nodes not
 /// listed form one more set) or `from`/`to` (one-way: `from` cannot reach
 /// `to`, the reverse works).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPartition {
     /// Start, seconds.
@@ -203,7 +205,7 @@ pub struct RawPartition {
 }
 
 /// Mailservers as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMailservers {
     /// `store-forward`, `sync-peer` or `off`.
@@ -233,7 +235,7 @@ fn default_query_interval() -> Option<f64> {
 }
 
 /// Link parameters as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     /// One-way latency in milliseconds (default fixed 100).
@@ -270,7 +272,7 @@ impl Default for RawLink {
 }
 
 /// Churn as written, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawChurn {
     /// Online for the whole run.
@@ -299,7 +301,7 @@ pub enum RawChurn {
 }
 
 /// A churn exception for some nodes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawChurnOverride {
     /// The nodes it applies to.
@@ -310,7 +312,7 @@ pub struct RawChurnOverride {
 
 /// A set of nodes: a list of ids, `"all"`, or `{"from": a, "to": b}`
 /// (b exclusive).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(
     untagged,
     expecting = "expected a list of node ids, \"all\", or {\"from\": first, \"to\": end}"
@@ -330,7 +332,7 @@ pub enum RawMembers {
 }
 
 /// A group (chat) as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// Unique name.
@@ -350,7 +352,7 @@ pub struct RawGroup {
 }
 
 /// Who shares a group with whom, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawSharing {
     /// Every member with every other.
@@ -370,7 +372,7 @@ pub enum RawSharing {
 }
 
 /// One scripted message.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScripted {
     /// When it is written (deferred until the sender is online).
@@ -385,7 +387,7 @@ pub struct RawScripted {
 }
 
 /// Delivery rules as written (`sync`), shared by every strategy.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     /// `consistent` (default) or `eventual`; `mvds` always delivers on
@@ -397,15 +399,15 @@ pub struct RawSync {
     #[serde(default)]
     pub max_parent_wait_s: Option<f64>,
     /// Moved to `strategy_config.bsp.{interactive,batch}.max_latency_s` (kept to say so).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_latency_s: Option<serde_json::Value>,
     /// Moved to `strategy_config.bsp.offer_cap` (kept to say so).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_cap: Option<serde_json::Value>,
 }
 
 /// Kinds of mailserver (`mailservers.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawMailMode {
     /// Archives every payload; clients fetch what they missed.
@@ -417,7 +419,7 @@ pub enum RawMailMode {
 }
 
 /// When a received message reaches the application (`sync.delivery`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawDelivery {
     /// After all its parents (default).
@@ -428,7 +430,7 @@ pub enum RawDelivery {
 }
 
 /// What a crashed node keeps (`crashes[].state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawCrashState {
     /// Its sync state survives.
@@ -438,7 +440,7 @@ pub enum RawCrashState {
 }
 
 /// How an adversary misbehaves (`adversaries[].kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawAdversaryKind {
     /// Names parents that never exist.
@@ -452,7 +454,7 @@ pub enum RawAdversaryKind {
 /// Crashes as written: at a time (`at_s`) or at a rate, each node of
 /// `nodes` stays down `down_s`, then restarts with its state (`persistent`)
 /// or empty (`volatile`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCrash {
     /// Nodes that crash.
@@ -470,7 +472,7 @@ pub struct RawCrash {
 }
 
 /// A misbehaving node as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAdversary {
     /// `hole` (messages naming parents that never exist), `spam` (a member

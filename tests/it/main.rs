@@ -13,6 +13,7 @@ mod intermittent;
 mod kill;
 mod layers;
 mod plugin;
+mod provenance;
 mod robustness;
 mod sharing;
 mod swarm;

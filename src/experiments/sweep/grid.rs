@@ -69,18 +69,23 @@ pub(super) fn cartesian(values: &[(String, Vec<Value>)]) -> Vec<Vec<Value>> {
     out
 }
 
-/// The validated scenario of every point.
+/// The validated scenario of every point, and its effective scenario
+/// (every default filled in, `scenario::effective`).
 pub(super) fn scenarios(
     file: &str,
     base: &BaseScenario,
     overrides: &Map<String, Value>,
     values: &GridValues,
     points: &[Vec<Value>],
-) -> Result<Vec<Scenario>, SweepError> {
-    points
-        .iter()
-        .map(|point| scenario(file, base, overrides, values, point))
-        .collect()
+) -> Result<(Vec<Scenario>, Vec<Value>), SweepError> {
+    let mut scenarios = Vec::with_capacity(points.len());
+    let mut effective = Vec::with_capacity(points.len());
+    for point in points {
+        let (s, e) = scenario(file, base, overrides, values, point)?;
+        scenarios.push(s);
+        effective.push(e);
+    }
+    Ok((scenarios, effective))
 }
 
 /// The scenario of one point: the overrides, then the point's values.
@@ -90,7 +95,7 @@ fn scenario(
     overrides: &Map<String, Value>,
     values: &GridValues,
     point: &[Value],
-) -> Result<Scenario, SweepError> {
+) -> Result<(Scenario, Value), SweepError> {
     let mut d = base.doc.clone();
     for (key, v) in overrides {
         set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("overrides.{key:?}"), m))?;
@@ -98,7 +103,9 @@ fn scenario(
     for ((key, _), v) in values.iter().zip(point) {
         set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("grid.{key:?}"), m))?;
     }
-    Scenario::from_value(d, &base.file).or_else(|e| {
+    let validated = Scenario::from_value(d.clone(), &base.file)
+        .and_then(|s| crate::scenario::effective::effective(d, &base.file).map(|e| (s, e)));
+    validated.or_else(|e| {
         let at = values
             .iter()
             .zip(point)

@@ -1,25 +1,38 @@
 //! `meshsync merge`: shard folders of one sweep joined into one folder that
-//! holds exactly what an unsharded sweep writes.
+//! holds exactly what an unsharded sweep writes (its `provenance.json`
+//! records the merge and each shard's own record). Shards merge only when
+//! their manifests are equal: same scenario content, overrides, grid,
+//! strategies, seeds and build.
 //!
-//! Imports: `output/`, `experiments::aggregate` and the sweep's `spec`, `run` and
-//! `results`.
+//! Imports: `output/` (atomic files, provenance, the folder's lock),
+//! `experiments::aggregate` and the sweep's `spec`, `run` and `results`.
 
 use super::results::finish;
-use super::run::{load_run, write_manifest, write_run};
+use super::run::{effective_path, load_run, write_manifest, write_run};
 use super::spec::Manifest;
 use super::SweepError;
 use crate::experiments::aggregate::RunRecord;
-use crate::output::OutputLock;
+use crate::output::{write_atomic, OutputLock, Provenance};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 /// Merges shard folders into `out`: checks they hold the same sweep and,
 /// together, every run; then writes exactly what an unsharded sweep writes.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+/// `provenance` is the merge's own record.
+pub fn merge(dirs: &[PathBuf], out: &Path, provenance: Provenance) -> Result<usize> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
     let _lock = OutputLock::take(out)?;
-    write_manifest(out, &m)?;
+    let effective = gather_effective(dirs, &m, out)?;
+    write_manifest(out, &m, "in the shards")?;
+    let shards: Vec<serde_json::Value> = dirs
+        .iter()
+        .map(|d| serde_json::json!({ "folder": d.display().to_string(), "provenance": Provenance::read(d) }))
+        .collect();
+    provenance.with("shards", shards).write(out)?;
+    for (p, text) in effective.iter().enumerate() {
+        write_atomic(&effective_path(out, p), text)?;
+    }
     for r in &runs {
         write_run(out, r)?;
     }
@@ -29,7 +42,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
 
 /// The manifest every shard folder holds (an error if they differ).
 fn common_manifest(dirs: &[PathBuf]) -> Result<Manifest, SweepError> {
-    let mut manifest: Option<Manifest> = None;
+    let mut manifest: Option<(Manifest, String)> = None;
     for d in dirs {
         let p = d.join("sweep.json");
         let file = p.display().to_string();
@@ -48,17 +61,49 @@ fn common_manifest(dirs: &[PathBuf]) -> Result<Manifest, SweepError> {
             )
         })?;
         match &manifest {
-            Some(first) if first != &m => {
+            Some((first, from)) if first != &m => {
+                let diff = m.differences(first, "here", &format!("in {from}"));
                 return Err(SweepError::new(
                     &file,
                     "(root)",
-                    "this shard belongs to a different sweep",
-                ))
+                    format!(
+                        "this shard belongs to a different sweep than {from}, and their runs must not mix ({})",
+                        diff.join("; ")
+                    ),
+                ));
             }
-            _ => manifest = Some(m),
+            Some(_) => {}
+            None => manifest = Some((m, d.display().to_string())),
         }
     }
-    manifest.ok_or_else(|| SweepError::new("-", "(root)", "no shard folder given"))
+    manifest
+        .map(|(m, _)| m)
+        .ok_or_else(|| SweepError::new("-", "(root)", "no shard folder given"))
+}
+
+/// Each point's effective scenario file, from the first folder that has
+/// it (every shard writes them all).
+fn gather_effective(
+    dirs: &[PathBuf],
+    m: &Manifest,
+    out: &Path,
+) -> Result<Vec<Vec<u8>>, SweepError> {
+    (0..m.points.len())
+        .map(|p| {
+            dirs.iter()
+                .find_map(|d| std::fs::read(effective_path(d, p)).ok())
+                .ok_or_else(|| {
+                    SweepError::new(
+                        &out.display().to_string(),
+                        "(root)",
+                        format!(
+                            "no shard folder holds {}: shards written before meshsync recorded effective scenarios cannot be merged; run them again",
+                            effective_path(Path::new(""), p).display()
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Every run of the sweep, each from the first folder that has it (an

@@ -1,7 +1,10 @@
 //! Running a sweep into a folder: `sweep.json` (the manifest, which must
-//! match a folder's earlier one), then each pending run of this shard, in
+//! match a folder's earlier one, field by field, or nothing is run), the
+//! invocation's `provenance.json`, each point's effective scenario as
+//! `effective-scenarios/<p>.json`, then each pending run of this shard, in
 //! parallel, to `runs/<k>.json` as it finishes (a run already there is not
-//! run again: that is resuming); when every run is present, the results.
+//! run again: that is resuming), with the `meshsync run` line that runs it
+//! alone; when every run is present, the results.
 //!
 //! Imports: `engine/`, `output/`, `experiments::aggregate` and the sweep's
 //! `spec`, `grid` and `results`.
@@ -13,9 +16,10 @@ use super::SweepError;
 use crate::engine::RunError;
 use crate::experiments::aggregate::RunRecord;
 use crate::experiments::progress::{run_watched, Progress};
-use crate::output::{write_atomic, OutputLock};
+use crate::output::provenance::command_line;
+use crate::output::{write_atomic, OutputLock, Provenance};
 use crate::sim::time::SimTime;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -27,10 +31,21 @@ impl Sweep {
         &self,
         dir: &Path,
         shard: Option<(usize, usize)>,
+        provenance: &Provenance,
         progress: &dyn Progress,
     ) -> Result<(usize, bool)> {
         let _lock = OutputLock::take(dir)?;
-        write_manifest(dir, &self.manifest)?;
+        write_manifest(dir, &self.manifest, "in the sweep file")?;
+        provenance.write(dir)?;
+        for (p, e) in self.effective.iter().enumerate() {
+            let mut text = serde_json::to_string_pretty(e)?;
+            text.push('\n');
+            // A resumed sweep has them already: no rewrite (and no fsync).
+            let path = effective_path(dir, p);
+            if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                write_atomic(&path, text.as_bytes())?;
+            }
+        }
         let pending: Vec<Job> = self
             .jobs()
             .into_iter()
@@ -68,6 +83,14 @@ impl Sweep {
             params: self.params(j.point),
             strategy: self.manifest.strategies[j.strategy].clone(),
             seed: j.seed,
+            reproduce: Some(command_line(&[
+                "run",
+                &effective_name(j.point),
+                "--seed",
+                &j.seed.to_string(),
+                "--strategy",
+                &self.strategies[j.strategy],
+            ])),
             summary: r.summary,
         })
     }
@@ -81,6 +104,19 @@ impl Sweep {
 /// Whether shard `I/N` (all runs: none) does `j`.
 fn in_shard(j: &Job, shard: Option<(usize, usize)>) -> bool {
     shard.is_none_or(|(i, n)| j.index % n == i)
+}
+
+/// `effective-scenarios/<p>.json`: point `p`'s effective scenario, relative
+/// to the sweep folder.
+fn effective_name(point: usize) -> String {
+    format!("{EFFECTIVE_DIR}/{point:06}.json")
+}
+
+/// The folder of the points' effective scenarios.
+pub(super) const EFFECTIVE_DIR: &str = "effective-scenarios";
+
+pub(super) fn effective_path(dir: &Path, point: usize) -> PathBuf {
+    dir.join(effective_name(point))
 }
 
 fn run_path(dir: &Path, index: usize) -> PathBuf {
@@ -102,17 +138,28 @@ pub(super) fn load_run(dir: &Path, index: usize) -> Option<RunRecord> {
         .filter(|r| r.index == index)
 }
 
-/// Writes `sweep.json`, or checks that the folder's is the same sweep.
-pub(super) fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
+/// Writes `sweep.json`, or checks that the folder's is the same sweep
+/// (`source` says where `m` comes from, in the error).
+pub(super) fn write_manifest(dir: &Path, m: &Manifest, source: &str) -> Result<()> {
     let path = dir.join("sweep.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        let old: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a meshsync sweep manifest", path.display()))?;
-        if &old != m {
-            return Err(SweepError::new(
-                &path.display().to_string(),
+        let file = path.display().to_string();
+        let old: Manifest = serde_json::from_str(&text).map_err(|e| {
+            SweepError::new(
+                &file,
                 "(root)",
-                "this folder holds a different sweep (or the scenario changed); use another --out",
+                format!("not a meshsync sweep manifest: {e}"),
+            )
+        })?;
+        if &old != m {
+            let diff = old.differences(m, "in the folder", source);
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!(
+                    "this folder holds a different sweep, whose runs must not mix with this one's ({}); use another --out, or remove the folder to start again",
+                    diff.join("; ")
+                ),
             )
             .into());
         }

@@ -2,8 +2,8 @@
 //! one scenario per grid point, the strategies). Errors name the file and
 //! the JSON path in it.
 //!
-//! Imports: `sim/` (hashing), `scenario/`, `node/` (strategies) and the
-//! sweep's `grid`.
+//! Imports: `sim/` (hashing), `scenario/`, `node/` (strategies), `output/`
+//! (the build's name) and the sweep's `grid`.
 
 use super::grid;
 use super::{err, SweepError};
@@ -33,8 +33,9 @@ fn one() -> u64 {
     1
 }
 
-/// The identity of a sweep, written as `sweep.json` in every output folder
-/// (shards must agree on it to be merged).
+/// The identity of a sweep, written as `sweep.json` in every output folder:
+/// everything that changes a result. A folder is resumed, and shards are
+/// merged, only when their manifests are equal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// Sweep name.
@@ -43,6 +44,17 @@ pub struct Manifest {
     pub scenario: String,
     /// FNV-1a of the scenario file's text.
     pub scenario_hash: String,
+    /// The build that ran it: `0.1.0 (git <commit>)` (absent in folders
+    /// written before meshsync recorded it).
+    #[serde(default)]
+    pub meshsync: String,
+    /// The sweep file's `overrides`.
+    #[serde(default)]
+    pub overrides: Map<String, Value>,
+    /// SHA-256 of the points' effective scenarios (every default filled
+    /// in, trace files by content): the worlds the runs simulate.
+    #[serde(default)]
+    pub effective_hash: String,
     /// Grid keys, in file order.
     pub keys: Vec<String>,
     /// The points: one value per key.
@@ -60,6 +72,8 @@ pub struct Sweep {
     /// What it is.
     pub manifest: Manifest,
     pub(super) scenarios: Vec<Scenario>,
+    /// Each point's effective scenario (written to `effective-scenarios/`).
+    pub(super) effective: Vec<Value>,
     pub(super) strategies: Vec<String>,
 }
 
@@ -115,7 +129,8 @@ impl Sweep {
         let scenario = read_scenario(file, &base.join(&raw.scenario))?;
         let values = grid::values(file, &raw.grid)?;
         let points = grid::cartesian(&values);
-        let scenarios = grid::scenarios(file, &scenario, &raw.overrides, &values, &points)?;
+        let (scenarios, effective) =
+            grid::scenarios(file, &scenario, &raw.overrides, &values, &points)?;
         let strategies = strategies(file, &raw.strategies, &scenarios[0].strategy)?;
         let first = scenarios[0].seed;
         let seeds: Vec<u64> = (0..raw.seeds).map(|k| first.wrapping_add(k)).collect();
@@ -123,6 +138,9 @@ impl Sweep {
             name: raw.name,
             scenario: scenarios[0].name.clone(),
             scenario_hash: fnv_text(&scenario.text),
+            meshsync: crate::output::provenance::build(),
+            overrides: raw.overrides,
+            effective_hash: effective_hash(file, &effective)?,
             keys: values.iter().map(|(k, _)| k.clone()).collect(),
             runs: points.len() * strategies.len() * seeds.len(),
             points,
@@ -132,6 +150,7 @@ impl Sweep {
         Ok(Sweep {
             manifest,
             scenarios,
+            effective,
             strategies,
         })
     }
@@ -246,6 +265,50 @@ fn strategies(file: &str, names: &[String], default: &str) -> Result<Vec<String>
         out.push(s.clone());
     }
     Ok(out)
+}
+
+/// SHA-256 of the points' effective-scenario hashes, one per line.
+fn effective_hash(file: &str, effective: &[Value]) -> Result<String, SweepError> {
+    let mut all = String::new();
+    for (p, e) in effective.iter().enumerate() {
+        let h = crate::scenario::effective::hash(e)
+            .or_else(|e| err(file, "scenario", format!("point {p}: {e}")))?;
+        all.push_str(&h);
+        all.push('\n');
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(all.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Manifest {
+    /// What differs between `self` (`here`) and `other` (`there`), one
+    /// `field: value here, value there` per field, values shortened.
+    pub fn differences(&self, other: &Manifest, here: &str, there: &str) -> Vec<String> {
+        let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
+            (serde_json::to_value(self), serde_json::to_value(other))
+        else {
+            return vec!["the manifests differ".into()];
+        };
+        a.iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, v)| {
+                let w = b.get(k).unwrap_or(&Value::Null);
+                format!("{k}: {} {here}, {} {there}", short(v), short(w))
+            })
+            .collect()
+    }
+}
+
+/// A JSON value's text, cut to 80 characters.
+fn short(v: &Value) -> String {
+    let t = match v {
+        Value::String(s) if s.is_empty() => "(not recorded)".to_string(),
+        _ => v.to_string(),
+    };
+    if t.chars().count() <= 80 {
+        return t;
+    }
+    format!("{}…", t.chars().take(79).collect::<String>())
 }
 
 fn fnv_text(text: &str) -> String {
