@@ -7,6 +7,7 @@
 
 use super::RunArgs;
 use crate::engine;
+use crate::output::csv::DeliveriesMode;
 use crate::output::curves;
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with, ResultSet};
@@ -52,11 +53,16 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             );
         }
     }
-    set.write_with(|dir| write_report(&report, dir))?;
+    set.write_with(|dir| write_report_with(&report, dir, args.deliveries))?;
     if !args.quiet {
         out!("{}", render_summary(&report.summary));
+        let deliveries = match args.deliveries {
+            DeliveriesMode::None => "",
+            DeliveriesMode::Delivered => ", deliveries.csv",
+            DeliveriesMode::All => ", deliveries.csv (every due pair)",
+        };
         outln!(
-            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
+            "wrote {0}/summary.json{deliveries} and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
             out.display(),
             args.scenario.display(),
             seed,
@@ -69,10 +75,17 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
 /// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
 /// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
+    write_report_with(report, dir, DeliveriesMode::Delivered)
+}
+
+/// [`write_report`] with `deliveries.csv` as `mode` says (none: no file).
+pub fn write_report_with(report: &RunReport, dir: &Path, mode: DeliveriesMode) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
-    write_atomic_with(&dir.join("deliveries.csv"), |w| {
-        crate::output::csv::write_deliveries(report, w)
-    })?;
+    if mode != DeliveriesMode::None {
+        write_atomic_with(&dir.join("deliveries.csv"), |w| {
+            crate::output::csv::write_deliveries_mode(report, mode, w)
+        })?;
+    }
     let c = curves::from_reports(&report.summary.strategy, &[report]);
     plots::curves(dir, &report.summary.scenario, &[c])
 }

@@ -6,6 +6,7 @@
 //! expected. Nothing downstream sees raw JSON.
 
 pub mod raw;
+pub mod schema;
 pub mod sharing;
 
 use crate::node::store::{Delivery, DeliveryMode};
