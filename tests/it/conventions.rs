@@ -410,3 +410,12 @@ fn runs_csv_of_compare_and_sweep_carry_trace_and_world_hashes() {
     assert_ne!(rows[0][6], rows[1][6]);
     assert!(rows.iter().all(|r| r[5].len() == 16 && r[6].len() == 16));
 }
+
+/// The plots give each built-in strategy its colour, dash and marker by
+/// its place in the registry: the plot layer's copy of the order must be
+/// the registry's.
+#[test]
+fn plot_styles_follow_the_registry_order() {
+    let names = meshsync::node::Catalog::builtin().names();
+    assert_eq!(names, meshsync::output::plot::style::STRATEGY_ORDER);
+}

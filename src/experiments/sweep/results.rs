@@ -117,12 +117,13 @@ fn write_points_csv(w: &mut dyn std::io::Write, points: &Points) -> std::io::Res
     t.finish()
 }
 
-/// Metrics plotted against the first grid parameter.
+/// Metrics plotted against the first grid parameter (latencies in
+/// seconds: their axis shows minutes or hours when long).
 pub const PLOTTED: [(&str, &str); 4] = [
     ("delivery_ratio", "delivery ratio"),
-    ("latency_p90_s", "p90 latency (s)"),
+    ("latency_p90_s", "p90 latency"),
     ("bytes_per_delivery", "bytes per delivery"),
-    ("latency_mean_s", "mean latency (s)"),
+    ("latency_mean_s", "mean latency"),
 ];
 
 /// One chart per plotted metric: x = the first grid parameter, a line per
@@ -131,11 +132,24 @@ pub fn plot_points(dir: &Path, points: &Points) -> Result<()> {
     let m = &points.manifest;
     let xs = x_positions(m);
     for (metric, label) in PLOTTED {
+        let seconds = metric.ends_with("_s");
         let chart = LineChart {
             title: format!("{}: {label} vs {}", m.name, m.keys[0]),
             x_label: m.keys[0].clone(),
             y_label: format!("{label}, mean ± 95% CI over {} seeds", m.seeds.len()),
             series: metric_series(points, metric, &xs),
+            y_seconds: seconds,
+            // A ratio's CI band past 0 or 1, or a latency's or a byte
+            // count's below 0, is the t interval's artefact.
+            y_clip: Some((
+                0.0,
+                if metric.ends_with("ratio") {
+                    1.0
+                } else {
+                    f64::INFINITY
+                },
+            )),
+            empty_note: format!("no data: no run has a {metric}"),
             ..LineChart::default()
         };
         line_chart(&dir.join(format!("sweep_{metric}")), &chart)?;
