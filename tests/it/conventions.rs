@@ -416,6 +416,9 @@ fn runs_csv_of_compare_and_sweep_carry_trace_and_world_hashes() {
 /// the registry's.
 #[test]
 fn plot_styles_follow_the_registry_order() {
-    let names = meshsync::node::Catalog::builtin().names();
-    assert_eq!(names, meshsync::output::plot::style::STRATEGY_ORDER);
+    let catalog = meshsync::node::Catalog::builtin();
+    assert_eq!(
+        catalog.names(),
+        meshsync::output::plot::style::STRATEGY_ORDER
+    );
 }

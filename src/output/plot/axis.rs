@@ -22,27 +22,59 @@ pub fn time_unit(max_s: f64) -> (f64, &'static str) {
 
 /// Tick positions (seconds) and labels for a logarithmic time axis from
 /// `lo` to `hi` seconds: decades below a minute, then 1 and 10 minutes,
-/// 1 hour, 1 and 10 days.
+/// 1 and 10 hours, 4 and 40 days; on a range holding fewer than three of
+/// those, the 2s and 5s between them too.
 pub fn duration_ticks(lo: f64, hi: f64) -> Vec<(f64, &'static str)> {
-    const TICKS: [(f64, &str); 12] = [
-        (1e-4, "0.1 ms"),
-        (1e-3, "1 ms"),
-        (1e-2, "10 ms"),
-        (0.1, "0.1 s"),
-        (1.0, "1 s"),
-        (10.0, "10 s"),
-        (60.0, "1 min"),
-        (600.0, "10 min"),
-        (3_600.0, "1 h"),
-        (36_000.0, "10 h"),
-        (86_400.0 * 4.0, "4 days"),
-        (86_400.0 * 40.0, "40 days"),
+    // (seconds, label, major)
+    const TICKS: [(f64, &str, bool); 34] = [
+        (1e-4, "0.1 ms", true),
+        (2e-4, "0.2 ms", false),
+        (5e-4, "0.5 ms", false),
+        (1e-3, "1 ms", true),
+        (2e-3, "2 ms", false),
+        (5e-3, "5 ms", false),
+        (1e-2, "10 ms", true),
+        (2e-2, "20 ms", false),
+        (5e-2, "50 ms", false),
+        (0.1, "0.1 s", true),
+        (0.2, "0.2 s", false),
+        (0.5, "0.5 s", false),
+        (1.0, "1 s", true),
+        (2.0, "2 s", false),
+        (5.0, "5 s", false),
+        (10.0, "10 s", true),
+        (20.0, "20 s", false),
+        (30.0, "30 s", false),
+        (60.0, "1 min", true),
+        (120.0, "2 min", false),
+        (300.0, "5 min", false),
+        (600.0, "10 min", true),
+        (1_200.0, "20 min", false),
+        (1_800.0, "30 min", false),
+        (3_600.0, "1 h", true),
+        (7_200.0, "2 h", false),
+        (18_000.0, "5 h", false),
+        (36_000.0, "10 h", true),
+        (86_400.0, "1 day", false),
+        (86_400.0 * 2.0, "2 days", false),
+        (86_400.0 * 4.0, "4 days", true),
+        (86_400.0 * 10.0, "10 days", false),
+        (86_400.0 * 20.0, "20 days", false),
+        (86_400.0 * 40.0, "40 days", true),
     ];
-    TICKS
-        .iter()
-        .copied()
-        .filter(|&(t, _)| t >= lo && t <= hi)
-        .collect()
+    let within = |major_only: bool| -> Vec<(f64, &'static str)> {
+        TICKS
+            .iter()
+            .filter(|&&(t, _, major)| t >= lo && t <= hi && (major || !major_only))
+            .map(|&(t, label, _)| (t, label))
+            .collect()
+    };
+    let major = within(true);
+    if major.len() >= 3 {
+        major
+    } else {
+        within(false)
+    }
 }
 
 #[cfg(test)]
@@ -61,5 +93,7 @@ mod tests {
     fn log_time_ticks_are_round_durations_in_range() {
         let t: Vec<&str> = duration_ticks(0.08, 17_000.0).iter().map(|t| t.1).collect();
         assert_eq!(t, ["0.1 s", "1 s", "10 s", "1 min", "10 min", "1 h"]);
+        let t: Vec<&str> = duration_ticks(0.13, 0.7).iter().map(|t| t.1).collect();
+        assert_eq!(t, ["0.2 s", "0.5 s"]);
     }
 }
