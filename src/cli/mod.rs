@@ -1,6 +1,7 @@
 //! The command line: the clap definitions, [`main`], the dispatch to one
 //! function per command (each in its own file: `run.rs`, `validate.rs`,
-//! `compare.rs`, `sweep.rs`, `merge.rs`, `check.rs`, `plot.rs`) and the
+//! `compare.rs`, `sweep.rs`, `merge.rs`, `check.rs`, `plot.rs`, `schema.rs`,
+//! `shell.rs` for completions and man pages) and the
 //! mapping of errors to exit codes, done here and nowhere else.
 //!
 //! Exit codes: 0 success, 1 an internal failure (or a failed check or
@@ -33,10 +34,13 @@ mod merge;
 mod plot;
 mod progress;
 mod run;
+mod schema;
+mod shell;
 mod sweep;
 mod validate;
 
-pub use run::{render_summary, write_report};
+pub use run::{render_summary, write_report, write_report_with};
+pub use schema::{schema_text, SchemaKind};
 
 use crate::node::Catalog;
 use crate::scenario::ScenarioError;
@@ -46,15 +50,38 @@ use std::path::PathBuf;
 
 /// meshsync: simulate peer-to-peer data sync protocols over intermittent networks.
 #[derive(Debug, Parser)]
-#[command(name = "meshsync", version, about, long_about = None)]
+#[command(name = "meshsync", version, about, long_about = None, after_help = MAIN_AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     command: Cmd,
 }
 
+/// Examples and exit codes, after `meshsync --help` (and in the man page).
+const MAIN_AFTER_HELP: &str = "\
+Examples:
+  meshsync run scenarios/quickstart.json                 run the quickstart, results in results/quickstart/
+  meshsync run scenarios/faults.json --strategy mvds --seed 7 --out /tmp/f
+  meshsync compare scenarios/mobile-churn.json --strategies bsp-interactive,mvds --seeds 10
+  meshsync sweep scenarios/sweeps/online-fraction.json --threads 2
+  meshsync check results/mobile-churn-compare --baseline results/baseline
+  meshsync schema scenario > scenario.schema.json
+  meshsync completions bash > ~/.local/share/bash-completion/completions/meshsync
+
+Exit codes:
+  0  success
+  1  an internal failure, a failed `check` (regressions listed) or a failed --check-determinism
+  2  bad input: a scenario, sweep file, flag value or result folder (named with its file and JSON path)";
+
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run a scenario and write results/<name>/summary.json and deliveries.csv.
+    #[command(after_help = "Examples:
+  meshsync run scenarios/quickstart.json
+  meshsync run scenarios/mobile-churn.json --strategy mvds --seed 3 --out /tmp/churn
+  meshsync run scenarios/scale-10k.json --deliveries none     (no 1 GB deliveries.csv)
+  meshsync run scenarios/quickstart.json --deliveries all     (undelivered pairs too)
+
+Exit codes: 0 success, 1 internal failure or failed --check-determinism, 2 bad input")]
     Run(RunArgs),
     /// Check a scenario file without running it.
     Validate {
@@ -62,6 +89,11 @@ enum Cmd {
         scenario: PathBuf,
     },
     /// Run one scenario under several strategies and seeds, side by side.
+    #[command(after_help = "Examples:
+  meshsync compare scenarios/mobile-churn.json
+  meshsync compare scenarios/faults.json --strategies bsp-interactive,mvds-vac --seeds 10 --threads 2
+
+Exit codes: 0 success, 1 internal failure, 2 bad input")]
     Compare(CompareArgs),
     /// Run a grid of scenario overrides x strategies x seeds in parallel.
     Sweep(SweepArgs),
@@ -75,6 +107,11 @@ enum Cmd {
         out: PathBuf,
     },
     /// Compare a comparison or sweep result with a baseline; exit 1 on regressions.
+    #[command(after_help = "Examples:
+  meshsync check results/mobile-churn-compare --baseline results/baseline
+  meshsync check new/ --baseline old/ --tolerance 0.05 --tolerance latency_p90_s=0.2
+
+Exit codes: 0 no regression, 1 regressions (listed), 2 bad input (a missing or mismatched folder)")]
     Check(CheckArgs),
     /// List the strategies, with what each is.
     Strategies,
@@ -82,6 +119,34 @@ enum Cmd {
     Plot {
         /// A folder written by run, compare, sweep or merge.
         dir: PathBuf,
+    },
+    /// Print the JSON Schema of scenario or sweep files.
+    #[command(after_help = "Examples:
+  meshsync schema                 the scenario schema (scenarios/schema/scenario.schema.json)
+  meshsync schema sweep           the sweep schema (scenarios/schema/sweep.schema.json)")]
+    Schema {
+        /// Which files.
+        #[arg(value_enum, default_value_t = SchemaKind::Scenario)]
+        kind: SchemaKind,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  meshsync completions bash > ~/.local/share/bash-completion/completions/meshsync
+  meshsync completions zsh > ~/.zfunc/_meshsync
+  meshsync completions fish > ~/.config/fish/completions/meshsync.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per command into a folder.
+    #[command(after_help = "Examples:
+  meshsync man | man -l -
+  meshsync man --out ~/.local/share/man/man1")]
+    Man {
+        /// Write meshsync.1, meshsync-run.1, ... into this folder instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -176,6 +241,11 @@ struct RunArgs {
     /// exit 1 on any difference (a determinism bug).
     #[arg(long)]
     check_determinism: bool,
+    /// Which (message, recipient) pairs deliveries.csv lists: `delivered`
+    /// (default), `all` (undelivered pairs too, with empty times) or `none`
+    /// (no file, for huge runs).
+    #[arg(long, value_enum, default_value_t = crate::output::csv::DeliveriesMode::Delivered)]
+    deliveries: crate::output::csv::DeliveriesMode,
     #[command(flatten)]
     limits: limits::LimitArgs,
 }
@@ -237,6 +307,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Check(args) => check::check(args),
         Cmd::Validate { scenario } => validate::validate(&scenario),
         Cmd::Strategies => strategies(),
+        Cmd::Schema { kind } => schema::schema(kind),
+        Cmd::Completions { shell } => shell::completions(shell),
+        Cmd::Man { out } => shell::man(out.as_deref()),
     }
 }
 

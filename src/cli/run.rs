@@ -10,6 +10,7 @@ use super::progress::{WorkBar, SHOW_AFTER};
 use super::RunArgs;
 use crate::engine;
 use crate::experiments::progress::{run_watched, Progress};
+use crate::output::csv::DeliveriesMode;
 use crate::output::curves;
 use crate::output::plots;
 use crate::output::provenance::command_line;
@@ -76,13 +77,18 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         }
     }
     set.write_with(|dir| {
-        write_report(&report, dir)?;
+        write_report_with(&report, dir, args.deliveries)?;
         write_provenance(dir, &provenance, &effective)
     })?;
     if !args.quiet {
         out!("{}", render_summary(&report.summary));
+        let deliveries = match args.deliveries {
+            DeliveriesMode::None => "",
+            DeliveriesMode::Delivered => ", deliveries.csv",
+            DeliveriesMode::All => ", deliveries.csv (every due pair)",
+        };
         outln!(
-            "wrote {}/summary.json, deliveries.csv, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
+            "wrote {}/summary.json{deliveries}, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
             out.display(),
         );
     }
@@ -92,10 +98,17 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
 /// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
 /// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
+    write_report_with(report, dir, DeliveriesMode::Delivered)
+}
+
+/// [`write_report`] with `deliveries.csv` as `mode` says (none: no file).
+pub fn write_report_with(report: &RunReport, dir: &Path, mode: DeliveriesMode) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
-    write_atomic_with(&dir.join("deliveries.csv"), |w| {
-        crate::output::csv::write_deliveries(report, w)
-    })?;
+    if mode != DeliveriesMode::None {
+        write_atomic_with(&dir.join("deliveries.csv"), |w| {
+            crate::output::csv::write_deliveries_mode(report, mode, w)
+        })?;
+    }
     let c = curves::from_reports(&report.summary.strategy, &[report]);
     plots::curves(dir, &report.summary.scenario, &[c])
 }

@@ -274,3 +274,72 @@ mod tests {
         assert_eq!(fmt_num(12.345), "12.35");
     }
 }
+
+/// One row of `runs.csv` (a sweep's or a comparison's).
+#[derive(Serialize)]
+struct RunCsvRow<'a> {
+    index: usize,
+    grid: Vec<String>,
+    strategy: &'a str,
+    seed: u64,
+    trace_hash: &'a str,
+    world_hash: &'a str,
+    metrics: Vec<String>,
+}
+
+/// The grid of a sweep's `runs.csv`: parameter names and each point's
+/// values (a comparison has none, and no `point` column).
+pub struct Grid<'a> {
+    /// Parameter names (JSON paths).
+    pub keys: &'a [String],
+    /// Each point's values, one per key.
+    pub points: &'a [Vec<Value>],
+}
+
+/// Writes `runs.csv`: one row per run, `index`, (for a sweep) `point` and
+/// the parameters, `strategy`, `seed`, `trace_hash` (the run's event trace:
+/// equal only for the same run), `world_hash` (the world it simulated:
+/// churn, contacts, partitions and the messages written; equal across
+/// strategies for one scenario and seed), then every metric a column.
+pub fn write_runs_csv(
+    w: &mut dyn std::io::Write,
+    grid: Option<Grid<'_>>,
+    strategies: &[String],
+    runs: &[RunRecord],
+) -> std::io::Result<()> {
+    let metric_names: Vec<String> = metric_rows(strategies, runs)
+        .into_iter()
+        .map(|r| r.metric)
+        .collect();
+    let grid_names = grid.as_ref().map_or(Vec::new(), |g| {
+        std::iter::once("point".to_string())
+            .chain(g.keys.iter().cloned())
+            .collect()
+    });
+    let header = std::iter::once("index".to_string())
+        .chain(grid_names)
+        .chain(["strategy", "seed", "trace_hash", "world_hash"].map(String::from))
+        .chain(metric_names.iter().cloned());
+    let mut t = crate::output::csv::Table::new(w, header)?;
+    for r in runs {
+        let flat = flatten(&r.summary);
+        let metrics = metric_names
+            .iter()
+            .map(|name| num(flat.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v)));
+        let cells = grid.as_ref().map_or(Vec::new(), |g| {
+            std::iter::once(r.point.to_string())
+                .chain(g.points[r.point].iter().map(crate::output::csv::json_text))
+                .collect()
+        });
+        t.row(&RunCsvRow {
+            index: r.index,
+            grid: cells,
+            strategy: &r.strategy,
+            seed: r.seed,
+            trace_hash: &r.summary.trace_hash,
+            world_hash: &r.summary.world_hash,
+            metrics: metrics.collect(),
+        })?;
+    }
+    t.finish()
+}

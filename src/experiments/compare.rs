@@ -5,12 +5,13 @@
 //! summary's `world_hash` proves it). Runs go in parallel on rayon's pool
 //! and are collected in (strategy, seed) order, so the output does not
 //! depend on the thread count. Output: `comparison.json` (aggregates, curves
-//! and every run), `comparison.csv` (one row per strategy and metric) and
-//! three plots.
+//! and every run), `comparison.csv` (one row per strategy and metric),
+//! `runs.csv` (one row per strategy and seed: its trace and world hashes and
+//! every metric) and three plots.
 
 use crate::engine::RunError;
 use crate::experiments::aggregate::{
-    fmt_agg, metric_rows, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
+    fmt_agg, metric_rows, write_runs_csv, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
 use crate::experiments::progress::{run_watched, Progress};
 use crate::output::csv::Table;
@@ -240,12 +241,16 @@ impl Comparison {
         t.finish()
     }
 
-    /// Writes `comparison.json`, `comparison.csv` and the plots into `dir`.
+    /// Writes `comparison.json`, `comparison.csv`, `runs.csv` and the plots
+    /// into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
         write_atomic_with(&dir.join("comparison.csv"), |w| self.write_csv(w))?;
+        write_atomic_with(&dir.join("runs.csv"), |w| {
+            write_runs_csv(w, None, &self.strategies, &self.runs)
+        })?;
         plots::curves(dir, &self.scenario, &self.curves)
     }
 }

@@ -312,12 +312,13 @@ impl Node<Payload> for EpidemicNode {
 }
 
 /// The `epidemic` section of `strategy_config`.
-#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpidemicParams {
     /// Seconds between two summary-vector exchanges with a peer while the
     /// link stays up (default 300, OPS's `antiEntropyInterval`).
     #[serde(default = "EpidemicParams::default_anti_entropy_s")]
+    #[schemars(range(min = MIN_ANTI_ENTROPY_S))]
     pub anti_entropy_s: f64,
 }
 
@@ -338,6 +339,10 @@ pub struct Epidemic;
 impl Strategy for Epidemic {
     type Payload = Payload;
     type Config = EpidemicParams;
+
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        crate::node::strategy::config_schema_of::<EpidemicParams>()
+    }
 
     fn name(&self) -> &str {
         "epidemic"

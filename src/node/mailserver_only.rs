@@ -90,6 +90,10 @@ impl Strategy for MailserverOnly {
     type Payload = Payload;
     type Config = NoConfig;
 
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        crate::node::strategy::config_schema_of::<NoConfig>()
+    }
+
     fn name(&self) -> &str {
         "mailserver-only"
     }

@@ -200,6 +200,10 @@ impl Strategy for Mvds {
     type Payload = Payload;
     type Config = NoConfig;
 
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        crate::node::strategy::config_schema_of::<NoConfig>()
+    }
+
     fn name(&self) -> &str {
         "mvds"
     }

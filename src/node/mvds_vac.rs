@@ -40,7 +40,7 @@ use crate::sim::time::SimTime;
 use serde::Deserialize;
 
 /// Synchronisation mode (`node.Mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Send messages in full (`BatchMode`).
@@ -51,7 +51,7 @@ pub enum Mode {
 }
 
 /// `strategy_config.mvds-vac`.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VacConfig {
     /// `batch` (default) or `interactive`.
@@ -187,6 +187,10 @@ pub struct MvdsVac;
 impl Strategy for MvdsVac {
     type Payload = Payload;
     type Config = VacConfig;
+
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        crate::node::strategy::config_schema_of::<VacConfig>()
+    }
 
     fn name(&self) -> &str {
         "mvds-vac"

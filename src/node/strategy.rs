@@ -149,6 +149,12 @@ pub trait Strategy: Send + Sync + 'static {
     fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())
     }
+    /// The JSON Schema of its config section, for `meshsync schema`
+    /// (default `None`: the section is described as any object); built-in
+    /// strategies return [`config_schema_of`] of their `Config`.
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        None
+    }
     /// The node for `ctx.me`.
     fn build(&self, config: &Self::Config, ctx: &NodeContext<'_>) -> Box<dyn Node<Self::Payload>>;
 }
@@ -168,6 +174,8 @@ pub trait StrategyInfo: Send + Sync {
     fn relays_everything(&self) -> bool;
     /// See [`Strategy::members_share_received`].
     fn members_share_received(&self) -> bool;
+    /// See [`Strategy::config_schema`].
+    fn config_schema(&self) -> Option<serde_json::Value>;
     /// Parses and validates a config section (`None`: no section).
     fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError>;
 }
@@ -190,6 +198,9 @@ impl<S: Strategy> StrategyInfo for S {
     }
     fn members_share_received(&self) -> bool {
         Strategy::members_share_received(self)
+    }
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        Strategy::config_schema(self)
     }
     fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError> {
         parse_config(self, section).map(|_| ())
@@ -214,8 +225,22 @@ pub fn parse_config<S: Strategy + ?Sized>(
     Ok(config)
 }
 
+/// The JSON Schema of a config type `T`, self-contained (sub-schemas
+/// inlined, no `$schema` key) so it can sit inside the scenario schema.
+pub fn config_schema_of<T: schemars::JsonSchema>() -> Option<serde_json::Value> {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let mut v = generator.into_root_schema_for::<T>().to_value();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("$schema");
+        o.remove("title");
+    }
+    Some(v)
+}
+
 /// A config section with no parameters: `{}` (unknown fields rejected).
-#[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoConfig {}
 

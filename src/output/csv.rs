@@ -14,7 +14,7 @@
 //!
 //! Imports: `sim/` and `report/`.
 
-use crate::report::RunReport;
+use crate::report::{DeliveryRow, RunReport, UndeliveredRow};
 use crate::sim::message::{MsgId, NodeId};
 use crate::sim::time::SimTime;
 use anyhow::{anyhow, Context, Result};
@@ -113,7 +113,8 @@ impl Serialize for Secs {
     }
 }
 
-/// One row of `deliveries.csv` as written.
+/// One row of `deliveries.csv` as written (an undelivered pair has no
+/// delivery time, and no receipt time unless it was received).
 #[derive(Serialize)]
 struct DeliveryOut<'a> {
     message: MsgId,
@@ -121,8 +122,24 @@ struct DeliveryOut<'a> {
     sender: NodeId,
     recipient: NodeId,
     created_s: Secs,
-    received_s: Secs,
-    delivered_s: Secs,
+    received_s: Option<Secs>,
+    delivered_s: Option<Secs>,
+}
+
+/// Which (message, recipient) pairs `deliveries.csv` lists (`run
+/// --deliveries`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeliveriesMode {
+    /// No `deliveries.csv` (runs of millions of deliveries, whose file
+    /// is about 1 GB at 10,000 nodes).
+    None,
+    /// The delivered pairs (the default).
+    #[default]
+    Delivered,
+    /// Every due pair: the delivered ones and the undelivered ones, whose
+    /// `delivered_s` is empty (and `received_s` too unless received), so
+    /// per-recipient ratios can be computed.
+    All,
 }
 
 /// The columns of `deliveries.csv`.
@@ -136,21 +153,72 @@ pub const DELIVERIES_HEADER: [&str; 7] = [
     "delivered_s",
 ];
 
-/// Writes `deliveries.csv` of `report` to `w`, a row at a time.
+/// Writes `deliveries.csv` of `report` to `w`, a row at a time: the
+/// delivered pairs.
 pub fn write_deliveries(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
+    write_deliveries_mode(report, DeliveriesMode::Delivered, w)
+}
+
+/// Writes `deliveries.csv` of `report` to `w` with the pairs `mode` lists,
+/// in (message, recipient) order (nothing for [`DeliveriesMode::None`]).
+pub fn write_deliveries_mode(
+    report: &RunReport,
+    mode: DeliveriesMode,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if mode == DeliveriesMode::None {
+        return Ok(());
+    }
     let mut t = Table::new(w, DELIVERIES_HEADER)?;
-    for d in &report.deliveries {
-        t.row(&DeliveryOut {
-            message: d.message,
-            group: &report.group_names[d.group as usize],
-            sender: d.sender,
-            recipient: d.recipient,
-            created_s: Secs(d.created),
-            received_s: Secs(d.received),
-            delivered_s: Secs(d.delivered),
-        })?;
+    let none: &[UndeliveredRow] = &[];
+    let missed = if mode == DeliveriesMode::All {
+        &report.undelivered[..]
+    } else {
+        none
+    };
+    let (mut d, mut u) = (
+        report.deliveries.iter().peekable(),
+        missed.iter().peekable(),
+    );
+    loop {
+        let take_d = match (d.peek(), u.peek()) {
+            (None, None) => break,
+            (Some(a), Some(b)) => (a.message, a.recipient) < (b.message, b.recipient),
+            (a, _) => a.is_some(),
+        };
+        let row = if take_d {
+            delivered_row(report, d.next().expect("peeked"))
+        } else {
+            undelivered_row(report, u.next().expect("peeked"))
+        };
+        t.row(&row)?;
     }
     t.finish()
+}
+
+fn delivered_row<'a>(report: &'a RunReport, d: &DeliveryRow) -> DeliveryOut<'a> {
+    DeliveryOut {
+        message: d.message,
+        group: &report.group_names[d.group as usize],
+        sender: d.sender,
+        recipient: d.recipient,
+        created_s: Secs(d.created),
+        received_s: Some(Secs(d.received)),
+        delivered_s: Some(Secs(d.delivered)),
+    }
+}
+
+fn undelivered_row<'a>(report: &'a RunReport, u: &UndeliveredRow) -> DeliveryOut<'a> {
+    let m = &report.messages[u.message as usize];
+    DeliveryOut {
+        message: u.message,
+        group: &report.group_names[m.group as usize],
+        sender: m.sender,
+        recipient: u.recipient,
+        created_s: Secs(m.created),
+        received_s: (u.received != SimTime::NEVER).then_some(Secs(u.received)),
+        delivered_s: None,
+    }
 }
 
 /// The `deliveries.csv` text of `report`.
@@ -173,10 +241,10 @@ pub struct DeliveryIn {
     pub recipient: NodeId,
     /// Written at.
     pub created_s: f64,
-    /// First received at.
-    pub received_s: f64,
-    /// Delivered at.
-    pub delivered_s: f64,
+    /// First received at (empty: never; `--deliveries all` only).
+    pub received_s: Option<f64>,
+    /// Delivered at (empty: not delivered; `--deliveries all` only).
+    pub delivered_s: Option<f64>,
 }
 
 /// Reads `deliveries.csv`.
@@ -271,6 +339,9 @@ mod tests {
         assert!(e.contains("deliveries.csv:3: "), "{e}");
         std::fs::write(&p, format!("{head}\n1,g,0,1,1.5,2,2.25\n")).unwrap();
         let rows = read_deliveries(&p).unwrap();
-        assert_eq!((rows[0].created_s, rows[0].delivered_s), (1.5, 2.25));
+        assert_eq!((rows[0].created_s, rows[0].delivered_s), (1.5, Some(2.25)));
+        std::fs::write(&p, format!("{head}\n1,g,0,1,1.5,,\n")).unwrap();
+        let rows = read_deliveries(&p).unwrap();
+        assert_eq!((rows[0].received_s, rows[0].delivered_s), (None, None));
     }
 }

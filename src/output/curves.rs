@@ -104,9 +104,21 @@ pub fn from_run_dir(dir: &Path) -> Result<Curves> {
         &std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display()))?,
     )
     .with_context(|| format!("{} is not a meshsync summary", sp.display()))?;
-    let rows = crate::output::csv::read_deliveries(&dir.join("deliveries.csv"))?;
-    let lat = rows.iter().map(|d| d.delivered_s - d.created_s).collect();
-    let at = rows.iter().map(|d| d.delivered_s).collect();
+    let csv = dir.join("deliveries.csv");
+    if !csv.exists() {
+        anyhow::bail!(
+            "{}: no deliveries.csv (written with --deliveries none?), so no latency curves to draw",
+            dir.display()
+        );
+    }
+    let rows = crate::output::csv::read_deliveries(&csv)?;
+    // `--deliveries all` lists undelivered pairs too, with no delivery time.
+    let delivered = || {
+        rows.iter()
+            .filter_map(|d| d.delivered_s.map(|t| (d.created_s, t)))
+    };
+    let lat = delivered().map(|(c, t)| t - c).collect();
+    let at = delivered().map(|(_, t)| t).collect();
     Ok(Curves {
         label: summary.strategy.clone(),
         latency_cdf: cumulative(lat, summary.deliveries_expected),

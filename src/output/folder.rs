@@ -88,13 +88,14 @@ impl OutputLock {
 /// holding anything else is not replaced (a folder of the user's own JSON
 /// files must never be taken for an old result). A new result file must be
 /// added here.
-const RESULT_FILES: [&str; 12] = [
+const RESULT_FILES: [&str; 13] = [
     "provenance.json",
     "effective-scenario.json",
     "summary.json",
     "deliveries.csv",
     "comparison.json",
     "comparison.csv",
+    "runs.csv",
     "latency_cdf.png",
     "latency_cdf.svg",
     "deliveries_over_time.png",

@@ -22,22 +22,27 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
         &dir.join("latency_cdf"),
         &LineChart {
             title: format!("{scenario}: delivery latency"),
-            x_label: "creation → delivery latency (s, log scale)".into(),
+            x_label: "creation → delivery latency".into(),
             y_label: "fraction of due deliveries made".into(),
             series: series(|c| &c.latency_cdf),
             steps: true,
             log_x: true,
+            x_seconds: true,
+            empty_note: "no data: nothing was delivered".into(),
+            ..LineChart::default()
         },
     )?;
     line_chart(
         &dir.join("deliveries_over_time"),
         &LineChart {
             title: format!("{scenario}: deliveries over time"),
-            x_label: "simulated time (s)".into(),
+            x_label: "simulated time".into(),
             y_label: "fraction of due deliveries made".into(),
             series: series(|c| &c.deliveries_over_time),
             steps: true,
-            log_x: false,
+            x_seconds: true,
+            empty_note: "no data: nothing was delivered".into(),
+            ..LineChart::default()
         },
     )?;
     // Strategies may declare different record kinds (each its own wire):

@@ -16,7 +16,7 @@
 //!
 //! Imports: `sim/` only.
 
-use super::summary::DeliveryRow;
+use super::summary::{DeliveryRow, UndeliveredRow};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
 use fixedbitset::FixedBitSet;
@@ -350,6 +350,7 @@ pub(super) struct Tally {
     /// Creation to delivery, microseconds, sorted at the end.
     pub(super) latencies: Vec<u64>,
     pub(super) rows: Vec<DeliveryRow>,
+    pub(super) undelivered: Vec<UndeliveredRow>,
     pub(super) expected: u64,
     pub(super) blocked: u64,
     pub(super) blocked_done: u64,
@@ -372,6 +373,11 @@ impl Tally {
         }
         if dx == SimTime::NEVER {
             self.undeliverable += u64::from(rx != SimTime::NEVER);
+            self.undelivered.push(UndeliveredRow {
+                message: m.id,
+                recipient: node,
+                received: rx,
+            });
             return;
         }
         if rx != SimTime::NEVER && dx > rx {

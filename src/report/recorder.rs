@@ -295,6 +295,7 @@ impl Recorder {
         RunReport {
             summary,
             deliveries: tally.rows,
+            undelivered: tally.undelivered,
             // Whoever else held a message (nodes, payloads) is gone by now,
             // so this moves the messages out rather than copying them.
             messages: self

@@ -210,6 +210,20 @@ pub struct DeliveryRow {
     pub delivered: SimTime,
 }
 
+/// A due (message, recipient) pair not delivered by the end of the run:
+/// the recipient is a member of the message's group other than its author
+/// (its group, author and creation time are the message's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndeliveredRow {
+    /// Message id.
+    pub message: MsgId,
+    /// Recipient.
+    pub recipient: NodeId,
+    /// First received at ([`SimTime::NEVER`]: never received; otherwise it
+    /// was received but never deliverable, its parents missing).
+    pub received: SimTime,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunReport {
@@ -217,6 +231,9 @@ pub struct RunReport {
     pub summary: Summary,
     /// Delivered pairs, by (message, recipient).
     pub deliveries: Vec<DeliveryRow>,
+    /// Due pairs not delivered, by (message, recipient); with
+    /// `deliveries`, every due pair once (`deliveries_expected` rows).
+    pub undelivered: Vec<UndeliveredRow>,
     /// Every message written, in creation order.
     pub messages: Vec<Message>,
     /// Group names, by group index.

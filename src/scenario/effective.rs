@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 pub fn effective(doc: Value, file: &str) -> Result<Value, ScenarioError> {
     let mut raw: RawScenario = serde_path_to_error::deserialize(doc)
         .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+    // `$schema` names the file's format, not the world (and is relative to
+    // the file): not recorded, not hashed.
+    raw.schema = None;
     let base = Path::new(file).parent().unwrap_or(Path::new(""));
     if let RawTopology::ContactTrace { file: f } = &mut raw.topology {
         *f = absolute(base, f);

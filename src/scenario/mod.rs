@@ -7,6 +7,7 @@
 
 pub mod effective;
 pub mod raw;
+pub mod schema;
 pub mod sharing;
 
 use crate::node::store::{Delivery, DeliveryMode};

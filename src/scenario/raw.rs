@@ -3,11 +3,17 @@
 //! `scenario` module sees these; [`super::Scenario`] is the validated form.
 //! They serialize back to JSON with every default filled in: the effective
 //! scenario result folders record (`super::effective`).
+//!
+//! The same types derive [`JsonSchema`], so `meshsync schema scenario`
+//! describes exactly what this parser accepts (tags, defaults, the doc
+//! comments below as descriptions, cheap numeric bounds); the schema is
+//! built in [`super::schema`].
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Top level of a scenario file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Name; results go to `results/<name>/` by default.
@@ -20,10 +26,12 @@ pub struct RawScenario {
     pub seed: u64,
     /// Simulated time in seconds.
     pub duration_s: f64,
-    /// Strategy name (default `bsp-batch`).
+    /// Strategy name (default `bsp-interactive`; `meshsync strategies` lists
+    /// them).
     #[serde(default = "default_strategy")]
     pub strategy: String,
     /// Number of nodes, ids `0..nodes`.
+    #[schemars(range(min = 1, max = super::MAX_NODES))]
     pub nodes: u32,
     /// Who can reach whom (default full mesh).
     #[serde(default)]
@@ -72,6 +80,10 @@ pub struct RawScenario {
     /// parsed and checked by the strategy itself.
     #[serde(default)]
     pub strategy_config: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The JSON Schema this file follows (editors use it; meshsync ignores
+    /// it), e.g. `schema/scenario.schema.json` in `scenarios/`.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
 }
 
 fn default_seed() -> u64 {
@@ -88,7 +100,7 @@ fn default_body() -> RawDist {
 
 /// A distribution as written: `{"fixed": v}`, `{"uniform": {"min": a,
 /// "max": b}}` or `{"exponential": {"mean": m}}`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum RawDist {
     /// A constant.
@@ -108,7 +120,7 @@ pub enum RawDist {
 }
 
 /// Topology as written, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawTopology {
     /// Any two online nodes reach each other.
@@ -124,11 +136,13 @@ pub enum RawTopology {
     /// Each pair linked with probability `p`.
     ErdosRenyi {
         /// Edge probability.
+        #[schemars(range(min = 0.0, max = 1.0))]
         p: f64,
     },
     /// Nodes uniform in the unit square, linked within `radius`.
     RandomGeometric {
         /// Link radius (unit square).
+        #[schemars(range(min = 0.0))]
         radius: f64,
     },
     /// Preferential attachment: each new node links to `m` existing ones.
@@ -145,7 +159,7 @@ pub enum RawTopology {
 }
 
 /// Transport semantics as written.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransport {
     /// `known` (default): a node is told a peer is reachable only when it
@@ -162,7 +176,7 @@ pub struct RawTransport {
 }
 
 /// What a node knows of reachability (`transport.presence`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawPresence {
     /// Told when a peer becomes reachable or unreachable (default).
@@ -173,7 +187,7 @@ pub enum RawPresence {
 }
 
 /// How far a payload travels (`transport.routing`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawRouting {
     /// Adjacent nodes only (default).
@@ -186,7 +200,7 @@ pub enum RawRouting {
 /// A partition as written: either `groups` (a split into sets; nodes not
 /// listed form one more set) or `from`/`to` (one-way: `from` cannot reach
 /// `to`, the reverse works).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPartition {
     /// Start, seconds.
@@ -205,7 +219,7 @@ pub struct RawPartition {
 }
 
 /// Mailservers as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMailservers {
     /// `store-forward`, `sync-peer` or `off`.
@@ -235,7 +249,7 @@ fn default_query_interval() -> Option<f64> {
 }
 
 /// Link parameters as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     /// One-way latency in milliseconds (default fixed 100).
@@ -246,12 +260,14 @@ pub struct RawLink {
     pub bandwidth_kbps: Option<f64>,
     /// Probability that a payload is lost (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss: f64,
     /// Transport bytes added to every payload (default 0).
     #[serde(default)]
     pub overhead_bytes: u32,
     /// Probability that a payload arrives twice (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub duplicate: f64,
 }
 
@@ -272,7 +288,7 @@ impl Default for RawLink {
 }
 
 /// Churn as written, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawChurn {
     /// Online for the whole run.
@@ -296,12 +312,13 @@ pub enum RawChurn {
         /// Cycle length, seconds.
         period_s: f64,
         /// Fraction of the cycle online, in (0, 1].
+        #[schemars(range(max = 1.0))]
         online_fraction: f64,
     },
 }
 
 /// A churn exception for some nodes.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChurnOverride {
     /// The nodes it applies to.
@@ -312,7 +329,7 @@ pub struct RawChurnOverride {
 
 /// A set of nodes: a list of ids, `"all"`, or `{"from": a, "to": b}`
 /// (b exclusive).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "expected a list of node ids, \"all\", or {\"from\": first, \"to\": end}"
@@ -321,6 +338,7 @@ pub enum RawMembers {
     /// Explicit ids.
     List(Vec<u32>),
     /// The word `all`.
+    #[schemars(with = "AllWord")]
     Word(String),
     /// A half-open range.
     Range {
@@ -331,8 +349,18 @@ pub enum RawMembers {
     },
 }
 
+/// The one word [`RawMembers::Word`] may be (checked in validation; the
+/// schema says it).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum AllWord {
+    /// Every node.
+    All,
+}
+
 /// A group (chat) as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroup {
     /// Unique name.
@@ -352,7 +380,7 @@ pub struct RawGroup {
 }
 
 /// Who shares a group with whom, tagged by `kind`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RawSharing {
     /// Every member with every other.
@@ -372,7 +400,7 @@ pub enum RawSharing {
 }
 
 /// One scripted message.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScripted {
     /// When it is written (deferred until the sender is online).
@@ -387,7 +415,7 @@ pub struct RawScripted {
 }
 
 /// Delivery rules as written (`sync`), shared by every strategy.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     /// `consistent` (default) or `eventual`; `mvds` always delivers on
@@ -407,7 +435,7 @@ pub struct RawSync {
 }
 
 /// Kinds of mailserver (`mailservers.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawMailMode {
     /// Archives every payload; clients fetch what they missed.
@@ -419,7 +447,7 @@ pub enum RawMailMode {
 }
 
 /// When a received message reaches the application (`sync.delivery`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawDelivery {
     /// After all its parents (default).
@@ -430,7 +458,7 @@ pub enum RawDelivery {
 }
 
 /// What a crashed node keeps (`crashes[].state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawCrashState {
     /// Its sync state survives.
@@ -440,7 +468,7 @@ pub enum RawCrashState {
 }
 
 /// How an adversary misbehaves (`adversaries[].kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RawAdversaryKind {
     /// Names parents that never exist.
@@ -454,7 +482,7 @@ pub enum RawAdversaryKind {
 /// Crashes as written: at a time (`at_s`) or at a rate, each node of
 /// `nodes` stays down `down_s`, then restarts with its state (`persistent`)
 /// or empty (`volatile`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCrash {
     /// Nodes that crash.
@@ -472,7 +500,7 @@ pub struct RawCrash {
 }
 
 /// A misbehaving node as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAdversary {
     /// `hole` (messages naming parents that never exist), `spam` (a member

@@ -5,6 +5,7 @@
 mod bad_inputs;
 mod cli;
 mod common;
+mod conventions;
 mod engine;
 mod epidemic;
 mod faults;

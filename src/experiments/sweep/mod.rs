@@ -31,7 +31,7 @@ mod spec;
 pub use grid::set_path;
 pub use merge::merge;
 pub use results::{plot_points, PointAgg, Points, PLOTTED};
-pub use spec::{Manifest, Sweep};
+pub use spec::{sweep_schema, Manifest, Sweep};
 
 use thiserror::Error;
 

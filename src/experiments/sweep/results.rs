@@ -1,5 +1,5 @@
 //! What a complete sweep folder holds besides its runs: `runs.csv` (one row
-//! per run), `points.json` and `points.csv` (mean ± 95% CI per point and
+//! per run, with its trace and world hashes), `points.json` and `points.csv` (mean ± 95% CI per point and
 //! strategy) and one plot per metric in [`PLOTTED`]. Written by a sweep
 //! that has every run and by `merge`, from the runs alone, so both write the
 //! same bytes.
@@ -10,9 +10,9 @@
 use super::run::load_run;
 use super::spec::Manifest;
 use crate::experiments::aggregate::{
-    aggregate_runs, flatten, metric_rows, Agg, AggCells, RunRecord, AGG_COLUMNS,
+    aggregate_runs, write_runs_csv, Agg, AggCells, Grid, RunRecord, AGG_COLUMNS,
 };
-use crate::output::csv::{field, json_text, num, Table};
+use crate::output::csv::{field, json_text, Table};
 use crate::output::plot::{line_chart, LineChart, Series};
 use crate::output::{write_atomic, write_atomic_with};
 use anyhow::Result;
@@ -24,7 +24,13 @@ use std::path::Path;
 pub(super) fn finish(dir: &Path, m: &Manifest) -> Result<bool> {
     let runs: Option<Vec<RunRecord>> = (0..m.runs).map(|i| load_run(dir, i)).collect();
     let Some(runs) = runs else { return Ok(false) };
-    write_atomic_with(&dir.join("runs.csv"), |w| write_runs_csv(w, m, &runs))?;
+    let grid = Grid {
+        keys: &m.keys,
+        points: &m.points,
+    };
+    write_atomic_with(&dir.join("runs.csv"), |w| {
+        write_runs_csv(w, Some(grid), &m.strategies, &runs)
+    })?;
     let points = aggregate_points(m, &runs);
     let mut json = serde_json::to_string_pretty(&points)?;
     json.push('\n');
@@ -78,51 +84,6 @@ fn aggregate_points(m: &Manifest, runs: &[RunRecord]) -> Points {
     }
 }
 
-/// One row of `runs.csv`.
-#[derive(Serialize)]
-struct RunCsvRow<'a> {
-    index: usize,
-    point: usize,
-    params: Vec<String>,
-    strategy: &'a str,
-    seed: u64,
-    metrics: Vec<String>,
-}
-
-/// Writes `runs.csv`: one row per run, every metric a column.
-fn write_runs_csv(
-    w: &mut dyn std::io::Write,
-    m: &Manifest,
-    runs: &[RunRecord],
-) -> std::io::Result<()> {
-    let metric_names: Vec<String> = metric_rows(&m.strategies, runs)
-        .into_iter()
-        .map(|r| r.metric)
-        .collect();
-    let header = ["index", "point"]
-        .iter()
-        .map(|x| x.to_string())
-        .chain(m.keys.iter().cloned())
-        .chain(["strategy".to_string(), "seed".to_string()])
-        .chain(metric_names.iter().cloned());
-    let mut t = Table::new(w, header)?;
-    for r in runs {
-        let flat = flatten(&r.summary);
-        let metrics = metric_names
-            .iter()
-            .map(|name| num(flat.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v)));
-        t.row(&RunCsvRow {
-            index: r.index,
-            point: r.point,
-            params: m.points[r.point].iter().map(json_text).collect(),
-            strategy: &r.strategy,
-            seed: r.seed,
-            metrics: metrics.collect(),
-        })?;
-    }
-    t.finish()
-}
-
 /// One row of `points.csv`.
 #[derive(Serialize)]
 struct PointCsvRow<'a> {
@@ -156,12 +117,13 @@ fn write_points_csv(w: &mut dyn std::io::Write, points: &Points) -> std::io::Res
     t.finish()
 }
 
-/// Metrics plotted against the first grid parameter.
+/// Metrics plotted against the first grid parameter (latencies in
+/// seconds: their axis shows minutes or hours when long).
 pub const PLOTTED: [(&str, &str); 4] = [
     ("delivery_ratio", "delivery ratio"),
-    ("latency_p90_s", "p90 latency (s)"),
+    ("latency_p90_s", "p90 latency"),
     ("bytes_per_delivery", "bytes per delivery"),
-    ("latency_mean_s", "mean latency (s)"),
+    ("latency_mean_s", "mean latency"),
 ];
 
 /// One chart per plotted metric: x = the first grid parameter, a line per
@@ -170,11 +132,24 @@ pub fn plot_points(dir: &Path, points: &Points) -> Result<()> {
     let m = &points.manifest;
     let xs = x_positions(m);
     for (metric, label) in PLOTTED {
+        let seconds = metric.ends_with("_s");
         let chart = LineChart {
             title: format!("{}: {label} vs {}", m.name, m.keys[0]),
             x_label: m.keys[0].clone(),
             y_label: format!("{label}, mean ± 95% CI over {} seeds", m.seeds.len()),
             series: metric_series(points, metric, &xs),
+            y_seconds: seconds,
+            // A ratio's CI band past 0 or 1, or a latency's or a byte
+            // count's below 0, is the t interval's artefact.
+            y_clip: Some((
+                0.0,
+                if metric.ends_with("ratio") {
+                    1.0
+                } else {
+                    f64::INFINITY
+                },
+            )),
+            empty_note: format!("no data: no run has a {metric}"),
             ..LineChart::default()
         };
         line_chart(&dir.join(format!("sweep_{metric}")), &chart)?;

@@ -15,18 +15,49 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-#[derive(Debug, Deserialize)]
+/// A sweep file: one scenario, a grid of overrides, strategies and seeds
+/// (`meshsync schema sweep` prints its JSON Schema, derived from this type).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "meshsync sweep")]
 struct RawSweep {
+    /// Sweep name (letters, digits, `-`, `_`, `.`); results go to
+    /// `results/<name>/` by default.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+$"))]
     name: String,
+    /// The scenario file, relative to the sweep file.
     scenario: String,
+    /// The parameters to vary: a scenario JSON path (`churn.online_fraction`,
+    /// `groups[0].rate_per_hour`) to a list of values, or to one value; the
+    /// runs cover every combination.
+    #[schemars(length(min = 1))]
     grid: Map<String, Value>,
+    /// Strategies run at every point (default: the scenario's `strategy`).
     #[serde(default)]
     strategies: Vec<String>,
+    /// Seeds per (point, strategy): the scenario's seed and the next ones
+    /// (default 1).
     #[serde(default = "one")]
+    #[schemars(range(min = 1, max = MAX_SEEDS))]
     seeds: u64,
+    /// Overrides applied at every point before the grid's, by JSON path.
     #[serde(default)]
     overrides: Map<String, Value>,
+    /// The JSON Schema this file follows (editors use it; meshsync ignores
+    /// it), e.g. `../schema/sweep.schema.json` in `scenarios/sweeps/`.
+    #[serde(rename = "$schema", default)]
+    #[allow(dead_code)]
+    schema: Option<String>,
+}
+
+/// The sweep file's JSON Schema (draft 2020-12); `strategies` lists
+/// `catalog`'s names.
+pub fn sweep_schema(catalog: &Catalog) -> Value {
+    let mut schema = schemars::schema_for!(RawSweep).to_value();
+    if let Some(Value::Object(items)) = schema.pointer_mut("/properties/strategies/items") {
+        items.insert("enum".into(), Value::from(catalog.names()));
+    }
+    schema
 }
 
 fn one() -> u64 {

@@ -35,7 +35,7 @@ pub const DUPLEX_MAX_LATENCY_S: f64 = 30.0;
 pub const MAILBOX_MAX_LATENCY_S: f64 = 14.0 * 86_400.0;
 
 /// One mode's parameters, `strategy_config.bsp.<mode>`.
-#[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModeParams {
     /// The transport's maximum latency, seconds: the unit of the
@@ -44,7 +44,7 @@ pub struct ModeParams {
 }
 
 /// BSP's config section, `strategy_config.bsp`, read by both modes.
-#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BspParams {
     /// Interactive mode's parameters.
@@ -59,6 +59,7 @@ pub struct BspParams {
     pub offer_cap: usize,
     /// The old form, shared by both modes: rejected, with where it moved.
     #[serde(default)]
+    #[schemars(skip)]
     max_latency_s: Option<f64>,
 }
 
@@ -109,6 +110,10 @@ impl Bsp {
 impl Strategy for Bsp {
     type Payload = Payload;
     type Config = BspParams;
+
+    fn config_schema(&self) -> Option<serde_json::Value> {
+        crate::node::strategy::config_schema_of::<BspParams>()
+    }
 
     fn name(&self) -> &str {
         match self.mode {

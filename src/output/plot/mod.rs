@@ -2,29 +2,33 @@
 //! backends and the DejaVu Sans font shipped in this folder (through
 //! `ab_glyph`). Every chart is written twice, `<stem>.png` and `<stem>.svg`,
 //! each drawn in memory (a drawing error is never an I/O error) and written
-//! atomically.
+//! atomically. Lines look the same for a strategy in every plot
+//! ([`style`]); time axes use minutes, hours or days when long ([`axis`]);
+//! a plot with nothing to show says so; bars spanning more than 10× go on
+//! a log scale, with each bar's total written above it.
+//!
+//! Imports: `output::atomic` only. Bar charts are in [`bars`].
+
+mod axis;
+mod bars;
+pub mod style;
 
 use crate::output::write_atomic;
 use anyhow::{anyhow, Result};
 use image::ImageEncoder;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 use std::sync::OnceLock;
+use style::{LineStyle, Marker};
 
+/// The colour of notes written across a plot.
+const GREY_TEXT: RGBColor = RGBColor(90, 90, 90);
 const FONT: &[u8] = include_bytes!("DejaVuSans.ttf");
 const SIZE: (u32, u32) = (960, 600);
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-];
 
 fn register_font() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
@@ -62,6 +66,17 @@ pub struct LineChart {
     pub steps: bool,
     /// Logarithmic x axis (values <= 0 are dropped).
     pub log_x: bool,
+    /// The x values are seconds: shown in minutes, hours or days when the
+    /// range is long (the unit is added to `x_label`), or at round
+    /// durations on a log axis.
+    pub x_seconds: bool,
+    /// The y values are seconds (as `x_seconds`, linear only).
+    pub y_seconds: bool,
+    /// Clip bands and points to this y range (ratios: `(0, 1)`).
+    pub y_clip: Option<(f64, f64)>,
+    /// Written across the plot when no series has a point (default "no
+    /// data").
+    pub empty_note: String,
 }
 
 /// The corner whose box (30% wide, 35% high) covers the fewest points.
@@ -174,18 +189,69 @@ fn step_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// A line chart's series as drawn: x on a log scale if asked (values <= 0
+/// dropped), seconds divided into the axes' units, bands (and, for
+/// ratios, points) clipped to `y_clip`.
+fn prepared(c: &LineChart, x_div: f64, y_div: f64) -> Vec<Series> {
+    let clip = |v: f64| c.y_clip.map_or(v, |(lo, hi)| v.clamp(lo, hi));
+    c.series
+        .iter()
+        .map(|s| {
+            let s = if c.log_x { log_series(s) } else { s.clone() };
+            let x = |v: f64| if c.log_x { v } else { v / x_div };
+            Series {
+                label: s.label,
+                points: s
+                    .points
+                    .iter()
+                    .map(|&(a, b)| (x(a), clip(b) / y_div))
+                    .collect(),
+                band: s
+                    .band
+                    .iter()
+                    .map(|&(a, l, h)| (x(a), clip(l) / y_div, clip(h) / y_div))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The unit divisor and axis title of a seconds axis (`title (min)`).
+fn seconds_axis(title: &str, is_seconds: bool, max: f64) -> (f64, String) {
+    if !is_seconds {
+        return (1.0, title.to_string());
+    }
+    let (div, unit) = axis::time_unit(max);
+    (div, format!("{title} ({unit})"))
+}
+
+/// The largest finite value `f` gives over the chart's points and bands.
+fn max_of(c: &LineChart, f: impl Fn(&(f64, f64)) -> f64) -> f64 {
+    c.series
+        .iter()
+        .flat_map(|s| s.points.iter().map(&f))
+        .chain(
+            c.series
+                .iter()
+                .flat_map(|s| s.band.iter().map(|b| f(&(b.0, b.2)))),
+        )
+        .filter(|v| v.is_finite())
+        .fold(0.0, |m: f64, v| m.max(v.abs()))
+}
+
 fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
-    let logged: Vec<Series>;
-    let series = if c.log_x {
-        logged = c.series.iter().map(log_series).collect();
-        &logged
-    } else {
-        &c.series
-    };
+    let (x_div, mut x_title) =
+        seconds_axis(&c.x_label, c.x_seconds && !c.log_x, max_of(c, |p| p.0));
+    if c.log_x {
+        x_title = format!("{} (log scale)", c.x_label);
+    }
+    let (y_div, y_title) = seconds_axis(&c.y_label, c.y_seconds, max_of(c, |p| p.1));
+    let series = prepared(c, x_div, y_div);
+    let empty = series.iter().all(|s| s.points.is_empty());
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| {
         s.points
@@ -194,7 +260,11 @@ where
             .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
     });
     let (x0, x1) = bounds(xs);
-    let (y0, y1) = bounds(ys);
+    let (mut y0, mut y1) = bounds(ys);
+    if let Some((lo, hi)) = c.y_clip {
+        let pad = (hi - lo) * 0.03;
+        (y0, y1) = (y0.max(lo - pad), y1.min(hi + pad));
+    }
     let mut chart = ChartBuilder::on(root)
         .caption(&c.title, ("sans-serif", 24))
         .margin(16)
@@ -202,6 +272,7 @@ where
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| anyhow!("{e:?}"))?;
+    let log_time = c.log_x && c.x_seconds;
     let log_x = c.log_x;
     let x_fmt = move |v: &f64| {
         if log_x {
@@ -210,53 +281,208 @@ where
             tick(*v)
         }
     };
-    chart
-        .configure_mesh()
-        .x_label_formatter(&x_fmt)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_label_formatter(&x_fmt)
         .y_label_formatter(&|v| tick(*v))
-        .x_desc(&c.x_label)
-        .y_desc(&c.y_label)
+        .x_desc(&x_title)
+        .y_desc(&y_title)
         .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    for (i, s) in series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        if !s.band.is_empty() {
-            let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
-            poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    poly,
-                    color.mix(0.18).filled(),
-                )))
-                .map_err(|e| anyhow!("{e:?}"))?;
-        }
-        let pts = if c.steps {
-            step_points(&s.points)
-        } else {
-            s.points.clone()
-        };
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-            .map_err(|e| anyhow!("{e:?}"))?
-            .label(s.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
-        if !c.steps && s.points.len() <= 30 {
-            chart
-                .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                .map_err(|e| anyhow!("{e:?}"))?;
-        }
+        .axis_desc_style(("sans-serif", 17));
+    if log_time {
+        // Round durations instead of powers of ten of seconds, drawn below.
+        mesh.x_labels(0).disable_x_mesh();
     }
-    let at = emptiest_corner(series, (x0, x1), (y0, y1));
+    mesh.draw().map_err(|e| anyhow!("{e:?}"))?;
+    if log_time {
+        duration_grid(&mut chart, root, (x0, x1), (y0, y1))?;
+    }
+    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    let looks = style::styles(&labels);
+    for (i, s) in series.iter().enumerate() {
+        draw_one(&mut chart, s, looks[i], c.steps, (i, series.len()))?;
+    }
+    if empty {
+        no_data(root, &chart, (x0, x1), (y0, y1), &c.empty_note)?;
+    }
+    let at = emptiest_corner(&series, (x0, x1), (y0, y1));
     legend_and_present(&mut chart, root, at)
 }
 
+/// Vertical grid lines and labels at round durations on a log-seconds x
+/// axis (the values are log10 of seconds).
+fn duration_grid<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<DB, Shift>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let ticks = axis::duration_ticks(10f64.powf(x0), 10f64.powf(x1));
+    for &(t, _) in &ticks {
+        let x = t.log10();
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, y0), (x, y1)],
+                BLACK.mix(0.15),
+            )))
+            .map_err(|e| anyhow!("{e:?}"))?;
+    }
+    let style = TextStyle::from(("sans-serif", 15).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Top))
+        .color(&BLACK);
+    for (t, label) in ticks {
+        let (px, py) = chart.backend_coord(&(t.log10(), y0));
+        root.draw(&Text::new(label, (px, py + 6), style.clone()))
+            .map_err(|e| anyhow!("{e:?}"))?;
+    }
+    Ok(())
+}
+
+/// Draws one series: its band, its line (dashed as its style says) and
+/// its markers (every point of a short line; about eight on a long one,
+/// staggered by the series' place so that overlapping lines show each
+/// their own markers).
+fn draw_one<'b, DB: DrawingBackend + 'b>(
+    chart: &mut ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: &Series,
+    look: LineStyle,
+    steps: bool,
+    (i, n): (usize, usize),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let color = look.color;
+    if !s.band.is_empty() {
+        let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
+        poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.15).filled(),
+            )))
+            .map_err(|e| anyhow!("{e:?}"))?;
+    }
+    let pts = if steps {
+        step_points(&s.points)
+    } else {
+        s.points.clone()
+    };
+    let line = color.stroke_width(2);
+    let drawn = match look.dash {
+        None => chart.draw_series(LineSeries::new(pts, line)),
+        Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(pts, dash, gap, line)),
+    };
+    drawn
+        .map_err(|e| anyhow!("{e:?}"))?
+        .label(s.label.clone())
+        .legend(move |(x, y)| legend_mark((x, y), look));
+    let marked: Vec<(f64, f64)> = if s.points.len() <= 30 {
+        s.points.clone()
+    } else {
+        const MARKS: usize = 8;
+        let stride = s.points.len() / MARKS;
+        let offset = stride * i / n.max(1) + stride / (2 * n.max(1));
+        s.points
+            .iter()
+            .skip(offset)
+            .step_by(stride.max(1))
+            .copied()
+            .collect()
+    };
+    chart
+        .draw_series(marked.into_iter().map(|p| {
+            let (pts, fill, stroke) = marker_shape(look);
+            let mut closed = pts.clone();
+            closed.push(pts[0]);
+            EmptyElement::at(p) + Polygon::new(pts, fill) + PathElement::new(closed, stroke)
+        }))
+        .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+/// The outline of `look`'s marker around (0, 0), in pixels, its fill
+/// and its outline's style (a ring is filled white).
+fn marker_shape(look: LineStyle) -> (Vec<(i32, i32)>, ShapeStyle, ShapeStyle) {
+    let round = |r: f64| -> Vec<(i32, i32)> {
+        (0..16)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::PI / 8.0;
+                ((r * a.cos()).round() as i32, (r * a.sin()).round() as i32)
+            })
+            .collect()
+    };
+    let pts = match look.marker {
+        Marker::Circle | Marker::Ring => round(4.5),
+        Marker::Triangle => vec![(0, -6), (5, 4), (-5, 4)],
+        Marker::Square => vec![(-4, -4), (4, -4), (4, 4), (-4, 4)],
+        Marker::Diamond => vec![(0, -6), (5, 0), (0, 6), (-5, 0)],
+        Marker::Cross => vec![
+            (-5, -3),
+            (-3, -5),
+            (0, -2),
+            (3, -5),
+            (5, -3),
+            (2, 0),
+            (5, 3),
+            (3, 5),
+            (0, 2),
+            (-3, 5),
+            (-5, 3),
+            (-2, 0),
+        ],
+    };
+    let fill = if look.marker == Marker::Ring {
+        WHITE.filled()
+    } else {
+        look.color.filled()
+    };
+    (pts, fill, look.color.stroke_width(2))
+}
+
+/// A legend entry: a short stretch of the line in its dash, with its marker.
+fn legend_mark<'b, DB: DrawingBackend + 'b>(
+    (x, y): (i32, i32),
+    look: LineStyle,
+) -> impl IntoDynElement<'b, DB, (i32, i32)> {
+    let (pts, fill, stroke) = marker_shape(look);
+    let mut closed: Vec<(i32, i32)> = pts.iter().map(|&(a, b)| (a + 12, b)).collect();
+    closed.push(closed[0]);
+    let shifted: Vec<(i32, i32)> = pts.iter().map(|&(a, b)| (a + 12, b)).collect();
+    // Solid: one dash longer than the stretch.
+    let (dash, gap) = look.dash.unwrap_or((30, 1));
+    EmptyElement::at((x, y))
+        + DashedPathElement::new(vec![(0, 0), (24, 0)], dash, gap, look.color.stroke_width(2))
+        + Polygon::new(shifted, fill)
+        + PathElement::new(closed, stroke)
+}
+
+/// Writes `note` (or "no data") in the middle of an empty plot.
+fn no_data<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    note: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let text = if note.is_empty() { "no data" } else { note };
+    let at = chart.backend_coord(&((x0 + x1) / 2.0, (y0 + y1) / 2.0));
+    let style = TextStyle::from(("sans-serif", 22).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Center))
+        .color(&GREY_TEXT);
+    root.draw(&Text::new(text.to_string(), at, style))
+        .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
+
 /// Draws the legend at `at` and writes the drawing out.
-fn legend_and_present<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+fn legend_and_present<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
     root: &DrawingArea<DB, Shift>,
     at: SeriesLabelPosition,
 ) -> Result<()>
@@ -267,67 +493,13 @@ where
         .configure_series_labels()
         .position(at)
         .label_font(("sans-serif", 15))
+        .legend_area_size(34)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     Ok(())
-}
-
-fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &StackedBars) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
-    let n = c.categories.len();
-    let totals: Vec<f64> = (0..n)
-        .map(|i| c.parts.iter().map(|p| p.1[i].max(0.0)).sum())
-        .collect();
-    let top = totals.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.1;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
-        .map_err(|e| anyhow!("{e:?}"))?;
-    let cats = c.categories.clone();
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.max(1))
-        .y_label_formatter(&|v| tick(*v))
-        .x_label_formatter(&move |x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                cats.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc(&c.y_label)
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    let mut base = vec![0.0; n];
-    for (k, (name, values)) in c.parts.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let rects: Vec<_> = (0..n)
-            .map(|i| {
-                let (lo, hi) = (base[i], base[i] + values[i].max(0.0));
-                base[i] = hi;
-                Rectangle::new([(i as f64 - 0.3, lo), (i as f64 + 0.3, hi)], color.filled())
-            })
-            .collect();
-        chart
-            .draw_series(rects)
-            .map_err(|e| anyhow!("{e:?}"))?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
-    }
-    legend_and_present(&mut chart, root, SeriesLabelPosition::UpperRight)
 }
 
 /// Renders into `<stem>.svg` and `<stem>.png`, each drawn in memory and
@@ -363,12 +535,80 @@ pub fn line_chart(stem: &Path, chart: &LineChart) -> Result<()> {
 
 /// Writes a stacked bar chart to `<stem>.png` and `<stem>.svg`.
 pub fn stacked_bars(stem: &Path, chart: &StackedBars) -> Result<()> {
-    render(stem, |r| draw_bars(r, chart), |r| draw_bars(r, chart))
+    render(
+        stem,
+        |r| bars::draw_bars(r, chart),
+        |r| bars::draw_bars(r, chart),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_plot_is_written_with_its_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = LineChart {
+            title: "nothing".into(),
+            x_label: "latency".into(),
+            y_label: "fraction".into(),
+            series: vec![Series {
+                label: "mvds".into(),
+                ..Series::default()
+            }],
+            log_x: true,
+            x_seconds: true,
+            empty_note: "no data: nothing was delivered".into(),
+            ..LineChart::default()
+        };
+        line_chart(&dir.path().join("empty"), &chart).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("empty.svg")).unwrap();
+        assert!(svg.contains("no data: nothing was delivered"), "{svg}");
+        assert!(dir.path().join("empty.png").exists());
+        let bars = StackedBars {
+            title: "b".into(),
+            y_label: "bytes".into(),
+            categories: vec!["mvds".into()],
+            parts: vec![("message".into(), vec![0.0])],
+        };
+        stacked_bars(&dir.path().join("bars"), &bars).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("bars.svg")).unwrap();
+        assert!(svg.contains("no data"), "{svg}");
+        if let Ok(d) = std::env::var("MESHSYNC_KEEP_PLOTS") {
+            for f in ["empty.png", "bars.png"] {
+                std::fs::copy(dir.path().join(f), Path::new(&d).join(format!("x-{f}"))).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn bars_thirty_times_the_rest_go_on_a_log_scale_with_totals() {
+        let dir = tempfile::tempdir().unwrap();
+        let bars = StackedBars {
+            title: "b".into(),
+            y_label: "bytes per delivery".into(),
+            categories: vec!["bsp-batch".into(), "epidemic".into()],
+            parts: vec![("message".into(), vec![400.0, 12000.0])],
+        };
+        stacked_bars(&dir.path().join("bars"), &bars).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("bars.svg")).unwrap();
+        assert!(
+            svg.contains("log scale") && svg.contains("bars span 30×"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">\n400\n<") || svg.contains(">400<"),
+            "totals above the bars"
+        );
+        let even = StackedBars {
+            parts: vec![("message".into(), vec![400.0, 1200.0])],
+            ..bars
+        };
+        stacked_bars(&dir.path().join("even"), &even).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("even.svg")).unwrap();
+        assert!(!svg.contains("log scale"));
+    }
 
     #[test]
     fn ticks_are_short() {
