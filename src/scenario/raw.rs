@@ -251,6 +251,36 @@ pub struct RawLink {
     /// Probability that a payload arrives twice (default 0).
     #[serde(default)]
     pub duplicate: f64,
+    /// The ONE's link model for message records (default off).
+    #[serde(default)]
+    pub one: Option<RawOneLink>,
+}
+
+/// The ONE's link model as written (`link.one`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOneLink {
+    /// Transmit speed in bytes per second (ONE's `transmitSpeed`; default
+    /// 250,000, the `250k` of its default settings' Bluetooth interface).
+    #[serde(default = "default_one_speed")]
+    pub transmit_bytes_per_s: f64,
+    /// Seconds between updates (ONE's `Scenario.updateInterval`; default
+    /// 0.1).
+    #[serde(default = "default_one_interval")]
+    pub update_interval_s: f64,
+    /// `random` (ONE's default) or `fifo` (ONE's `sendQueue`).
+    #[serde(default = "default_one_queue")]
+    pub send_queue: String,
+}
+
+fn default_one_speed() -> f64 {
+    250_000.0
+}
+fn default_one_interval() -> f64 {
+    0.1
+}
+fn default_one_queue() -> String {
+    "random".into()
 }
 
 fn default_latency() -> RawDist {
@@ -265,6 +295,7 @@ impl Default for RawLink {
             loss: 0.0,
             overhead_bytes: 0,
             duplicate: 0.0,
+            one: None,
         }
     }
 }
