@@ -176,8 +176,20 @@ struct RunArgs {
     /// exit 1 on any difference (a determinism bug).
     #[arg(long)]
     check_determinism: bool,
+    /// Also write another simulator's report: `one` writes The ONE's
+    /// MessageStatsReport (MessageStatsReport.txt, same keys and number
+    /// format) for any strategy.
+    #[arg(long, value_enum)]
+    report: Vec<ExtraReport>,
     #[command(flatten)]
     limits: limits::LimitArgs,
+}
+
+/// Extra report formats of `meshsync run --report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ExtraReport {
+    /// The ONE's MessageStatsReport (`MessageStatsReport.txt`).
+    One,
 }
 
 pub use crate::experiments::InputError;

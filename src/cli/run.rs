@@ -1,6 +1,7 @@
 //! `meshsync run`: one scenario, one strategy, one seed, into a folder
-//! (`summary.json`, `deliveries.csv`, plots), with an optional determinism
-//! check; and the summary printed for a person.
+//! (`summary.json`, `deliveries.csv`, plots, and with `--report one` The
+//! ONE's `MessageStatsReport.txt`), with an optional determinism check;
+//! and the summary printed for a person.
 //!
 //! Imports: `engine/`, `output/`, `report/`, `scenario/` and the clap
 //! definitions in `cli/`.
@@ -8,12 +9,16 @@
 use super::RunArgs;
 use crate::engine;
 use crate::output::curves;
+use crate::output::one_report;
 use crate::output::plots;
 use crate::output::{write_atomic, write_atomic_with, ResultSet};
 use crate::report::{RunReport, Summary};
 use crate::scenario::Scenario;
 use anyhow::Result;
 use std::path::Path;
+
+/// The file `--report one` writes.
+const ONE_REPORT: &str = "MessageStatsReport.txt";
 
 /// Runs the `run` command.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
@@ -34,8 +39,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let report = report?;
     if args.check_determinism {
         let again = engine::run_with(&scenario, &strategy, seed)?;
-        let same =
-            again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
+        let same = again.summary_json() == report.summary_json()
+            && again.deliveries == report.deliveries
+            && again.one == report.one;
         if !same {
             eprintln!(
                 "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
@@ -52,15 +58,25 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             );
         }
     }
-    set.write_with(|dir| write_report(&report, dir))?;
+    let one = args.report.contains(&super::ExtraReport::One);
+    set.write_with(|dir| {
+        write_report(&report, dir)?;
+        if one {
+            let text = one_report::render(&report.summary.scenario, &report.one);
+            write_atomic(&dir.join(ONE_REPORT), text.as_bytes())?;
+        }
+        Ok(())
+    })?;
     if !args.quiet {
         out!("{}", render_summary(&report.summary));
         outln!(
-            "wrote {0}/summary.json, deliveries.csv and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}",
+            "wrote {0}/summary.json, deliveries.csv{4} and plots (latency_cdf, deliveries_over_time, bytes_by_record)\nreproduce with: meshsync run {1} --seed {2} --strategy {3}{5}",
             out.display(),
             args.scenario.display(),
             seed,
-            strategy
+            strategy,
+            if one { format!(", {ONE_REPORT}") } else { String::new() },
+            if one { " --report one" } else { "" },
         );
     }
     Ok(0)
