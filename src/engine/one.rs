@@ -23,7 +23,6 @@ use crate::world::one_link::{Ended, Hosts, Transfer};
 struct View<'w, S: Strategy> {
     nodes: &'w [Box<dyn crate::node::Node<S::Payload>>],
     members: &'w [crate::sim::message::Members],
-    overhead: u64,
 }
 
 impl<S: Strategy> Hosts for View<'_, S> {
@@ -33,9 +32,9 @@ impl<S: Strategy> Hosts for View<'_, S> {
     fn recipient(&self, node: NodeId, msg: &MessageRef) -> bool {
         node != msg.sender && is_member(self.members, msg.group, node)
     }
+    /// The ONE times a transfer by the message's size: its body, here.
     fn bytes(&self, msg: &MessageRef) -> u64 {
-        let by_kind = S::Payload::carrying(vec![msg.clone()]).encoded_len_by_kind();
-        by_kind.iter().sum::<u64>() + self.overhead
+        u64::from(msg.body_len)
     }
 }
 
@@ -76,7 +75,6 @@ impl<S: Strategy> World<'_, S> {
             let view = View::<S> {
                 nodes: &self.nodes,
                 members: &self.sync.members,
-                overhead: u64::from(self.scenario.link.overhead_bytes),
             };
             let started = self.one.as_mut().and_then(|o| o.start_next(now, h, &view));
             if let Some(t) = started {
@@ -105,12 +103,17 @@ impl<S: Strategy> World<'_, S> {
         }
     }
 
+    /// Counts a started transfer as a payload carrying its message (its
+    /// real encoded size, with the link's overhead).
     fn one_started(&mut self, t: &Transfer) {
         let payload = S::Payload::carrying(vec![t.msg.clone()]);
+        let by_kind = payload.encoded_len_by_kind();
         self.recorder.on_send(Sent {
             from: t.from,
-            bytes: t.bytes,
-            bytes_by_kind: &payload.encoded_len_by_kind(),
+            bytes: self
+                .network
+                .wire_bytes(by_kind.iter().sum::<u64>() as usize),
+            bytes_by_kind: &by_kind,
             records_by_kind: &payload.count_by_kind(),
             messages: payload.messages(),
             message_record_len: S::Payload::message_record_len,

@@ -42,9 +42,10 @@ pub struct ResultSet {
 /// holding anything else is not replaced (a folder of the user's own JSON
 /// files must never be taken for an old result). A new result file must be
 /// added here.
-const RESULT_FILES: [&str; 10] = [
+const RESULT_FILES: [&str; 11] = [
     "summary.json",
     "deliveries.csv",
+    "MessageStatsReport.txt",
     "comparison.json",
     "comparison.csv",
     "latency_cdf.png",

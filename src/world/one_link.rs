@@ -8,8 +8,10 @@
 //! - **One transfer at a time per host.** A host sending or receiving a
 //!   message starts nothing else and refuses anything else
 //!   (`ActiveRouter.isTransferring`, `checkReceiving` → `TRY_LATER_BUSY`).
-//! - **Transfer time.** A transfer of `b` bytes started at `t` is done at
-//!   `t + b / speed` (`CBRConnection.startTransfer`); the sender notices at
+//! - **Transfer time.** A transfer of a message of `b` bytes (its size as
+//!   The ONE counts it: here its body, framing not included) started at
+//!   `t` is done at `t + b / speed` (`CBRConnection.startTransfer`); the
+//!   sender notices at
 //!   its first update after that (`ActiveRouter.update` →
 //!   `isMessageTransferred`), never in the tick it started.
 //! - **What goes next** (`EpidemicRouter.update`), for a host not
@@ -75,7 +77,7 @@ pub trait Hosts {
     fn holds(&self, node: NodeId, msg: &MessageRef) -> bool;
     /// True when `node` is a final recipient of `msg`.
     fn recipient(&self, node: NodeId, msg: &MessageRef) -> bool;
-    /// Bytes a transfer of `msg` puts on the link.
+    /// Bytes that time a transfer of `msg` (The ONE: the message's size).
     fn bytes(&self, msg: &MessageRef) -> u64;
 }
 
@@ -88,7 +90,7 @@ pub struct Transfer {
     pub to: NodeId,
     /// The message.
     pub msg: MessageRef,
-    /// Bytes on the link.
+    /// Bytes that time it.
     pub bytes: u64,
     /// When it started.
     pub start: SimTime,
