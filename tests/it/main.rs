@@ -12,6 +12,7 @@ mod golden;
 mod intermittent;
 mod kill;
 mod layers;
+mod one;
 mod plugin;
 mod robustness;
 mod sharing;
