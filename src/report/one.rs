@@ -65,8 +65,13 @@ pub(crate) struct OneTally {
     stats: OneStats,
     /// Members of each group (sorted).
     members: Vec<Vec<NodeId>>,
-    /// Hops of the copy each node received first, by (node, message).
-    hops: FxHashMap<(NodeId, MsgId), u32>,
+    /// Per message (dense ids): its first slot in `member_hops`.
+    base: Vec<usize>,
+    /// Per (message, member of its group): 1 + the hops of the first copy
+    /// the member got (0: none yet); a byte each, saturating.
+    member_hops: Vec<u8>,
+    /// The same for relays (nodes outside the message's group).
+    relay_hops: FxHashMap<(NodeId, MsgId), u8>,
 }
 
 impl OneTally {
@@ -77,21 +82,48 @@ impl OneTally {
         }
     }
 
-    fn recipient(&self, node: NodeId, msg: &MessageRef) -> bool {
-        node != msg.sender
-            && self
-                .members
-                .get(msg.group as usize)
-                .is_some_and(|m| m.binary_search(&node).is_ok())
+    /// `node`'s slot for `msg`, if it is a member of the message's group.
+    fn slot(&self, node: NodeId, msg: &MessageRef) -> Option<usize> {
+        let rank = self
+            .members
+            .get(msg.group as usize)?
+            .binary_search(&node)
+            .ok()?;
+        Some(self.base.get(msg.id as usize)? + rank)
     }
 
+    /// Hops of the first copy of `msg` that reached `node`, if any did.
+    fn hops(&self, node: NodeId, msg: &MessageRef) -> Option<u8> {
+        let stored = match self.slot(node, msg) {
+            Some(s) => self.member_hops[s],
+            None => self.relay_hops.get(&(node, msg.id)).copied().unwrap_or(0),
+        };
+        stored.checked_sub(1)
+    }
+
+    fn set_hops(&mut self, node: NodeId, msg: &MessageRef, hops: u8) {
+        let stored = hops.saturating_add(1);
+        match self.slot(node, msg) {
+            Some(s) => self.member_hops[s] = stored,
+            None => {
+                self.relay_hops.insert((node, msg.id), stored);
+            }
+        }
+    }
+
+    /// A message was written; ids are dense, in creation order.
     pub(crate) fn on_create(&mut self, msg: &MessageRef) {
         self.stats.created += 1;
+        let n = self.members.get(msg.group as usize).map_or(0, Vec::len);
+        if self.base.len() == msg.id as usize {
+            self.base.push(self.member_hops.len());
+            self.member_hops.resize(self.member_hops.len() + n, 0);
+        }
         if let Some(m) = self.members.get(msg.group as usize) {
             let sender_in = m.binary_search(&msg.sender).is_ok();
-            self.stats.expected += m.len() as u64 - u64::from(sender_in);
+            self.stats.expected += n as u64 - u64::from(sender_in);
         }
-        self.hops.insert((msg.sender, msg.id), 0);
+        self.set_hops(msg.sender, msg, 0);
     }
 
     pub(crate) fn on_started(&mut self, messages: usize) {
@@ -112,16 +144,16 @@ impl OneTally {
     ) {
         for m in messages {
             self.stats.relayed += 1;
-            if self.hops.contains_key(&(to, m.id)) {
+            if self.hops(to, m).is_some() {
                 continue;
             }
-            let hops = self.hops.get(&(from, m.id)).map_or(1, |h| h + 1);
-            self.hops.insert((to, m.id), hops);
-            if self.recipient(to, m) {
+            let hops = self.hops(from, m).map_or(1, |h| h.saturating_add(1));
+            self.set_hops(to, m, hops);
+            if to != m.sender && self.slot(to, m).is_some() {
                 self.stats.delivered += 1;
                 let latency = now.as_micros().saturating_sub(m.created.as_micros());
                 self.stats.latencies_s.push(latency as f64 / 1e6);
-                self.stats.hopcounts.push(hops);
+                self.stats.hopcounts.push(u32::from(hops));
             }
         }
     }

@@ -22,7 +22,8 @@ fn parse(text: &str) -> Vec<(String, String)> {
 
 fn get(report: &[(String, String)], key: &str) -> f64 {
     let v = &report.iter().find(|(k, _)| k == key).expect(key).1;
-    v.parse().unwrap_or_else(|_| panic!("{key}: {v} is a number"))
+    v.parse()
+        .unwrap_or_else(|_| panic!("{key}: {v} is a number"))
 }
 
 /// meshsync's report for a bundled scenario, as `--report one` writes it.
@@ -75,15 +76,26 @@ fn epidemic_reproduces_the_ones_report() {
 #[test]
 fn instant_links_do_not_reproduce_the_one() {
     let (o, t) = (ours("helsinki"), theirs("epidemic-1000M"));
-    assert!(gap(&o, &t, "latency_avg") > 0.03, "{}", get(&o, "latency_avg"));
-    assert!(gap(&o, &t, "latency_med") > 0.03, "{}", get(&o, "latency_med"));
+    assert!(
+        gap(&o, &t, "latency_avg") > 0.03,
+        "{}",
+        get(&o, "latency_avg")
+    );
+    assert!(
+        gap(&o, &t, "latency_med") > 0.03,
+        "{}",
+        get(&o, "latency_med")
+    );
 }
 
 /// Slow links (contacts end mid-transfer), small buffers and a TTL: the
 /// counts agree; latency is within 7% (README: what differs).
 #[test]
 fn constrained_epidemic_is_close_to_the_ones_report() {
-    let (o, t) = (ours("helsinki-one-2k"), theirs("epidemic-2k-buf200k-ttl180"));
+    let (o, t) = (
+        ours("helsinki-one-2k"),
+        theirs("epidemic-2k-buf200k-ttl180"),
+    );
     assert_within(&o, &t, "delivered", 0.01);
     assert_within(&o, &t, "relayed", 0.02);
     assert_within(&o, &t, "dropped", 0.02);
@@ -121,7 +133,13 @@ fn run_writes_the_ones_report_on_request() {
     assert_eq!(get(&r, "started"), relayed + get(&r, "aborted"));
     // Without --report one no such file.
     let plain = dir.path().join("p");
-    let args = ["run", scenario.to_str().unwrap(), "--out", plain.to_str().unwrap(), "-q"];
+    let args = [
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        plain.to_str().unwrap(),
+        "-q",
+    ];
     assert!(meshsync(dir.path(), &args).status.success());
     assert!(!plain.join("MessageStatsReport.txt").exists());
 }
