@@ -1008,7 +1008,7 @@ fn link(raw: &RawLink) -> Result<LinkSpec, Invalid> {
 /// `link.one`: The ONE's link model for message records.
 fn one_link(raw: &RawOneLink) -> Result<OneLinkSpec, Invalid> {
     let speed = raw.transmit_bytes_per_s;
-    if !(speed.is_finite() && speed >= 1.0 && speed <= 1e15) {
+    if !(speed.is_finite() && (1.0..=1e15).contains(&speed)) {
         return invalid(
             "link.one.transmit_bytes_per_s",
             format!("expected bytes per second in [1, 1e15], got {speed}"),
