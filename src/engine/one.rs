@@ -120,7 +120,14 @@ impl<S: Strategy> World<'_, S> {
         });
     }
 
+    /// A transfer is done: the receiver gets the message, unless a
+    /// partition now cuts the pair (then it is lost).
     fn one_complete(&mut self, now: SimTime, t: Transfer) {
+        if self.cut(t.from, t.to) {
+            self.recorder.on_event(now, kind::ABORT, t.to);
+            self.recorder.on_lost(1);
+            return;
+        }
         let payload = S::Payload::carrying(vec![t.msg]);
         self.recorder.on_event(now, kind::TRANSFER, t.to);
         self.recorder

@@ -693,4 +693,115 @@ mod tests {
         let e = parse(serde_json::json!({ "anti_entropy": 5 })).unwrap_err();
         assert!(e.message.contains("unknown field"), "{e}");
     }
+
+    fn limited(bytes: Option<u64>, ttl_s: Option<u64>) -> EpidemicConfig {
+        EpidemicConfig {
+            limits: Limits {
+                bytes,
+                ttl: ttl_s.map(SimTime::from_secs),
+            },
+            ..known()
+        }
+    }
+
+    fn carrying(ids: &[MsgId], created: SimTime) -> Payload {
+        Payload {
+            messages: ids
+                .iter()
+                .map(|&id| test_message(id, 9, created, &[]))
+                .collect(),
+            ..Payload::default()
+        }
+    }
+
+    fn dropped(out: &mut Outbox<Payload>) -> Vec<MsgId> {
+        out.drain()
+            .filter_map(|c| match c {
+                Command::Dropped { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_buffer_drops_the_oldest_and_says_so() {
+        // test_message bodies are small; room for two of them.
+        let body = u64::from(test_message(0, 9, SimTime::ZERO, &[]).body_len);
+        let mut a = EpidemicNode::new(&[], limited(Some(2 * body), None));
+        let mut out = Outbox::new();
+        a.handle_payload(SimTime(1), 9, carrying(&[5], SimTime::ZERO), &mut out);
+        a.handle_payload(SimTime(2), 9, carrying(&[3], SimTime::ZERO), &mut out);
+        assert!(dropped(&mut out).is_empty());
+        a.handle_payload(SimTime(3), 9, carrying(&[4], SimTime::ZERO), &mut out);
+        assert_eq!(dropped(&mut out), vec![5], "the one received first");
+        assert!(!a.holds(5) && a.holds(3) && a.holds(4));
+        // Its summary no longer lists it, so a peer would send it again.
+        a.handle_link_up(SimTime(4), 1, &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(4), &mut out);
+        assert_eq!(sends(&mut out)[0].1.summary, Some(vec![3, 4]));
+    }
+
+    #[test]
+    fn expired_messages_are_dropped_and_not_taken_in() {
+        let mut a = EpidemicNode::new(&[], limited(None, Some(100)));
+        let mut out = Outbox::new();
+        a.handle_payload(
+            SimTime::from_secs(10),
+            9,
+            carrying(&[1], SimTime::ZERO),
+            &mut out,
+        );
+        a.handle_timeout(SimTime::from_secs(10), &mut out);
+        assert!(dropped(&mut out).is_empty());
+        a.handle_timeout(SimTime::from_secs(120), &mut out);
+        assert_eq!(dropped(&mut out), vec![1]);
+        // Written at 0, arriving at 150 s: past its TTL, a relay refuses it.
+        a.handle_payload(
+            SimTime::from_secs(150),
+            9,
+            carrying(&[2], SimTime::ZERO),
+            &mut out,
+        );
+        assert!(!a.holds(2));
+    }
+
+    #[test]
+    fn with_limits_a_new_summary_replaces_the_old() {
+        let body = u64::from(test_message(0, 9, SimTime::ZERO, &[]).body_len);
+        let mut a = EpidemicNode::new(&[], limited(Some(10 * body), None));
+        let mut out = Outbox::new();
+        a.handle_payload(SimTime(1), 9, carrying(&[4], SimTime::ZERO), &mut out);
+        a.handle_link_up(SimTime(2), 1, &mut out);
+        let summary = |ids: Vec<MsgId>| Payload {
+            summary: Some(ids),
+            ..Payload::default()
+        };
+        // The peer holds 4: nothing to send.
+        a.handle_payload(SimTime(3), 1, summary(vec![4]), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(3), &mut out);
+        assert!(sends(&mut out).iter().all(|(_, p)| p.messages.is_empty()));
+        // It dropped 4 since: its next summary says so, and 4 goes again.
+        a.handle_payload(SimTime(4), 1, summary(vec![]), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(4), &mut out);
+        let s = sends(&mut out);
+        assert_eq!(s[0].1.messages.len(), 1);
+        assert_eq!(s[0].1.messages[0].id, 4);
+    }
+
+    #[test]
+    fn buffer_settings_are_checked() {
+        use crate::node::strategy::parse_config;
+        let parse = |v: serde_json::Value| parse_config(&Epidemic, Some(&v));
+        let e = parse(serde_json::json!({ "drop_policy": "random" })).unwrap_err();
+        assert_eq!(e.path, "drop_policy");
+        let e = parse(serde_json::json!({ "buffer_bytes": 0 })).unwrap_err();
+        assert_eq!(e.path, "buffer_bytes");
+        let e = parse(serde_json::json!({ "ttl_s": 0 })).unwrap_err();
+        assert_eq!(e.path, "ttl_s");
+        let c = parse(serde_json::json!({ "buffer_bytes": 200000, "ttl_s": 10740 })).unwrap();
+        assert_eq!((c.buffer_bytes, c.ttl_s), (Some(200000), Some(10740.0)));
+    }
 }
