@@ -246,8 +246,20 @@ struct RunArgs {
     /// (no file, for huge runs).
     #[arg(long, value_enum, default_value_t = crate::output::csv::DeliveriesMode::Delivered)]
     deliveries: crate::output::csv::DeliveriesMode,
+    /// Also write another simulator's report: `one` writes The ONE's
+    /// MessageStatsReport (MessageStatsReport.txt, same keys and number
+    /// format) for any strategy.
+    #[arg(long, value_enum)]
+    report: Vec<ExtraReport>,
     #[command(flatten)]
     limits: limits::LimitArgs,
+}
+
+/// Extra report formats of `meshsync run --report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ExtraReport {
+    /// The ONE's MessageStatsReport (`MessageStatsReport.txt`).
+    One,
 }
 
 pub use crate::experiments::InputError;

@@ -1,6 +1,7 @@
 //! `meshsync run`: one scenario, one strategy, one seed, into a folder
-//! (`summary.json`, `deliveries.csv`, plots, `provenance.json` and
-//! `effective-scenario.json`), with an optional determinism check; and the
+//! (`summary.json`, `deliveries.csv`, plots, `provenance.json`,
+//! `effective-scenario.json`, and with `--report one` The ONE's
+//! `MessageStatsReport.txt`), with an optional determinism check; and the
 //! summary printed for a person.
 //!
 //! Imports: `engine/`, `output/`, `report/`, `scenario/`,
@@ -12,6 +13,7 @@ use crate::engine;
 use crate::experiments::progress::{run_watched, Progress};
 use crate::output::csv::DeliveriesMode;
 use crate::output::curves;
+use crate::output::one_report;
 use crate::output::plots;
 use crate::output::provenance::command_line;
 use crate::output::{write_atomic, write_atomic_with, Provenance, ResultSet};
@@ -19,6 +21,9 @@ use crate::report::{RunReport, Summary};
 use crate::scenario::Scenario;
 use anyhow::Result;
 use std::path::Path;
+
+/// The file `--report one` writes.
+const ONE_REPORT: &str = "MessageStatsReport.txt";
 
 /// Runs the `run` command.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
@@ -33,14 +38,21 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let work = format!("{} under {strategy}", args.scenario.display());
     args.limits.check(&work, est.peak_bytes * copies, &est)?;
     let effective = crate::scenario::effective::load_effective(&args.scenario)?;
-    let reproduce = command_line(&[
+    let one = args.report.contains(&super::ExtraReport::One);
+    let scenario_file = args.scenario.display().to_string();
+    let seed_text = seed.to_string();
+    let mut words = vec![
         "run",
-        &args.scenario.display().to_string(),
+        &scenario_file,
         "--seed",
-        &seed.to_string(),
+        &seed_text,
         "--strategy",
         &strategy,
-    ]);
+    ];
+    if one {
+        words.extend(["--report", "one"]);
+    }
+    let reproduce = command_line(&words);
     let provenance = super::provenance()
         .with("scenario_file", args.scenario.display().to_string())
         .with(
@@ -58,8 +70,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let report = report?;
     if args.check_determinism {
         let again = engine::run_with(&scenario, &strategy, seed)?;
-        let same =
-            again.summary_json() == report.summary_json() && again.deliveries == report.deliveries;
+        let same = again.summary_json() == report.summary_json()
+            && again.deliveries == report.deliveries
+            && again.one == report.one;
         if !same {
             eprintln!(
                 "meshsync: determinism check FAILED: trace hash {} then {}; reproduce with: meshsync run {} --seed {seed} --strategy {strategy} --check-determinism",
@@ -78,6 +91,10 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     }
     set.write_with(|dir| {
         write_report_with(&report, dir, args.deliveries)?;
+        if one {
+            let text = one_report::render(&report.summary.scenario, &report.one);
+            write_atomic(&dir.join(ONE_REPORT), text.as_bytes())?;
+        }
         write_provenance(dir, &provenance, &effective)
     })?;
     if !args.quiet {
@@ -88,8 +105,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             DeliveriesMode::All => ", deliveries.csv (every due pair)",
         };
         outln!(
-            "wrote {}/summary.json{deliveries}, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
+            "wrote {}/summary.json{deliveries}{}, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
             out.display(),
+            if one { format!(", {ONE_REPORT}") } else { String::new() },
         );
     }
     Ok(0)

@@ -44,9 +44,13 @@ impl<S: Strategy> World<'_, S> {
         }
         if want {
             told.insert(b);
+            if let Some(one) = &mut self.one {
+                one.connect(a, b);
+            }
             self.nodes[a as usize].handle_link_up(now, b, &mut self.outbox);
         } else {
             told.remove(&b);
+            self.one_pair_down(now, a, b);
             self.nodes[a as usize].handle_link_down(now, b, &mut self.outbox);
         }
         self.apply(now, a);
@@ -103,12 +107,12 @@ impl<S: Strategy> World<'_, S> {
             message_record_len: S::Payload::message_record_len,
         });
         if !self.conn.reachable(from, to) || self.cut(from, to) {
-            self.recorder.on_lost();
+            self.recorder.on_lost(payload.messages().len());
             return;
         }
         let hops = self.conn.hops(from, to);
         match self.network.send(now, from, to, bytes, hops) {
-            Verdict::Lost => self.recorder.on_lost(),
+            Verdict::Lost => self.recorder.on_lost(payload.messages().len()),
             Verdict::Deliver { at, again } => {
                 let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
                 if let Some(at2) = again {
@@ -157,7 +161,17 @@ impl<S: Strategy> World<'_, S> {
         }
         let size = self.size(&payload);
         self.mail_archive(now, from, Topic::Node(to), &payload, size.bytes);
-        self.transmit(now, from, to, payload, size);
+        if self.one.is_none() {
+            return self.transmit(now, from, to, payload, size);
+        }
+        let mut payload = payload;
+        for msg in payload.take_messages() {
+            self.one_enqueue(now, from, to, msg);
+        }
+        if !payload.is_empty() {
+            let size = self.size(&payload);
+            self.transmit(now, from, to, payload, size);
+        }
     }
 
     /// Carries out `Command::Publish`: one copy to each reachable member.
@@ -170,6 +184,23 @@ impl<S: Strategy> World<'_, S> {
     ) {
         let size = self.size(&payload);
         self.mail_archive(now, from, Topic::Group(group), &payload, size.bytes);
+        let (payload, size) = if self.one.is_some() {
+            let mut rest = payload;
+            let messages = rest.take_messages();
+            for k in 0..self.sync.members[group as usize].len() {
+                let to = self.sync.members[group as usize][k];
+                for msg in &messages {
+                    self.one_enqueue(now, from, to, msg.clone());
+                }
+            }
+            let size = self.size(&rest);
+            (rest, size)
+        } else {
+            (payload, size)
+        };
+        if payload.is_empty() {
+            return;
+        }
         for k in 0..self.sync.members[group as usize].len() {
             let to = self.sync.members[group as usize][k];
             if to != from && self.conn.reachable(from, to) && !self.cut(from, to) {
@@ -192,10 +223,10 @@ impl<S: Strategy> World<'_, S> {
             && self.conn.reachable(from, to)
             && !self.cut(from, to);
         if !intact {
-            self.recorder.on_lost();
+            self.recorder.on_lost(payload.messages().len());
             return;
         }
-        self.recorder.on_arrival(to, payload.messages(), now);
+        self.recorder.on_arrival(from, to, payload.messages(), now);
         self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
         self.apply(now, to);
     }

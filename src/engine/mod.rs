@@ -9,11 +9,13 @@
 //! (group, member), network, topology, each node's own).
 //!
 //! Submodules: `links` (what nodes are told about reachability, and how a
-//! payload travels), `mail` (store-forward mailservers).
+//! payload travels), `mail` (store-forward mailservers), `one` (The ONE's
+//! link model, `link.one`).
 
 pub mod estimate;
 mod links;
 mod mail;
+mod one;
 mod registry;
 
 pub use registry::{Registry, RunError, Runnable};
@@ -28,6 +30,7 @@ use crate::sim::time::SimTime;
 use crate::world::churn::ChurnProcess;
 use crate::world::connectivity::Connectivity;
 use crate::world::network::Network;
+use crate::world::one_link::OneLinks;
 use crate::world::topology::Topology;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
@@ -46,6 +49,8 @@ mod kind {
     pub const MAIL: u8 = 9;
     pub const CRASH: u8 = 10;
     pub const RESTART: u8 = 11;
+    pub const TRANSFER: u8 = 12;
+    pub const ABORT: u8 = 13;
 }
 
 #[derive(Debug)]
@@ -244,6 +249,10 @@ pub struct World<'a, S: Strategy> {
     crash_rng: Vec<ChaCha8Rng>,
     /// Fake parent ids handed out to hole attackers, counting down from MAX.
     next_hole: MsgId,
+    /// The ONE's link model, with `link.one`.
+    one: Option<OneLinks>,
+    /// Its next update tick ([`SimTime::NEVER`]: none needed).
+    one_next: SimTime,
 }
 
 impl<'a, S: Strategy> World<'a, S> {
@@ -295,6 +304,8 @@ impl<'a, S: Strategy> World<'a, S> {
                 .map(|i| stream(seed, "crash", i as u64))
                 .collect(),
             next_hole: MsgId::MAX,
+            one: scenario.link.one.map(|spec| OneLinks::new(spec, n, seed)),
+            one_next: SimTime::NEVER,
             sync,
         }
     }
@@ -398,6 +409,7 @@ impl<'a, S: Strategy> World<'a, S> {
         let arrive = |e: &Event<S::Payload>| matches!(e, Event::Arrive { .. });
         self.queue.iter().filter(|e| arrive(e)).count() as u64
             + u64::from(extra.is_some_and(arrive))
+            + self.one.as_ref().map_or(0, |o| o.under_way() as u64)
     }
 
     /// Messages some store-forward archive still holds.
@@ -426,7 +438,14 @@ impl<'a, S: Strategy> World<'a, S> {
         let end = self.scenario.duration;
         let mut past_end = None;
         let mut count: u64 = 0;
-        while let Some((now, popped)) = self.queue.pop() {
+        loop {
+            if let Some(t) = self.one_tick_due(self.queue.peek_time()) {
+                self.one_tick(t);
+                continue;
+            }
+            let Some((now, popped)) = self.queue.pop() else {
+                break;
+            };
             count += 1;
             if count.is_multiple_of(PROGRESS_EVERY) {
                 progress(now);
@@ -768,6 +787,7 @@ impl<'a, S: Strategy> World<'a, S> {
                 Command::Deliver { .. } | Command::DeliverUnverified { .. } => {}
                 Command::SetTimer { at } if at == SimTime::NEVER => self.queue.cancel_timer(n),
                 Command::SetTimer { at } => self.queue.set_timer(n, at.max(now)),
+                Command::Dropped { since, .. } => self.recorder.on_buffer_delete(since, now, true),
             }
         }
         self.outbox = out;

@@ -34,6 +34,16 @@
 //! whose own summary was sent blind too, answers that once; then both
 //! hold the other's summary and send what it lacks, new messages included.
 //!
+//! **Buffers.** With `buffer_bytes` and `ttl_s` a node's buffer drops the
+//! message received longest ago when full, and messages past their TTL
+//! (`node/util/relay_buffer.rs`, after The ONE's `ActiveRouter`); each
+//! drop is reported (`dropped` in `--report one`). A peer may then have
+//! dropped what its summary listed, so each summary replaces what the
+//! peer's earlier ones said, and a message the peer dropped is offered
+//! again after its next summary (without limits summaries only add).
+//! The ONE's router, which asks the receiver before each transfer, offers
+//! it again at once; a short `anti_entropy_s` comes close to that.
+//!
 //! **Anti-entropy.** While a link stays up, a node sends each peer its
 //! summary again `anti_entropy_s` after the last one it sent that peer
 //! (default 300 s, the `antiEntropyInterval` of OPS's epidemic layer,
@@ -48,6 +58,7 @@
 
 use super::store::{Delivery, Store};
 use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
+use super::util::relay_buffer::{Gone, Limits, RelayBuffer};
 use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
@@ -99,9 +110,13 @@ impl Peer {
         put(&mut self.known, id);
     }
 
-    /// The peer's summary: it holds these too, and a new exchange starts.
-    fn take_summary(&mut self, summary: &[MsgId]) {
+    /// The peer's summary: it holds these too (only these, when peers'
+    /// buffers `forget`), and a new exchange starts.
+    fn take_summary(&mut self, summary: &[MsgId], forget: bool) {
         self.sent.clear();
+        if forget {
+            self.known.clear();
+        }
         for &id in summary {
             put(&mut self.known, id);
         }
@@ -118,36 +133,6 @@ fn put(bits: &mut FixedBitSet, id: MsgId) -> bool {
     !bits.put(i)
 }
 
-/// Every message a node carries: by dense id, and in arrival order.
-#[derive(Debug, Default)]
-struct Buffer {
-    by_id: Vec<Option<MessageRef>>,
-    order: Vec<MsgId>,
-}
-
-impl Buffer {
-    fn contains(&self, id: MsgId) -> bool {
-        self.by_id.get(id as usize).is_some_and(Option::is_some)
-    }
-
-    fn insert(&mut self, msg: MessageRef) {
-        let i = msg.id as usize;
-        if i >= self.by_id.len() {
-            self.by_id.resize((i + 1).next_power_of_two(), None);
-        }
-        if self.by_id[i].is_none() {
-            self.order.push(msg.id);
-            self.by_id[i] = Some(msg);
-        }
-    }
-
-    fn get(&self, id: MsgId) -> &MessageRef {
-        self.by_id[id as usize]
-            .as_ref()
-            .expect("only held ids are pending")
-    }
-}
-
 /// What an epidemic node is told besides its groups.
 #[derive(Clone, Copy, Debug)]
 pub struct EpidemicConfig {
@@ -158,6 +143,8 @@ pub struct EpidemicConfig {
     pub presence_known: bool,
     /// Time between two summaries to a connected peer.
     pub anti_entropy: SimTime,
+    /// Buffer size and TTL (The ONE's `bufferSize`, `msgTtl`).
+    pub limits: Limits,
 }
 
 /// An epidemic router.
@@ -165,8 +152,11 @@ pub struct EpidemicConfig {
 pub struct EpidemicNode {
     groups: BTreeSet<GroupId>,
     store: Store,
+    /// Buffers have a size limit or a TTL, so a peer may drop what its
+    /// last summary listed.
+    forgetful: bool,
     /// Every message carried, members' or not.
-    buffer: Buffer,
+    buffer: RelayBuffer,
     peers: BTreeMap<NodeId, Peer>,
     flush_pending: bool,
     presence_known: bool,
@@ -179,7 +169,8 @@ impl EpidemicNode {
         EpidemicNode {
             groups: groups.iter().map(|(g, _)| *g).collect(),
             store: Store::new(cfg.delivery, groups),
-            buffer: Buffer::default(),
+            buffer: RelayBuffer::new(cfg.limits),
+            forgetful: cfg.limits.bytes.is_some() || cfg.limits.ttl.is_some(),
             peers: BTreeMap::new(),
             flush_pending: false,
             presence_known: cfg.presence_known,
@@ -198,26 +189,49 @@ impl EpidemicNode {
     fn payload_for(&self, now: SimTime, p: &mut Peer) -> Payload {
         let mut payload = Payload::default();
         if p.summary_due {
-            payload.summary = Some(self.buffer.order.clone());
+            payload.summary = Some(self.buffer.ids().to_vec());
             p.summary_due = false;
             p.summary_out = self.presence_known || p.heard;
             p.next_round = now + self.anti_entropy;
         }
         for id in std::mem::take(&mut p.pending) {
             if !p.known.contains(id as usize) && put(&mut p.sent, id) {
-                payload.messages.push(self.buffer.get(id).clone());
+                let msg = self.buffer.get(id).expect("only held ids are pending");
+                if !self.buffer.expired(msg, now) {
+                    payload.messages.push(msg.clone());
+                }
             }
         }
         payload
     }
 
-    /// A message joined the buffer: queue it for connected peers lacking it.
-    fn carry(&mut self, msg: MessageRef) {
+    /// A message joins the buffer (unless it cannot: expired, too big):
+    /// queue it for connected peers lacking it.
+    fn carry(&mut self, now: SimTime, msg: MessageRef, own: bool, out: &mut Outbox<Payload>) {
         let id = msg.id;
-        self.buffer.insert(msg);
-        for p in self.peers.values_mut() {
-            p.offer(id);
+        let (taken, gone) = self.buffer.insert(msg, now, own);
+        self.let_go(gone, out);
+        if taken {
+            for p in self.peers.values_mut() {
+                p.offer(id);
+            }
         }
+    }
+
+    /// Messages the buffer dropped: no longer offered to anyone.
+    fn let_go(&mut self, gone: Vec<Gone>, out: &mut Outbox<Payload>) {
+        for (msg, since) in gone {
+            for p in self.peers.values_mut() {
+                p.pending.remove(&msg.id);
+            }
+            out.dropped(msg.id, since);
+        }
+    }
+
+    /// The buffer's TTL check, when due.
+    fn check_ttl(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
+        let gone = self.buffer.check_ttl(now);
+        self.let_go(gone, out);
     }
 }
 
@@ -251,7 +265,7 @@ impl Node<Payload> for EpidemicNode {
         let p = self.peers.entry(from).or_default();
         p.heard = true;
         if let Some(summary) = &payload.summary {
-            p.take_summary(summary);
+            p.take_summary(summary, self.forgetful);
             // Answer unless the peer should have ours already.
             p.summary_due |= p.connected && !p.summary_out;
             p.summary_out = false;
@@ -260,15 +274,15 @@ impl Node<Payload> for EpidemicNode {
             p.learn(m.id);
         }
         if payload.summary.is_some() {
-            for &id in &self.buffer.order {
+            for &id in self.buffer.ids() {
                 p.offer(id);
             }
         }
         for msg in payload.messages {
-            if self.buffer.contains(msg.id) {
+            if self.holds(msg.id) {
                 continue;
             }
-            self.carry(msg.clone());
+            self.carry(now, msg.clone(), false, out);
             if self.groups.contains(&msg.group) {
                 for d in self.store.receive(now, msg) {
                     out.delivered(&d);
@@ -283,8 +297,10 @@ impl Node<Payload> for EpidemicNode {
         for d in self.store.expire(now) {
             out.delivered(&d);
         }
+        self.check_ttl(now, out);
         let mut peers = std::mem::take(&mut self.peers);
         let mut wake = self.store.next_expiry().unwrap_or(SimTime::NEVER);
+        wake = wake.min(self.buffer.next_check().unwrap_or(SimTime::NEVER));
         for (&id, p) in peers.iter_mut().filter(|(_, p)| p.connected) {
             p.summary_due |= p.next_round <= now;
             if p.summary_due || !p.pending.is_empty() {
@@ -297,7 +313,7 @@ impl Node<Payload> for EpidemicNode {
     }
 
     fn holds(&self, m: MsgId) -> bool {
-        self.buffer.contains(m)
+        self.buffer.contains(m) || self.store.holds(m)
     }
 
     fn heads(&self, group: GroupId) -> Vec<MsgId> {
@@ -306,13 +322,13 @@ impl Node<Payload> for EpidemicNode {
 
     fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
         self.store.append_own(msg.clone());
-        self.carry(msg);
+        self.carry(now, msg, true, out);
         self.request_flush(now, out);
     }
 }
 
 /// The `epidemic` section of `strategy_config`.
-#[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpidemicParams {
     /// Seconds between two summary-vector exchanges with a peer while the
@@ -320,11 +336,27 @@ pub struct EpidemicParams {
     #[serde(default = "EpidemicParams::default_anti_entropy_s")]
     #[schemars(range(min = MIN_ANTI_ENTROPY_S))]
     pub anti_entropy_s: f64,
+    /// Bytes of message bodies a node's buffer holds (The ONE's
+    /// `Group.bufferSize`); default unlimited.
+    #[serde(default)]
+    pub buffer_bytes: Option<u64>,
+    /// What a full buffer lets go of: `drop-oldest` (the message received
+    /// longest ago, The ONE's `ActiveRouter`), the only policy.
+    #[serde(default = "EpidemicParams::default_drop_policy")]
+    pub drop_policy: String,
+    /// Seconds a message lives after it was written (The ONE's `msgTtl`,
+    /// in minutes there: see `node/util/relay_buffer.rs`); default for
+    /// ever.
+    #[serde(default)]
+    pub ttl_s: Option<f64>,
 }
 
 impl EpidemicParams {
     fn default_anti_entropy_s() -> f64 {
         300.0
+    }
+    fn default_drop_policy() -> String {
+        "drop-oldest".into()
     }
 }
 
@@ -358,6 +390,21 @@ impl Strategy for Epidemic {
     }
     fn validate(&self, c: &EpidemicParams) -> Result<(), ConfigError> {
         positive_seconds("anti_entropy_s", c.anti_entropy_s)?;
+        if let Some(ttl) = c.ttl_s {
+            positive_seconds("ttl_s", ttl)?;
+        }
+        if c.buffer_bytes == Some(0) {
+            return Err(ConfigError::at(
+                "buffer_bytes",
+                "expected at least 1 byte (omit it for no limit)",
+            ));
+        }
+        if c.drop_policy != "drop-oldest" {
+            return Err(ConfigError::at(
+                "drop_policy",
+                format!("expected \"drop-oldest\", got {:?}", c.drop_policy),
+            ));
+        }
         // Each round sends every connected peer every id held: a shorter
         // interval floods the engine (1 µs: ~10^9 rounds a run).
         if c.anti_entropy_s < MIN_ANTI_ENTROPY_S {
@@ -376,6 +423,10 @@ impl Strategy for Epidemic {
             delivery: ctx.delivery,
             presence_known: ctx.presence_known,
             anti_entropy: SimTime::from_secs_f64(c.anti_entropy_s),
+            limits: Limits {
+                bytes: c.buffer_bytes,
+                ttl: c.ttl_s.map(SimTime::from_secs_f64),
+            },
         };
         Box::new(EpidemicNode::new(ctx.groups, cfg))
     }
@@ -392,6 +443,7 @@ mod tests {
             delivery: crate::node::store::DeliveryMode::Consistent.into(),
             presence_known,
             anti_entropy: SimTime::from_secs(300),
+            limits: Limits::default(),
         }
     }
 
@@ -645,5 +697,116 @@ mod tests {
         }
         let e = parse(serde_json::json!({ "anti_entropy": 5 })).unwrap_err();
         assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    fn limited(bytes: Option<u64>, ttl_s: Option<u64>) -> EpidemicConfig {
+        EpidemicConfig {
+            limits: Limits {
+                bytes,
+                ttl: ttl_s.map(SimTime::from_secs),
+            },
+            ..known()
+        }
+    }
+
+    fn carrying(ids: &[MsgId], created: SimTime) -> Payload {
+        Payload {
+            messages: ids
+                .iter()
+                .map(|&id| test_message(id, 9, created, &[]))
+                .collect(),
+            ..Payload::default()
+        }
+    }
+
+    fn dropped(out: &mut Outbox<Payload>) -> Vec<MsgId> {
+        out.drain()
+            .filter_map(|c| match c {
+                Command::Dropped { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_buffer_drops_the_oldest_and_says_so() {
+        // test_message bodies are small; room for two of them.
+        let body = u64::from(test_message(0, 9, SimTime::ZERO, &[]).body_len);
+        let mut a = EpidemicNode::new(&[], limited(Some(2 * body), None));
+        let mut out = Outbox::new();
+        a.handle_payload(SimTime(1), 9, carrying(&[5], SimTime::ZERO), &mut out);
+        a.handle_payload(SimTime(2), 9, carrying(&[3], SimTime::ZERO), &mut out);
+        assert!(dropped(&mut out).is_empty());
+        a.handle_payload(SimTime(3), 9, carrying(&[4], SimTime::ZERO), &mut out);
+        assert_eq!(dropped(&mut out), vec![5], "the one received first");
+        assert!(!a.holds(5) && a.holds(3) && a.holds(4));
+        // Its summary no longer lists it, so a peer would send it again.
+        a.handle_link_up(SimTime(4), 1, &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(4), &mut out);
+        assert_eq!(sends(&mut out)[0].1.summary, Some(vec![3, 4]));
+    }
+
+    #[test]
+    fn expired_messages_are_dropped_and_not_taken_in() {
+        let mut a = EpidemicNode::new(&[], limited(None, Some(100)));
+        let mut out = Outbox::new();
+        a.handle_payload(
+            SimTime::from_secs(10),
+            9,
+            carrying(&[1], SimTime::ZERO),
+            &mut out,
+        );
+        a.handle_timeout(SimTime::from_secs(10), &mut out);
+        assert!(dropped(&mut out).is_empty());
+        a.handle_timeout(SimTime::from_secs(120), &mut out);
+        assert_eq!(dropped(&mut out), vec![1]);
+        // Written at 0, arriving at 150 s: past its TTL, a relay refuses it.
+        a.handle_payload(
+            SimTime::from_secs(150),
+            9,
+            carrying(&[2], SimTime::ZERO),
+            &mut out,
+        );
+        assert!(!a.holds(2));
+    }
+
+    #[test]
+    fn with_limits_a_new_summary_replaces_the_old() {
+        let body = u64::from(test_message(0, 9, SimTime::ZERO, &[]).body_len);
+        let mut a = EpidemicNode::new(&[], limited(Some(10 * body), None));
+        let mut out = Outbox::new();
+        a.handle_payload(SimTime(1), 9, carrying(&[4], SimTime::ZERO), &mut out);
+        a.handle_link_up(SimTime(2), 1, &mut out);
+        let summary = |ids: Vec<MsgId>| Payload {
+            summary: Some(ids),
+            ..Payload::default()
+        };
+        // The peer holds 4: nothing to send.
+        a.handle_payload(SimTime(3), 1, summary(vec![4]), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(3), &mut out);
+        assert!(sends(&mut out).iter().all(|(_, p)| p.messages.is_empty()));
+        // It dropped 4 since: its next summary says so, and 4 goes again.
+        a.handle_payload(SimTime(4), 1, summary(vec![]), &mut out);
+        let _ = out.drain().count();
+        a.handle_timeout(SimTime(4), &mut out);
+        let s = sends(&mut out);
+        assert_eq!(s[0].1.messages.len(), 1);
+        assert_eq!(s[0].1.messages[0].id, 4);
+    }
+
+    #[test]
+    fn buffer_settings_are_checked() {
+        use crate::node::strategy::parse_config;
+        let parse = |v: serde_json::Value| parse_config(&Epidemic, Some(&v));
+        let e = parse(serde_json::json!({ "drop_policy": "random" })).unwrap_err();
+        assert_eq!(e.path, "drop_policy");
+        let e = parse(serde_json::json!({ "buffer_bytes": 0 })).unwrap_err();
+        assert_eq!(e.path, "buffer_bytes");
+        let e = parse(serde_json::json!({ "ttl_s": 0 })).unwrap_err();
+        assert_eq!(e.path, "ttl_s");
+        let c = parse(serde_json::json!({ "buffer_bytes": 200000, "ttl_s": 10740 })).unwrap();
+        assert_eq!((c.buffer_bytes, c.ttl_s), (Some(200000), Some(10740.0)));
     }
 }

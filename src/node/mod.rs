@@ -71,6 +71,14 @@ pub enum Command<P> {
         /// Wake-up time.
         at: SimTime,
     },
+    /// The node's relay buffer dropped `msg` (full, or its TTL ran out),
+    /// which it had held since `since`.
+    Dropped {
+        /// The message dropped.
+        msg: MsgId,
+        /// When it was taken in.
+        since: SimTime,
+    },
 }
 
 /// The buffer a node writes its commands into.
@@ -114,6 +122,11 @@ impl<P: WirePayload> Outbox<P> {
         } else {
             Command::DeliverUnverified { msg }
         });
+    }
+
+    /// Reports that the relay buffer dropped `msg`, held since `since`.
+    pub fn dropped(&mut self, msg: MsgId, since: SimTime) {
+        self.cmds.push(Command::Dropped { msg, since });
     }
 
     /// Sets the node's timer to `at`, replacing any earlier setting.

@@ -60,6 +60,10 @@ pub trait WirePayload: Clone + Debug + 'static {
     /// A payload carrying exactly `messages` in full: what a node outside
     /// the sync layer (a non-member injecting messages) publishes.
     fn carrying(messages: Vec<MessageRef>) -> Self;
+    /// Takes the messages carried in full out of the payload, leaving its
+    /// other records: under The ONE's link model (`link.one`) each message
+    /// travels as a transfer of its own, the rest as a payload.
+    fn take_messages(&mut self) -> Vec<MessageRef>;
 }
 
 /// What a strategy's node is built from.

@@ -88,11 +88,12 @@ impl OutputLock {
 /// holding anything else is not replaced (a folder of the user's own JSON
 /// files must never be taken for an old result). A new result file must be
 /// added here.
-const RESULT_FILES: [&str; 13] = [
+const RESULT_FILES: [&str; 14] = [
     "provenance.json",
     "effective-scenario.json",
     "summary.json",
     "deliveries.csv",
+    "MessageStatsReport.txt",
     "comparison.json",
     "comparison.csv",
     "runs.csv",

@@ -1,6 +1,7 @@
 //! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), CSV files ([`csv`]), where a result came from ([`provenance`]), the
 //! plot curves computed from reports ([`curves`]) and the plots drawn from
-//! them ([`plots`], [`plot`]).
+//! them ([`plots`], [`plot`]), The ONE's `MessageStatsReport` text
+//! ([`one_report`]).
 //!
 //! Imports: `sim/` and `report/`.
 
@@ -8,6 +9,7 @@ pub mod atomic;
 pub mod csv;
 pub mod curves;
 pub mod folder;
+pub mod one_report;
 pub mod plot;
 pub mod plots;
 pub mod provenance;

@@ -9,8 +9,10 @@
 //! engine passes in ([`Sent`]).
 
 mod checker;
+pub mod one;
 mod recorder;
 pub mod summary;
 
+pub use one::OneStats;
 pub use recorder::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, Sent, MAX_RECORD_KINDS};
 pub use summary::*;

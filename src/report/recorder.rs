@@ -12,6 +12,7 @@
 //! Imports: `sim/` only.
 
 use super::checker::{Checker, Tally};
+use super::one::OneTally;
 use super::summary::{Counts, RunInfo, RunReport, Summary};
 use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
@@ -102,6 +103,8 @@ pub struct Recorder {
     /// Whether the run promised causal order (see
     /// [`Recorder::promise_causal_order`]).
     causal_promised: bool,
+    /// The ONE's message statistics.
+    one: OneTally,
 }
 
 impl Recorder {
@@ -117,6 +120,7 @@ impl Recorder {
             "a strategy declares at most {MAX_RECORD_KINDS} record kinds"
         );
         Recorder {
+            one: OneTally::new(group_members.clone()),
             checker: Checker::new(group_members),
             group_names,
             bytes_sent: 0,
@@ -180,6 +184,7 @@ impl Recorder {
             u64::from(msg.body_len),
         ];
         self.world = fnv_words(self.world, &fields);
+        self.one.on_create(&msg);
         self.checker.on_create(msg);
     }
 
@@ -224,6 +229,7 @@ impl Recorder {
         }
         self.overhead += p.bytes - p.bytes_by_kind.iter().sum::<u64>();
         self.payloads_sent += 1;
+        self.one.on_started(p.messages.len());
     }
 
     /// Mailserver traffic of `bytes` (an archive upload or a response).
@@ -238,9 +244,17 @@ impl Recorder {
         self.mail_requests += 1;
     }
 
-    /// A sync payload was lost (on the link or in flight).
-    pub fn on_lost(&mut self) {
+    /// A sync payload carrying `messages` message records in full was
+    /// lost (on the link, in flight, or a transfer aborted).
+    pub fn on_lost(&mut self, messages: usize) {
         self.payloads_lost += 1;
+        self.one.on_aborted(messages);
+    }
+
+    /// A node's buffer let go of a message it had held since `since`:
+    /// `dropped` (full buffer, TTL) or removed.
+    pub fn on_buffer_delete(&mut self, since: SimTime, now: SimTime, dropped: bool) {
+        self.one.on_deleted(since, now, dropped);
     }
 
     /// A mailserver request or response was lost (its bytes were counted).
@@ -248,9 +262,17 @@ impl Recorder {
         self.mail_lost += 1;
     }
 
-    /// A sync payload carrying `messages` in full reached `node` at `now`.
-    pub fn on_arrival(&mut self, node: NodeId, messages: &[MessageRef], now: SimTime) {
+    /// A sync payload carrying `messages` in full reached `node` from
+    /// `from` at `now`.
+    pub fn on_arrival(
+        &mut self,
+        from: NodeId,
+        node: NodeId,
+        messages: &[MessageRef],
+        now: SimTime,
+    ) {
         self.payloads_received += 1;
+        self.one.on_arrival(from, node, messages, now);
         self.checker.on_receive(node, messages, now);
     }
 
@@ -291,8 +313,10 @@ impl Recorder {
         let convergence = end
             .convergence
             .and_then(|c| self.convergence(c.heal, &c.online, &c.member, info.duration));
+        let duration = info.duration;
         let summary = self.summary(info, &tally, convergence, end.in_flight);
         RunReport {
+            one: self.one.finish(duration),
             summary,
             deliveries: tally.rows,
             undelivered: tally.undelivered,

@@ -238,6 +238,8 @@ pub struct RunReport {
     pub messages: Vec<Message>,
     /// Group names, by group index.
     pub group_names: Vec<String>,
+    /// The ONE's `MessageStatsReport` figures (`--report one`).
+    pub one: super::one::OneStats,
 }
 
 impl RunReport {

@@ -18,6 +18,7 @@ use crate::sim::time::SimTime;
 pub use crate::world::churn::ChurnSpec;
 pub use crate::world::connectivity::Routing;
 pub use crate::world::network::LinkSpec;
+pub use crate::world::one_link::{OneLinkSpec, SendQueue};
 pub use crate::world::topology::TopologySpec;
 use crate::world::trace::{self, TraceError};
 use raw::*;
@@ -447,6 +448,17 @@ fn validate(raw: RawScenario, base: &Path, catalog: &Catalog) -> Result<Scenario
         None => None,
         Some(m) => mailservers(m, &groups, n, &mut churn)?,
     };
+    let link = link(&raw.link)?;
+    let transport = transport(&raw.transport)?;
+    if link.one.is_some()
+        && (transport.presence != Presence::Known || transport.routing != Routing::Direct)
+    {
+        return invalid(
+            "link.one",
+            "expected transport.presence \"known\" and transport.routing \"direct\" \
+             (The ONE transfers messages only between hosts in contact)",
+        );
+    }
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
@@ -456,13 +468,13 @@ fn validate(raw: RawScenario, base: &Path, catalog: &Catalog) -> Result<Scenario
         strategy_config: raw.strategy_config,
         nodes: n,
         topology: topology(&raw.topology, n, base)?,
-        link: link(&raw.link)?,
+        link,
         churn,
         script,
         groups,
         body_bytes: body(&raw.body_bytes)?,
         sync: sync(&raw.sync)?,
-        transport: transport(&raw.transport)?,
+        transport,
         partitions: partitions(&raw.partitions, n, duration)?,
         crashes: crashes(&raw.crashes, n)?,
         adversaries,
@@ -991,6 +1003,42 @@ fn link(raw: &RawLink) -> Result<LinkSpec, Invalid> {
         loss: raw.loss,
         overhead_bytes: raw.overhead_bytes,
         duplicate: raw.duplicate,
+        one: raw.one.as_ref().map(one_link).transpose()?,
+    })
+}
+
+/// `link.one`: The ONE's link model for message records.
+fn one_link(raw: &RawOneLink) -> Result<OneLinkSpec, Invalid> {
+    let speed = raw.transmit_bytes_per_s;
+    if !(speed.is_finite() && (1.0..=1e15).contains(&speed)) {
+        return invalid(
+            "link.one.transmit_bytes_per_s",
+            format!("expected bytes per second in [1, 1e15], got {speed}"),
+        );
+    }
+    let dt = raw.update_interval_s;
+    // At least a millisecond, as churn cycles: a tick visits every host,
+    // so a finer grid would make a run of hours take years.
+    if !(dt.is_finite() && (1e-3..=3600.0).contains(&dt)) {
+        return invalid(
+            "link.one.update_interval_s",
+            format!("expected seconds in [0.001, 3600], got {dt}"),
+        );
+    }
+    let send_queue = match raw.send_queue.as_str() {
+        "random" => SendQueue::Random,
+        "fifo" => SendQueue::Fifo,
+        other => {
+            return invalid(
+                "link.one.send_queue",
+                format!("expected \"random\" or \"fifo\", got {other:?}"),
+            )
+        }
+    };
+    Ok(OneLinkSpec {
+        bytes_per_s: speed.round() as u64,
+        update_interval: SimTime::from_secs_f64(dt),
+        send_queue,
     })
 }
 

@@ -269,6 +269,38 @@ pub struct RawLink {
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub duplicate: f64,
+    /// The ONE's link model for message records (default off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one: Option<RawOneLink>,
+}
+
+/// The ONE's link model as written (`link.one`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOneLink {
+    /// Transmit speed in bytes per second (ONE's `transmitSpeed`; default
+    /// 250,000, the `250k` of its default settings' Bluetooth interface).
+    #[serde(default = "default_one_speed")]
+    #[schemars(range(min = 1.0))]
+    pub transmit_bytes_per_s: f64,
+    /// Seconds between updates (ONE's `Scenario.updateInterval`; default
+    /// 0.1).
+    #[serde(default = "default_one_interval")]
+    #[schemars(range(min = 0.001, max = 3600.0))]
+    pub update_interval_s: f64,
+    /// `random` (ONE's default) or `fifo` (ONE's `sendQueue`).
+    #[serde(default = "default_one_queue")]
+    pub send_queue: String,
+}
+
+fn default_one_speed() -> f64 {
+    250_000.0
+}
+fn default_one_interval() -> f64 {
+    0.1
+}
+fn default_one_queue() -> String {
+    "random".into()
 }
 
 fn default_latency() -> RawDist {
@@ -283,6 +315,7 @@ impl Default for RawLink {
             loss: 0.0,
             overhead_bytes: 0,
             duplicate: 0.0,
+            one: None,
         }
     }
 }

@@ -121,6 +121,17 @@ impl<E> EventQueue<E> {
         self.timers.remove(owner as usize);
     }
 
+    /// The time of the earliest event or timer, without removing it.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        let heads = [self.near.peek(), self.far.peek()];
+        let event = heads.into_iter().flatten().map(|e| e.time).min();
+        let timer = self.timers.first().map(|((t, _), _)| t);
+        match (event, timer) {
+            (Some(e), Some(t)) => Some(e.min(t)),
+            (e, t) => e.or(t),
+        }
+    }
+
     /// Removes and returns the earliest event or timer.
     pub fn pop(&mut self) -> Option<(SimTime, Popped<E>)> {
         let key = |h: &BinaryHeap<Entry<E>>| h.peek().map(|e| (e.time, e.seq));

@@ -28,6 +28,9 @@ pub struct LinkSpec {
     pub overhead_bytes: u32,
     /// Probability a payload arrives twice.
     pub duplicate: f64,
+    /// The ONE's link model for message records (`None`: messages travel
+    /// in their payloads like every other record).
+    pub one: Option<crate::world::one_link::OneLinkSpec>,
 }
 
 /// What became of a payload put on a link.
@@ -132,6 +135,7 @@ mod tests {
             loss,
             overhead_bytes: 10,
             duplicate: 0.0,
+            one: None,
         }
     }
 

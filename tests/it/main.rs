@@ -13,6 +13,7 @@ mod golden;
 mod intermittent;
 mod kill;
 mod layers;
+mod one;
 mod plugin;
 mod provenance;
 mod robustness;

@@ -56,6 +56,9 @@ impl WirePayload for Push {
     fn messages(&self) -> &[MessageRef] {
         &self.messages
     }
+    fn take_messages(&mut self) -> Vec<MessageRef> {
+        std::mem::take(&mut self.messages)
+    }
     fn message_record_len(m: &MessageRef) -> usize {
         record_len(DEFAULT_HEADER, m)
     }

@@ -233,6 +233,9 @@ impl WirePayload for Payload {
     fn messages(&self) -> &[MessageRef] {
         &self.messages
     }
+    fn take_messages(&mut self) -> Vec<MessageRef> {
+        std::mem::take(&mut self.messages)
+    }
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len(msg)
     }

@@ -140,6 +140,9 @@ impl<D: Dialect> WirePayload for MvdsPayload<D> {
     fn messages(&self) -> &[MessageRef] {
         &self.messages
     }
+    fn take_messages(&mut self) -> Vec<MessageRef> {
+        std::mem::take(&mut self.messages)
+    }
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len::<D>(msg)
     }
