@@ -11,3 +11,14 @@ pub fn meshsync(dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("binary runs")
 }
+
+/// Asserts `o` succeeded (showing its stderr if not); returns its stdout.
+pub fn ok(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

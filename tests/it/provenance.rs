@@ -3,21 +3,11 @@
 //! every result folder says where it came from, a sweep run's "reproduce"
 //! line re-runs it alone, and `check` refuses to compare unlike results.
 
-use crate::common::meshsync;
+use crate::common::{meshsync, ok};
 use crate::workflow::tree;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// Exit code 2 and stderr holding every one of `expected`.
 fn refused(o: &Output, expected: &[&str]) -> String {
