@@ -1,14 +1,12 @@
 //! The payload decoders on arbitrary bytes: errors, never panics. Every
-//! wire gets the same bytes: the MVDS-style wire of epidemic and
-//! mailserver-only, the two MVDS wires (Status's and Vac's), and BSP's
-//! records in BTP frames (with and without the stream's preamble).
+//! registered strategy gets the same bytes through `Strategy::fuzz_decode`
+//! (its own wire's decoders), so a new strategy's decoder is fuzzed with
+//! no change here.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = meshsync::node::wire::decode(data);
-    let _ = meshsync::node::mvds::status_wire::decode(data);
-    let _ = meshsync::node::mvds::vac_wire::decode(data);
-    let _ = meshsync::node::bsp::wire::decode(data, false);
-    let _ = meshsync::node::bsp::wire::decode(data, true);
+    for s in meshsync::engine::Registry::builtin().iter() {
+        s.fuzz_decode(data);
+    }
 });

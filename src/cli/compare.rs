@@ -5,24 +5,23 @@
 //! (its clap definitions, thread pool and bars).
 
 use super::progress::{WorkBar, SHOW_AFTER};
-use super::{with_threads, CompareArgs, InputError};
+use super::{with_threads, CompareArgs, Cx, InputError};
 
 /// Most seeds one comparison may run.
 pub const MAX_COMPARE_SEEDS: u64 = 10_000;
-use crate::node::Catalog;
 use crate::scenario::Scenario;
 use anyhow::Result;
 use std::path::Path;
 
 /// Runs the `compare` command.
-pub(super) fn compare(args: CompareArgs) -> Result<i32> {
-    let scenario = Scenario::load(&args.scenario)?;
+pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
+    let registry = cx.registry;
+    for s in &args.strategies {
+        cx.strategy("--strategies", s)?;
+    }
+    let scenario = Scenario::load_with(&args.scenario, registry)?;
     let strategies = if args.strategies.is_empty() {
-        Catalog::builtin()
-            .names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect()
+        registry.order()
     } else {
         args.strategies.clone()
     };
@@ -46,10 +45,11 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
-    check_size(&args, &scenario, &strategies, seeds.len())?;
-    let effective = crate::scenario::effective::load_effective(&args.scenario)?;
+    check_size(&args, registry, &scenario, &strategies, seeds.len())?;
+    let effective = crate::scenario::effective::load_effective_with(&args.scenario, registry)?;
     let hash = crate::scenario::effective::hash(&effective)?;
-    let provenance = super::provenance()
+    let provenance = cx
+        .provenance()
         .with("scenario_file", args.scenario.display().to_string())
         .with("scenario_hash", &hash)
         .with("strategies", &strategies)
@@ -70,13 +70,13 @@ pub(super) fn compare(args: CompareArgs) -> Result<i32> {
     let set = crate::output::ResultSet::begin(&out)?;
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     let c = with_threads(args.threads, || {
-        crate::experiments::compare::compare(&scenario, &strategies, &seeds, &bar)
+        crate::experiments::compare::compare(registry, &scenario, &strategies, &seeds, &bar)
     });
     bar.finish();
     let mut c = c??;
     c.scenario_hash = Some(hash);
     set.write_with(|dir| {
-        c.write(dir)?;
+        c.write(dir, &registry.order())?;
         super::run::write_provenance(dir, &provenance, &effective)
     })?;
     if !args.quiet {
@@ -108,6 +108,7 @@ const KEPT_PER_DELIVERY: f64 = 48.0;
 /// the runs going at once, plus every finished run's delivery rows.
 fn check_size(
     args: &CompareArgs,
+    registry: &crate::engine::Registry,
     scenario: &Scenario,
     strategies: &[String],
     seeds: usize,
@@ -120,7 +121,7 @@ fn check_size(
     let mut worst = None;
     let mut kept = 0.0;
     for s in strategies {
-        let e = super::limits::estimate(scenario, s)?;
+        let e = super::limits::estimate(registry, scenario, s)?;
         kept += e.deliveries * KEPT_PER_DELIVERY * seeds as f64;
         if worst.is_none_or(|w: crate::engine::estimate::Estimate| e.peak_bytes > w.peak_bytes) {
             worst = Some(e);

@@ -7,8 +7,8 @@
 //! `scenario/`, `experiments/` (`InputError`).
 
 use crate::engine::estimate::{bytes, Estimate};
+use crate::engine::Registry;
 use crate::experiments::InputError;
-use crate::node::Catalog;
 use crate::scenario::Scenario;
 use anyhow::Result;
 
@@ -50,10 +50,14 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The estimate of one run of `scenario` under `strategy` (a built-in).
-pub(super) fn estimate(scenario: &Scenario, strategy: &str) -> Result<Estimate> {
-    let catalog = Catalog::builtin();
-    let info = catalog.lookup(strategy).map_err(InputError)?;
+/// The estimate of one run of `scenario` under `strategy` (one of
+/// `registry`'s).
+pub(super) fn estimate(
+    registry: &Registry,
+    scenario: &Scenario,
+    strategy: &str,
+) -> Result<Estimate> {
+    let info = registry.lookup(strategy).map_err(InputError)?;
     Ok(Estimate::for_strategy(scenario, info))
 }
 

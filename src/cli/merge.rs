@@ -6,9 +6,9 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 /// Runs the `merge` command.
-pub(super) fn merge(dirs: &[PathBuf], out: &Path) -> Result<i32> {
-    let provenance = super::provenance();
-    let n = crate::experiments::sweep::merge(dirs, out, provenance)?;
+pub(super) fn merge(dirs: &[PathBuf], out: &Path, cx: &super::Cx) -> Result<i32> {
+    let provenance = cx.provenance();
+    let n = crate::experiments::sweep::merge(dirs, out, provenance, &cx.registry.order())?;
     outln!(
         "merged {} shard folders: {n} runs into {}",
         dirs.len(),

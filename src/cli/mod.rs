@@ -6,7 +6,10 @@
 //!
 //! Exit codes: 0 success, 1 an internal failure (or a failed check or
 //! determinism check), 2 bad input (a scenario or argument error, named
-//! with its file and JSON path). `main.rs` only calls [`main`].
+//! with its file and JSON path). `main.rs` only calls [`main`]; a research
+//! group's own binary calls [`main_with`] with a registry holding its own
+//! strategies, and every command (run, compare, sweep, check, plot,
+//! schema, strategies) then knows them.
 //!
 //! Imports: any layer (it is the top one).
 
@@ -42,10 +45,11 @@ mod validate;
 pub use run::{render_summary, write_report, write_report_with};
 pub use schema::{schema_text, SchemaKind};
 
-use crate::node::Catalog;
+use crate::engine::Registry;
 use crate::scenario::ScenarioError;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// meshsync: simulate peer-to-peer data sync protocols over intermittent networks.
@@ -199,7 +203,7 @@ struct CompareArgs {
     scenario: PathBuf,
     /// Comma-separated strategies (default: all; `meshsync strategies`
     /// lists them).
-    #[arg(long, value_delimiter = ',', value_parser = parse_strategy)]
+    #[arg(long, value_delimiter = ',')]
     strategies: Vec<String>,
     /// Seeds per strategy: the scenario's seed (or --seed) and the next K-1.
     #[arg(long, default_value_t = 5)]
@@ -229,7 +233,7 @@ struct RunArgs {
     seed: Option<u64>,
     /// Strategy for every node (default: the scenario's `strategy`;
     /// `meshsync strategies` lists them).
-    #[arg(long, value_parser = parse_strategy)]
+    #[arg(long)]
     strategy: Option<String>,
     /// Output folder (default: results/<scenario name>).
     #[arg(long)]
@@ -264,16 +268,43 @@ enum ExtraReport {
 
 pub use crate::experiments::InputError;
 
-/// Parses the process arguments, runs the command, returns the exit code.
+/// Parses the process arguments, runs the command with the built-in
+/// strategies, returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    main_with(Registry::builtin())
+}
+
+/// [`main`] with `registry`'s strategies: the whole command line (run,
+/// compare, sweep, check, plot, schema, strategies) knows them. A crate
+/// with a strategy of its own builds its binary with
+/// `fn main() { std::process::exit(meshsync::cli::main_with(registry)) }`.
+pub fn main_with(registry: Registry) -> i32 {
+    main_from(&registry, std::env::args_os())
+}
+
+/// [`main_with`] on the given arguments (the first is the program's name).
+pub fn main_from<I, T>(registry: &Registry, args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cx = Cx {
+        registry,
+        args: args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    };
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return e.exit_code();
         }
     };
-    match dispatch(cli) {
+    match dispatch(cli, &cx) {
         Ok(code) => code,
         // The reader went away (`meshsync … | head -1`): what it wanted
         // was printed, so this is success, as in ripgrep.
@@ -309,33 +340,54 @@ fn exit_code(e: &anyhow::Error) -> i32 {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<i32> {
+/// What every command is run with: the strategies, and the arguments as
+/// given (for `provenance.json`).
+struct Cx<'a> {
+    registry: &'a Registry,
+    args: Vec<String>,
+}
+
+impl Cx<'_> {
+    /// This invocation's `provenance.json` record (its arguments as given).
+    fn provenance(&self) -> crate::output::Provenance {
+        crate::output::Provenance::new(&self.args)
+    }
+
+    /// `name` when a strategy has it, else an input error naming `flag`
+    /// and listing the strategies.
+    fn strategy(&self, flag: &str, name: &str) -> std::result::Result<(), InputError> {
+        match self.registry.get(name) {
+            Some(_) => Ok(()),
+            None => Err(InputError(format!(
+                "{flag}: {}",
+                self.registry.unknown(name)
+            ))),
+        }
+    }
+}
+
+fn dispatch(cli: Cli, cx: &Cx) -> Result<i32> {
     match cli.command {
-        Cmd::Run(args) => run::run(args),
-        Cmd::Compare(args) => compare::compare(args),
-        Cmd::Plot { dir } => plot::plot(&dir),
-        Cmd::Sweep(args) => sweep::sweep(args),
-        Cmd::Merge { dirs, out } => merge::merge(&dirs, &out),
+        Cmd::Run(args) => run::run(args, cx),
+        Cmd::Compare(args) => compare::compare(args, cx),
+        Cmd::Plot { dir } => plot::plot(&dir, cx),
+        Cmd::Sweep(args) => sweep::sweep(args, cx),
+        Cmd::Merge { dirs, out } => merge::merge(&dirs, &out, cx),
         Cmd::Check(args) => check::check(args),
-        Cmd::Validate { scenario } => validate::validate(&scenario),
-        Cmd::Strategies => strategies(),
-        Cmd::Schema { kind } => schema::schema(kind),
+        Cmd::Validate { scenario } => validate::validate(&scenario, cx),
+        Cmd::Strategies => strategies(cx),
+        Cmd::Schema { kind } => schema::schema(kind, cx),
         Cmd::Completions { shell } => shell::completions(shell),
         Cmd::Man { out } => shell::man(out.as_deref()),
     }
 }
 
 /// Runs the `strategies` command: each name and what it is.
-fn strategies() -> Result<i32> {
-    for s in Catalog::builtin().iter() {
+fn strategies(cx: &Cx) -> Result<i32> {
+    for s in cx.registry.iter() {
         outln!("{:<16} {}", s.name(), s.about());
     }
     Ok(0)
-}
-
-/// A built-in strategy's name, or an error listing them.
-fn parse_strategy(s: &str) -> std::result::Result<String, String> {
-    Catalog::builtin().lookup(s).map(|_| s.to_string())
 }
 
 /// `n` threads, or the number of cores when `n` is more (with a note on
@@ -348,15 +400,6 @@ fn clamp_threads(n: usize) -> usize {
     } else {
         n
     }
-}
-
-/// This invocation's `provenance.json` record (its arguments as given).
-fn provenance() -> crate::output::Provenance {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    crate::output::Provenance::new(&args)
 }
 
 /// Runs `f` on a rayon pool of `threads` workers (default: all cores);

@@ -10,7 +10,8 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Runs the `plot` command.
-pub(super) fn plot(dir: &Path) -> Result<i32> {
+pub(super) fn plot(dir: &Path, cx: &super::Cx) -> Result<i32> {
+    let order = cx.registry.order();
     let compare = dir.join("comparison.json");
     let points = dir.join("points.json");
     if points.exists() {
@@ -21,7 +22,7 @@ pub(super) fn plot(dir: &Path) -> Result<i32> {
                 points.display()
             ))
         })?;
-        crate::experiments::sweep::plot_points(dir, &p)?;
+        crate::experiments::sweep::plot_points(dir, &p, &order)?;
     } else if compare.exists() {
         let text = std::fs::read_to_string(&compare)?;
         let c: crate::experiments::compare::Comparison =
@@ -31,13 +32,13 @@ pub(super) fn plot(dir: &Path) -> Result<i32> {
                     compare.display()
                 ))
             })?;
-        plots::curves(dir, &c.scenario, &c.curves)?;
+        plots::curves(dir, &c.scenario, &c.curves, &order)?;
     } else if dir.join("summary.json").exists() {
         let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
         let name = dir
             .file_name()
             .map_or("run".into(), |n| n.to_string_lossy().into_owned());
-        plots::curves(dir, &name, &[c])?;
+        plots::curves(dir, &name, &[c], &order)?;
     } else {
         return Err(InputError(format!(
             "{}: no summary.json or comparison.json: not a meshsync result folder",

@@ -8,7 +8,7 @@
 //! `experiments::progress` and `cli/` (its clap definitions and bars).
 
 use super::progress::{WorkBar, SHOW_AFTER};
-use super::RunArgs;
+use super::{Cx, RunArgs};
 use crate::engine;
 use crate::experiments::progress::{run_watched, Progress};
 use crate::output::csv::DeliveriesMode;
@@ -26,18 +26,22 @@ use std::path::Path;
 const ONE_REPORT: &str = "MessageStatsReport.txt";
 
 /// Runs the `run` command.
-pub(super) fn run(args: RunArgs) -> Result<i32> {
-    let scenario = Scenario::load(&args.scenario)?;
+pub(super) fn run(args: RunArgs, cx: &Cx) -> Result<i32> {
+    let registry = cx.registry;
+    if let Some(s) = &args.strategy {
+        cx.strategy("--strategy", s)?;
+    }
+    let scenario = Scenario::load_with(&args.scenario, registry)?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let strategy = args.strategy.unwrap_or_else(|| scenario.strategy.clone());
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
-    let est = super::limits::estimate(&scenario, &strategy)?;
+    let est = super::limits::estimate(registry, &scenario, &strategy)?;
     let copies = if args.check_determinism { 2.0 } else { 1.0 };
     let work = format!("{} under {strategy}", args.scenario.display());
     args.limits.check(&work, est.peak_bytes * copies, &est)?;
-    let effective = crate::scenario::effective::load_effective(&args.scenario)?;
+    let effective = crate::scenario::effective::load_effective_with(&args.scenario, registry)?;
     let one = args.report.contains(&super::ExtraReport::One);
     let scenario_file = args.scenario.display().to_string();
     let seed_text = seed.to_string();
@@ -53,7 +57,8 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         words.extend(["--report", "one"]);
     }
     let reproduce = command_line(&words);
-    let provenance = super::provenance()
+    let provenance = cx
+        .provenance()
         .with("scenario_file", args.scenario.display().to_string())
         .with(
             "scenario_hash",
@@ -65,11 +70,11 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     let set = ResultSet::begin(&out)?;
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     bar.begin(1, scenario.duration);
-    let report = run_watched(&scenario, &strategy, seed, &bar);
+    let report = run_watched(registry, &scenario, &strategy, seed, &bar);
     bar.finish();
     let report = report?;
     if args.check_determinism {
-        let again = engine::run_with(&scenario, &strategy, seed)?;
+        let again = engine::run_in(registry, &scenario, &strategy, seed, &|_| {})?;
         let same = again.summary_json() == report.summary_json()
             && again.deliveries == report.deliveries
             && again.one == report.one;
@@ -90,7 +95,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         }
     }
     set.write_with(|dir| {
-        write_report_with(&report, dir, args.deliveries)?;
+        write_report_with(&report, dir, args.deliveries, &registry.order())?;
         if one {
             let text = one_report::render(&report.summary.scenario, &report.one);
             write_atomic(&dir.join(ONE_REPORT), text.as_bytes())?;
@@ -116,11 +121,18 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
 /// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
 /// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
-    write_report_with(report, dir, DeliveriesMode::Delivered)
+    let order = engine::Registry::builtin().order();
+    write_report_with(report, dir, DeliveriesMode::Delivered, &order)
 }
 
-/// [`write_report`] with `deliveries.csv` as `mode` says (none: no file).
-pub fn write_report_with(report: &RunReport, dir: &Path, mode: DeliveriesMode) -> Result<()> {
+/// [`write_report`] with `deliveries.csv` as `mode` says (none: no file)
+/// and `order` as the strategies' registry order (the plots' line styles).
+pub fn write_report_with(
+    report: &RunReport,
+    dir: &Path,
+    mode: DeliveriesMode,
+    order: &[String],
+) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
     if mode != DeliveriesMode::None {
         write_atomic_with(&dir.join("deliveries.csv"), |w| {
@@ -128,7 +140,7 @@ pub fn write_report_with(report: &RunReport, dir: &Path, mode: DeliveriesMode) -
         })?;
     }
     let c = curves::from_reports(&report.summary.strategy, &[report]);
-    plots::curves(dir, &report.summary.scenario, &[c])
+    plots::curves(dir, &report.summary.scenario, &[c], order)
 }
 
 /// Writes `provenance.json` and `effective-scenario.json` (the scenario

@@ -4,7 +4,7 @@
 //!
 //! Imports: `scenario/`, `experiments/`, `node/` and `cli/`.
 
-use crate::node::Catalog;
+use crate::engine::Registry;
 use anyhow::Result;
 
 /// Which file kind's schema to print.
@@ -16,12 +16,12 @@ pub enum SchemaKind {
     Sweep,
 }
 
-/// The schema of `kind` as pretty JSON text with a final line end.
-pub fn schema_text(kind: SchemaKind) -> Result<String> {
-    let catalog = Catalog::builtin();
+/// The schema of `kind` for `registry`'s strategies, as pretty JSON text
+/// with a final line end.
+pub fn schema_text(kind: SchemaKind, registry: &Registry) -> Result<String> {
     let schema = match kind {
-        SchemaKind::Scenario => crate::scenario::schema::scenario_schema(&catalog),
-        SchemaKind::Sweep => crate::experiments::sweep::sweep_schema(&catalog),
+        SchemaKind::Scenario => crate::scenario::schema::scenario_schema(registry),
+        SchemaKind::Sweep => crate::experiments::sweep::sweep_schema(registry),
     };
     let mut text = serde_json::to_string_pretty(&schema)?;
     text.push('\n');
@@ -29,7 +29,7 @@ pub fn schema_text(kind: SchemaKind) -> Result<String> {
 }
 
 /// Runs the `schema` command.
-pub(super) fn schema(kind: SchemaKind) -> Result<i32> {
-    out!("{}", schema_text(kind)?);
+pub(super) fn schema(kind: SchemaKind, cx: &super::Cx) -> Result<i32> {
+    out!("{}", schema_text(kind, cx.registry)?);
     Ok(0)
 }

@@ -5,24 +5,25 @@
 //! and bars).
 
 use super::progress::WorkBar;
-use super::{with_threads, SweepArgs};
+use super::{with_threads, Cx, SweepArgs};
 use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
 
 /// Runs the `sweep` command.
-pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
-    let sweep = crate::experiments::sweep::Sweep::load(&args.sweep)?;
+pub(super) fn sweep(args: SweepArgs, cx: &Cx) -> Result<i32> {
+    let sweep = crate::experiments::sweep::Sweep::load_with(&args.sweep, cx.registry)?;
     let m = &sweep.manifest;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&m.name));
     let todo = sweep.shard_len(args.shard);
-    check_size(&args, &sweep, todo)?;
+    check_size(&args, cx.registry, &sweep, todo)?;
     // A sweep's bar appears at once (it says how many runs are left).
     let bar = WorkBar::new(args.quiet, Duration::ZERO);
-    let provenance = super::provenance()
+    let provenance = cx
+        .provenance()
         .with("sweep_file", args.sweep.display().to_string())
         .with("shard", args.shard.map(|(i, n)| format!("{i}/{n}")));
     let done = with_threads(args.threads, || {
@@ -65,13 +66,14 @@ pub(super) fn sweep(args: SweepArgs) -> Result<i32> {
 /// not fit (finished runs are on disk, not in memory).
 fn check_size(
     args: &SweepArgs,
+    registry: &crate::engine::Registry,
     sweep: &crate::experiments::sweep::Sweep,
     todo: usize,
 ) -> Result<()> {
     let mut worst: Option<crate::engine::estimate::Estimate> = None;
     for scenario in sweep.scenarios() {
         for s in sweep.strategies() {
-            let e = super::limits::estimate(scenario, s)?;
+            let e = super::limits::estimate(registry, scenario, s)?;
             if worst.is_none_or(|w| e.peak_bytes > w.peak_bytes) {
                 worst = Some(e);
             }

@@ -7,8 +7,8 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Runs the `validate` command.
-pub(super) fn validate(scenario: &Path) -> Result<i32> {
-    let s = Scenario::load(scenario)?;
+pub(super) fn validate(scenario: &Path, cx: &super::Cx) -> Result<i32> {
+    let s = Scenario::load_with(scenario, cx.registry)?;
     outln!(
         "{}: ok ({} nodes, {} groups, {} scripted messages, {} s, strategy {})",
         scenario.display(),
@@ -18,7 +18,7 @@ pub(super) fn validate(scenario: &Path) -> Result<i32> {
         s.duration.as_secs_f64(),
         s.strategy
     );
-    let est = super::limits::estimate(&s, &s.strategy)?;
+    let est = super::limits::estimate(cx.registry, &s, &s.strategy)?;
     outln!("estimated size under {}: {}", s.strategy, est.render());
     Ok(0)
 }

@@ -53,10 +53,11 @@ pub struct Estimate {
 impl Estimate {
     /// The estimate for `scenario` under `strategy`.
     pub fn for_strategy(scenario: &Scenario, strategy: &dyn StrategyInfo) -> Estimate {
+        let caps = strategy.capabilities();
         Estimate::of(
             scenario,
-            strategy.relays_everything(),
-            strategy.members_share_received(),
+            caps.relays_everything,
+            caps.members_share_received,
         )
     }
 

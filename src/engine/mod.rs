@@ -18,9 +18,9 @@ mod mail;
 mod one;
 mod registry;
 
-pub use registry::{Registry, RunError, Runnable};
+pub use registry::{run_in, Engine, Registry, RunError, RunInput};
 
-use crate::node::{Command, Node, NodeContext, Outbox, Passive, Strategy, WirePayload};
+use crate::node::{Command, Node, NodeContext, Outbox, Passive, Role, Strategy, WirePayload};
 use crate::report::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, RunInfo, RunReport};
 use crate::scenario::{AdversaryKind, Presence, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::sim::message::{GroupId, Members, Message, MessageRef, MsgId, NodeId};
@@ -149,13 +149,13 @@ fn recorder<S: Strategy>(scenario: &Scenario, strategy: &S) -> Recorder {
         record_labels(strategy),
     );
     let consistent = scenario.sync.delivery().mode == crate::node::store::DeliveryMode::Consistent;
-    r.promise_causal_order(consistent && strategy.carries_parents());
+    r.promise_causal_order(consistent && strategy.capabilities().carries_parents);
     r
 }
 
-/// Builds the node for `me` running `strategy`: a passive one for a
-/// store-forward mailserver's host, and for a node in no group unless the
-/// strategy relays everything.
+/// Builds the node for `me` running `strategy`, in its role: a passive
+/// one for a store-forward mailserver's host (unless the strategy runs on
+/// stores) and for a node in no group (unless it relays everything).
 fn build_node<S: Strategy>(
     scenario: &Scenario,
     sync: &SyncGroups,
@@ -164,11 +164,21 @@ fn build_node<S: Strategy>(
     me: NodeId,
     seed: u64,
 ) -> Box<dyn Node<S::Payload>> {
-    if scenario.is_store_forward_mailserver(me) {
-        return Box::new(Passive);
-    }
+    let caps = strategy.capabilities();
     let groups = sync.of(me);
-    if groups.is_empty() && !strategy.relays_everything() {
+    let role = if scenario.is_store_forward_mailserver(me) {
+        Role::Store
+    } else if groups.is_empty() {
+        Role::Relay
+    } else {
+        Role::Member
+    };
+    let runs = match role {
+        Role::Store => caps.runs_on_stores,
+        Role::Relay => caps.relays_everything,
+        Role::Member => true,
+    };
+    if !runs {
         return Box::new(Passive);
     }
     let sharing: Vec<(GroupId, Members)> = groups
@@ -182,6 +192,7 @@ fn build_node<S: Strategy>(
         delivery: scenario.sync.delivery(),
         presence_known: scenario.transport.presence == Presence::Known,
         seed,
+        role,
     };
     strategy.build(config, &ctx)
 }
@@ -282,7 +293,7 @@ impl<'a, S: Strategy> World<'a, S> {
             churn: (0..scenario.nodes)
                 .map(|i| ChurnProcess::new(scenario.churn[i as usize].clone(), seed, i))
                 .collect(),
-            peers: sync_peers(scenario, &sync, strategy.relays_everything()),
+            peers: sync_peers(scenario, &sync, strategy.capabilities().relays_everything),
             told: vec![FxHashSet::default(); n],
             writers,
             writers_of,
@@ -307,6 +318,32 @@ impl<'a, S: Strategy> World<'a, S> {
             one: scenario.link.one.map(|spec| OneLinks::new(spec, n, seed)),
             one_next: SimTime::NEVER,
             sync,
+        }
+    }
+
+    /// Refuses a scenario that needs what the strategy's wire cannot do:
+    /// a payload carrying messages alone, for The ONE's link model (each
+    /// message a transfer of its own) and for injected messages.
+    pub fn check_supported(scenario: &Scenario, strategy: &S) -> Result<(), RunError> {
+        let needs = if scenario.link.one.is_some() {
+            Some("link.one sends each message as a transfer of its own")
+        } else if scenario
+            .adversaries
+            .iter()
+            .any(|a| a.kind == AdversaryKind::Inject)
+        {
+            Some("an inject adversary publishes messages outside the sync layer")
+        } else {
+            None
+        };
+        match needs {
+            Some(why) if S::Payload::carrying(Vec::new()).is_none() => Err(RunError::Unsupported {
+                strategy: strategy.name().to_string(),
+                reason: format!(
+                    "{why}, and its payload cannot carry messages alone (WirePayload::carrying)"
+                ),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -739,7 +776,9 @@ impl<'a, S: Strategy> World<'a, S> {
                 });
                 self.next_msg += 1;
                 self.recorder.on_create(msg.clone());
-                self.publish(now, node, group, S::Payload::carrying(vec![msg]));
+                let payload = S::Payload::carrying(vec![msg])
+                    .expect("checked before the run: the strategy's wire carries messages alone");
+                self.publish(now, node, group, payload);
             }
         }
     }
@@ -811,26 +850,14 @@ fn record_labels<S: Strategy>(strategy: &S) -> Vec<RecordLabel> {
 
 /// Runs `scenario` under its own strategy with `seed`: a pure function.
 /// The strategy must be a built-in one (a scenario validated by
-/// [`Scenario::parse`] names one); see [`Registry`] for others.
+/// [`Scenario::parse`] names one); see [`run_in`] for others.
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
     run_with(scenario, &scenario.strategy, seed)
 }
 
 /// Runs `scenario` under the built-in strategy `strategy` with `seed`.
 pub fn run_with(scenario: &Scenario, strategy: &str, seed: u64) -> Result<RunReport, RunError> {
-    Registry::builtin().run(scenario, strategy, seed)
-}
-
-/// [`run_with`], reporting the simulated time to `progress` as it goes.
-pub fn run_observed(
-    scenario: &Scenario,
-    strategy: &str,
-    seed: u64,
-    progress: &dyn Fn(SimTime),
-) -> Result<RunReport, RunError> {
-    Registry::builtin()
-        .get(strategy)?
-        .run_observed(scenario, seed, progress)
+    run_in(&Registry::builtin(), scenario, strategy, seed, &|_| {})
 }
 
 /// Events between two progress reports.

@@ -19,6 +19,10 @@ use crate::sim::message::{GroupId, MessageRef, NodeId};
 use crate::sim::time::SimTime;
 use crate::world::one_link::{Ended, Hosts, Transfer};
 
+/// Why `carrying` is `Some` here: [`World::check_supported`] refused the
+/// run before it started otherwise.
+const CARRIES: &str = "checked before the run: the strategy's wire carries messages alone";
+
 /// What the transfer model asks, answered from the nodes and groups.
 struct View<'w, S: Strategy> {
     nodes: &'w [Box<dyn crate::node::Node<S::Payload>>],
@@ -106,7 +110,7 @@ impl<S: Strategy> World<'_, S> {
     /// Counts a started transfer as a payload carrying its message (its
     /// real encoded size, with the link's overhead).
     fn one_started(&mut self, t: &Transfer) {
-        let payload = S::Payload::carrying(vec![t.msg.clone()]);
+        let payload = S::Payload::carrying(vec![t.msg.clone()]).expect(CARRIES);
         let by_kind = payload.encoded_len_by_kind();
         self.recorder.on_send(Sent {
             from: t.from,
@@ -128,7 +132,7 @@ impl<S: Strategy> World<'_, S> {
             self.recorder.on_lost(1);
             return;
         }
-        let payload = S::Payload::carrying(vec![t.msg]);
+        let payload = S::Payload::carrying(vec![t.msg]).expect(CARRIES);
         self.recorder.on_event(now, kind::TRANSFER, t.to);
         self.recorder
             .on_arrival(t.from, t.to, payload.messages(), now);

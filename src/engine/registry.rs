@@ -1,19 +1,22 @@
-//! The strategies the engine can run, by name.
+//! The engine's registry: the node layer's one list of strategies, with
+//! the engine as its runner.
 //!
-//! [`Registry::builtin`] holds the strategies `node::registry::builtin`
-//! lists; [`Registry::register`] adds one defined anywhere (another crate
-//! included). Each entry keeps the strategy's concrete type behind
-//! [`Runnable`], so a run is monomorphised for its payload type: the event
-//! loop never boxes or downcasts a payload.
+//! [`Registry`] is `node::Registry<Engine>`: [`Registry::builtin`] holds the
+//! built-in strategies, `register` adds one defined anywhere (another
+//! crate included), and [`run`] runs any of them by name. Each entry keeps
+//! a run monomorphised for its strategy's payload type: the event loop
+//! never boxes or downcasts a payload.
 
 use super::World;
-use crate::node::registry::{builtin, Register};
 use crate::node::strategy::parse_config;
-use crate::node::{Catalog, ConfigError, Strategy, StrategyInfo};
+use crate::node::{ConfigError, Runner, Strategy};
 use crate::report::RunReport;
 use crate::scenario::Scenario;
-use std::sync::Arc;
+use crate::sim::time::SimTime;
 use thiserror::Error;
+
+/// Strategies by name, runnable by the engine.
+pub type Registry = crate::node::Registry<Engine>;
 
 /// Why a run could not start.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -29,110 +32,91 @@ pub enum RunError {
         /// What is wrong in it.
         error: ConfigError,
     },
+    /// The scenario needs something the strategy's wire cannot do.
+    #[error("strategy {strategy:?} cannot run this scenario: {reason}")]
+    Unsupported {
+        /// The strategy.
+        strategy: String,
+        /// What the scenario asks and the strategy lacks.
+        reason: String,
+    },
 }
 
-/// A strategy the engine can run: its info plus a run monomorphised for
-/// its types.
-pub trait Runnable: StrategyInfo {
-    /// Runs `scenario` with `seed` under this strategy.
-    fn run(&self, scenario: &Scenario, seed: u64) -> Result<RunReport, RunError> {
-        self.run_observed(scenario, seed, &|_| {})
-    }
-    /// [`Runnable::run`], reporting the simulated time to `progress`.
-    fn run_observed(
-        &self,
-        scenario: &Scenario,
-        seed: u64,
-        progress: &dyn Fn(crate::sim::time::SimTime),
-    ) -> Result<RunReport, RunError>;
+/// What one run takes: the scenario, the seed, and where to report the
+/// simulated time as it goes (a progress bar; it cannot change the run).
+#[derive(Clone, Copy)]
+pub struct RunInput<'a> {
+    /// The world.
+    pub scenario: &'a Scenario,
+    /// The run's seed.
+    pub seed: u64,
+    /// Called with the simulated time now and then.
+    pub progress: &'a dyn Fn(SimTime),
 }
 
-impl<S: Strategy> Runnable for S {
-    fn run_observed(
-        &self,
-        scenario: &Scenario,
-        seed: u64,
-        progress: &dyn Fn(crate::sim::time::SimTime),
-    ) -> Result<RunReport, RunError> {
-        let key = Strategy::config_key(self);
-        let config = parse_config(self, scenario.strategy_config.get(key)).map_err(|error| {
-            RunError::Config {
-                key: key.to_string(),
-                error,
+/// The engine as a registry's [`Runner`]: builds the world for the
+/// strategy and runs it.
+#[derive(Debug)]
+pub struct Engine;
+
+impl Runner for Engine {
+    type Input<'a> = RunInput<'a>;
+    type Output = Result<RunReport, RunError>;
+
+    fn run<S: Strategy>(strategy: &S, input: RunInput<'_>) -> Result<RunReport, RunError> {
+        let key = strategy.config_key();
+        let config_error = |error| RunError::Config {
+            key: key.to_string(),
+            error,
+        };
+        // Parsed once, when the scenario was validated; a scenario
+        // validated without this strategy had no section for it.
+        let parsed;
+        let config = match input.scenario.strategy_config.get(key) {
+            Some(p) => p.get::<S::Config>().ok_or_else(|| {
+                config_error(ConfigError::at(
+                    "",
+                    "the section was parsed for another strategy with this key",
+                ))
+            })?,
+            None => {
+                parsed = parse_config(strategy, None).map_err(config_error)?;
+                &parsed
             }
-        })?;
-        Ok(World::build(scenario, self, &config, seed).run_observed(progress))
-    }
-}
-
-/// Strategies by name, in registration order.
-#[derive(Clone, Default)]
-pub struct Registry {
-    runners: Vec<Arc<dyn Runnable>>,
-    catalog: Catalog,
-}
-
-impl std::fmt::Debug for Registry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.catalog.fmt(f)
+        };
+        World::check_supported(input.scenario, strategy)?;
+        Ok(World::build(input.scenario, strategy, config, input.seed).run_observed(input.progress))
     }
 }
 
 impl Registry {
-    /// The built-in strategies.
-    pub fn builtin() -> Registry {
-        let mut r = Registry::default();
-        builtin(&mut r);
-        r
-    }
-
-    /// Adds `strategy` (replacing one of the same name); returns `self` for
-    /// chaining.
-    pub fn register<S: Strategy>(&mut self, strategy: S) -> &mut Self {
-        let s = Arc::new(strategy);
-        self.catalog.add_shared(s.clone());
-        match self.runners.iter().position(|r| r.name() == s.name()) {
-            Some(i) => self.runners[i] = s,
-            None => self.runners.push(s),
-        }
-        self
-    }
-
-    /// The names and config checks of every strategy, for validating
-    /// scenarios ([`Scenario::parse_with`]).
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
-    /// Every strategy name, in registration order.
-    pub fn names(&self) -> Vec<&str> {
-        self.catalog.names()
-    }
-
-    /// The strategy called `name`.
-    pub fn get(&self, name: &str) -> Result<&dyn Runnable, RunError> {
-        self.runners
-            .iter()
-            .find(|r| r.name() == name)
-            .map(|r| r.as_ref())
-            .ok_or_else(|| {
-                RunError::UnknownStrategy(self.catalog.lookup(name).err().unwrap_or_default())
-            })
-    }
-
-    /// Runs `scenario` under `strategy` with `seed`: a pure function.
-    pub fn run(
+    /// Runs `scenario` under the strategy called `strategy` with `seed`: a
+    /// pure function of its inputs ([`run_in`] without progress).
+    pub fn run_scenario(
         &self,
         scenario: &Scenario,
         strategy: &str,
         seed: u64,
     ) -> Result<RunReport, RunError> {
-        self.get(strategy)?.run(scenario, seed)
+        run_in(self, scenario, strategy, seed, &|_| {})
     }
 }
 
-impl Register for Registry {
-    fn add<S: Strategy>(&mut self, strategy: S) {
-        self.register(strategy);
-    }
+/// Runs `scenario` under the strategy called `strategy` in `registry`, with
+/// `seed`, reporting progress: a pure function of its inputs.
+pub fn run_in(
+    registry: &Registry,
+    scenario: &Scenario,
+    strategy: &str,
+    seed: u64,
+    progress: &dyn Fn(SimTime),
+) -> Result<RunReport, RunError> {
+    let input = RunInput {
+        scenario,
+        seed,
+        progress,
+    };
+    registry
+        .run(strategy, input)
+        .unwrap_or_else(|| Err(RunError::UnknownStrategy(registry.unknown(strategy))))
 }

@@ -9,7 +9,7 @@
 //! `runs.csv` (one row per strategy and seed: its trace and world hashes and
 //! every metric) and three plots.
 
-use crate::engine::RunError;
+use crate::engine::{Registry, RunError};
 use crate::experiments::aggregate::{
     fmt_agg, metric_rows, write_runs_csv, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
@@ -83,6 +83,7 @@ pub const TABLE_METRICS: [&str; 14] = [
 /// Runs `scenario` under every strategy with every seed, telling
 /// `progress` how the runs go.
 pub fn compare(
+    registry: &Registry,
     scenario: &Scenario,
     strategies: &[String],
     seeds: &[u64],
@@ -99,7 +100,7 @@ pub fn compare(
     progress.begin(jobs.len(), total);
     let reports = jobs
         .par_iter()
-        .map(|&(_, strategy, seed)| run_watched(scenario, strategy, seed, progress))
+        .map(|&(_, strategy, seed)| run_watched(registry, scenario, strategy, seed, progress))
         .collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<RunRecord> = jobs
         .iter()
@@ -242,8 +243,8 @@ impl Comparison {
     }
 
     /// Writes `comparison.json`, `comparison.csv`, `runs.csv` and the plots
-    /// into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    /// into `dir`; `order` is the strategies' registry order (line styles).
+    pub fn write(&self, dir: &Path, order: &[String]) -> Result<()> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
@@ -251,6 +252,6 @@ impl Comparison {
         write_atomic_with(&dir.join("runs.csv"), |w| {
             write_runs_csv(w, None, &self.strategies, &self.runs)
         })?;
-        plots::curves(dir, &self.scenario, &self.curves)
+        plots::curves(dir, &self.scenario, &self.curves, order)
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Imports: `sim/` (time), `scenario/`, `report/` and `engine/`.
 
-use crate::engine::{run_observed, RunError, PROGRESS_EVERY};
+use crate::engine::{run_in, Registry, RunError, PROGRESS_EVERY};
 use crate::report::RunReport;
 use crate::scenario::Scenario;
 use crate::sim::time::SimTime;
@@ -34,6 +34,7 @@ impl Progress for Unwatched {
 /// when it ends (a run may end early, with nothing left to do, or process
 /// timers past its end; `progress` gets exactly the scenario's duration).
 pub fn run_watched(
+    registry: &Registry,
     scenario: &Scenario,
     strategy: &str,
     seed: u64,
@@ -42,7 +43,7 @@ pub fn run_watched(
     let end = scenario.duration;
     let told = Cell::new(SimTime::ZERO);
     let events = Cell::new(0u64);
-    let report = run_observed(scenario, strategy, seed, &|now| {
+    let report = run_in(registry, scenario, strategy, seed, &|now| {
         let now = now.min(end);
         progress.advanced(now - told.get(), PROGRESS_EVERY);
         told.set(told.get().max(now));

@@ -21,7 +21,6 @@ pub mod bsp;
 pub mod epidemic;
 pub mod mailserver_only;
 pub mod mvds;
-pub mod mvds_vac;
 pub mod registry;
 pub mod store;
 pub mod strategy;
@@ -30,10 +29,10 @@ pub mod wire;
 
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
-pub use registry::{Catalog, Register};
+pub use registry::{NoRunner, Registry, Runner};
 pub use strategy::{
-    ConfigError, NoConfig, NodeContext, PerKind, RecordKind, Strategy, StrategyInfo, WirePayload,
-    MAX_RECORD_KINDS,
+    Capabilities, ConfigError, NoConfig, NodeContext, ParsedConfig, PerKind, RecordKind, Role,
+    Strategy, StrategyInfo, WirePayload, MAX_RECORD_KINDS,
 };
 
 /// What a node asks the engine to do; `P` is the strategy's payload.

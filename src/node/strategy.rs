@@ -14,15 +14,21 @@
 //!
 //! The engine knows strategies only through this trait and the registry
 //! ([`super::registry`]); [`StrategyInfo`] is the object-safe part the
-//! scenario layer uses to validate names and config sections.
+//! scenario layer uses to validate names and parse config sections (once,
+//! into a [`ParsedConfig`]), and [`Capabilities`] the engine policies a
+//! strategy implies.
 //!
 //! Imports: `sim/` and the node layer only.
 
 use super::store::Delivery;
 use super::Node;
 use crate::sim::message::{GroupId, Members, MessageRef, NodeId};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::any::Any;
 use std::fmt::Debug;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Most record kinds one strategy may declare.
@@ -44,6 +50,9 @@ pub struct RecordKind {
 }
 
 /// What the engine and the recorder need to know about a payload.
+///
+/// Four methods are required; the other three have defaults that suit a
+/// strategy which never needs them (see each).
 pub trait WirePayload: Clone + Debug + 'static {
     /// True when the payload carries no record (it is then not sent).
     fn is_empty(&self) -> bool;
@@ -55,15 +64,86 @@ pub trait WirePayload: Clone + Debug + 'static {
     fn count_by_kind(&self) -> PerKind;
     /// The messages carried in full (their receipt is measured).
     fn messages(&self) -> &[MessageRef];
-    /// The bytes one record carrying `msg` in full takes (spam accounting).
-    fn message_record_len(msg: &MessageRef) -> usize;
-    /// A payload carrying exactly `messages` in full: what a node outside
-    /// the sync layer (a non-member injecting messages) publishes.
-    fn carrying(messages: Vec<MessageRef>) -> Self;
+    /// A payload carrying exactly `messages` in full, or `None` when the
+    /// wire cannot say that alone (the default). What a node outside the
+    /// sync layer (a non-member injecting messages) publishes, and what one
+    /// message's transfer under The ONE's link model (`link.one`) weighs:
+    /// a run needing it refuses a strategy that returns `None`.
+    fn carrying(_messages: Vec<MessageRef>) -> Option<Self> {
+        None
+    }
+    /// The bytes one record carrying `msg` in full takes (spam
+    /// accounting); by default the size of [`WirePayload::carrying`] it
+    /// alone, or its body when the wire cannot carry it alone.
+    fn message_record_len(msg: &MessageRef) -> usize {
+        Self::carrying(vec![msg.clone()]).map_or(msg.body_len as usize, |p| {
+            p.encoded_len_by_kind().iter().map(|&b| b as usize).sum()
+        })
+    }
     /// Takes the messages carried in full out of the payload, leaving its
     /// other records: under The ONE's link model (`link.one`) each message
-    /// travels as a transfer of its own, the rest as a payload.
-    fn take_messages(&mut self) -> Vec<MessageRef>;
+    /// travels as a transfer of its own, the rest as a payload. Implement
+    /// it with [`WirePayload::carrying`]; the default (for payloads that
+    /// cannot carry a message alone, which `link.one` refuses) takes none.
+    fn take_messages(&mut self) -> Vec<MessageRef> {
+        Vec::new()
+    }
+}
+
+/// What the engine needs to know of a strategy beyond its nodes: the
+/// policies it implies for building and linking the world. The default is
+/// what most strategies are: members sync their own groups, messages carry
+/// parents, a store-forward mailserver's host is passive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Every node relays every message, member or not: the engine links
+    /// every pair of syncing nodes and builds a node even for nodes in no
+    /// group (role [`Role::Relay`]).
+    pub relays_everything: bool,
+    /// Every member shares the messages it received with its co-members,
+    /// keeping send state per (message, peer) (BSP), rather than only its
+    /// own (MVDS as Status runs it). Used only to estimate a run's memory.
+    pub members_share_received: bool,
+    /// The strategy's messages carry parents on the wire. When false its
+    /// nodes deliver on receipt whatever `sync.delivery` says (Status's
+    /// MVDS): the run promises no causal order, and deliveries before a
+    /// parent count as `delivered_before_parent`, not `causal_violations`.
+    pub carries_parents: bool,
+    /// The strategy promises eventual delivery: once faults stop and the
+    /// world stays connected long enough, every member holds every message
+    /// of its groups. False for a strategy that gives up (no
+    /// retransmission, or a send limit): its `about` says what it promises
+    /// instead.
+    pub eventual_delivery: bool,
+    /// A store-forward mailserver's host runs the strategy's own node
+    /// (role [`Role::Store`]: a store that takes part in the protocol, as
+    /// a reconciling store does) instead of a passive one.
+    pub runs_on_stores: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            relays_everything: false,
+            members_share_received: false,
+            carries_parents: true,
+            eventual_delivery: true,
+            runs_on_stores: false,
+        }
+    }
+}
+
+/// What a node is in the world it is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A member of at least one group (sync-peer mailservers included).
+    Member,
+    /// A store-forward mailserver's host (built only for strategies whose
+    /// [`Capabilities::runs_on_stores`] is set).
+    Store,
+    /// A node in no group, relaying for others (built only for strategies
+    /// whose [`Capabilities::relays_everything`] is set).
+    Relay,
 }
 
 /// What a strategy's node is built from.
@@ -88,6 +168,8 @@ pub struct NodeContext<'a> {
     /// The run seed; a node that draws random numbers takes its own
     /// sub-stream (`crate::sim::rng::stream(seed, "node", me)`).
     pub seed: u64,
+    /// What the node is: a member, a store or a relay.
+    pub role: Role,
 }
 
 /// A config section that does not fit its strategy.
@@ -111,12 +193,19 @@ impl ConfigError {
 }
 
 /// A sync strategy: one protocol (or one mode of it) meshsync can run.
+///
+/// Required: the payload and config types, [`Strategy::name`],
+/// [`Strategy::about`], [`Strategy::record_kinds`] and [`Strategy::build`];
+/// the rest has defaults.
 pub trait Strategy: Send + Sync + 'static {
     /// What one node sends one peer at once.
     type Payload: WirePayload;
     /// The strategy's config section, parsed with serde; every field has a
-    /// documented default, so `{}` (or no section) is valid.
-    type Config: DeserializeOwned + Debug + Send + Sync;
+    /// documented default, so `{}` (or no section) is valid. It serializes
+    /// back with every default filled in (the effective scenario records
+    /// it) and describes itself as a JSON Schema (`meshsync schema`).
+    /// [`NoConfig`] is the section without parameters.
+    type Config: DeserializeOwned + Serialize + JsonSchema + Debug + Send + Sync;
 
     /// The name in scenario files and on the command line (`bsp-batch`).
     fn name(&self) -> &str;
@@ -129,42 +218,62 @@ pub trait Strategy: Send + Sync + 'static {
     fn about(&self) -> &str;
     /// Its record kinds, at most [`MAX_RECORD_KINDS`].
     fn record_kinds(&self) -> &'static [RecordKind];
-    /// True when every node relays every message, member or not (the
-    /// engine then links every pair of syncing nodes and builds a node
-    /// even for nodes in no group).
-    fn relays_everything(&self) -> bool {
-        false
-    }
-    /// True when every member shares the messages it received with its
-    /// co-members, keeping send state per (message, peer) (BSP), rather
-    /// than only its own (MVDS as Status runs it). Used only to estimate
-    /// a run's memory before it starts.
-    fn members_share_received(&self) -> bool {
-        false
-    }
-    /// False when the strategy's messages carry no parents on the wire, so
-    /// its nodes deliver on receipt whatever `sync.delivery` says (Status's
-    /// MVDS): such a run promises no causal order, and deliveries before a
-    /// parent count as `delivered_before_parent`, not `causal_violations`.
-    fn carries_parents(&self) -> bool {
-        true
+    /// The engine policies the strategy implies (default: see
+    /// [`Capabilities`]).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
     }
     /// Checks a parsed config beyond what its types say.
     fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())
     }
-    /// The JSON Schema of its config section, for `meshsync schema`
-    /// (default `None`: the section is described as any object); built-in
-    /// strategies return [`config_schema_of`] of their `Config`.
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        None
+    /// The JSON Schema of its config section, for `meshsync schema`.
+    fn config_schema(&self) -> serde_json::Value {
+        config_schema_of::<Self::Config>()
     }
+    /// Decodes arbitrary bytes with the strategy's wire decoders, throwing
+    /// the result away: the fuzz target feeds every registered strategy
+    /// through this, so a decoder that panics is found. Default: no decoder.
+    fn fuzz_decode(&self, _bytes: &[u8]) {}
     /// The node for `ctx.me`.
     fn build(&self, config: &Self::Config, ctx: &NodeContext<'_>) -> Box<dyn Node<Self::Payload>>;
 }
 
-/// The object-safe view of a [`Strategy`]: enough to list strategies and
-/// validate their config sections, without knowing their payload types.
+/// A config section parsed and validated once, at the edge: its typed
+/// value (for the strategy's nodes) and the same value serialized back
+/// with every default filled in (for the effective scenario).
+#[derive(Clone)]
+pub struct ParsedConfig {
+    effective: serde_json::Value,
+    typed: Arc<dyn Any + Send + Sync>,
+}
+
+impl ParsedConfig {
+    /// The section with every default filled in.
+    pub fn effective(&self) -> &serde_json::Value {
+        &self.effective
+    }
+    /// The typed config, when it is a `T`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.typed.downcast_ref::<T>()
+    }
+}
+
+impl Debug for ParsedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.effective.fmt(f)
+    }
+}
+
+impl PartialEq for ParsedConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.effective == other.effective
+    }
+}
+
+/// The object-safe view of a [`Strategy`]: what lists, validates and
+/// describes strategies without knowing their payload types. Every
+/// [`Strategy`] is one (a blanket implementation: nothing to write).
 pub trait StrategyInfo: Send + Sync {
     /// See [`Strategy::name`].
     fn name(&self) -> &str;
@@ -174,14 +283,17 @@ pub trait StrategyInfo: Send + Sync {
     fn about(&self) -> &str;
     /// See [`Strategy::record_kinds`].
     fn record_kinds(&self) -> &'static [RecordKind];
-    /// See [`Strategy::relays_everything`].
-    fn relays_everything(&self) -> bool;
-    /// See [`Strategy::members_share_received`].
-    fn members_share_received(&self) -> bool;
+    /// See [`Strategy::capabilities`].
+    fn capabilities(&self) -> Capabilities;
     /// See [`Strategy::config_schema`].
-    fn config_schema(&self) -> Option<serde_json::Value>;
+    fn config_schema(&self) -> serde_json::Value;
+    /// See [`Strategy::fuzz_decode`].
+    fn fuzz_decode(&self, bytes: &[u8]);
     /// Parses and validates a config section (`None`: no section).
-    fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError>;
+    fn parse_config(
+        &self,
+        section: Option<&serde_json::Value>,
+    ) -> Result<ParsedConfig, ConfigError>;
 }
 
 impl<S: Strategy> StrategyInfo for S {
@@ -197,17 +309,26 @@ impl<S: Strategy> StrategyInfo for S {
     fn record_kinds(&self) -> &'static [RecordKind] {
         Strategy::record_kinds(self)
     }
-    fn relays_everything(&self) -> bool {
-        Strategy::relays_everything(self)
+    fn capabilities(&self) -> Capabilities {
+        Strategy::capabilities(self)
     }
-    fn members_share_received(&self) -> bool {
-        Strategy::members_share_received(self)
-    }
-    fn config_schema(&self) -> Option<serde_json::Value> {
+    fn config_schema(&self) -> serde_json::Value {
         Strategy::config_schema(self)
     }
-    fn check_config(&self, section: Option<&serde_json::Value>) -> Result<(), ConfigError> {
-        parse_config(self, section).map(|_| ())
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        Strategy::fuzz_decode(self, bytes)
+    }
+    fn parse_config(
+        &self,
+        section: Option<&serde_json::Value>,
+    ) -> Result<ParsedConfig, ConfigError> {
+        let config = parse_config(self, section)?;
+        let effective = serde_json::to_value(&config)
+            .map_err(|e| ConfigError::at("", format!("cannot record the section: {e}")))?;
+        Ok(ParsedConfig {
+            effective,
+            typed: Arc::new(config),
+        })
     }
 }
 
@@ -231,7 +352,7 @@ pub fn parse_config<S: Strategy + ?Sized>(
 
 /// The JSON Schema of a config type `T`, self-contained (sub-schemas
 /// inlined, no `$schema` key) so it can sit inside the scenario schema.
-pub fn config_schema_of<T: schemars::JsonSchema>() -> Option<serde_json::Value> {
+pub fn config_schema_of<T: JsonSchema>() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
         .into_generator();
@@ -240,11 +361,11 @@ pub fn config_schema_of<T: schemars::JsonSchema>() -> Option<serde_json::Value> 
         o.remove("$schema");
         o.remove("title");
     }
-    Some(v)
+    v
 }
 
 /// A config section with no parameters: `{}` (unknown fields rejected).
-#[derive(Clone, Copy, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoConfig {}
 

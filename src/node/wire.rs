@@ -270,11 +270,11 @@ impl WirePayload for Payload {
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len(msg)
     }
-    fn carrying(messages: Vec<MessageRef>) -> Self {
-        Payload {
+    fn carrying(messages: Vec<MessageRef>) -> Option<Self> {
+        Some(Payload {
             messages,
             ..Payload::default()
-        }
+        })
     }
 }
 

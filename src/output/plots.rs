@@ -6,8 +6,9 @@ use crate::output::plot::{line_chart, stacked_bars, LineChart, Series, StackedBa
 use anyhow::Result;
 use std::path::Path;
 
-/// Latency CDF, deliveries over time and bytes per delivery by record kind.
-pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
+/// Latency CDF, deliveries over time and bytes per delivery by record kind;
+/// `order` is the strategies' registry order (their line styles).
+pub fn curves(dir: &Path, scenario: &str, curves: &[Curves], order: &[String]) -> Result<()> {
     let series = |f: fn(&Curves) -> &Vec<(f64, f64)>| -> Vec<Series> {
         curves
             .iter()
@@ -25,6 +26,7 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
             x_label: "creation → delivery latency".into(),
             y_label: "fraction of due deliveries made".into(),
             series: series(|c| &c.latency_cdf),
+            order: order.to_vec(),
             steps: true,
             log_x: true,
             x_seconds: true,
@@ -39,6 +41,7 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
             x_label: "simulated time".into(),
             y_label: "fraction of due deliveries made".into(),
             series: series(|c| &c.deliveries_over_time),
+            order: order.to_vec(),
             steps: true,
             x_seconds: true,
             empty_note: "no data: nothing was delivered".into(),

@@ -6,13 +6,16 @@
 //! `one_messages`) are named by absolute path, so the recorded scenario runs
 //! from any folder on the machine that wrote it; its [`hash`] covers their
 //! content, not their path, so the same inputs hash alike on any machine.
-//! `strategy_config` sections are recorded as written: their defaults are
-//! each strategy's own, fixed by meshsync's version (recorded beside).
+//! `strategy_config` records a section for every config key of the
+//! strategies it was made with (the built-in ones unless a registry is
+//! given), each parsed once and serialized back with its defaults filled
+//! in, so the hash covers every parameter a run under any of them used.
 //!
-//! Imports: `sim/` and the scenario's `raw`.
+//! Imports: `sim/`, `node/` (the registry) and the scenario's `raw`.
 
 use super::raw::{RawScenario, RawTopology};
-use super::{path_error, ScenarioError};
+use super::{path_error, Invalid, ScenarioError};
+use crate::node::{NoRunner, Registry, Runner};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -20,8 +23,25 @@ use std::path::{Path, PathBuf};
 /// The effective scenario of `doc`, read from `file` (trace paths are
 /// relative to its folder).
 pub fn effective(doc: Value, file: &str) -> Result<Value, ScenarioError> {
+    effective_with(doc, file, &Registry::<NoRunner>::builtin())
+}
+
+/// [`effective`] with `registry`'s strategies' sections.
+pub fn effective_with<R: Runner>(
+    doc: Value,
+    file: &str,
+    registry: &Registry<R>,
+) -> Result<Value, ScenarioError> {
     let mut raw: RawScenario = serde_path_to_error::deserialize(doc)
         .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+    raw.strategy_config = super::strategy_config(&raw.strategy_config, registry)
+        .map_err(|e| match e {
+            Invalid::At(path, message) => path_error(file, path, message),
+            Invalid::Trace(t) => ScenarioError::Trace(t),
+        })?
+        .into_iter()
+        .map(|(k, c)| (k, c.effective().clone()))
+        .collect();
     // `$schema` names the file's format, not the world (and is relative to
     // the file): not recorded, not hashed.
     raw.schema = None;
@@ -38,6 +58,14 @@ pub fn effective(doc: Value, file: &str) -> Result<Value, ScenarioError> {
 
 /// The effective scenario of the scenario file at `path`.
 pub fn load_effective(path: &Path) -> Result<Value, ScenarioError> {
+    load_effective_with(path, &Registry::<NoRunner>::builtin())
+}
+
+/// [`load_effective`] with `registry`'s strategies' sections.
+pub fn load_effective_with<R: Runner>(
+    path: &Path,
+    registry: &Registry<R>,
+) -> Result<Value, ScenarioError> {
     let file = path.display().to_string();
     let text =
         crate::sim::input::read_text(path, crate::sim::input::MAX_JSON_BYTES).map_err(|cause| {
@@ -48,7 +76,7 @@ pub fn load_effective(path: &Path) -> Result<Value, ScenarioError> {
         })?;
     let doc: Value = serde_json::from_str(&text)
         .map_err(|e| path_error(&file, String::new(), format!("not valid JSON: {e}")))?;
-    effective(doc, &file)
+    effective_with(doc, &file, registry)
 }
 
 /// `path` relative to `base`, made absolute (canonical when it exists).

@@ -11,7 +11,7 @@ pub mod schema;
 pub mod sharing;
 
 use crate::node::store::{Delivery, DeliveryMode};
-use crate::node::Catalog;
+use crate::node::{ParsedConfig, Registry, Runner};
 use crate::sim::dist::Dist;
 use crate::sim::message::{GroupId, NodeId};
 use crate::sim::time::SimTime;
@@ -261,9 +261,10 @@ pub struct Scenario {
     /// Strategy run by every node (a name in the catalog it was
     /// validated with).
     pub strategy: String,
-    /// Each strategy's config section, by config key, as written (already
-    /// checked by every strategy with that key).
-    pub strategy_config: BTreeMap<String, serde_json::Value>,
+    /// Every config section of the strategies the scenario was validated
+    /// with, by config key: parsed and checked once (a section the file
+    /// leaves out has every default).
+    pub strategy_config: BTreeMap<String, ParsedConfig>,
     /// Number of nodes.
     pub nodes: u32,
     /// Topology.
@@ -342,11 +343,14 @@ impl Scenario {
     /// Reads and validates a scenario file against the built-in
     /// strategies.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        Scenario::load_with(path, &Catalog::builtin())
+        Scenario::load_with(path, &Registry::<crate::node::NoRunner>::builtin())
     }
 
-    /// Reads and validates a scenario file against `catalog`'s strategies.
-    pub fn load_with(path: &Path, catalog: &Catalog) -> Result<Scenario, ScenarioError> {
+    /// Reads and validates a scenario file against `registry`'s strategies.
+    pub fn load_with<R: Runner>(
+        path: &Path,
+        registry: &Registry<R>,
+    ) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let text = crate::sim::input::read_text(path, crate::sim::input::MAX_JSON_BYTES).map_err(
             |cause| ScenarioError::Read {
@@ -354,21 +358,21 @@ impl Scenario {
                 cause,
             },
         )?;
-        Scenario::parse_with(&text, &file, catalog)
+        Scenario::parse_with(&text, &file, registry)
     }
 
     /// Parses and validates scenario JSON text against the built-in
     /// strategies; `file` names it in errors and trace paths are relative
     /// to its folder.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::parse_with(text, file, &Catalog::builtin())
+        Scenario::parse_with(text, file, &Registry::<crate::node::NoRunner>::builtin())
     }
 
-    /// [`Scenario::parse`] against `catalog`'s strategies.
-    pub fn parse_with(
+    /// [`Scenario::parse`] against `registry`'s strategies.
+    pub fn parse_with<R: Runner>(
         text: &str,
         file: &str,
-        catalog: &Catalog,
+        registry: &Registry<R>,
     ) -> Result<Scenario, ScenarioError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawScenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
@@ -388,45 +392,49 @@ impl Scenario {
                 format!("not valid JSON: content after the scenario object: {e}"),
             )
         })?;
-        Scenario::validate(raw, file, catalog)
+        Scenario::validate(raw, file, registry)
     }
 
     /// Validates a scenario given as a JSON value (used by overrides).
     pub fn from_value(value: serde_json::Value, file: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::from_value_with(value, file, &Catalog::builtin())
+        Scenario::from_value_with(value, file, &Registry::<crate::node::NoRunner>::builtin())
     }
 
-    /// [`Scenario::from_value`] against `catalog`'s strategies.
-    pub fn from_value_with(
+    /// [`Scenario::from_value`] against `registry`'s strategies.
+    pub fn from_value_with<R: Runner>(
         value: serde_json::Value,
         file: &str,
-        catalog: &Catalog,
+        registry: &Registry<R>,
     ) -> Result<Scenario, ScenarioError> {
         let raw: RawScenario = serde_path_to_error::deserialize(value)
             .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
-        Scenario::validate(raw, file, catalog)
+        Scenario::validate(raw, file, registry)
     }
 
-    fn validate(
+    fn validate<R: Runner>(
         raw: RawScenario,
         file: &str,
-        catalog: &Catalog,
+        registry: &Registry<R>,
     ) -> Result<Scenario, ScenarioError> {
         let base = Path::new(file).parent().unwrap_or(Path::new(""));
-        validate(raw, base, catalog).map_err(|e| match e {
+        validate(raw, base, registry).map_err(|e| match e {
             Invalid::At(path, message) => path_error(file, path, message),
             Invalid::Trace(t) => ScenarioError::Trace(t),
         })
     }
 }
 
-fn validate(raw: RawScenario, base: &Path, catalog: &Catalog) -> Result<Scenario, Invalid> {
+fn validate<R: Runner>(
+    raw: RawScenario,
+    base: &Path,
+    registry: &Registry<R>,
+) -> Result<Scenario, Invalid> {
     check_name("name", &raw.name)?;
     let duration = seconds("duration_s", raw.duration_s, false)?;
-    catalog
+    registry
         .lookup(&raw.strategy)
         .or_else(|e| invalid("strategy", e))?;
-    strategy_config(&raw.strategy_config, catalog)?;
+    let strategy_config = strategy_config(&raw.strategy_config, registry)?;
     if raw.nodes == 0 || raw.nodes > MAX_NODES {
         return invalid(
             "nodes",
@@ -465,7 +473,7 @@ fn validate(raw: RawScenario, base: &Path, catalog: &Catalog) -> Result<Scenario
         seed: raw.seed,
         duration,
         strategy: raw.strategy,
-        strategy_config: raw.strategy_config,
+        strategy_config,
         nodes: n,
         topology: topology(&raw.topology, n, base)?,
         link,
@@ -1217,37 +1225,39 @@ fn sync(raw: &RawSync) -> Result<SyncSpec, Invalid> {
     })
 }
 
-/// Each config section goes to every strategy that reads it.
-fn strategy_config(
+/// Every strategy's config section, parsed once: each section the file
+/// has goes to every strategy that reads it, and each key the file leaves
+/// out gets its defaults.
+pub(crate) fn strategy_config<R: Runner>(
     raw: &BTreeMap<String, serde_json::Value>,
-    catalog: &Catalog,
-) -> Result<(), Invalid> {
-    for (key, section) in raw {
+    registry: &Registry<R>,
+) -> Result<BTreeMap<String, ParsedConfig>, Invalid> {
+    let keys = registry.config_keys();
+    if let Some(key) = raw.keys().find(|k| !keys.contains(&k.as_str())) {
+        return invalid(
+            format!("strategy_config.{key}"),
+            format!(
+                "no strategy reads this section, expected one of {}",
+                keys.join(", ")
+            ),
+        );
+    }
+    let mut parsed = BTreeMap::new();
+    for key in keys {
         let path = format!("strategy_config.{key}");
-        let mut readers = catalog.by_config_key(key).peekable();
-        if readers.peek().is_none() {
-            let mut keys: Vec<&str> = catalog.iter().map(|s| s.config_key()).collect();
-            keys.dedup();
-            return invalid(
-                path,
-                format!(
-                    "no strategy reads this section, expected one of {}",
-                    keys.join(", ")
-                ),
-            );
-        }
-        for s in readers {
-            if let Err(e) = s.check_config(Some(section)) {
+        for s in registry.by_config_key(key) {
+            let config = s.parse_config(raw.get(key)).or_else(|e| {
                 let at = if e.path.is_empty() {
                     path.clone()
                 } else {
                     format!("{path}.{}", e.path)
                 };
-                return invalid(at, e.message);
-            }
+                invalid(at, e.message)
+            })?;
+            parsed.entry(key.to_string()).or_insert(config);
         }
     }
-    Ok(())
+    Ok(parsed)
 }
 
 #[cfg(test)]

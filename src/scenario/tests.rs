@@ -29,7 +29,12 @@ fn defaults_are_documented_values() {
     let s = with(json!({})).unwrap();
     assert_eq!(s.seed, 1);
     assert_eq!(s.strategy, "bsp-interactive");
-    assert!(s.strategy_config.is_empty());
+    // Every section, each with its defaults.
+    let keys: Vec<&str> = s.strategy_config.keys().map(|k| k.as_str()).collect();
+    let registry = crate::node::Registry::<crate::node::NoRunner>::builtin();
+    let mut expected = registry.config_keys();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
     assert_eq!(s.topology, TopologySpec::FullMesh);
     assert_eq!(s.link.latency_ms, Dist::Fixed(100.0));
     assert_eq!(
@@ -270,5 +275,11 @@ fn bsp_parameters_in_sync_say_where_they_moved() {
 fn strategy_config_is_kept_for_the_engine() {
     let section = json!({"interactive": {"max_latency_s": 2}});
     let s = with(json!({"strategy_config": {"bsp": section.clone()}})).unwrap();
-    assert_eq!(s.strategy_config["bsp"], section);
+    let bsp = &s.strategy_config["bsp"];
+    assert_eq!(
+        bsp.effective(),
+        &json!({"interactive": {"max_latency_s": 2.0}, "batch": {"max_latency_s": 1_209_600.0}, "offer_cap": 1000})
+    );
+    let typed = bsp.get::<crate::node::bsp::BspParams>().unwrap();
+    assert_eq!(typed.offer_cap, 1000);
 }

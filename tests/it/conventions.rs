@@ -53,7 +53,7 @@ fn committed_schemas_are_what_meshsync_schema_prints() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            schema_text(kind).unwrap(),
+            schema_text(kind, &meshsync::engine::Registry::builtin()).unwrap(),
             "{} is stale: regenerate with `meshsync schema {name} > {}`",
             path.display(),
             path.display()
@@ -62,9 +62,15 @@ fn committed_schemas_are_what_meshsync_schema_prints() {
     let dir = tempfile::tempdir().unwrap();
     let o = meshsync(dir.path(), &["schema", "sweep"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), schema_text(SchemaKind::Sweep).unwrap());
+    assert_eq!(
+        stdout(&o),
+        schema_text(SchemaKind::Sweep, &meshsync::engine::Registry::builtin()).unwrap()
+    );
     let o = meshsync(dir.path(), &["schema"]);
-    assert_eq!(stdout(&o), schema_text(SchemaKind::Scenario).unwrap());
+    assert_eq!(
+        stdout(&o),
+        schema_text(SchemaKind::Scenario, &meshsync::engine::Registry::builtin()).unwrap()
+    );
 }
 
 #[test]
@@ -412,13 +418,23 @@ fn runs_csv_of_compare_and_sweep_carry_trace_and_world_hashes() {
 }
 
 /// The plots give each built-in strategy its colour, dash and marker by
-/// its place in the registry: the plot layer's copy of the order must be
-/// the registry's.
+/// its place in the registry's order, which the callers hand in: every
+/// built-in strategy gets a colour of its own.
 #[test]
 fn plot_styles_follow_the_registry_order() {
-    let catalog = meshsync::node::Catalog::builtin();
-    assert_eq!(
-        catalog.names(),
-        meshsync::output::plot::style::STRATEGY_ORDER
-    );
+    let order = meshsync::engine::Registry::builtin().order();
+    let names: Vec<&str> = order.iter().map(|s| s.as_str()).collect();
+    let styles = meshsync::output::plot::style::styles(&names, &order);
+    let colours: std::collections::BTreeSet<_> = styles
+        .iter()
+        .map(|s| (s.color.0, s.color.1, s.color.2))
+        .collect();
+    assert_eq!(colours.len(), order.len());
+    // A strategy plotted alone keeps its registry colour.
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(
+            meshsync::output::plot::style::styles(&[n], &order)[0],
+            styles[i]
+        );
+    }
 }

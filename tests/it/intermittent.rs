@@ -293,7 +293,7 @@ fn bundled_intermittent_scenarios_run_clean() {
         "contact-trace",
     ] {
         let s = Scenario::load(Path::new(&format!("scenarios/{f}.json"))).unwrap();
-        for strategy in meshsync::node::Catalog::builtin().names() {
+        for strategy in meshsync::engine::Registry::builtin().names() {
             let r = run_with(&s, strategy, 1).unwrap().summary;
             assert_eq!(r.causal_violations, 0, "{f} under {strategy}");
             assert_eq!(r.invalid_deliveries, 0, "{f} under {strategy}");

@@ -10,6 +10,7 @@ mod engine;
 mod epidemic;
 mod faults;
 mod golden;
+mod house;
 mod intermittent;
 mod kill;
 mod layers;

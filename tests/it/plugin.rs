@@ -1,11 +1,15 @@
 //! A strategy defined outside the crate, through the public library API
 //! only: its own payload, record kinds, byte counts and config section.
 //! It proves the plug-in is open (README: "Adding a strategy" walks
-//! through this file).
+//! through this file): `push` runs through the library, and through the
+//! whole command line of a binary built with `meshsync::cli::main_with`
+//! (run, compare, a sweep, check, plot, schema, strategies).
 //!
 //! `push` is a deliberately simple protocol: a node pushes every message it
 //! holds to every peer when the link comes up, and each new message to
-//! every linked peer; a PUSH record is a fixed header plus the body.
+//! every linked peer; a PUSH record is a fixed header plus the body. It
+//! implements only what a strategy must: four payload methods, four
+//! strategy methods, the node.
 
 use meshsync::engine::{Registry, RunError};
 use meshsync::node::store::Store;
@@ -16,7 +20,7 @@ use meshsync::node::{
 use meshsync::scenario::{Scenario, ScenarioError};
 use meshsync::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use meshsync::sim::time::SimTime;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// The payload: messages pushed in full, each with a fixed header.
@@ -56,24 +60,12 @@ impl WirePayload for Push {
     fn messages(&self) -> &[MessageRef] {
         &self.messages
     }
-    fn take_messages(&mut self) -> Vec<MessageRef> {
-        std::mem::take(&mut self.messages)
-    }
-    fn message_record_len(m: &MessageRef) -> usize {
-        record_len(DEFAULT_HEADER, m)
-    }
-    fn carrying(messages: Vec<MessageRef>) -> Self {
-        Push {
-            header_bytes: DEFAULT_HEADER,
-            messages,
-        }
-    }
 }
 
 const DEFAULT_HEADER: u32 = 48;
 
 /// `strategy_config.push`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PushConfig {
     /// Bytes of header per pushed message (default 48).
@@ -189,8 +181,8 @@ fn registry() -> Registry {
 #[test]
 fn an_outside_strategy_runs_and_is_measured_by_its_own_kinds() {
     let reg = registry();
-    let s = Scenario::parse_with(WORLD, "plugin.json", reg.catalog()).unwrap();
-    let r = reg.run(&s, "push", 1).unwrap();
+    let s = Scenario::parse_with(WORLD, "plugin.json", &reg).unwrap();
+    let r = reg.run_scenario(&s, "push", 1).unwrap();
     let sum = &r.summary;
     assert_eq!(sum.strategy, "push");
     assert!(sum.messages_created > 0);
@@ -214,7 +206,7 @@ fn an_outside_strategy_runs_and_is_measured_by_its_own_kinds() {
 fn its_config_section_is_checked_with_json_paths() {
     let reg = registry();
     let bad = WORLD.replace("\"header_bytes\": 16", "\"header_bytes\": 0");
-    match Scenario::parse_with(&bad, "plugin.json", reg.catalog()) {
+    match Scenario::parse_with(&bad, "plugin.json", &reg) {
         Err(ScenarioError::Invalid { path, message, .. }) => {
             assert_eq!(path, "strategy_config.push.header_bytes");
             assert_eq!(message, "expected at least 1");
@@ -222,27 +214,143 @@ fn its_config_section_is_checked_with_json_paths() {
         other => panic!("expected a config error, got {other:?}"),
     }
     let unknown = WORLD.replace("\"header_bytes\": 16", "\"header\": 16");
-    let e = Scenario::parse_with(&unknown, "plugin.json", reg.catalog()).unwrap_err();
+    let e = Scenario::parse_with(&unknown, "plugin.json", &reg).unwrap_err();
     assert!(e.to_string().contains("unknown field `header`"), "{e}");
+    // Parsed once, typed, with its defaults recorded.
+    let s = Scenario::parse_with(&WORLD.replace("16", "17"), "plugin.json", &reg).unwrap();
+    assert_eq!(
+        s.strategy_config["push"].effective(),
+        &serde_json::json!({"header_bytes": 17})
+    );
+    assert_eq!(
+        s.strategy_config["push"]
+            .get::<PushConfig>()
+            .unwrap()
+            .header_bytes,
+        17
+    );
 }
 
 #[test]
-fn the_builtin_catalog_does_not_know_it() {
+fn the_builtin_registry_does_not_know_it() {
     let e = Scenario::parse(WORLD, "plugin.json").unwrap_err();
     assert!(e.to_string().contains("unknown strategy \"push\""), "{e}");
-    let s = Scenario::parse_with(WORLD, "plugin.json", registry().catalog()).unwrap();
+    let s = Scenario::parse_with(WORLD, "plugin.json", &registry()).unwrap();
     assert!(matches!(
-        Registry::builtin().run(&s, "push", 1),
+        Registry::builtin().run_scenario(&s, "push", 1),
         Err(RunError::UnknownStrategy(_))
     ));
 }
 
 #[test]
+fn a_scenario_it_cannot_run_is_refused_before_it_starts() {
+    // `push` does not say how its wire carries a message alone
+    // (`WirePayload::carrying`), which The ONE's link model needs.
+    let one = WORLD.replace(
+        "\"overhead_bytes\": 10 }",
+        "\"overhead_bytes\": 10, \"one\": { \"transmit_bytes_per_s\": 1000 } }, \"transport\": { \"presence\": \"known\" }",
+    );
+    let reg = registry();
+    let s = Scenario::parse_with(&one, "plugin.json", &reg).unwrap();
+    match reg.run_scenario(&s, "push", 1) {
+        Err(RunError::Unsupported { strategy, reason }) => {
+            assert_eq!(strategy, "push");
+            assert!(reason.contains("link.one"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
 fn same_seed_same_bytes() {
     let reg = registry();
-    let s = Scenario::parse_with(WORLD, "plugin.json", reg.catalog()).unwrap();
-    let a = reg.run(&s, "push", 7).unwrap();
-    let b = reg.run(&s, "push", 7).unwrap();
+    let s = Scenario::parse_with(WORLD, "plugin.json", &reg).unwrap();
+    let a = reg.run_scenario(&s, "push", 7).unwrap();
+    let b = reg.run_scenario(&s, "push", 7).unwrap();
     assert_eq!(a.summary_json(), b.summary_json());
     assert_eq!(a.deliveries, b.deliveries);
+}
+
+/// Runs the command line of a binary built with `main_with(registry())`.
+fn cli(args: &[&str]) -> i32 {
+    let argv = std::iter::once("meshsync").chain(args.iter().copied());
+    meshsync::cli::main_from(&registry(), argv)
+}
+
+#[test]
+fn the_whole_command_line_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).display().to_string();
+    std::fs::write(d("plugin.json"), WORLD).unwrap();
+    let sweep = serde_json::json!({
+        "name": "push-sweep", "scenario": "plugin.json",
+        "grid": {"strategy_config.push.header_bytes": [8, 64]},
+        "strategies": ["push", "mvds"], "seeds": 2
+    });
+    std::fs::write(d("sweep.json"), sweep.to_string()).unwrap();
+    assert_eq!(cli(&["validate", &d("plugin.json")]), 0);
+    assert_eq!(
+        cli(&["run", &d("plugin.json"), "--out", &d("run"), "-q"]),
+        0
+    );
+    let effective: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("run/effective-scenario.json")).unwrap())
+            .unwrap();
+    assert_eq!(effective["strategy_config"]["push"]["header_bytes"], 16);
+    let compare = [
+        "compare",
+        &d("plugin.json"),
+        "--strategies",
+        "push,bsp-interactive",
+        "--seeds",
+        "2",
+    ];
+    assert_eq!(
+        cli(&[&compare[..], &["--out", &d("cmp"), "-q"]].concat()),
+        0
+    );
+    assert_eq!(
+        cli(&[&compare[..], &["--out", &d("cmp2"), "-q"]].concat()),
+        0
+    );
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("cmp/comparison.json")).unwrap()).unwrap();
+    assert_eq!(
+        c["strategies"],
+        serde_json::json!(["push", "bsp-interactive"])
+    );
+    assert_eq!(cli(&["check", &d("cmp2"), "--baseline", &d("cmp")]), 0);
+    assert_eq!(
+        cli(&["sweep", &d("sweep.json"), "--out", &d("sw"), "-q"]),
+        0
+    );
+    let points = std::fs::read_to_string(d("sw/points.csv")).unwrap();
+    assert!(points.contains("push"), "{points}");
+    std::fs::remove_file(d("sw/sweep_bytes_per_delivery.png")).unwrap();
+    assert_eq!(cli(&["plot", &d("sw")]), 0);
+    assert!(dir.path().join("sw/sweep_bytes_per_delivery.png").exists());
+    assert_eq!(cli(&["plot", &d("cmp")]), 0);
+    // The built-in binary refuses what it does not know, with exit 2.
+    let builtin = |args: &[&str]| {
+        let argv = std::iter::once("meshsync").chain(args.iter().copied());
+        meshsync::cli::main_from(&Registry::builtin(), argv)
+    };
+    assert_eq!(builtin(&["validate", &d("plugin.json")]), 2);
+    assert_eq!(
+        builtin(&["run", &d("plugin.json"), "--strategy", "push", "-q"]),
+        2
+    );
+}
+
+#[test]
+fn the_schema_describes_its_section() {
+    let text =
+        meshsync::cli::schema_text(meshsync::cli::SchemaKind::Scenario, &registry()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let push = &schema["properties"]["strategy_config"]["properties"]["push"];
+    assert_eq!(push["properties"]["header_bytes"]["type"], "integer");
+    assert!(schema["properties"]["strategy"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("push")));
 }

@@ -88,7 +88,7 @@ proptest! {
         doc["duration_s"] = json!(120);
         set(&mut doc, PATHS[k], v);
         if let Ok(s) = Scenario::from_value(doc, "fuzz.json") {
-            let offer_cap = s.strategy_config.get("bsp").and_then(|b| b.get("offer_cap")).and_then(Value::as_u64).unwrap_or(1000);
+            let offer_cap = s.strategy_config["bsp"].effective()["offer_cap"].as_u64().unwrap_or(1000);
             if s.nodes <= 50 && s.duration.as_secs_f64() <= 1000.0 && offer_cap < 1_000_000 {
                 let r = run(&s, 1).unwrap().summary;
                 prop_assert_eq!(r.causal_violations, 0);

@@ -91,7 +91,7 @@ fn world(seed: u64) -> (Value, String) {
             v["sync"]["max_parent_wait_s"] = json!(60);
         }
     }
-    let all = meshsync::node::Catalog::builtin();
+    let all = meshsync::engine::Registry::builtin();
     let names = all.names();
     let strategy = names[rng.random_range(0..names.len())].to_string();
     (v, strategy)

@@ -1,9 +1,9 @@
 //! compare, sweep, merge and check: the real binary end to end.
 
 use meshsync::engine::run_with;
+use meshsync::engine::Registry;
 use meshsync::experiments::compare::compare;
 use meshsync::experiments::progress::Unwatched;
-use meshsync::node::Catalog;
 use meshsync::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,12 +51,12 @@ fn assert_same_tree(a: &Path, b: &Path) {
 fn compare_gives_every_strategy_the_same_world() {
     for file in ["mobile-churn", "contact-trace", "mailserver-on"] {
         let s = Scenario::load(&root().join(format!("scenarios/{file}.json"))).unwrap();
-        let all: Vec<String> = Catalog::builtin()
+        let all: Vec<String> = Registry::builtin()
             .names()
             .iter()
             .map(|n| n.to_string())
             .collect();
-        let c = compare(&s, &all, &[1, 2], &Unwatched).unwrap();
+        let c = compare(&Registry::builtin(), &s, &all, &[1, 2], &Unwatched).unwrap();
         for seed in [1, 2] {
             let hashes: Vec<&str> = c
                 .runs
@@ -359,20 +359,41 @@ fn compare_notes_mvds_in_public_chat() {
         )
     };
     let s = Scenario::parse(&json(true), "pub.json").unwrap();
-    let with = compare(&s, &["mvds".into(), "bsp-batch".into()], &[1], &Unwatched).unwrap();
+    let with = compare(
+        &Registry::builtin(),
+        &s,
+        &["mvds".into(), "bsp-batch".into()],
+        &[1],
+        &Unwatched,
+    )
+    .unwrap();
     assert_eq!(with.notes.len(), 1);
     assert!(with.notes[0].contains("square"), "{:?}", with.notes);
     let dir = tempfile::tempdir().unwrap();
-    with.write(dir.path()).unwrap();
+    with.write(dir.path(), &Registry::builtin().order())
+        .unwrap();
     let written = std::fs::read_to_string(dir.path().join("comparison.json")).unwrap();
     assert!(written.contains("Status does not use MVDS in public chats"));
-    let without_mvds = compare(&s, &["bsp-batch".into()], &[1], &Unwatched).unwrap();
+    let without_mvds = compare(
+        &Registry::builtin(),
+        &s,
+        &["bsp-batch".into()],
+        &[1],
+        &Unwatched,
+    )
+    .unwrap();
     assert!(without_mvds.notes.is_empty());
     let private = Scenario::parse(&json(false), "pub.json").unwrap();
-    assert!(compare(&private, &["mvds".into()], &[1], &Unwatched)
-        .unwrap()
-        .notes
-        .is_empty());
+    assert!(compare(
+        &Registry::builtin(),
+        &private,
+        &["mvds".into()],
+        &[1],
+        &Unwatched
+    )
+    .unwrap()
+    .notes
+    .is_empty());
 }
 
 /// `run` and `compare` show a progress bar by simulated time on a terminal

@@ -7,6 +7,7 @@
 
 use super::spec::{BaseScenario, Sweep};
 use super::{err, SweepError};
+use crate::engine::Registry;
 use crate::scenario::{Scenario, ScenarioError};
 use serde_json::{Map, Value};
 
@@ -77,11 +78,12 @@ pub(super) fn scenarios(
     overrides: &Map<String, Value>,
     values: &GridValues,
     points: &[Vec<Value>],
+    registry: &Registry,
 ) -> Result<(Vec<Scenario>, Vec<Value>), SweepError> {
     let mut scenarios = Vec::with_capacity(points.len());
     let mut effective = Vec::with_capacity(points.len());
     for point in points {
-        let (s, e) = scenario(file, base, overrides, values, point)?;
+        let (s, e) = scenario(file, base, overrides, values, point, registry)?;
         scenarios.push(s);
         effective.push(e);
     }
@@ -95,6 +97,7 @@ fn scenario(
     overrides: &Map<String, Value>,
     values: &GridValues,
     point: &[Value],
+    registry: &Registry,
 ) -> Result<(Scenario, Value), SweepError> {
     let mut d = base.doc.clone();
     for (key, v) in overrides {
@@ -103,8 +106,9 @@ fn scenario(
     for ((key, _), v) in values.iter().zip(point) {
         set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("grid.{key:?}"), m))?;
     }
-    let validated = Scenario::from_value(d.clone(), &base.file)
-        .and_then(|s| crate::scenario::effective::effective(d, &base.file).map(|e| (s, e)));
+    let validated = Scenario::from_value_with(d.clone(), &base.file, registry).and_then(|s| {
+        crate::scenario::effective::effective_with(d, &base.file, registry).map(|e| (s, e))
+    });
     validated.or_else(|e| {
         let at = values
             .iter()

@@ -18,8 +18,14 @@ use std::path::{Path, PathBuf};
 
 /// Merges shard folders into `out`: checks they hold the same sweep and,
 /// together, every run; then writes exactly what an unsharded sweep writes.
-/// `provenance` is the merge's own record.
-pub fn merge(dirs: &[PathBuf], out: &Path, provenance: Provenance) -> Result<usize> {
+/// `provenance` is the merge's own record; `order` the strategies'
+/// registry order (the plots' line styles).
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    provenance: Provenance,
+    order: &[String],
+) -> Result<usize> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
     let _lock = OutputLock::take(out)?;
@@ -36,7 +42,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, provenance: Provenance) -> Result<usi
     for r in &runs {
         write_run(out, r)?;
     }
-    finish(out, &m)?;
+    finish(out, &m, order)?;
     Ok(m.runs)
 }
 

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-/// Writes the sweep's tables and plots if every run is present.
-pub(super) fn finish(dir: &Path, m: &Manifest) -> Result<bool> {
+/// Writes the sweep's tables and plots if every run is present; `order`
+/// is the strategies' registry order (their line styles).
+pub(super) fn finish(dir: &Path, m: &Manifest, order: &[String]) -> Result<bool> {
     let runs: Option<Vec<RunRecord>> = (0..m.runs).map(|i| load_run(dir, i)).collect();
     let Some(runs) = runs else { return Ok(false) };
     let grid = Grid {
@@ -36,7 +37,7 @@ pub(super) fn finish(dir: &Path, m: &Manifest) -> Result<bool> {
     json.push('\n');
     write_atomic(&dir.join("points.json"), json.as_bytes())?;
     write_atomic_with(&dir.join("points.csv"), |w| write_points_csv(w, &points))?;
-    plot_points(dir, &points)?;
+    plot_points(dir, &points, order)?;
     Ok(true)
 }
 
@@ -128,7 +129,8 @@ pub const PLOTTED: [(&str, &str); 4] = [
 
 /// One chart per plotted metric: x = the first grid parameter, a line per
 /// strategy (and per value of the other parameters), 95% CI bands.
-pub fn plot_points(dir: &Path, points: &Points) -> Result<()> {
+/// `order` is the strategies' registry order (their line styles).
+pub fn plot_points(dir: &Path, points: &Points, order: &[String]) -> Result<()> {
     let m = &points.manifest;
     let xs = x_positions(m);
     for (metric, label) in PLOTTED {
@@ -138,6 +140,7 @@ pub fn plot_points(dir: &Path, points: &Points) -> Result<()> {
             x_label: m.keys[0].clone(),
             y_label: format!("{label}, mean ± 95% CI over {} seeds", m.seeds.len()),
             series: metric_series(points, metric, &xs),
+            order: order.to_vec(),
             y_seconds: seconds,
             // A ratio's CI band past 0 or 1, or a latency's or a byte
             // count's below 0, is the t interval's artefact.

@@ -65,13 +65,14 @@ impl Sweep {
                 write_run(dir, &self.run_one(j, progress)?)?;
                 Ok(())
             })?;
-        let complete = finish(dir, &self.manifest)?;
+        let complete = finish(dir, &self.manifest, &self.registry.order())?;
         Ok((pending.len(), complete))
     }
 
     /// Runs `j`.
     fn run_one(&self, j: &Job, progress: &dyn Progress) -> Result<RunRecord, RunError> {
         let r = run_watched(
+            &self.registry,
             &self.scenarios[j.point],
             &self.strategies[j.strategy],
             j.seed,

@@ -7,7 +7,7 @@
 
 use super::grid;
 use super::{err, SweepError};
-use crate::node::Catalog;
+use crate::engine::Registry;
 use crate::scenario::Scenario;
 use crate::sim::input::{read_text, MAX_JSON_BYTES};
 use anyhow::Result;
@@ -51,11 +51,11 @@ struct RawSweep {
 }
 
 /// The sweep file's JSON Schema (draft 2020-12); `strategies` lists
-/// `catalog`'s names.
-pub fn sweep_schema(catalog: &Catalog) -> Value {
+/// `registry`'s names.
+pub fn sweep_schema(registry: &Registry) -> Value {
     let mut schema = schemars::schema_for!(RawSweep).to_value();
     if let Some(Value::Object(items)) = schema.pointer_mut("/properties/strategies/items") {
-        items.insert("enum".into(), Value::from(catalog.names()));
+        items.insert("enum".into(), Value::from(registry.names()));
     }
     schema
 }
@@ -106,6 +106,8 @@ pub struct Sweep {
     /// Each point's effective scenario (written to `effective-scenarios/`).
     pub(super) effective: Vec<Value>,
     pub(super) strategies: Vec<String>,
+    /// The strategies it runs with.
+    pub(super) registry: Registry,
 }
 
 impl Sweep {
@@ -131,8 +133,14 @@ pub(super) struct BaseScenario {
 }
 
 impl Sweep {
-    /// Reads and validates a sweep file (and every point's scenario).
+    /// Reads and validates a sweep file (and every point's scenario)
+    /// against the built-in strategies.
     pub fn load(path: &Path) -> Result<Sweep> {
+        Sweep::load_with(path, &Registry::builtin())
+    }
+
+    /// [`Sweep::load`] against `registry`'s strategies.
+    pub fn load_with(path: &Path, registry: &Registry) -> Result<Sweep> {
         let file = path.display().to_string();
         let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
@@ -152,17 +160,22 @@ impl Sweep {
             )
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        Ok(Sweep::build(raw, &file, base)?)
+        Ok(Sweep::build(raw, &file, base, registry)?)
     }
 
-    fn build(raw: RawSweep, file: &str, base: &Path) -> Result<Sweep, SweepError> {
+    fn build(
+        raw: RawSweep,
+        file: &str,
+        base: &Path,
+        registry: &Registry,
+    ) -> Result<Sweep, SweepError> {
         check_fields(&raw, file)?;
         let scenario = read_scenario(file, &base.join(&raw.scenario))?;
         let values = grid::values(file, &raw.grid)?;
         let points = grid::cartesian(&values);
         let (scenarios, effective) =
-            grid::scenarios(file, &scenario, &raw.overrides, &values, &points)?;
-        let strategies = strategies(file, &raw.strategies, &scenarios[0].strategy)?;
+            grid::scenarios(file, &scenario, &raw.overrides, &values, &points, registry)?;
+        let strategies = strategies(file, &raw.strategies, &scenarios[0].strategy, registry)?;
         let first = scenarios[0].seed;
         let seeds: Vec<u64> = (0..raw.seeds).map(|k| first.wrapping_add(k)).collect();
         let manifest = Manifest {
@@ -183,6 +196,7 @@ impl Sweep {
             scenarios,
             effective,
             strategies,
+            registry: registry.clone(),
         })
     }
 }
@@ -276,14 +290,18 @@ fn read_scenario(file: &str, path: &Path) -> Result<BaseScenario, SweepError> {
 }
 
 /// The strategies named in the sweep file (default: the scenario's).
-fn strategies(file: &str, names: &[String], default: &str) -> Result<Vec<String>, SweepError> {
+fn strategies(
+    file: &str,
+    names: &[String],
+    default: &str,
+    registry: &Registry,
+) -> Result<Vec<String>, SweepError> {
     if names.is_empty() {
         return Ok(vec![default.to_string()]);
     }
-    let catalog = Catalog::builtin();
     let mut out: Vec<String> = Vec::new();
     for (i, s) in names.iter().enumerate() {
-        catalog
+        registry
             .lookup(s)
             .or_else(|m| err(file, format!("strategies[{i}]"), m))?;
         if out.contains(s) {

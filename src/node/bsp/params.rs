@@ -25,7 +25,9 @@
 //! says where it moved.
 
 use super::{BspConfig, BspMode, BspNode, Payload, BSP_KINDS};
-use crate::node::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
+use crate::node::strategy::{
+    positive_seconds, Capabilities, ConfigError, NodeContext, RecordKind, Strategy,
+};
 use crate::node::Node;
 use crate::sim::time::SimTime;
 
@@ -35,7 +37,9 @@ pub const DUPLEX_MAX_LATENCY_S: f64 = 30.0;
 pub const MAILBOX_MAX_LATENCY_S: f64 = 14.0 * 86_400.0;
 
 /// One mode's parameters, `strategy_config.bsp.<mode>`.
-#[derive(Clone, Copy, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ModeParams {
     /// The transport's maximum latency, seconds: the unit of the
@@ -43,7 +47,9 @@ pub struct ModeParams {
     pub max_latency_s: Option<f64>,
 }
 
-/// BSP's config section, `strategy_config.bsp`, read by both modes.
+/// BSP's config section, `strategy_config.bsp`, read by both modes. It
+/// serializes with both modes' maximum latencies filled in (see
+/// [`BspParams::max_latency_s`]) and without the old shared form.
 #[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BspParams {
@@ -75,6 +81,20 @@ impl BspParams {
             BspMode::Batch => self.batch.max_latency_s,
         }
         .unwrap_or(default_max_latency_s(mode))
+    }
+}
+
+impl serde::Serialize for BspParams {
+    fn serialize<Ser: serde::Serializer>(&self, ser: Ser) -> Result<Ser::Ok, Ser::Error> {
+        use serde::ser::SerializeStruct;
+        let mode = |m| ModeParams {
+            max_latency_s: Some(self.max_latency_s(m)),
+        };
+        let mut st = ser.serialize_struct("BspParams", 3)?;
+        st.serialize_field("interactive", &mode(BspMode::Interactive))?;
+        st.serialize_field("batch", &mode(BspMode::Batch))?;
+        st.serialize_field("offer_cap", &self.offer_cap)?;
+        st.end()
     }
 }
 
@@ -111,10 +131,6 @@ impl Strategy for Bsp {
     type Payload = Payload;
     type Config = BspParams;
 
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        crate::node::strategy::config_schema_of::<BspParams>()
-    }
-
     fn name(&self) -> &str {
         match self.mode {
             BspMode::Batch => "bsp-batch",
@@ -133,8 +149,16 @@ impl Strategy for Bsp {
     fn record_kinds(&self) -> &'static [RecordKind] {
         BSP_KINDS
     }
-    fn members_share_received(&self) -> bool {
-        true
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        // Records in BTP frames, with and without the stream's preamble.
+        let _ = super::wire::decode(bytes, false);
+        let _ = super::wire::decode(bytes, true);
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            members_share_received: true,
+            ..Capabilities::default()
+        }
     }
     fn validate(&self, c: &BspParams) -> Result<(), ConfigError> {
         if c.max_latency_s.is_some() {

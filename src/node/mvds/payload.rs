@@ -146,11 +146,11 @@ impl<D: Dialect> WirePayload for MvdsPayload<D> {
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len::<D>(msg)
     }
-    fn carrying(messages: Vec<MessageRef>) -> Self {
-        MvdsPayload {
+    fn carrying(messages: Vec<MessageRef>) -> Option<Self> {
+        Some(MvdsPayload {
             messages,
             ..MvdsPayload::default()
-        }
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::machine::Kind;
 use super::*;
-use crate::node::mvds_vac::{Mode, VacNode};
+use crate::node::mvds::vac::{Mode, VacNode};
 use crate::node::store::{Delivery, DeliveryMode};
 use crate::node::{Command, WirePayload};
 use crate::sim::message::test_message;
@@ -52,6 +52,7 @@ fn vac(me: NodeId, members: &[NodeId], mode: Mode, delivery: DeliveryMode) -> Va
         presence_known: true,
         sharing: &groups,
         seed: 1,
+        role: crate::node::Role::Member,
     };
     VacNode::new(&ctx, mode)
 }
@@ -130,7 +131,7 @@ fn mvds_delivers_on_receipt_without_parents() {
         payload::message_record_len::<status_wire::Status>(&child),
         payload::message_record_len::<status_wire::Status>(&test_message(1, 0, SimTime::ZERO, &[]))
     );
-    assert!(!Mvds.carries_parents());
+    assert!(!Mvds.capabilities().carries_parents);
 }
 
 #[test]

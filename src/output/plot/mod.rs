@@ -77,6 +77,9 @@ pub struct LineChart {
     /// Written across the plot when no series has a point (default "no
     /// data").
     pub empty_note: String,
+    /// The strategies in registry order: each line takes its strategy's
+    /// colour, dash and marker from its place here (see `style`).
+    pub order: Vec<String>,
 }
 
 /// The corner whose box (30% wide, 35% high) covers the fewest points.
@@ -297,7 +300,7 @@ where
         duration_grid(&mut chart, root, (x0, x1), (y0, y1))?;
     }
     let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
-    let looks = style::styles(&labels);
+    let looks = style::styles(&labels, &c.order);
     for (i, s) in series.iter().enumerate() {
         draw_one(&mut chart, s, looks[i], c.steps, (i, series.len()))?;
     }

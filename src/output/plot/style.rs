@@ -3,26 +3,16 @@
 //! sweep), so a reader learns them once.
 //!
 //! A line's label is a strategy name, optionally followed by `, key=value…`
-//! (a sweep's other grid parameters). The strategy takes its slot in
-//! [`STRATEGY_ORDER`] (the built-in registry's order; a test keeps the two
-//! equal); a strategy not listed (a plug-in) takes the next free slot in
-//! order of first appearance. When several lines share a strategy (sweep
+//! (a sweep's other grid parameters). The strategy takes its slot in the
+//! registry's order (handed in by the caller: this layer does not know the
+//! strategies); a strategy not in it takes the next free slot in order of
+//! first appearance. When several lines share a strategy (sweep
 //! variants), they keep its colour and marker and the dash pattern tells
 //! them apart.
 //!
 //! Imports: nothing from this crate.
 
 use plotters::style::RGBColor;
-
-/// The built-in strategies in registry order (`node::registry::builtin`).
-pub const STRATEGY_ORDER: [&str; 6] = [
-    "bsp-batch",
-    "bsp-interactive",
-    "mvds",
-    "mvds-vac",
-    "epidemic",
-    "mailserver-only",
-];
 
 /// Colours (Tableau 10, colour-blind-friendlier than primaries), by slot.
 pub const PALETTE: [RGBColor; 10] = [
@@ -85,31 +75,29 @@ pub fn strategy_of(label: &str) -> &str {
     label.split(", ").next().unwrap_or(label)
 }
 
-/// The slot of each label's strategy: its place in [`STRATEGY_ORDER`], or
-/// for others the next free slot in order of first appearance.
-pub fn slots(labels: &[&str]) -> Vec<usize> {
+/// The slot of each label's strategy: its place in `order` (the
+/// registry's), or for others the next free slot in order of first
+/// appearance.
+pub fn slots(labels: &[&str], order: &[String]) -> Vec<usize> {
     let mut extra: Vec<&str> = Vec::new();
     labels
         .iter()
         .map(|l| {
             let s = strategy_of(l);
-            STRATEGY_ORDER
-                .iter()
-                .position(|&k| k == s)
-                .unwrap_or_else(|| {
-                    let i = extra.iter().position(|&e| e == s).unwrap_or_else(|| {
-                        extra.push(s);
-                        extra.len() - 1
-                    });
-                    STRATEGY_ORDER.len() + i
-                })
+            order.iter().position(|k| k == s).unwrap_or_else(|| {
+                let i = extra.iter().position(|&e| e == s).unwrap_or_else(|| {
+                    extra.push(s);
+                    extra.len() - 1
+                });
+                order.len() + i
+            })
         })
         .collect()
 }
 
 /// The style of each line, by label (see the module doc).
-pub fn styles(labels: &[&str]) -> Vec<LineStyle> {
-    let slots = slots(labels);
+pub fn styles(labels: &[&str], order: &[String]) -> Vec<LineStyle> {
+    let slots = slots(labels, order);
     labels
         .iter()
         .enumerate()
@@ -158,24 +146,34 @@ pub fn part_color(name: &str, k: usize) -> RGBColor {
 mod tests {
     use super::*;
 
+    /// A registry order, as the caller hands it in.
+    fn order() -> Vec<String> {
+        ["a", "b", "mvds", "c", "epidemic", "d"]
+            .map(String::from)
+            .to_vec()
+    }
+
     #[test]
     fn a_strategy_looks_the_same_whatever_else_is_plotted() {
-        let alone = styles(&["mvds"]);
-        let all = styles(&STRATEGY_ORDER);
+        let order = order();
+        let alone = styles(&["mvds"], &order);
+        let names: Vec<&str> = order.iter().map(|s| s.as_str()).collect();
+        let all = styles(&names, &order);
         assert_eq!(alone[0], all[2]);
         let distinct: std::collections::BTreeSet<_> = all
             .iter()
             .map(|s| (s.color.0, s.color.1, s.color.2))
             .collect();
         assert_eq!(distinct.len(), all.len());
-        let few = styles(&["epidemic", "bsp-batch"]);
+        let few = styles(&["epidemic", "a"], &order);
         assert_eq!((few[0], few[1]), (all[4], all[0]));
     }
 
     #[test]
     fn plug_ins_and_sweep_variants_get_their_own_slots() {
-        let s = styles(&["mine", "bsp-batch, x=1", "bsp-batch, x=2", "other"]);
-        assert_eq!(slots(&["mine", "other", "mine"]), vec![6, 7, 6]);
+        let order = order();
+        let s = styles(&["mine", "a, x=1", "a, x=2", "other"], &order);
+        assert_eq!(slots(&["mine", "other", "mine"], &order), vec![6, 7, 6]);
         assert_eq!(s[1].color, s[2].color);
         assert_eq!(s[1].marker, s[2].marker);
         assert_ne!(s[1].dash, s[2].dash);

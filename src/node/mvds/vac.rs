@@ -28,19 +28,21 @@
 //! on its first receipt. The shared machinery (states, epochs, resends) is
 //! [`super::mvds::machine`].
 
-use super::mvds::machine::{Kind, Machine, Schedule};
-use super::mvds::payload::KINDS;
-use super::mvds::vac_wire::Payload;
-use super::store::Store;
-use super::strategy::{NodeContext, RecordKind, Strategy};
-use super::{Node, Outbox};
+use super::machine::{Kind, Machine, Schedule};
+use super::payload::KINDS;
+use super::vac_wire::Payload;
+use crate::node::store::Store;
+use crate::node::strategy::{NodeContext, RecordKind, Strategy};
+use crate::node::{Node, Outbox};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::rng::stream;
 use crate::sim::time::SimTime;
 use serde::Deserialize;
 
 /// Synchronisation mode (`node.Mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Send messages in full (`BatchMode`).
@@ -51,7 +53,7 @@ pub enum Mode {
 }
 
 /// `strategy_config.mvds-vac`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VacConfig {
     /// `batch` (default) or `interactive`.
@@ -188,18 +190,17 @@ impl Strategy for MvdsVac {
     type Payload = Payload;
     type Config = VacConfig;
 
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        crate::node::strategy::config_schema_of::<VacConfig>()
-    }
-
     fn name(&self) -> &str {
         "mvds-vac"
     }
     fn about(&self) -> &str {
-        "the Vac reference MVDS (vacp2p/mvds): relays what it receives to its group, batch (default) or interactive mode (strategy_config.mvds-vac.mode), parents on the wire with missing ones requested, sync.delivery applies; Status's resend schedule, no send limit"
+        "the Vac reference MVDS (vacp2p/mvds): relays what it receives to its group, `batch` (default) or `interactive` mode, parents on the wire (missing ones requested from the sender), `sync.delivery` applies; Status's resend schedule, no send limit. It relays a message on its first receipt only (the reference re-files it on every duplicate, which in a group of three or more never stops)"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         KINDS
+    }
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        let _ = super::vac_wire::decode(bytes);
     }
     fn build(&self, cfg: &VacConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         Box::new(VacNode::new(ctx, cfg.mode))

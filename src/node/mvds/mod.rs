@@ -33,6 +33,7 @@
 pub mod machine;
 pub mod payload;
 pub mod status_wire;
+pub mod vac;
 pub mod vac_wire;
 
 #[cfg(test)]
@@ -41,7 +42,7 @@ mod tests;
 use self::machine::{Kind, Machine, Schedule};
 use self::status_wire::Payload;
 use super::store::{DeliveryMode, Store};
-use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
+use super::strategy::{Capabilities, NoConfig, NodeContext, RecordKind, Strategy};
 use super::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::rng::stream;
@@ -200,21 +201,25 @@ impl Strategy for Mvds {
     type Payload = Payload;
     type Config = NoConfig;
 
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        crate::node::strategy::config_schema_of::<NoConfig>()
-    }
-
     fn name(&self) -> &str {
         "mvds"
     }
     fn about(&self) -> &str {
-        "Status's production MVDS (status-go's fork): batch, 300 ms epochs, exponential resends, deleted after 15 resends, rescheduled when a peer shows up; no parents (delivers on receipt, whatever sync.delivery says); one MVDS group per (sender, recipient) pair, so it never relays"
+        "Status's production MVDS (status-go's vendored fork, on its wire): batch, 300 ms epochs, one payload per peer per epoch, resend at `epoch + 2^(count-1)·90 + uniform(0..30)` epochs, state deleted after 15 resends, up to 100 pending states rescheduled to `epoch + uniform(0..60)` when the peer shows up; no parents, so it delivers on receipt (`sync.delivery` does not apply); Status runs one MVDS group per (sender, recipient) pair, so a node sends only what it wrote (or was asked for) and never relays; public chats do not use MVDS in Status"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         payload::KINDS
     }
-    fn carries_parents(&self) -> bool {
-        false
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        let _ = status_wire::decode(bytes);
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            carries_parents: false,
+            // State is deleted after MaxSendCount sends.
+            eventual_delivery: false,
+            ..Capabilities::default()
+        }
     }
     fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         Box::new(MvdsNode::new(

@@ -57,7 +57,9 @@
 //! second copy in `duplicate_messages_received`.
 
 use super::store::{Delivery, Store};
-use super::strategy::{positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
+use super::strategy::{
+    positive_seconds, Capabilities, ConfigError, NodeContext, RecordKind, Strategy,
+};
 use super::util::relay_buffer::{Gone, Limits, RelayBuffer};
 use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
@@ -328,7 +330,7 @@ impl Node<Payload> for EpidemicNode {
 }
 
 /// The `epidemic` section of `strategy_config`.
-#[derive(Clone, Debug, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpidemicParams {
     /// Seconds between two summary-vector exchanges with a peer while the
@@ -372,10 +374,6 @@ impl Strategy for Epidemic {
     type Payload = Payload;
     type Config = EpidemicParams;
 
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        crate::node::strategy::config_schema_of::<EpidemicParams>()
-    }
-
     fn name(&self) -> &str {
         "epidemic"
     }
@@ -385,8 +383,14 @@ impl Strategy for Epidemic {
     fn record_kinds(&self) -> &'static [RecordKind] {
         MVDS_KINDS
     }
-    fn relays_everything(&self) -> bool {
-        true
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        let _ = crate::node::wire::decode(bytes);
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            relays_everything: true,
+            ..Capabilities::default()
+        }
     }
     fn validate(&self, c: &EpidemicParams) -> Result<(), ConfigError> {
         positive_seconds("anti_entropy_s", c.anti_entropy_s)?;

@@ -7,7 +7,7 @@
 //! still deliver causally (a message waits for its parents).
 
 use super::store::{Delivery, Store};
-use super::strategy::{NoConfig, NodeContext, RecordKind, Strategy};
+use super::strategy::{Capabilities, NoConfig, NodeContext, RecordKind, Strategy};
 use super::wire::MVDS_KINDS;
 use super::{Node, Outbox};
 use crate::node::wire::Payload;
@@ -90,18 +90,23 @@ impl Strategy for MailserverOnly {
     type Payload = Payload;
     type Config = NoConfig;
 
-    fn config_schema(&self) -> Option<serde_json::Value> {
-        crate::node::strategy::config_schema_of::<NoConfig>()
-    }
-
     fn name(&self) -> &str {
         "mailserver-only"
     }
     fn about(&self) -> &str {
-        "no sync layer: a message is published once to the members reachable then; the rest depend on a store-forward mailserver; no ACK, no retransmission"
+        "no sync layer: a message is published once to the members reachable then; the rest depend on a `store-forward` mailserver; no ACK, no retransmission"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         MVDS_KINDS
+    }
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        let _ = crate::node::wire::decode(bytes);
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            eventual_delivery: false,
+            ..Capabilities::default()
+        }
     }
     fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         Box::new(MailserverOnlyNode::new(ctx.groups, ctx.delivery))
