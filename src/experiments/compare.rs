@@ -254,3 +254,26 @@ impl Comparison {
         plots::curves(dir, &self.scenario, &self.curves)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::aggregate::flatten;
+    use crate::report::Summary;
+
+    /// The table's metrics are summary keys (`records_sent` the prefix of
+    /// its record kinds): a renamed field cannot drop out of the table.
+    #[test]
+    fn table_metrics_are_summary_keys() {
+        let mut s = Summary::default();
+        s.records_sent.0.push(("message".into(), 1));
+        let keys: Vec<String> = flatten(&s).into_iter().map(|(k, _)| k).collect();
+        for m in TABLE_METRICS {
+            let prefix = format!("{m}.");
+            assert!(
+                keys.iter().any(|k| k == m || k.starts_with(&prefix)),
+                "{m} is not a summary key"
+            );
+        }
+    }
+}
