@@ -33,7 +33,8 @@ pub(super) fn plot(dir: &Path) -> Result<i32> {
             })?;
         plots::curves(dir, &c.scenario, &c.curves)?;
     } else if dir.join("summary.json").exists() {
-        let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
+        let c =
+            curves::from_run_dir(dir).map_err(|e| InputError(crate::output::error::chain(&e)))?;
         let name = dir
             .file_name()
             .map_or("run".into(), |n| n.to_string_lossy().into_owned());

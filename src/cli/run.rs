@@ -128,7 +128,7 @@ pub fn write_report_with(report: &RunReport, dir: &Path, mode: DeliveriesMode) -
         })?;
     }
     let c = curves::from_reports(&report.summary.strategy, &[report]);
-    plots::curves(dir, &report.summary.scenario, &[c])
+    Ok(plots::curves(dir, &report.summary.scenario, &[c])?)
 }
 
 /// Writes `provenance.json` and `effective-scenario.json` (the scenario
@@ -141,7 +141,10 @@ pub(super) fn write_provenance(
     provenance.write(dir)?;
     let mut text = serde_json::to_string_pretty(effective)?;
     text.push('\n');
-    write_atomic(&dir.join("effective-scenario.json"), text.as_bytes())
+    Ok(write_atomic(
+        &dir.join("effective-scenario.json"),
+        text.as_bytes(),
+    )?)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

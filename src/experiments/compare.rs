@@ -21,7 +21,6 @@ use crate::output::{write_atomic, write_atomic_with};
 use crate::report::RunReport;
 use crate::scenario::Scenario;
 use crate::sim::time::SimTime;
-use anyhow::Result;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
@@ -243,7 +242,7 @@ impl Comparison {
 
     /// Writes `comparison.json`, `comparison.csv`, `runs.csv` and the plots
     /// into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    pub fn write(&self, dir: &Path) -> Result<(), crate::output::Error> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;

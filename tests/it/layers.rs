@@ -4,7 +4,8 @@
 //! `crate::x::…`, `crate::{x, …}`, and `super::super::x::…` chains that
 //! climb to the crate root (resolved from the file's module path and the
 //! inline `mod name {` blocks around the line). Every folder of `src/` must
-//! be listed, so a new layer is not left unchecked.
+//! be listed, so a new layer is not left unchecked. `anyhow` is for `cli/`
+//! alone: the layers below return typed (`thiserror`) errors.
 
 use std::path::{Path, PathBuf};
 
@@ -210,6 +211,32 @@ fn no_layer_imports_a_layer_above_it() {
         }
     }
     assert!(bad.is_empty(), "upward imports:\n{}", bad.join("\n"));
+}
+
+/// The lines of `text` whose code (not comments) names `anyhow`.
+fn anyhow_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.split("//").next().unwrap_or("").contains("anyhow"))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+#[test]
+fn anyhow_only_in_cli() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut bad = Vec::new();
+    for f in files.iter().filter(|f| !f.starts_with(src.join("cli"))) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for line in anyhow_lines(&text) {
+            bad.push(format!("{}:{line}", f.display()));
+        }
+    }
+    assert!(bad.is_empty(), "anyhow below cli/:\n{}", bad.join("\n"));
+    let sample = "/// Like anyhow's Context.\nuse anyhow::Result; // no\nfn f() {}\n";
+    assert_eq!(anyhow_lines(sample), [2]);
 }
 
 fn module(path: &str) -> Vec<String> {

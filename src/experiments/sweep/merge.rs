@@ -12,14 +12,14 @@ use super::run::{effective_path, load_run, write_manifest, write_run};
 use super::spec::Manifest;
 use super::SweepError;
 use crate::experiments::aggregate::RunRecord;
+use crate::experiments::Error;
 use crate::output::{write_atomic, OutputLock, Provenance};
-use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 /// Merges shard folders into `out`: checks they hold the same sweep and,
 /// together, every run; then writes exactly what an unsharded sweep writes.
 /// `provenance` is the merge's own record.
-pub fn merge(dirs: &[PathBuf], out: &Path, provenance: Provenance) -> Result<usize> {
+pub fn merge(dirs: &[PathBuf], out: &Path, provenance: Provenance) -> Result<usize, Error> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
     let _lock = OutputLock::take(out)?;

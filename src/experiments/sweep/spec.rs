@@ -10,7 +10,6 @@ use super::{err, SweepError};
 use crate::node::Catalog;
 use crate::scenario::Scenario;
 use crate::sim::input::{read_text, MAX_JSON_BYTES};
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -132,7 +131,7 @@ pub(super) struct BaseScenario {
 
 impl Sweep {
     /// Reads and validates a sweep file (and every point's scenario).
-    pub fn load(path: &Path) -> Result<Sweep> {
+    pub fn load(path: &Path) -> Result<Sweep, SweepError> {
         let file = path.display().to_string();
         let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
@@ -152,7 +151,7 @@ impl Sweep {
             )
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        Ok(Sweep::build(raw, &file, base)?)
+        Sweep::build(raw, &file, base)
     }
 
     fn build(raw: RawSweep, file: &str, base: &Path) -> Result<Sweep, SweepError> {
