@@ -333,6 +333,8 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         || e.downcast_ref::<crate::engine::RunError>().is_some()
         || e.downcast_ref::<crate::experiments::sweep::SweepError>()
             .is_some()
+        || e.downcast_ref::<crate::experiments::Error>()
+            .is_some_and(|x| x.is_bad_input())
     {
         2
     } else {

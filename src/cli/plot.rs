@@ -34,7 +34,8 @@ pub(super) fn plot(dir: &Path, cx: &super::Cx) -> Result<i32> {
             })?;
         plots::curves(dir, &c.scenario, &c.curves, &order)?;
     } else if dir.join("summary.json").exists() {
-        let c = curves::from_run_dir(dir).map_err(|e| InputError(format!("{e:#}")))?;
+        let c =
+            curves::from_run_dir(dir).map_err(|e| InputError(crate::output::error::chain(&e)))?;
         let name = dir
             .file_name()
             .map_or("run".into(), |n| n.to_string_lossy().into_owned());

@@ -140,7 +140,7 @@ pub fn write_report_with(
         })?;
     }
     let c = curves::from_reports(&report.summary.strategy, &[report]);
-    plots::curves(dir, &report.summary.scenario, &[c], order)
+    Ok(plots::curves(dir, &report.summary.scenario, &[c], order)?)
 }
 
 /// Writes `provenance.json` and `effective-scenario.json` (the scenario
@@ -153,7 +153,10 @@ pub(super) fn write_provenance(
     provenance.write(dir)?;
     let mut text = serde_json::to_string_pretty(effective)?;
     text.push('\n');
-    write_atomic(&dir.join("effective-scenario.json"), text.as_bytes())
+    Ok(write_atomic(
+        &dir.join("effective-scenario.json"),
+        text.as_bytes(),
+    )?)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

@@ -215,6 +215,19 @@ pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> 
     rows
 }
 
+/// The (metric, aggregate) list of one strategy in `rows` (the inverse of
+/// [`metric_rows`]), in row order.
+pub fn strategy_metrics(rows: &[MetricRow], strategy: &str) -> Vec<(String, Agg)> {
+    rows.iter()
+        .filter_map(|row| {
+            row.by_strategy
+                .iter()
+                .find(|(k, _)| k == strategy)
+                .map(|(_, a)| (row.metric.clone(), a.clone()))
+        })
+        .collect()
+}
+
 /// Formats `mean ± ci` compactly for tables.
 pub fn fmt_agg(a: &Agg) -> String {
     match (a.mean, a.ci95) {

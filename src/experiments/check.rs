@@ -10,15 +10,22 @@
 //! than a relative tolerance (default 10%); causal violations and invalid
 //! deliveries may not rise at all. A strategy or point missing from the
 //! current result is a regression too.
+//!
+//! The metrics are fields of [`Summary`]: each [`Metric`] writes its field
+//! (the compiler holds the list to the type), and its name is the key the
+//! shared flattening ([`aggregate::flatten`], which made the result's
+//! rows) gives that field. A metric either result lacks is bad input (an
+//! older meshsync wrote it: regenerate the baseline), never skipped.
 
-use crate::experiments::aggregate::{fmt_num, Agg};
+use super::InputError;
+use crate::experiments::aggregate::{self, fmt_num, Agg};
 use crate::experiments::compare::Comparison;
 use crate::experiments::sweep::Points;
-use anyhow::Result;
-use clap::ValueEnum;
+use crate::report::Summary;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Which way a metric gets worse, and how its tolerance is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,24 +38,20 @@ enum Rule {
     HigherWorseStrict,
 }
 
-/// A metric `check` compares; its name (`delivery_ratio`) is the summary
-/// key, as `--tolerance METRIC=VALUE` takes it. (clap's snake case would
-/// write `LatencyP50S` as `latency_p50s`: those three are named.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
+/// A metric `check` compares: one field of [`Summary`]. Its name
+/// ([`Metric::name`], `delivery_ratio`) is the field's key in the results,
+/// as `--tolerance METRIC=VALUE` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Metric {
     /// Fraction of due deliveries made.
     DeliveryRatio,
     /// Mean latency.
     LatencyMeanS,
     /// Median latency.
-    #[value(name = "latency_p50_s")]
     LatencyP50S,
     /// 90th percentile latency.
-    #[value(name = "latency_p90_s")]
     LatencyP90S,
     /// 99th percentile latency.
-    #[value(name = "latency_p99_s")]
     LatencyP99S,
     /// Bytes sent per delivery.
     BytesPerDelivery,
@@ -67,11 +70,63 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// The summary key (clap's name of the variant).
-    pub fn name(self) -> String {
-        self.to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default()
+    /// Every metric, in declaration order (the order checked and listed).
+    pub const ALL: [Metric; 12] = [
+        Metric::DeliveryRatio,
+        Metric::LatencyMeanS,
+        Metric::LatencyP50S,
+        Metric::LatencyP90S,
+        Metric::LatencyP99S,
+        Metric::BytesPerDelivery,
+        Metric::BytesSentTotal,
+        Metric::UndeliveredMissingParents,
+        Metric::DeliveredBeforeParent,
+        Metric::ConvergenceS,
+        Metric::CausalViolations,
+        Metric::InvalidDeliveries,
+    ];
+
+    /// Writes `x` into the summary field this metric is (counts rounded
+    /// down): the link to the type.
+    fn put(self, s: &mut Summary, x: f64) {
+        let n = x as u64;
+        match self {
+            Metric::DeliveryRatio => s.delivery_ratio = Some(x),
+            Metric::LatencyMeanS => s.latency_mean_s = Some(x),
+            Metric::LatencyP50S => s.latency_p50_s = Some(x),
+            Metric::LatencyP90S => s.latency_p90_s = Some(x),
+            Metric::LatencyP99S => s.latency_p99_s = Some(x),
+            Metric::BytesPerDelivery => s.bytes_per_delivery = Some(x),
+            Metric::BytesSentTotal => s.bytes_sent_total = n,
+            Metric::UndeliveredMissingParents => s.undelivered_missing_parents = n,
+            Metric::DeliveredBeforeParent => s.delivered_before_parent = n,
+            Metric::ConvergenceS => s.convergence_s = Some(x),
+            Metric::CausalViolations => s.causal_violations = n,
+            Metric::InvalidDeliveries => s.invalid_deliveries = n,
+        }
+    }
+
+    /// The key [`aggregate::flatten`] gives this metric's field: the one
+    /// key holding 1 once the field alone of an empty summary is set to 1.
+    fn key(self) -> String {
+        let mut s = Summary::default();
+        self.put(&mut s, 1.0);
+        let mut keys = aggregate::flatten(&s)
+            .into_iter()
+            .filter(|(_, v)| *v == Some(1.0))
+            .map(|(k, _)| k);
+        match (keys.next(), keys.next()) {
+            (Some(k), None) => k,
+            other => panic!("{self:?} is not one summary metric: {other:?}"),
+        }
+    }
+
+    /// The metric's name: its field's key in `comparison.json` and
+    /// `points.json` (`delivery_ratio`, `latency_p50_s`).
+    pub fn name(self) -> &'static str {
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| Metric::ALL.iter().map(|m| m.key()).collect());
+        &names[self as usize]
     }
 
     fn rule(self) -> Rule {
@@ -106,10 +161,13 @@ impl std::str::FromStr for Tolerance {
         let Some((k, v)) = a.split_once('=') else {
             return Ok(Tolerance::Relative(num(a)?));
         };
-        let metric = <Metric as clap::ValueEnum>::from_str(k, false).map_err(|_| {
-            let known: Vec<String> = Metric::value_variants().iter().map(|m| m.name()).collect();
-            format!("unknown metric {k:?}, expected one of {}", known.join(", "))
-        })?;
+        let metric = Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == k)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown metric {k:?}, expected one of {}", known.join(", "))
+            })?;
         Ok(Tolerance::Metric(metric, num(v)?))
     }
 }
@@ -228,27 +286,15 @@ struct Loaded {
 }
 
 /// Loads a comparison or sweep result.
-fn load(path: &Path) -> Result<Loaded> {
+fn load(path: &Path) -> Result<Loaded, InputError> {
     let file = result_file(path);
     let text = std::fs::read_to_string(&file)
-        .map_err(|e| super::InputError(format!("{}: cannot read: {e}", file.display())))?;
+        .map_err(|e| InputError(format!("{}: cannot read: {e}", file.display())))?;
     if let Ok(c) = serde_json::from_str::<Comparison>(&text) {
         let entries = c
             .strategies
             .iter()
-            .map(|s| {
-                let metrics = c
-                    .metrics
-                    .iter()
-                    .filter_map(|row| {
-                        row.by_strategy
-                            .iter()
-                            .find(|(k, _)| k == s)
-                            .map(|(_, a)| (row.metric.clone(), a.clone()))
-                    })
-                    .collect();
-                (s.clone(), metrics)
-            })
+            .map(|s| (s.clone(), aggregate::strategy_metrics(&c.metrics, s)))
             .collect();
         return Ok(Loaded {
             file,
@@ -259,7 +305,7 @@ fn load(path: &Path) -> Result<Loaded> {
         });
     }
     let p: Points = serde_json::from_str(&text).map_err(|e| {
-        super::InputError(format!(
+        InputError(format!(
             "{}: neither a meshsync comparison nor sweep result: {e}",
             file.display()
         ))
@@ -288,7 +334,7 @@ fn load(path: &Path) -> Result<Loaded> {
 /// Refuses to compare results that are not of the same thing: another
 /// kind (comparison against sweep), another scenario, or the same name
 /// with another effective scenario (bad input: exit code 2).
-fn comparable(cur: &Loaded, base: &Loaded) -> Result<(), super::InputError> {
+fn comparable(cur: &Loaded, base: &Loaded) -> Result<(), InputError> {
     let (c, b) = (cur.file.display(), base.file.display());
     if cur.kind != base.kind {
         return Err(super::InputError(format!(
@@ -315,37 +361,48 @@ fn comparable(cur: &Loaded, base: &Loaded) -> Result<(), super::InputError> {
     Ok(())
 }
 
-fn mean(metrics: &[(String, Agg)], name: &str) -> Option<f64> {
-    metrics
-        .iter()
-        .find(|(k, _)| k == name)
-        .and_then(|(_, a)| a.mean)
+/// The mean of `metric` in `metrics` (an entry `label` of the result read
+/// from `file`): none when never measured (nothing delivered, never
+/// converged), bad input when the result lacks the metric.
+fn mean(
+    file: &Path,
+    label: &str,
+    metrics: &[(String, Agg)],
+    metric: Metric,
+) -> Result<Option<f64>, InputError> {
+    let name = metric.name();
+    match metrics.iter().find(|(k, _)| k == name) {
+        Some((_, a)) => Ok(a.mean),
+        None => Err(InputError(format!(
+            "{}: {label} has no {name}: an older meshsync wrote it; regenerate the result",
+            file.display()
+        ))),
+    }
 }
 
 /// Checks `current` against `baseline`.
-pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckReport> {
+pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckReport, InputError> {
     let (cur, base) = (load(current)?, load(baseline)?);
     comparable(&cur, &base)?;
-    let (cur, base) = (cur.entries, base.entries);
     let mut report = CheckReport {
         baseline: baseline.display().to_string(),
         ..CheckReport::default()
     };
-    for (label, bm) in &base {
-        let Some((_, cm)) = cur.iter().find(|(l, _)| l == label) else {
+    for (label, bm) in &base.entries {
+        let Some((_, cm)) = cur.entries.iter().find(|(l, _)| l == label) else {
             report
                 .regressions
                 .push(format!("{label}: missing from the current result"));
             continue;
         };
-        for metric in Metric::value_variants() {
-            let name = metric.name();
-            let Some(b) = mean(bm, &name) else {
+        for metric in Metric::ALL {
+            let b = mean(&base.file, label, bm, metric)?;
+            let c = mean(&cur.file, label, cm, metric)?;
+            let Some(b) = b else {
                 continue;
             };
             report.checked += 1;
-            let c = mean(cm, &name);
-            if let Some(r) = regression(label, *metric, b, c, tol.of(*metric)) {
+            if let Some(r) = regression(label, metric, b, c, tol.of(metric)) {
                 report.regressions.push(r);
             }
         }
@@ -409,25 +466,34 @@ mod tests {
         assert!("-1".parse::<Tolerance>().is_err());
     }
 
+    /// Every metric is a different field of the summary, named as the
+    /// shared flattening names it in a comparison's rows, and `--tolerance`
+    /// takes that name.
     #[test]
     fn metric_names_are_summary_keys() {
-        let names: Vec<String> = Metric::value_variants().iter().map(|m| m.name()).collect();
-        assert_eq!(
-            names,
-            [
-                "delivery_ratio",
-                "latency_mean_s",
-                "latency_p50_s",
-                "latency_p90_s",
-                "latency_p99_s",
-                "bytes_per_delivery",
-                "bytes_sent_total",
-                "undelivered_missing_parents",
-                "delivered_before_parent",
-                "convergence_s",
-                "causal_violations",
-                "invalid_deliveries"
-            ]
-        );
+        let run = aggregate::RunRecord {
+            index: 0,
+            point: 0,
+            params: serde_json::Map::new(),
+            strategy: "s".into(),
+            seed: 1,
+            reproduce: None,
+            summary: Summary::default(),
+        };
+        let rows: Vec<String> = aggregate::metric_rows(&["s".into()], &[run])
+            .into_iter()
+            .map(|r| r.metric)
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            assert_eq!(m as usize, i, "ALL in declaration order");
+            let name = m.name();
+            assert!(rows.iter().any(|r| r == name), "{name} is a result row");
+            assert!(seen.insert(name), "{name} twice");
+            let t: Tolerance = format!("{name}=0.5").parse().unwrap();
+            assert_eq!(t, Tolerance::Metric(m, 0.5));
+        }
+        assert_eq!(Metric::ALL.len(), Metric::InvalidDeliveries as usize + 1);
+        assert_eq!(Metric::LatencyP50S.name(), "latency_p50_s");
     }
 }

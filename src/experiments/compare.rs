@@ -21,7 +21,6 @@ use crate::output::{write_atomic, write_atomic_with};
 use crate::report::RunReport;
 use crate::scenario::Scenario;
 use crate::sim::time::SimTime;
-use anyhow::Result;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
@@ -244,7 +243,7 @@ impl Comparison {
 
     /// Writes `comparison.json`, `comparison.csv`, `runs.csv` and the plots
     /// into `dir`; `order` is the strategies' registry order (line styles).
-    pub fn write(&self, dir: &Path, order: &[String]) -> Result<()> {
+    pub fn write(&self, dir: &Path, order: &[String]) -> Result<(), crate::output::Error> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
@@ -253,5 +252,28 @@ impl Comparison {
             write_runs_csv(w, None, &self.strategies, &self.runs)
         })?;
         plots::curves(dir, &self.scenario, &self.curves, order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::aggregate::flatten;
+    use crate::report::Summary;
+
+    /// The table's metrics are summary keys (`records_sent` the prefix of
+    /// its record kinds): a renamed field cannot drop out of the table.
+    #[test]
+    fn table_metrics_are_summary_keys() {
+        let mut s = Summary::default();
+        s.records_sent.0.push(("message".into(), 1));
+        let keys: Vec<String> = flatten(&s).into_iter().map(|(k, _)| k).collect();
+        for m in TABLE_METRICS {
+            let prefix = format!("{m}.");
+            assert!(
+                keys.iter().any(|k| k == m || k.starts_with(&prefix)),
+                "{m} is not a summary key"
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! flushed, then renamed over the target, so a crash leaves either the old
 //! complete file, the new complete file, or nothing — never half a file.
 
-use anyhow::{Context, Result};
+use super::error::{Context, Result};
 use std::io::Write;
 use std::path::Path;
 

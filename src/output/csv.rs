@@ -12,12 +12,12 @@
 //! with six decimals). A row struct may nest sequences and structs: they are
 //! written inline, in field order.
 //!
-//! Imports: `sim/` and `report/`.
+//! Imports: `sim/`, `report/` and `output::error`.
 
+use crate::output::error::{Context, Error, Result};
 use crate::report::{DeliveryRow, RunReport, UndeliveredRow};
 use crate::sim::message::{MsgId, NodeId};
 use crate::sim::time::SimTime;
-use anyhow::{anyhow, Context, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -265,7 +265,7 @@ pub fn read_rows<R: DeserializeOwned>(path: &Path) -> Result<Vec<R>> {
 }
 
 /// A read error as `file:line: what`.
-fn located(path: &Path, e: &::csv::Error) -> anyhow::Error {
+fn located(path: &Path, e: &::csv::Error) -> Error {
     let line = e
         .position()
         .map_or(String::new(), |p| format!(":{}", p.line()));
@@ -276,7 +276,7 @@ fn located(path: &Path, e: &::csv::Error) -> anyhow::Error {
         } => format!("expected {expected_len} fields, found {len}"),
         _ => e.to_string(),
     };
-    anyhow!("{}{line}: {what}", path.display())
+    Error::Content(format!("{}{line}: {what}", path.display()))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! the latency CDF, deliveries over time, and bytes per delivery by record
 //! kind. Several seeds of one strategy are pooled.
 
+use crate::output::error::{Context, Error, Result};
 use crate::report::{RunReport, Summary};
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -106,10 +106,10 @@ pub fn from_run_dir(dir: &Path) -> Result<Curves> {
     .with_context(|| format!("{} is not a meshsync summary", sp.display()))?;
     let csv = dir.join("deliveries.csv");
     if !csv.exists() {
-        anyhow::bail!(
+        return Err(Error::Content(format!(
             "{}: no deliveries.csv (written with --deliveries none?), so no latency curves to draw",
             dir.display()
-        );
+        )));
     }
     let rows = crate::output::csv::read_deliveries(&csv)?;
     // `--deliveries all` lists undelivered pairs too, with no delivery time.

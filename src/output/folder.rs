@@ -14,7 +14,7 @@
 //! while it writes; the second is refused at once. Without it, the second
 //! would remove the first one's staging folder as stale.
 //!
-//! Imports: nothing from this crate.
+//! Imports: `output::error`.
 
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -133,12 +133,13 @@ impl ResultSet {
 
     /// Runs `write` on the staging folder, then swaps the set in; a
     /// failure names the target and what went wrong.
-    pub fn write_with(
+    pub fn write_with<E: Into<super::error::Cause>>(
         self,
-        write: impl FnOnce(&Path) -> anyhow::Result<()>,
+        write: impl FnOnce(&Path) -> Result<(), E>,
     ) -> Result<(), OutputError> {
         if let Err(e) = write(self.dir()) {
-            return fail(&self.target, format!("cannot write the results: {e:#}"));
+            let e = super::error::chain(&*e.into());
+            return fail(&self.target, format!("cannot write the results: {e}"));
         }
         self.commit()
     }

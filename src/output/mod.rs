@@ -1,4 +1,4 @@
-//! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), CSV files ([`csv`]), where a result came from ([`provenance`]), the
+//! Writing results: whole result folders ([`folder`]), atomic files ([`atomic`]), their errors ([`error`]), CSV files ([`csv`]), where a result came from ([`provenance`]), the
 //! plot curves computed from reports ([`curves`]) and the plots drawn from
 //! them ([`plots`], [`plot`]), The ONE's `MessageStatsReport` text
 //! ([`one_report`]).
@@ -8,6 +8,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod curves;
+pub mod error;
 pub mod folder;
 pub mod one_report;
 pub mod plot;
@@ -15,5 +16,6 @@ pub mod plots;
 pub mod provenance;
 
 pub use atomic::{write_atomic, write_atomic_with};
+pub use error::Error;
 pub use folder::{OutputError, OutputLock, ResultSet};
 pub use provenance::Provenance;

@@ -2,8 +2,8 @@
 //! sweep aggregates. Each is a PNG and an SVG next to the data it shows.
 
 use crate::output::curves::Curves;
+use crate::output::error::Result;
 use crate::output::plot::{line_chart, stacked_bars, LineChart, Series, StackedBars};
-use anyhow::Result;
 use std::path::Path;
 
 /// Latency CDF, deliveries over time and bytes per delivery by record kind;

@@ -11,10 +11,10 @@
 //! a merge): every other file of a folder is a pure function of the
 //! inputs and the build.
 //!
-//! Imports: `output::atomic`.
+//! Imports: `output::atomic` and `output::error`.
 
+use super::error::Result;
 use super::write_atomic;
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;

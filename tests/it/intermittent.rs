@@ -160,7 +160,9 @@ fn nothing_crosses_a_partition_and_bsp_converges_after_heal() {
         .summary
         .convergence_s
         .expect("BSP converges after the heal");
-    assert!(c > 0.0 && c < 1500.0, "convergence {c}");
+    // Fixed by the seed and the scenario: every online member holds every
+    // message 632.559756 s after the heal at 1200 s (the run ends at 5000 s).
+    assert_eq!((c * 1e6).round() as u64, 632_559_756, "convergence {c}");
     assert_eq!(r.summary.delivery_ratio, Some(1.0));
 }
 

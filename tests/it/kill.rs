@@ -1,6 +1,12 @@
 //! A run killed at any moment leaves each result file complete or absent.
+//!
+//! The kills land at points the program itself shows, not after a guessed
+//! time: once its staging folder exists (made before the simulation, so
+//! long before anything is written), once each result file is in that
+//! folder, and once the set is in place.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -47,43 +53,81 @@ fn check_complete_or_absent(dir: &Path) -> (bool, bool) {
     (summary.exists(), csv.exists())
 }
 
+/// The files of a run's set, in the order `run` writes them.
+const WRITTEN: [&str; 10] = [
+    "summary.json",
+    "deliveries.csv",
+    "latency_cdf.png",
+    "latency_cdf.svg",
+    "deliveries_over_time.png",
+    "deliveries_over_time.svg",
+    "bytes_by_record.png",
+    "bytes_by_record.svg",
+    "provenance.json",
+    "effective-scenario.json",
+];
+
+/// The staging folders of target `name` in `dir` (a run's, or one a killed
+/// run left).
+fn stagings(dir: &Path, name: &str) -> BTreeSet<PathBuf> {
+    let prefix = format!(".{name}.meshsync-");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(&prefix) && !n.ends_with("-old") && p.is_dir()
+        })
+        .collect()
+}
+
+/// Runs `meshsync run big.json --seed SEED --out NAME` in `dir` and kills
+/// it as soon as `at` holds of its staging folder (one that was not there
+/// before it started). True when the kill landed on a running process.
+fn kill_when(dir: &Path, name: &str, seed: &str, at: impl Fn(&Path) -> bool) -> bool {
+    let before = stagings(dir, name);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshsync"))
+        .args(["run", "big.json", "-q", "--seed", seed, "--out", name])
+        .current_dir(dir)
+        .spawn()
+        .unwrap();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let mine = stagings(dir, name)
+            .into_iter()
+            .find(|s| !before.contains(s));
+        if mine.is_some_and(|s| at(&s)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    true
+}
+
 #[test]
 fn killed_runs_leave_complete_files_or_none() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("big.json"), BIG).unwrap();
-    // Time one whole run on this machine, then kill runs at moments spread
-    // over 1.5 times that.
-    let t0 = std::time::Instant::now();
-    let whole = Command::new(env!("CARGO_BIN_EXE_meshsync"))
-        .args(["run", "big.json", "-q", "--out", "whole"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(whole.success());
-    let run_ms = t0.elapsed().as_millis() as u64;
-    check_complete_or_absent(&dir.path().join("whole"));
-    let (mut none, mut some) = (0, 0);
-    for k in 0..24u64 {
-        let out = dir.path().join(format!("out{k}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_meshsync"))
-            .args(["run", "big.json", "-q", "--out", out.to_str().unwrap()])
-            .current_dir(dir.path())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(run_ms * 3 * k / 2 / 23));
-        let _ = child.kill();
-        let _ = child.wait();
-        match check_complete_or_absent(&out) {
-            (false, false) => none += 1,
-            _ => some += 1,
-        }
+    let d = dir.path();
+    std::fs::write(d.join("big.json"), BIG).unwrap();
+    // Killed as the simulation starts: nothing.
+    assert!(kill_when(d, "early", "1", |_| true), "killed while running");
+    assert_eq!(check_complete_or_absent(&d.join("early")), (false, false));
+    assert!(!d.join("early").exists());
+    // Killed once each file is written (or, for the last ones, once the set
+    // is moved in): never half a file, never part of a set.
+    for f in WRITTEN {
+        let name = format!("at-{f}");
+        kill_when(d, &name, "1", |s| s.join(f).exists());
+        let got = check_complete_or_absent(&d.join(&name));
+        assert!(got == (false, false) || got == (true, true), "{f}: {got:?}");
     }
-    // Early kills leave nothing, late ones whole files; never half a file.
-    assert!(
-        none > 0,
-        "some kills must land before the results are written"
-    );
-    assert!(some > 0, "and some after");
+    // Run to the end: the whole set.
+    assert!(!kill_when(d, "whole", "1", |_| false));
+    assert_eq!(check_complete_or_absent(&d.join("whole")), (true, true));
 }
 
 /// The seed of the complete set in `dir`: every file present and whole,
@@ -104,29 +148,31 @@ fn whole_set_seed(dir: &Path) -> u64 {
 #[test]
 fn killed_reruns_leave_the_old_set_or_the_new_one() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("big.json"), BIG).unwrap();
-    let run = |seed: &str| {
-        Command::new(env!("CARGO_BIN_EXE_meshsync"))
-            .args(["run", "big.json", "-q", "--seed", seed, "--out", "out"])
-            .current_dir(dir.path())
-            .spawn()
-            .unwrap()
-    };
-    let t0 = std::time::Instant::now();
-    assert!(run("1").wait().unwrap().success());
-    let run_ms = t0.elapsed().as_millis() as u64;
-    let mut seeds = std::collections::BTreeSet::new();
-    for k in 0..16u64 {
-        let mut child = run("2");
-        std::thread::sleep(Duration::from_millis(run_ms * 3 * k / 2 / 15));
-        let _ = child.kill();
-        let _ = child.wait();
-        seeds.insert(whole_set_seed(&dir.path().join("out")));
+    let d = dir.path();
+    std::fs::write(d.join("big.json"), BIG).unwrap();
+    let out = d.join("out");
+    assert!(
+        !kill_when(d, "out", "1", |_| false),
+        "seed 1 runs to the end"
+    );
+    assert_eq!(whole_set_seed(&out), 1);
+    // Killed as the simulation starts: the seed-1 set stays.
+    assert!(kill_when(d, "out", "2", |_| true), "killed while running");
+    assert_eq!(whole_set_seed(&out), 1);
+    // Killed once each file of the seed-2 set is written: one set or the
+    // other, whole.
+    let mut seeds = BTreeSet::new();
+    for f in WRITTEN {
+        kill_when(d, "out", "2", |s| s.join(f).exists());
+        seeds.insert(whole_set_seed(&out));
     }
-    assert!(seeds.contains(&1), "early kills keep the seed-1 set");
-    assert!(run("3").wait().unwrap().success());
-    assert_eq!(whole_set_seed(&dir.path().join("out")), 3);
-    let left: Vec<_> = std::fs::read_dir(dir.path())
+    assert!(seeds.is_subset(&BTreeSet::from([1, 2])), "{seeds:?}");
+    assert!(
+        !kill_when(d, "out", "3", |_| false),
+        "seed 3 runs to the end"
+    );
+    assert_eq!(whole_set_seed(&out), 3);
+    let left: Vec<_> = std::fs::read_dir(d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("meshsync"))

@@ -263,6 +263,18 @@ fn check_passes_identical_and_fails_doctored_results() {
     );
     assert_eq!(loose.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&loose.stdout).contains("1 regression(s)"));
+    // A baseline without one of the checked metrics is refused, not
+    // half-checked.
+    let rows = old["metrics"].as_array_mut().unwrap();
+    rows.retain(|r| r["metric"] != "delivered_before_parent");
+    std::fs::write(&base, serde_json::to_string(&old).unwrap()).unwrap();
+    let lacking = meshsync(d, &["check", "cur", "--baseline", "base"]);
+    let err = String::from_utf8_lossy(&lacking.stderr);
+    assert_eq!(lacking.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bsp-batch has no delivered_before_parent"),
+        "{err}"
+    );
 }
 
 fn rejects_sweep(body: &str, expected: &[&str]) {

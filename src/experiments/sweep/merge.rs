@@ -12,8 +12,8 @@ use super::run::{effective_path, load_run, write_manifest, write_run};
 use super::spec::Manifest;
 use super::SweepError;
 use crate::experiments::aggregate::RunRecord;
+use crate::experiments::Error;
 use crate::output::{write_atomic, OutputLock, Provenance};
-use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 /// Merges shard folders into `out`: checks they hold the same sweep and,
@@ -25,7 +25,7 @@ pub fn merge(
     out: &Path,
     provenance: Provenance,
     order: &[String],
-) -> Result<usize> {
+) -> Result<usize, Error> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
     let _lock = OutputLock::take(out)?;

@@ -13,9 +13,9 @@ use crate::experiments::aggregate::{
     aggregate_runs, write_runs_csv, Agg, AggCells, Grid, RunRecord, AGG_COLUMNS,
 };
 use crate::output::csv::{field, json_text, Table};
+use crate::output::error::Result;
 use crate::output::plot::{line_chart, LineChart, Series};
 use crate::output::{write_atomic, write_atomic_with};
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;

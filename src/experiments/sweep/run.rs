@@ -16,10 +16,10 @@ use super::SweepError;
 use crate::engine::RunError;
 use crate::experiments::aggregate::RunRecord;
 use crate::experiments::progress::{run_watched, Progress};
+use crate::experiments::Error;
 use crate::output::provenance::command_line;
 use crate::output::{write_atomic, OutputLock, Provenance};
 use crate::sim::time::SimTime;
-use anyhow::Result;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ impl Sweep {
         shard: Option<(usize, usize)>,
         provenance: &Provenance,
         progress: &dyn Progress,
-    ) -> Result<(usize, bool)> {
+    ) -> Result<(usize, bool), Error> {
         let _lock = OutputLock::take(dir)?;
         write_manifest(dir, &self.manifest, "in the sweep file")?;
         provenance.write(dir)?;
@@ -61,7 +61,7 @@ impl Sweep {
         pending
             .par_iter()
             .with_max_len(1)
-            .try_for_each(|j| -> Result<()> {
+            .try_for_each(|j| -> Result<(), Error> {
                 write_run(dir, &self.run_one(j, progress)?)?;
                 Ok(())
             })?;
@@ -125,7 +125,7 @@ fn run_path(dir: &Path, index: usize) -> PathBuf {
 }
 
 /// Writes `runs/<k>.json` of a finished run.
-pub(super) fn write_run(dir: &Path, r: &RunRecord) -> Result<()> {
+pub(super) fn write_run(dir: &Path, r: &RunRecord) -> Result<(), crate::output::Error> {
     let mut text = serde_json::to_string_pretty(r)?;
     text.push('\n');
     write_atomic(&run_path(dir, r.index), text.as_bytes())
@@ -141,7 +141,7 @@ pub(super) fn load_run(dir: &Path, index: usize) -> Option<RunRecord> {
 
 /// Writes `sweep.json`, or checks that the folder's is the same sweep
 /// (`source` says where `m` comes from, in the error).
-pub(super) fn write_manifest(dir: &Path, m: &Manifest, source: &str) -> Result<()> {
+pub(super) fn write_manifest(dir: &Path, m: &Manifest, source: &str) -> Result<(), Error> {
     let path = dir.join("sweep.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let file = path.display().to_string();
@@ -168,5 +168,5 @@ pub(super) fn write_manifest(dir: &Path, m: &Manifest, source: &str) -> Result<(
     }
     let mut text = serde_json::to_string_pretty(m)?;
     text.push('\n');
-    write_atomic(&path, text.as_bytes())
+    Ok(write_atomic(&path, text.as_bytes())?)
 }

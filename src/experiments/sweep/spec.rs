@@ -10,7 +10,6 @@ use super::{err, SweepError};
 use crate::engine::Registry;
 use crate::scenario::Scenario;
 use crate::sim::input::{read_text, MAX_JSON_BYTES};
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -135,12 +134,12 @@ pub(super) struct BaseScenario {
 impl Sweep {
     /// Reads and validates a sweep file (and every point's scenario)
     /// against the built-in strategies.
-    pub fn load(path: &Path) -> Result<Sweep> {
+    pub fn load(path: &Path) -> Result<Sweep, SweepError> {
         Sweep::load_with(path, &Registry::builtin())
     }
 
     /// [`Sweep::load`] against `registry`'s strategies.
-    pub fn load_with(path: &Path, registry: &Registry) -> Result<Sweep> {
+    pub fn load_with(path: &Path, registry: &Registry) -> Result<Sweep, SweepError> {
         let file = path.display().to_string();
         let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
@@ -160,7 +159,7 @@ impl Sweep {
             )
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        Ok(Sweep::build(raw, &file, base, registry)?)
+        Sweep::build(raw, &file, base, registry)
     }
 
     fn build(

@@ -3,10 +3,10 @@
 //! with a note when the bars span more than [`LOG_BARS_RATIO`], so that
 //! one strategy 30 times the others does not flatten them.
 //!
-//! Imports: its parent `plot` module only.
+//! Imports: its parent `plot` module and `output::error`.
 
 use super::{legend_and_present, style, tick, StackedBars, GREY_TEXT};
-use anyhow::{anyhow, Result};
+use crate::output::error::{drawing, Result};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -24,7 +24,7 @@ pub(super) fn draw_bars<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    root.fill(&WHITE).map_err(drawing)?;
     let n = c.categories.len();
     let totals: Vec<f64> = (0..n)
         .map(|i| c.parts.iter().map(|p| p.1[i].max(0.0)).sum())
@@ -46,7 +46,7 @@ where
         let floor = 10f64.powf(low.log10().floor() - 1.0);
         let mut chart = area
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (floor..top * 8.0).log_scale())
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
         bar_mesh(&mut chart, c, &format!("{} (log scale)", c.y_label))?;
         stack(&mut chart, c, floor)?;
         totals_above(&mut chart, &totals, |t| t * 1.2)?;
@@ -59,14 +59,14 @@ where
             .pos(Pos::new(HPos::Right, VPos::Top))
             .color(&GREY_TEXT);
         root.draw(&Text::new(note, (px - 8, py + 6), style))
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
         legend_and_present(&mut chart, root, SeriesLabelPosition::UpperLeft)
     } else {
         // Nothing at all: an axis of 0..1 under the note.
         let y_top = if top > 0.0 { top * 1.15 } else { 1.0 };
         let mut chart = area
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_top)
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
         bar_mesh(&mut chart, c, &c.y_label)?;
         stack(&mut chart, c, 0.0)?;
         totals_above(&mut chart, &totals, |t| t + top * 0.01)?;
@@ -80,7 +80,7 @@ where
                 (px, py),
                 style,
             ))
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
         }
         legend_and_present(&mut chart, root, SeriesLabelPosition::UpperRight)
     }
@@ -114,7 +114,7 @@ where
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .draw()
-        .map_err(|e| anyhow!("{e:?}"))
+        .map_err(drawing)
 }
 
 /// The stacked layers, each part in its fixed colour, from `floor` up.
@@ -140,7 +140,7 @@ where
             .collect();
         chart
             .draw_series(rects)
-            .map_err(|e| anyhow!("{e:?}"))?
+            .map_err(drawing)?
             .label(name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
@@ -167,6 +167,6 @@ where
                 .filter(|(_, &t)| t > 0.0)
                 .map(|(i, &t)| Text::new(format!("{t:.0}"), (i as f64, above(t)), style.clone())),
         )
-        .map_err(|e| anyhow!("{e:?}"))?;
+        .map_err(drawing)?;
     Ok(())
 }

@@ -7,14 +7,14 @@
 //! a plot with nothing to show says so; bars spanning more than 10× go on
 //! a log scale, with each bar's total written above it.
 //!
-//! Imports: `output::atomic` only. Bar charts are in [`bars`].
+//! Imports: `output::atomic` and `output::error`. Bar charts are in [`bars`].
 
 mod axis;
 mod bars;
 pub mod style;
 
+use crate::output::error::{drawing, Error, Result};
 use crate::output::write_atomic;
-use anyhow::{anyhow, Result};
 use image::ImageEncoder;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -37,7 +37,7 @@ fn register_font() -> Result<()> {
             .map_err(|_| "cannot load the bundled font".to_string())
     })
     .clone()
-    .map_err(|e| anyhow!(e))
+    .map_err(Error::Plot)
 }
 
 /// One line of a line chart, with an optional confidence band.
@@ -246,7 +246,7 @@ fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) 
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    root.fill(&WHITE).map_err(drawing)?;
     let (x_div, mut x_title) =
         seconds_axis(&c.x_label, c.x_seconds && !c.log_x, max_of(c, |p| p.0));
     if c.log_x {
@@ -274,7 +274,7 @@ where
         .x_label_area_size(48)
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| anyhow!("{e:?}"))?;
+        .map_err(drawing)?;
     let log_time = c.log_x && c.x_seconds;
     let log_x = c.log_x;
     let x_fmt = move |v: &f64| {
@@ -295,7 +295,7 @@ where
         // Round durations instead of powers of ten of seconds, drawn below.
         mesh.x_labels(0).disable_x_mesh();
     }
-    mesh.draw().map_err(|e| anyhow!("{e:?}"))?;
+    mesh.draw().map_err(drawing)?;
     if log_time {
         duration_grid(&mut chart, root, (x0, x1), (y0, y1))?;
     }
@@ -330,7 +330,7 @@ where
                 vec![(x, y0), (x, y1)],
                 BLACK.mix(0.15),
             )))
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
     }
     let style = TextStyle::from(("sans-serif", 15).into_font())
         .pos(Pos::new(HPos::Center, VPos::Top))
@@ -338,7 +338,7 @@ where
     for (t, label) in ticks {
         let (px, py) = chart.backend_coord(&(t.log10(), y0));
         root.draw(&Text::new(label, (px, py + 6), style.clone()))
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
     }
     Ok(())
 }
@@ -366,7 +366,7 @@ where
                 poly,
                 color.mix(0.15).filled(),
             )))
-            .map_err(|e| anyhow!("{e:?}"))?;
+            .map_err(drawing)?;
     }
     let pts = if steps {
         step_points(&s.points)
@@ -379,7 +379,7 @@ where
         Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(pts, dash, gap, line)),
     };
     drawn
-        .map_err(|e| anyhow!("{e:?}"))?
+        .map_err(drawing)?
         .label(s.label.clone())
         .legend(move |(x, y)| legend_mark((x, y), look));
     let marked: Vec<(f64, f64)> = if s.points.len() <= 30 {
@@ -402,7 +402,7 @@ where
             closed.push(pts[0]);
             EmptyElement::at(p) + Polygon::new(pts, fill) + PathElement::new(closed, stroke)
         }))
-        .map_err(|e| anyhow!("{e:?}"))?;
+        .map_err(drawing)?;
     Ok(())
 }
 
@@ -479,7 +479,7 @@ where
         .pos(Pos::new(HPos::Center, VPos::Center))
         .color(&GREY_TEXT);
     root.draw(&Text::new(text.to_string(), at, style))
-        .map_err(|e| anyhow!("{e:?}"))?;
+        .map_err(drawing)?;
     Ok(())
 }
 
@@ -500,8 +500,8 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()
-        .map_err(|e| anyhow!("{e:?}"))?;
-    root.present().map_err(|e| anyhow!("{e:?}"))?;
+        .map_err(drawing)?;
+    root.present().map_err(drawing)?;
     Ok(())
 }
 
@@ -527,7 +527,7 @@ fn render(
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(&rgb, SIZE.0, SIZE.1, image::ColorType::Rgb8)
-        .map_err(|e| anyhow!("cannot encode {}: {e}", stem.display()))?;
+        .map_err(|e| Error::Plot(format!("cannot encode {}: {e}", stem.display())))?;
     write_atomic(&stem.with_extension("png"), &png)
 }
 
