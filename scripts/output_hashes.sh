@@ -4,13 +4,15 @@
 # compare and a sweep (provenance.json, which differs by invocation and
 # build, left out). A refactoring must leave this listing unchanged:
 #   scripts/output_hashes.sh > before.txt; ...; scripts/output_hashes.sh | diff before.txt -
+# The strategies are the binary's own (`meshsync strategies`); MESHSYNC
+# names another binary (an older build, to compare with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${MESHSYNC:-target/release/meshsync}
+bin=$(realpath "${MESHSYNC:-target/release/meshsync}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for s in quickstart mobile-churn public-chat partition-heal mailserver-on mailserver-off contact-trace faults helsinki; do
-  for st in bsp-batch bsp-interactive mvds epidemic mailserver-only; do
+  for st in $("$bin" strategies | awk '{ print $1 }'); do
     "$bin" run "scenarios/$s.json" --strategy "$st" --out "$tmp/$s-$st" -q
     (cd "$tmp/$s-$st" && sha256sum summary.json deliveries.csv | sed "s|  |  $s/$st/|")
   done
