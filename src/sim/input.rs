@@ -1,7 +1,10 @@
 //! Reading input files with a size limit: a file larger than its limit is
 //! refused before it is read whole (from its length when the file system
-//! knows it, else as soon as the limit is passed, so `/dev/zero` or an
-//! endless pipe cannot exhaust memory).
+//! knows it, else as soon as the limit is passed). Only regular files are
+//! read: a FIFO with no writer would block for ever (even opening it
+//! blocks), and a device such as `/dev/zero` never ends, so both are
+//! refused before they are opened. A UTF-8 byte-order mark, which some
+//! editors write, is dropped.
 //!
 //! Imports: nothing from this crate.
 
@@ -19,6 +22,15 @@ pub const MAX_TRACE_BYTES: u64 = 2 << 30;
 /// Reads `path` as UTF-8 text of at most `limit` bytes. The error says
 /// what went wrong (the caller names the file).
 pub fn read_text(path: &Path, limit: u64) -> std::io::Result<String> {
+    // Asked of the path, before opening: opening a FIFO blocks until
+    // something writes to it.
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() && !kind.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device): save it to a file first",
+        ));
+    }
     let file = std::fs::File::open(path)?;
     let too_big = || {
         std::io::Error::new(
@@ -44,6 +56,9 @@ pub fn read_text(path: &Path, limit: u64) -> std::io::Result<String> {
     if text.len() as u64 > limit {
         return Err(too_big());
     }
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        text = rest.to_string();
+    }
     Ok(text)
 }
 
@@ -61,9 +76,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_endless_file_is_refused_at_the_limit() {
+    fn devices_and_fifos_are_refused_before_they_are_opened() {
         let e = read_text(Path::new("/dev/zero"), 1000).unwrap_err();
-        assert!(e.to_string().contains("1000 B limit"), "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Nothing writes to it: opening it would block for ever.
+            let e = read_text(&fifo, 1000).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bom.json");
+        std::fs::write(&p, "\u{feff}{}").unwrap();
+        assert_eq!(read_text(&p, 100).unwrap(), "{}");
     }
 
     #[test]
