@@ -133,19 +133,17 @@ impl ChurnProcess {
     }
 
     /// Schedule churn: the next online interval's length, or the gap before
-    /// it (NEVER once the schedule is over).
-    fn scheduled(&mut self, iv: Vec<(SimTime, SimTime)>, online: bool) -> SimTime {
-        let Some(&(from, to)) = iv.get(self.cursor) else {
+    /// it (NEVER once the schedule is over); `cursor` moves on. O(1): a
+    /// copy of the schedule per period made long schedules quadratic.
+    fn scheduled(iv: &[(SimTime, SimTime)], cursor: &mut usize, online: bool) -> SimTime {
+        let Some(&(from, to)) = iv.get(*cursor) else {
             return SimTime::NEVER;
         };
         if online {
-            self.cursor += 1;
+            *cursor += 1;
             to - from
         } else {
-            let prev_end = self
-                .cursor
-                .checked_sub(1)
-                .map_or(SimTime::ZERO, |k| iv[k].1);
+            let prev_end = cursor.checked_sub(1).map_or(SimTime::ZERO, |k| iv[k].1);
             from - prev_end
         }
     }
@@ -173,7 +171,7 @@ impl ChurnProcess {
     pub fn period(&mut self, online: bool) -> SimTime {
         let d = match &self.spec {
             ChurnSpec::AlwaysOn => return SimTime::NEVER,
-            ChurnSpec::Schedule(iv) => return self.scheduled(iv.clone(), online),
+            ChurnSpec::Schedule(iv) => return Self::scheduled(iv, &mut self.cursor, online),
             ChurnSpec::Periodic { period, on } => return if online { *on } else { *period - *on },
             ChurnSpec::OnOff { on_s, off_s } => {
                 let dist = if online { on_s } else { off_s };
