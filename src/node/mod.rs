@@ -23,6 +23,7 @@ pub mod mailserver_only;
 pub mod mvds;
 pub mod mvds_vac;
 pub mod registry;
+pub mod sds;
 pub mod store;
 pub mod strategy;
 pub mod util;

@@ -14,6 +14,7 @@ use super::epidemic::Epidemic;
 use super::mailserver_only::MailserverOnly;
 use super::mvds::Mvds;
 use super::mvds_vac::MvdsVac;
+use super::sds::Sds;
 use super::strategy::{Strategy, StrategyInfo};
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ pub fn builtin(r: &mut impl Register) {
     r.add(MvdsVac);
     r.add(Epidemic);
     r.add(MailserverOnly);
+    r.add(Sds);
 }
 
 /// Strategies by name, in registration order.
