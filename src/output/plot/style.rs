@@ -15,13 +15,14 @@
 use plotters::style::RGBColor;
 
 /// The built-in strategies in registry order (`node::registry::builtin`).
-pub const STRATEGY_ORDER: [&str; 6] = [
+pub const STRATEGY_ORDER: [&str; 7] = [
     "bsp-batch",
     "bsp-interactive",
     "mvds",
     "mvds-vac",
     "epidemic",
     "mailserver-only",
+    "sds",
 ];
 
 /// Colours (Tableau 10, colour-blind-friendlier than primaries), by slot.
