@@ -12,17 +12,67 @@
 //! handed to the client's node as if it came from its original sender.
 //! Envelopes older than the retention window are not served; a mailserver
 //! that is down neither archives nor serves.
+//!
+//! A node may also ask for the envelopes carrying given messages
+//! ([`crate::node::Command::QueryStore`], SDS's missing-message retrieval):
+//! a Waku store v3 query by message hash ([`store_query_request_bytes`],
+//! [`store_response_entry_bytes`]; `docs/sources/sds.md`, "Store query by
+//! message hash"), answered like a time-range query but with the matching
+//! envelopes only, and without moving the client's time-range cursor.
 
 use super::{Event, World};
 use crate::node::{Strategy, WirePayload};
 use crate::scenario::{MailserverMode, MailserverSpec, Scenario};
-use crate::sim::message::{GroupId, NodeId};
+use crate::sim::message::{GroupId, MsgId, NodeId};
 use crate::sim::time::SimTime;
 use crate::world::network::Verdict;
+use prost::encoding::{encoded_len_varint, key_len};
 
 /// Fixed part of a mailserver request: time range (16 bytes), a 65-byte
 /// signature and framing.
 pub const REQUEST_BASE_BYTES: u64 = 100;
+
+/// Characters of a store query's `request_id` (a UUID v4 string, js
+/// `packages/core/src/lib/store/rpc.ts`).
+const REQUEST_ID_LEN: usize = 36;
+/// Characters of the pubsub topic a hash query names (meshsync's
+/// assumption: Status's shard `/waku/2/rs/16/32`).
+const PUBSUB_TOPIC_LEN: usize = 16;
+/// Characters of the content topic of a stored Waku message (meshsync's
+/// assumption, e.g. `/waku/1/0x1234abcd/rfc26`).
+const CONTENT_TOPIC_LEN: usize = 24;
+
+fn bytes_field(tag: u32, n: usize) -> usize {
+    key_len(tag) + encoded_len_varint(n as u64) + n
+}
+
+/// A Waku store v3 `StoreQueryRequest` by message hash, as js builds it:
+/// `request_id` (1), `include_data = true` (2), `pubsub_topic` (10),
+/// `pagination_forward = true` (52) and one 32-byte hash per id (20).
+pub fn store_query_request_bytes(ids: usize) -> u64 {
+    let fixed = bytes_field(1, REQUEST_ID_LEN)
+        + (key_len(2) + 1)
+        + bytes_field(10, PUBSUB_TOPIC_LEN)
+        + (key_len(52) + 1);
+    (fixed + ids * bytes_field(20, 32)) as u64
+}
+
+/// A `StoreQueryResponse`'s fixed part: `request_id` (1) and
+/// `status_code = 200` (10).
+pub fn store_response_fixed_bytes() -> u64 {
+    (bytes_field(1, REQUEST_ID_LEN) + key_len(10) + encoded_len_varint(200)) as u64
+}
+
+/// One `WakuMessageKeyValue` (field 20 of the response) around a stored
+/// payload of `payload` bytes: `message_hash` (32 bytes) and `message` =
+/// `WakuMessage { payload = 1; content_topic = 2; timestamp = 10 }`
+/// (a nanosecond `sint64`: 9 varint bytes).
+pub fn store_response_entry_bytes(payload: u64) -> u64 {
+    let msg =
+        bytes_field(1, payload as usize) + bytes_field(2, CONTENT_TOPIC_LEN) + key_len(10) + 9;
+    let kv = bytes_field(1, 32) + bytes_field(2, msg);
+    bytes_field(20, kv) as u64
+}
 
 /// Whose envelope it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,12 +110,20 @@ pub enum MailEvent<P> {
         until: SimTime,
         epochs: (u32, u32),
     },
-    /// A response reaches `client`.
+    /// A query by message id reaches mailserver `server` (index).
+    RequestIds {
+        client: NodeId,
+        server: usize,
+        ids: Vec<MsgId>,
+        epochs: (u32, u32),
+    },
+    /// A response reaches `client` (`until`: the end of the time range
+    /// answered; `None` for a query by message id).
     Response {
         client: NodeId,
         server: usize,
         envelopes: Vec<(NodeId, P)>,
-        until: SimTime,
+        until: Option<SimTime>,
         epochs: (u32, u32),
     },
 }
@@ -76,6 +134,7 @@ impl<P> MailEvent<P> {
         match self {
             MailEvent::Query { client, .. }
             | MailEvent::Request { client, .. }
+            | MailEvent::RequestIds { client, .. }
             | MailEvent::Response { client, .. } => *client,
         }
     }
@@ -256,6 +315,12 @@ impl<S: Strategy> World<'_, S> {
                 until,
                 epochs,
             } => self.mail_respond(now, client, server, since, until, epochs),
+            MailEvent::RequestIds {
+                client,
+                server,
+                ids,
+                epochs,
+            } => self.mail_respond_ids(now, client, server, &ids, epochs),
             MailEvent::Response {
                 client,
                 server,
@@ -270,7 +335,7 @@ impl<S: Strategy> World<'_, S> {
                     self.recorder.on_mail_lost();
                     return;
                 }
-                if let Some(mail) = &mut self.mail {
+                if let (Some(mail), Some(until)) = (&mut self.mail, until) {
                     let next = until + SimTime(1);
                     let since = &mut mail.since[client as usize];
                     *since = (*since).max(next);
@@ -330,11 +395,119 @@ impl<S: Strategy> World<'_, S> {
                     client,
                     server,
                     envelopes,
-                    until,
+                    until: Some(until),
                     epochs,
                 };
                 self.queue.push(at, Event::Mail(Box::new(ev)));
             }
         }
+    }
+
+    /// `client` asks every reachable mailserver for the envelopes carrying
+    /// `ids` (a store query by message hash).
+    pub(super) fn mail_query_ids(&mut self, now: SimTime, client: NodeId, ids: Vec<MsgId>) {
+        let Some(mail) = &self.mail else { return };
+        if self.mailserver[client as usize] {
+            return;
+        }
+        let bytes = self
+            .network
+            .wire_bytes(store_query_request_bytes(ids.len()) as usize);
+        for server in 0..mail.spec.nodes.len() {
+            let s = self.mailserver(server);
+            if !self.mailserver_usable(client, s) {
+                continue;
+            }
+            self.recorder.on_mail_request(bytes);
+            let hops = self.conn.hops(client, s);
+            match self.network.send(now, client, s, bytes, hops) {
+                Verdict::Deliver { at, .. } => {
+                    let ev = MailEvent::RequestIds {
+                        client,
+                        server,
+                        ids: ids.clone(),
+                        epochs: (self.epoch[client as usize], self.epoch[s as usize]),
+                    };
+                    self.queue.push(at, Event::Mail(Box::new(ev)));
+                }
+                Verdict::Lost => self.recorder.on_mail_lost(),
+            }
+        }
+    }
+
+    /// Mailserver `server` answers a query by message id with the
+    /// envelopes (within retention, on topics `client` reads, not its own)
+    /// carrying any of `ids`.
+    fn mail_respond_ids(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        server: usize,
+        ids: &[MsgId],
+        epochs: (u32, u32),
+    ) {
+        let Some(mail) = &self.mail else { return };
+        let s = mail.spec.nodes[server];
+        if (self.epoch[client as usize], self.epoch[s as usize]) != epochs || !self.conn.online(s) {
+            self.recorder.on_mail_lost();
+            return;
+        }
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable();
+        let oldest = now - mail.spec.retention;
+        let archive = &mail.archives[server];
+        let first = archive.partition_point(|e| e.at < oldest);
+        let mut bytes = store_response_fixed_bytes();
+        let mut envelopes = Vec::new();
+        for e in &archive[first..] {
+            let carries = e
+                .payload
+                .messages()
+                .iter()
+                .any(|m| wanted.binary_search(&m.id).is_ok());
+            if carries && e.from != client && mail.reads(client, e.topic) {
+                let encoded = e.bytes.saturating_sub(self.network.wire_bytes(0));
+                bytes += store_response_entry_bytes(encoded);
+                envelopes.push((e.from, e.payload.clone()));
+            }
+        }
+        let bytes = self.network.wire_bytes(bytes as usize);
+        self.recorder.on_mail(bytes);
+        if !self.mailserver_usable(s, client) {
+            self.recorder.on_mail_lost();
+            return;
+        }
+        let hops = self.conn.hops(s, client);
+        match self.network.send(now, s, client, bytes, hops) {
+            Verdict::Lost => self.recorder.on_mail_lost(),
+            Verdict::Deliver { at, .. } => {
+                let ev = MailEvent::Response {
+                    client,
+                    server,
+                    envelopes,
+                    until: None,
+                    epochs,
+                };
+                self.queue.push(at, Event::Mail(Box::new(ev)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// By hand from `store_v3.proto`: request_id 1 + 1 + 36, include_data
+    /// 1 + 1, pubsub_topic 1 + 1 + 16, pagination_forward 2 + 1 (field 52:
+    /// key 416 takes two bytes), each hash 2 + 1 + 32 (field 20: key 162).
+    #[test]
+    fn store_query_sizes_by_hand() {
+        assert_eq!(store_query_request_bytes(0), 38 + 2 + 18 + 3);
+        assert_eq!(store_query_request_bytes(3), 61 + 3 * 35);
+        assert_eq!(store_response_fixed_bytes(), 38 + 3);
+        // payload 100: WakuMessage = (1 + 1 + 100) + (1 + 1 + 24) + (1 + 9)
+        // = 138; kv = (1 + 1 + 32) + (1 + 2 + 138) = 175; entry 2 + 2 + 175.
+        assert_eq!(store_response_entry_bytes(100), 179);
     }
 }

@@ -827,6 +827,7 @@ impl<'a, S: Strategy> World<'a, S> {
                 Command::SetTimer { at } if at == SimTime::NEVER => self.queue.cancel_timer(n),
                 Command::SetTimer { at } => self.queue.set_timer(n, at.max(now)),
                 Command::Dropped { since, .. } => self.recorder.on_buffer_delete(since, now, true),
+                Command::QueryStore { ids } => self.mail_query_ids(now, n, ids),
             }
         }
         self.outbox = out;

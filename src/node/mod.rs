@@ -22,6 +22,7 @@ pub mod epidemic;
 pub mod mailserver_only;
 pub mod mvds;
 pub mod registry;
+pub mod sds;
 pub mod store;
 pub mod strategy;
 pub mod util;
@@ -69,6 +70,15 @@ pub enum Command<P> {
     SetTimer {
         /// Wake-up time.
         at: SimTime,
+    },
+    /// Ask the store nodes (store-forward mailservers) for the archived
+    /// payloads carrying messages `ids` (a Waku store v3 query by message
+    /// hash); the engine hands each payload found to the node through
+    /// `handle_payload`, as if from its original sender, and counts the
+    /// request and response bytes itself.
+    QueryStore {
+        /// The messages wanted.
+        ids: Vec<MsgId>,
     },
     /// The node's relay buffer dropped `msg` (full, or its TTL ran out),
     /// which it had held since `since`.
@@ -126,6 +136,14 @@ impl<P: WirePayload> Outbox<P> {
     /// Reports that the relay buffer dropped `msg`, held since `since`.
     pub fn dropped(&mut self, msg: MsgId, since: SimTime) {
         self.cmds.push(Command::Dropped { msg, since });
+    }
+
+    /// Asks the store nodes for the payloads carrying `ids` (nothing when
+    /// `ids` is empty).
+    pub fn query_store(&mut self, ids: Vec<MsgId>) {
+        if !ids.is_empty() {
+            self.cmds.push(Command::QueryStore { ids });
+        }
     }
 
     /// Sets the node's timer to `at`, replacing any earlier setting.

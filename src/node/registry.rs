@@ -22,6 +22,7 @@ use super::epidemic::Epidemic;
 use super::mailserver_only::MailserverOnly;
 use super::mvds::vac::MvdsVac;
 use super::mvds::Mvds;
+use super::sds::Sds;
 use super::strategy::{Strategy, StrategyInfo};
 use std::any::Any;
 use std::sync::Arc;
@@ -114,7 +115,8 @@ impl<R: Runner> Registry<R> {
             .register(Mvds)
             .register(MvdsVac)
             .register(Epidemic)
-            .register(MailserverOnly);
+            .register(MailserverOnly)
+            .register(Sds);
         r
     }
 

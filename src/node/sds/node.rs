@@ -1,0 +1,788 @@
+//! The sans-IO SDS node (sources: `docs/sources/sds.md`).
+//!
+//! One [`Channel`] per group: Lamport clock, local log ordered by
+//! (Lamport, id), bloom filter, outgoing buffer of unacknowledged own
+//! messages, incoming buffer of messages whose causal history is not local
+//! yet, SDS-R's outgoing and incoming repair buffers, and the ids to ask
+//! the store for. Everything is broadcast with [`Outbox::publish`].
+//!
+//! Timers (one [`TimerTable`] behind the engine's one timer): resends of
+//! each unacknowledged message, each group's sync message, repair
+//! responses, incoming buffer sweeps and store queries. Sweeps, store
+//! queries and repair responses run on fixed grids from time zero (js's
+//! `setInterval`s), and only while they have work.
+//!
+//! Imports: `sim/` and the node layer only.
+
+use super::bloom::{nim_hash, Bloom, BloomKey, BloomParams};
+use super::wire::{self, Dialect, Entry, Frame, Payload, Role};
+use super::{LamportMode, Periods, RepairHash, SdsConfig, SyncMode};
+use crate::node::store::{Delivered, DeliveryMode};
+use crate::node::strategy::NodeContext;
+use crate::node::util::timers::TimerTable;
+use crate::node::{Node, Outbox};
+use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
+use crate::sim::time::SimTime;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// The node's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    /// Incoming buffer sweep (and give-up check).
+    Sweep,
+    /// Store query for the missing ids.
+    Store,
+    /// A group's sync message.
+    Sync(GroupId),
+    /// Resend of an unacknowledged message.
+    Resend(GroupId, MsgId),
+    /// SDS-R repair response.
+    Respond(GroupId, MsgId),
+}
+
+/// The settings a node runs with.
+#[derive(Clone, Debug)]
+struct Params {
+    history_len: usize,
+    threshold: u32,
+    max_resends: u32,
+    sync: SyncMode,
+    lamport: LamportMode,
+    repair: bool,
+    response_groups: u32,
+    max_requests: usize,
+    hash: RepairHash,
+    dialect: Dialect,
+    periods: Periods,
+    eventual: bool,
+}
+
+/// A message in the local log.
+#[derive(Debug)]
+struct Logged {
+    msg: MessageRef,
+    frame: Rc<Frame>,
+}
+
+/// An own message not yet acknowledged.
+#[derive(Debug)]
+struct Unacked {
+    msg: MessageRef,
+    frame: Rc<Frame>,
+    key: BloomKey,
+    possible: u32,
+    resends: u32,
+}
+
+/// A received message waiting for its causal history.
+#[derive(Debug)]
+struct Buffered {
+    msg: MessageRef,
+    frame: Rc<Frame>,
+    since: SimTime,
+}
+
+/// A missing entry SDS-R will ask for at `t_req`.
+#[derive(Debug)]
+struct OutRepair {
+    t_req: SimTime,
+    entry: Entry,
+    requested: bool,
+}
+
+/// One group's SDS state.
+#[derive(Debug)]
+struct Channel {
+    members: Members,
+    lamport: u64,
+    order: BTreeSet<(u64, [u8; 32], MsgId)>,
+    log: FxHashMap<MsgId, Logged>,
+    bloom: Bloom,
+    outgoing: BTreeMap<MsgId, Unacked>,
+    incoming: BTreeMap<MsgId, Buffered>,
+    repair_out: BTreeMap<MsgId, OutRepair>,
+    repair_in: BTreeSet<MsgId>,
+    missing: BTreeSet<MsgId>,
+}
+
+impl Channel {
+    fn has(&self, id: MsgId) -> bool {
+        self.log.contains_key(&id) || self.incoming.contains_key(&id)
+    }
+
+    /// The newest `n` ids of the local log, oldest first.
+    fn recent(&self, n: usize) -> impl Iterator<Item = MsgId> + '_ {
+        let skip = self.order.len().saturating_sub(n);
+        self.order.iter().skip(skip).map(|&(_, _, id)| id)
+    }
+
+    fn ready(&self, frame: &Frame) -> bool {
+        frame.history.iter().all(|e| self.log.contains_key(&e.id))
+    }
+
+    fn has_due_request(&self, now: SimTime) -> bool {
+        self.repair_out
+            .values()
+            .any(|r| !r.requested && r.t_req <= now)
+    }
+}
+
+/// An SDS participant.
+#[derive(Debug)]
+pub struct SdsNode {
+    me: NodeId,
+    pid: String,
+    p: Params,
+    channels: BTreeMap<GroupId, Channel>,
+    timers: TimerTable<Key>,
+    timer_set: SimTime,
+    rng: ChaCha8Rng,
+    started: bool,
+}
+
+/// The first multiple of `period` at or after `t`.
+fn tick_at_or_after(t: SimTime, period: SimTime) -> SimTime {
+    SimTime(t.0.div_ceil(period.0) * period.0)
+}
+
+/// Simulated time as Unix milliseconds (spec) or seconds (nim).
+fn clock(mode: LamportMode, now: SimTime) -> u64 {
+    let ms = wire::unix_ms(now.as_micros() / 1000);
+    match mode {
+        LamportMode::Spec => ms,
+        LamportMode::Nim => ms / 1000,
+    }
+}
+
+impl SdsNode {
+    /// Node `ctx.me` with config `c`.
+    pub fn new(c: &SdsConfig, periods: Periods, ctx: &NodeContext<'_>) -> SdsNode {
+        let bloom = BloomParams::new(c.bloom_capacity, c.bloom_error_rate).expect("validated");
+        let p = Params {
+            history_len: c.history_len,
+            threshold: c.possible_acks_threshold,
+            max_resends: c.max_resends,
+            sync: c.sync,
+            lamport: c.lamport,
+            repair: c.repair,
+            response_groups: c.response_groups,
+            max_requests: c.max_repair_requests,
+            hash: c.repair_hash,
+            dialect: c.dialect,
+            periods: Periods {
+                give_up: periods.give_up.or(ctx.delivery.max_wait),
+                ..periods
+            },
+            eventual: ctx.delivery.mode == DeliveryMode::Eventual,
+        };
+        let start_lamport = match c.lamport {
+            LamportMode::Spec => clock(LamportMode::Spec, SimTime::ZERO),
+            LamportMode::Nim => 0,
+        };
+        let channels = ctx
+            .groups
+            .iter()
+            .map(|(g, members)| {
+                let ch = Channel {
+                    members: members.clone(),
+                    lamport: start_lamport,
+                    order: BTreeSet::new(),
+                    log: FxHashMap::default(),
+                    bloom: Bloom::new(bloom, c.bloom_rolling),
+                    outgoing: BTreeMap::new(),
+                    incoming: BTreeMap::new(),
+                    repair_out: BTreeMap::new(),
+                    repair_in: BTreeSet::new(),
+                    missing: BTreeSet::new(),
+                };
+                (*g, ch)
+            })
+            .collect();
+        SdsNode {
+            me: ctx.me,
+            pid: wire::participant_hex(ctx.me),
+            p,
+            channels,
+            timers: TimerTable::new(),
+            timer_set: SimTime::NEVER,
+            rng: crate::sim::rng::stream(ctx.seed, "node", u64::from(ctx.me)),
+            started: false,
+        }
+    }
+
+    /// Starts the sync timers at the first call.
+    fn start(&mut self, now: SimTime) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        let groups: Vec<GroupId> = self.channels.keys().copied().collect();
+        for g in groups {
+            match self.p.sync {
+                SyncMode::Adaptive => self.restart_sync(now, g, 1.0),
+                SyncMode::Fixed => self.timers.set(Key::Sync(g), now + self.p.periods.sync),
+                SyncMode::Off => {}
+            }
+        }
+    }
+
+    /// Points the engine's timer at the earliest of ours.
+    fn finish(&mut self, out: &mut Outbox<Payload>) {
+        let next = self.timers.next();
+        if next != self.timer_set {
+            self.timer_set = next;
+            out.set_timer(next);
+        }
+    }
+
+    // ----- hashes (SDS-R) -----
+
+    fn hash(&self, s: &str) -> u64 {
+        match self.p.hash {
+            RepairHash::Sha256 => {
+                let d = Sha256::digest(s.as_bytes());
+                u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+            }
+            RepairHash::Murmur => nim_hash(s.as_bytes()).unsigned_abs(),
+        }
+    }
+
+    fn distance(&self, a: &str, b: &str) -> u64 {
+        match self.p.hash {
+            RepairHash::Sha256 => self.hash(a) ^ self.hash(b),
+            RepairHash::Murmur => (nim_hash(a.as_bytes()) ^ nim_hash(b.as_bytes())).unsigned_abs(),
+        }
+    }
+
+    /// `hash(participant_id, message_id) % (T_max − T_min) + T_min`, in ms.
+    pub fn t_req_offset(&self, id: MsgId) -> SimTime {
+        let (lo, hi) = (self.p.periods.t_min, self.p.periods.t_max);
+        let (lo_ms, range) = (lo.as_micros() / 1000, (hi - lo).as_micros() / 1000);
+        let h = self.hash(&format!("{}{}", self.pid, wire::id_hex(id)));
+        SimTime::from_millis(lo_ms + h % range.max(1))
+    }
+
+    /// `(hash(participant_id) XOR hash(sender_id)) · hash(message_id) %
+    /// T_max`, in ms (0 for the original sender).
+    pub fn t_resp_offset(&self, sender: NodeId, id: MsgId) -> SimTime {
+        let t_max = u128::from(self.p.periods.t_max.as_micros() / 1000);
+        let d = self.distance(&self.pid, &wire::participant_hex(sender));
+        let h = self.hash(&wire::id_hex(id));
+        SimTime::from_millis((u128::from(d) * u128::from(h) % t_max) as u64)
+    }
+
+    fn in_response_group(&self, members: usize, sender: NodeId, id: MsgId) -> bool {
+        let n = match self.p.response_groups {
+            0 => members as u64 / 128 + 1,
+            n => u64::from(n),
+        };
+        if n <= 1 {
+            return true;
+        }
+        let mid = wire::id_hex(id);
+        let mine = self.hash(&format!("{}{mid}", self.pid)) % n;
+        mine == self.hash(&format!("{}{mid}", wire::participant_hex(sender))) % n
+    }
+
+    // ----- sending -----
+
+    fn bump_lamport(&mut self, now: SimTime, g: GroupId) -> u64 {
+        let mode = self.p.lamport;
+        let ch = self.channels.get_mut(&g).expect("own group");
+        let t = clock(mode, now);
+        ch.lamport = match mode {
+            LamportMode::Spec => t.max(ch.lamport + 1),
+            LamportMode::Nim => t.max(ch.lamport) + 1,
+        };
+        ch.lamport
+    }
+
+    fn entry(&self, ch: &Channel, id: MsgId) -> Entry {
+        let sender = if self.p.repair {
+            ch.log.get(&id).map(|l| l.msg.sender)
+        } else {
+            None
+        };
+        Entry { id, sender }
+    }
+
+    /// Up to `max_repair_requests` due entries, lowest T_req first; each
+    /// is requested once (js marks it `requested`).
+    fn due_requests(&mut self, now: SimTime, g: GroupId) -> Vec<Entry> {
+        if !self.p.repair {
+            return Vec::new();
+        }
+        let ch = self.channels.get_mut(&g).expect("own group");
+        let mut due: Vec<(SimTime, MsgId)> = ch
+            .repair_out
+            .iter()
+            .filter(|(_, r)| !r.requested && r.t_req <= now)
+            .map(|(&id, r)| (r.t_req, id))
+            .collect();
+        due.sort_unstable();
+        due.truncate(self.p.max_requests);
+        due.iter()
+            .map(|&(_, id)| {
+                let r = ch.repair_out.get_mut(&id).expect("listed");
+                r.requested = true;
+                r.entry
+            })
+            .collect()
+    }
+
+    fn frame(&mut self, now: SimTime, g: GroupId, history: Vec<Entry>) -> Frame {
+        let lamport = self.bump_lamport(now, g);
+        let repair = self.due_requests(now, g);
+        let ch = &self.channels[&g];
+        Frame {
+            sender: self.me,
+            channel: g,
+            lamport: Some(lamport),
+            history,
+            bloom: Some(ch.bloom.snapshot()),
+            repair,
+            dialect: self.p.dialect,
+        }
+    }
+
+    fn send_content(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
+        let g = msg.group;
+        let Some(ch) = self.channels.get(&g) else {
+            return;
+        };
+        let history = msg.parents.iter().map(|&id| self.entry(ch, id)).collect();
+        let frame = Rc::new(self.frame(now, g, history));
+        let key = BloomKey::of(wire::id_hex(msg.id).as_bytes());
+        let ch = self.channels.get_mut(&g).expect("own group");
+        ch.bloom.insert(key);
+        let lamport = frame.lamport.unwrap_or(0);
+        ch.order.insert((lamport, wire::id_bytes(msg.id), msg.id));
+        let logged = Logged {
+            msg: msg.clone(),
+            frame: frame.clone(),
+        };
+        ch.log.insert(msg.id, logged);
+        out.publish(g, payload(Role::Content, &msg, &frame));
+        if let Some(every) = self.p.periods.resend {
+            let u = Unacked {
+                msg: msg.clone(),
+                frame,
+                key,
+                possible: 0,
+                resends: 0,
+            };
+            ch.outgoing.insert(msg.id, u);
+            self.timers.set(Key::Resend(g, msg.id), now + every);
+        }
+        self.restart_sync(now, g, 1.0);
+    }
+
+    fn resend(&mut self, now: SimTime, g: GroupId, id: MsgId, out: &mut Outbox<Payload>) {
+        let max = self.p.max_resends;
+        let Some(u) = self
+            .channels
+            .get_mut(&g)
+            .and_then(|c| c.outgoing.get_mut(&id))
+        else {
+            return;
+        };
+        if u.resends >= max {
+            return;
+        }
+        u.resends += 1;
+        out.publish(g, payload(Role::Resend, &u.msg, &u.frame));
+        if u.resends < max {
+            let every = self.p.periods.resend.expect("resends on");
+            self.timers.set(Key::Resend(g, id), now + every);
+        }
+    }
+
+    /// js's `RandomTimeout.restart(m)`: the next sync in `uniform(0,
+    /// interval · m)`, × 0.3 while a repair request is due.
+    fn restart_sync(&mut self, now: SimTime, g: GroupId, m: f64) {
+        if self.p.sync != SyncMode::Adaptive {
+            return;
+        }
+        let due = self.p.repair && self.channels[&g].has_due_request(now);
+        let m = if due { m * 0.3 } else { m };
+        let wait = self.rng.random::<f64>() * self.p.periods.sync.as_secs_f64() * m;
+        self.timers
+            .set(Key::Sync(g), now + SimTime::from_secs_f64(wait));
+    }
+
+    fn send_sync(&mut self, now: SimTime, g: GroupId, out: &mut Outbox<Payload>) {
+        let ch = &self.channels[&g];
+        let history: Vec<Entry> = ch
+            .recent(self.p.history_len)
+            .map(|id| self.entry(ch, id))
+            .collect();
+        let frame = self.frame(now, g, history);
+        if !(frame.history.is_empty() && frame.repair.is_empty()) {
+            let p = Payload {
+                role: Role::Sync,
+                content: Vec::new(),
+                frame: Rc::new(frame),
+            };
+            out.publish(g, p);
+        }
+        match self.p.sync {
+            SyncMode::Adaptive => self.restart_sync(now, g, 2.0),
+            SyncMode::Fixed => self.timers.set(Key::Sync(g), now + self.p.periods.sync),
+            SyncMode::Off => {}
+        }
+    }
+
+    fn respond(&mut self, g: GroupId, id: MsgId, out: &mut Outbox<Payload>) {
+        let Some(ch) = self.channels.get_mut(&g) else {
+            return;
+        };
+        if ch.repair_in.remove(&id) {
+            if let Some(l) = ch.log.get(&id) {
+                out.publish(g, payload(Role::Repair, &l.msg, &l.frame));
+            }
+        }
+    }
+
+    fn query_store(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
+        let ids: Vec<MsgId> = self
+            .channels
+            .values()
+            .flat_map(|c| c.missing.iter().copied())
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        out.query_store(ids);
+        if let Some(every) = self.p.periods.store_query {
+            self.timers
+                .set(Key::Store, tick_at_or_after(now + SimTime(1), every));
+        }
+    }
+
+    // ----- receiving -----
+
+    fn receive(&mut self, now: SimTime, p: Payload, out: &mut Outbox<Payload>) {
+        let f = p.frame;
+        let g = f.channel;
+        if f.sender == self.me || !self.channels.contains_key(&g) {
+            return;
+        }
+        let msg = p.content.into_iter().next();
+        if let Some(m) = &msg {
+            let ch = &self.channels[&g];
+            if m.group != g || ch.members.binary_search(&m.sender).is_err() {
+                return;
+            }
+            self.on_id_received(g, m.id);
+        }
+        self.take_repair_requests(now, g, &f);
+        self.review_acks(g, &f);
+        match msg {
+            None => {
+                self.note_missing(now, g, &f.history);
+                self.restart_sync(now, g, 1.0);
+            }
+            Some(m) if !self.channels[&g].has(m.id) => {
+                self.restart_sync(now, g, 0.5);
+                self.accept(now, m, f, out);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// A message arrived (a duplicate too): SDS-R stops asking and
+    /// answering for it; the store is no longer asked.
+    fn on_id_received(&mut self, g: GroupId, id: MsgId) {
+        let ch = self.channels.get_mut(&g).expect("own group");
+        ch.repair_out.remove(&id);
+        ch.missing.remove(&id);
+        if ch.repair_in.remove(&id) {
+            self.timers.cancel(Key::Respond(g, id));
+        }
+        if self.channels.values().all(|c| c.missing.is_empty()) {
+            self.timers.cancel(Key::Store);
+        }
+    }
+
+    fn take_repair_requests(&mut self, now: SimTime, g: GroupId, f: &Frame) {
+        if !self.p.repair {
+            return;
+        }
+        for e in &f.repair {
+            let ch = self.channels.get_mut(&g).expect("own group");
+            ch.repair_out.remove(&e.id);
+            let Some(sender) = e.sender else { continue };
+            if !ch.log.contains_key(&e.id) || ch.repair_in.contains(&e.id) {
+                continue;
+            }
+            let members = ch.members.len();
+            if !self.in_response_group(members, sender, e.id) {
+                continue;
+            }
+            let at = now + self.t_resp_offset(sender, e.id);
+            let sweep = self.p.periods.repair_sweep;
+            let ch = self.channels.get_mut(&g).expect("own group");
+            ch.repair_in.insert(e.id);
+            let tick = tick_at_or_after(at.max(now + SimTime(1)), sweep);
+            self.timers.set(Key::Respond(g, e.id), tick);
+        }
+    }
+
+    /// Ids in a causal history acknowledge; bloom hits possibly do, and
+    /// `possible_acks_threshold` of them acknowledge.
+    fn review_acks(&mut self, g: GroupId, f: &Frame) {
+        let threshold = self.p.threshold;
+        let ch = self.channels.get_mut(&g).expect("own group");
+        let mut acked: Vec<MsgId> = f
+            .history
+            .iter()
+            .filter(|e| ch.outgoing.contains_key(&e.id))
+            .map(|e| e.id)
+            .collect();
+        if let Some(b) = &f.bloom {
+            for (&id, u) in ch.outgoing.iter_mut() {
+                if !acked.contains(&id) && b.lookup(u.key) {
+                    u.possible += 1;
+                    if u.possible >= threshold {
+                        acked.push(id);
+                    }
+                }
+            }
+        }
+        for id in acked {
+            ch.outgoing.remove(&id);
+            self.timers.cancel(Key::Resend(g, id));
+        }
+    }
+
+    /// A new content message: delivered now when its history is local
+    /// (or in eventual mode), else buffered.
+    fn accept(&mut self, now: SimTime, m: MessageRef, f: Rc<Frame>, out: &mut Outbox<Payload>) {
+        let g = m.group;
+        let (eventual, nim) = (self.p.eventual, self.p.lamport == LamportMode::Nim);
+        let ch = self.channels.get_mut(&g).expect("own group");
+        ch.bloom.insert(BloomKey::of(wire::id_hex(m.id).as_bytes()));
+        if nim {
+            ch.lamport = f.lamport.unwrap_or(0).max(ch.lamport) + 1;
+        }
+        if eventual || ch.ready(&f) {
+            self.deliver(g, m, f, true, out);
+            if self.p.periods.buffer_sweep.is_none() {
+                self.sweep(now, out);
+            }
+        } else {
+            let history = f.history.clone();
+            ch.incoming.insert(
+                m.id,
+                Buffered {
+                    msg: m,
+                    frame: f,
+                    since: now,
+                },
+            );
+            self.note_missing(now, g, &history);
+        }
+        self.schedule_sweep(now);
+    }
+
+    fn deliver(
+        &mut self,
+        g: GroupId,
+        m: MessageRef,
+        f: Rc<Frame>,
+        ok: bool,
+        out: &mut Outbox<Payload>,
+    ) {
+        let spec = self.p.lamport == LamportMode::Spec;
+        let ch = self.channels.get_mut(&g).expect("own group");
+        let lamport = f.lamport.unwrap_or(0);
+        if spec {
+            ch.lamport = ch.lamport.max(lamport);
+        }
+        ch.order.insert((lamport, wire::id_bytes(m.id), m.id));
+        out.delivered(&Delivered {
+            msg: m.clone(),
+            verified: ok,
+        });
+        ch.log.insert(m.id, Logged { msg: m, frame: f });
+    }
+
+    /// Missing history ids (not held at all): asked from the store and,
+    /// after T_req, by SDS-R.
+    fn note_missing(&mut self, now: SimTime, g: GroupId, history: &[Entry]) {
+        let mut fresh = Vec::new();
+        let ch = &self.channels[&g];
+        for e in history.iter().filter(|e| !ch.has(e.id)) {
+            if self.p.repair && !ch.repair_out.contains_key(&e.id) {
+                fresh.push((*e, now + self.t_req_offset(e.id)));
+            }
+        }
+        let store = self.p.periods.store_query;
+        let ch = self.channels.get_mut(&g).expect("own group");
+        for (entry, t_req) in fresh {
+            let r = OutRepair {
+                t_req,
+                entry,
+                requested: false,
+            };
+            ch.repair_out.insert(entry.id, r);
+        }
+        if let Some(every) = store {
+            let absent: Vec<MsgId> = history
+                .iter()
+                .filter(|e| !ch.has(e.id))
+                .map(|e| e.id)
+                .collect();
+            let before = ch.missing.len();
+            ch.missing.extend(absent);
+            if ch.missing.len() > before {
+                self.timers
+                    .set_earliest(Key::Store, tick_at_or_after(now + SimTime(1), every));
+            }
+        }
+    }
+
+    /// Sweep timer: the next grid tick while messages wait (with no grid,
+    /// the earliest give-up).
+    fn schedule_sweep(&mut self, now: SimTime) {
+        let first = self
+            .channels
+            .values()
+            .flat_map(|c| c.incoming.values())
+            .map(|b| b.since)
+            .min();
+        let Some(first) = first else {
+            self.timers.cancel(Key::Sweep);
+            return;
+        };
+        let at = match (self.p.periods.buffer_sweep, self.p.periods.give_up) {
+            (Some(every), _) => tick_at_or_after(now + SimTime(1), every),
+            (None, Some(wait)) => (first + wait).max(now + SimTime(1)),
+            (None, None) => SimTime::NEVER,
+        };
+        if at == SimTime::NEVER {
+            self.timers.cancel(Key::Sweep);
+        } else {
+            self.timers.set(Key::Sweep, at);
+        }
+    }
+
+    /// Delivers every buffered message whose history is local, until none
+    /// is left; then those waiting past the give-up time, unverified.
+    fn sweep(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
+        let groups: Vec<GroupId> = self.channels.keys().copied().collect();
+        for g in groups {
+            loop {
+                let ch = &self.channels[&g];
+                let ready: Vec<MsgId> = ch
+                    .incoming
+                    .iter()
+                    .filter(|(_, b)| ch.ready(&b.frame))
+                    .map(|(&id, _)| id)
+                    .collect();
+                let expired = self.expired(now, g);
+                if ready.is_empty() && expired.is_none() {
+                    break;
+                }
+                for id in ready {
+                    self.release(g, id, true, out);
+                }
+                if let Some(id) = expired {
+                    self.release(g, id, false, out);
+                }
+            }
+        }
+        self.schedule_sweep(now);
+    }
+
+    /// The buffered message waiting longest, if past the give-up time.
+    fn expired(&self, now: SimTime, g: GroupId) -> Option<MsgId> {
+        let wait = self.p.periods.give_up?;
+        let ch = &self.channels[&g];
+        let (since, id) = ch.incoming.iter().map(|(&id, b)| (b.since, id)).min()?;
+        (since + wait <= now).then_some(id)
+    }
+
+    fn release(&mut self, g: GroupId, id: MsgId, ok: bool, out: &mut Outbox<Payload>) {
+        let ch = self.channels.get_mut(&g).expect("own group");
+        if let Some(b) = ch.incoming.remove(&id) {
+            self.deliver(g, b.msg, b.frame, ok, out);
+        }
+    }
+
+    fn fire(&mut self, now: SimTime, key: Key, out: &mut Outbox<Payload>) {
+        match key {
+            Key::Sweep => self.sweep(now, out),
+            Key::Store => self.query_store(now, out),
+            Key::Sync(g) => self.send_sync(now, g, out),
+            Key::Resend(g, id) => self.resend(now, g, id, out),
+            Key::Respond(g, id) => self.respond(g, id, out),
+        }
+    }
+
+    /// The timers set (for tests).
+    pub fn timers(&self) -> &TimerTable<Key> {
+        &self.timers
+    }
+}
+
+fn payload(role: Role, msg: &MessageRef, frame: &Rc<Frame>) -> Payload {
+    Payload {
+        role,
+        content: vec![msg.clone()],
+        frame: frame.clone(),
+    }
+}
+
+impl Node<Payload> for SdsNode {
+    fn handle_link_up(&mut self, now: SimTime, _peer: NodeId, out: &mut Outbox<Payload>) {
+        self.start(now);
+        self.finish(out);
+    }
+
+    fn handle_link_down(&mut self, _: SimTime, _: NodeId, _: &mut Outbox<Payload>) {}
+
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        _from: NodeId,
+        p: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
+        self.start(now);
+        self.receive(now, p, out);
+        self.finish(out);
+    }
+
+    fn handle_timeout(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
+        self.timer_set = SimTime::NEVER;
+        self.start(now);
+        for key in self.timers.pop_due(now) {
+            self.fire(now, key, out);
+        }
+        self.finish(out);
+    }
+
+    fn heads(&self, group: GroupId) -> Vec<MsgId> {
+        let Some(ch) = self.channels.get(&group) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<MsgId> = ch.recent(self.p.history_len).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn append(&mut self, now: SimTime, msg: MessageRef, out: &mut Outbox<Payload>) {
+        self.start(now);
+        self.send_content(now, msg, out);
+        self.finish(out);
+    }
+
+    fn holds(&self, m: MsgId) -> bool {
+        self.channels.values().any(|c| c.has(m))
+    }
+}
