@@ -45,6 +45,8 @@
 //! layout and the lengths are real, the cryptography is not modelled) and a
 //! test proves its output has exactly the computed length; [`decode`] parses
 //! any bytes back into records and never panics.
+//!
+//! Imports `sim/` and `node/` only.
 
 use crate::node::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
 pub use crate::node::wire::ID_LEN;

@@ -1,6 +1,8 @@
 //! Epidemic routers driven by hand: summaries, what goes once per
 //! exchange, anti-entropy, presence, buffer limits; and the config
 //! section's checks.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::wire::Payload;
 use super::{Epidemic, EpidemicConfig, EpidemicNode};

@@ -1,4 +1,6 @@
 //! A mailserver-only node driven by hand.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::wire::Payload;
 use super::MailserverOnlyNode;

@@ -8,6 +8,8 @@
 //! prost's length helpers, and each dialect's module (`status_wire`,
 //! `vac_wire`) builds the real protobuf message and proves in a property
 //! test that its encoding has exactly that length.
+//!
+//! Imports `sim/` and `node/` only.
 
 use crate::node::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
 use crate::node::wire::{ids_len, len_delimited, ID_LEN};

@@ -10,6 +10,8 @@
 //! community peer syncing (`protocol/messenger_peersyncing.go`), never by
 //! the MVDS node, so the `mvds` strategy never sends one; the schema and the
 //! decoder have it.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::payload::{Dialect, MvdsPayload};
 use crate::node::wire::{check_ids, decode_proto, WireError, ID_LEN};

@@ -7,6 +7,8 @@
 //! }`, `Metadata { repeated bytes parents = 1; bool ephemeral = 2; }`.
 //! `AppendMessage` always sets a `Metadata` (non-ephemeral, the parents), so
 //! every message carries one.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::payload::{Dialect, MvdsPayload};
 use crate::node::wire::{check_ids, decode_proto, WireError, ID_LEN};

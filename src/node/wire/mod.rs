@@ -14,17 +14,21 @@
 //! and mutated bytes without panicking.
 //!
 //! **Why the prost structs are written by hand.** Generating them with
-//! `prost-build` from the upstream `.proto` files, compiled by the
-//! pure-Rust `protox` (no `protoc`), works: vacp2p/mvds's `sync.proto`
-//! gives the same structs. It is not done because it would buy little and
-//! cost every build: a build script and about 40 more crates (protox,
-//! prost-reflect, miette, logos, prost-build's petgraph, regex, …) compiled
-//! before this crate on every clean build, in CI and in `fuzz/`; the five
-//! messages are ten lines each, their field numbers are the schema
-//! quoted in each wire's `//!` doc with its source, and the proptests below
-//! check them against the size arithmetic on every test run. Status's
-//! schema lives in status-go's vendor tree, and the epidemic extension has
-//! no upstream file at all, so two of the three would be meshsync's own
+//! `prost-build` 0.14 from the upstream `.proto` files, compiled by the
+//! pure-Rust `protox` 0.10 (no `protoc`, no system tool), works (tried in a
+//! scratch crate): vacp2p/mvds's `protobuf/sync.proto` gives field for
+//! field the structs in `mvds/vac_wire.rs` (same tags, types and `Option`s;
+//! no docs, so the module would need `allow(missing_docs)`). It is not done
+//! because it buys little and costs every build: a build script and the 48
+//! crates it needs (13 of them new: protox, protox-parse, prost-reflect,
+//! prost-types, prost-build, miette, logos, prettyplease, multimap, …; 44 s
+//! of CPU, 11 minutes of wall time niced on the shared 2-core VM) compiled
+//! before this crate in each profile CI builds (release and debug) and in
+//! `fuzz/`, for five messages of ten lines each whose field numbers the
+//! wires' `//!` docs quote with their source, and which `wire_proptests!`
+//! checks against the size arithmetic on every test run. Status's schema
+//! sits in status-go's vendor tree, and the epidemic extension has no
+//! upstream file at all, so two of the three wires would be meshsync's own
 //! `.proto` anyway.
 //!
 //! Imports `sim/` and `node/` only, like the rest of `node/`.

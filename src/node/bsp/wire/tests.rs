@@ -1,5 +1,7 @@
 //! BSP's wire: the sizes Briar's constants give, and the encoder against
 //! the computed lengths.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::*;
 use crate::node::wire::arb::{self, fake_id};
