@@ -869,6 +869,6 @@ mod size_tests {
     #[test]
     fn events_stay_small() {
         // Every queue entry moves this many bytes on each heap swap.
-        assert!(std::mem::size_of::<super::Event<crate::node::wire::Payload>>() <= 32);
+        assert!(std::mem::size_of::<super::Event<crate::node::epidemic::wire::Payload>>() <= 32);
     }
 }

@@ -13,6 +13,14 @@
 //! [`registry::builtin`]. This layer imports `sim/` only: never the
 //! engine, the scenario format, the report or anything above.
 //!
+//! One shape per protocol: a folder `node/<protocol>/` with `mod.rs` (the
+//! `Strategy` impl and its config section), the node (`node.rs`; bsp's in
+//! its `mod.rs`, the MVDS state machine in `mvds/machine.rs`), its wire
+//! (`wire.rs`; MVDS's two dialects in `mvds/status_wire.rs` and
+//! `mvds/vac_wire.rs` on `mvds/payload.rs`) and `tests.rs`. What every wire
+//! shares (ids, length helpers, test generators, the round-trip and
+//! never-panics property tests) is the kit in [`wire`].
+//!
 //! Call-order contract: `handle_link_up(p)` before any payload is expected to
 //! reach `p`; `handle_timeout` only at or after the time last passed to
 //! [`Outbox::set_timer`]; `append` only while the node is online.

@@ -9,6 +9,8 @@
 //! message blocked that long is delivered without its missing parents (a
 //! mitigation of the hole attack), reported as such. Messages from a sender
 //! who is not a member of the group are rejected (never held).
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::util::keyed::{Keyed, KeyedTable};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId};

@@ -1,7 +1,8 @@
 //! No input may panic: property tests over the scenario loader, the trace
-//! parsers and odd-but-valid parameter values (the wire decoder's are in
-//! `src/node/wire.rs`). The cargo-fuzz targets in `fuzz/` push the same entry
-//! points much further.
+//! parsers and odd-but-valid parameter values (the wire decoders' are
+//! beside each wire, `src/node/*/wire.rs`, from `node::wire`'s
+//! `wire_proptests!`). The cargo-fuzz targets in `fuzz/` push the same
+//! entry points much further.
 
 use meshsync::engine::run;
 use meshsync::scenario::Scenario;

@@ -33,6 +33,8 @@
 //! a message the peer acked, and rule 5 in send-time order each fail it.) (Swapping
 //! rules 3 and 4 is not observable: they share no state and fill different
 //! fields.)
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::reference::ReferenceNode;
 use super::*;

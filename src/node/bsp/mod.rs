@@ -38,6 +38,8 @@
 //! So a co-member offline for hours costs nothing per message shared
 //! meanwhile, and its backlog is filed in one pass when it comes back, on a
 //! table that is then in cache.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::store::{Delivery, Store};
 use super::util::sched::{DueMap, PeerSchedule};

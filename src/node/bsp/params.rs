@@ -23,6 +23,8 @@
 //!
 //! The old shared key `strategy_config.bsp.max_latency_s` is an error that
 //! says where it moved.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::{BspConfig, BspMode, BspNode, Payload, BSP_KINDS};
 use crate::node::strategy::{

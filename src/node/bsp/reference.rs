@@ -16,6 +16,8 @@
 //! departs from Briar's BSP (bramble-core `sync/` and `db/`); each such
 //! place is marked "Deviation from Briar" below. Message storage and causal
 //! delivery are not BSP state: the model reuses [`Store`].
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::wire::Payload;
 use super::{BspConfig, BspMode};

@@ -1,4 +1,6 @@
 //! Hand-driven BSP nodes: a fake clock, commands inspected one by one.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::*;
 use crate::node::Command;

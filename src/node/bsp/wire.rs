@@ -45,13 +45,13 @@
 //! layout and the lengths are real, the cryptography is not modelled) and a
 //! test proves its output has exactly the computed length; [`decode`] parses
 //! any bytes back into records and never panics.
+//!
+//! Imports `sim/` and `node/` only.
 
 use crate::node::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
+pub use crate::node::wire::ID_LEN;
 use crate::sim::message::{body_bytes, group_wire_id, MessageRef, MsgId};
 use thiserror::Error;
-
-/// Length of a message or group id.
-pub const ID_LEN: usize = 32;
 /// Bytes of a record header: version, type, payload length.
 pub const RECORD_HEADER_BYTES: usize = 4;
 /// Largest record payload (48 KiB).

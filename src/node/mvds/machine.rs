@@ -23,6 +23,8 @@
 //! Call order: the owning node calls the `insert`/`remove` methods from its
 //! handlers, [`Machine::tick`] from `handle_timeout`, and [`Machine::rearm`]
 //! at the end of every handler.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::payload::{Dialect, MvdsPayload};
 use crate::node::store::Store;

@@ -29,6 +29,8 @@
 //!   (their bytes are not counted).
 //! - An OFFER for a message the node holds is ignored, not acked
 //!   (`onOffer`); in pair groups nobody offers anyway.
+//!
+//! Imports `sim/` and `node/` only.
 
 pub mod machine;
 pub mod payload;

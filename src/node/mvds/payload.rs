@@ -8,6 +8,8 @@
 //! prost's length helpers, and each dialect's module (`status_wire`,
 //! `vac_wire`) builds the real protobuf message and proves in a property
 //! test that its encoding has exactly that length.
+//!
+//! Imports `sim/` and `node/` only.
 
 use crate::node::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
 use crate::node::wire::{ids_len, len_delimited, ID_LEN};
@@ -154,53 +156,23 @@ impl<D: Dialect> WirePayload for MvdsPayload<D> {
     }
 }
 
-/// Arbitrary payloads for the dialects' property tests.
+/// Arbitrary payloads for the dialects' property tests (from the kit's
+/// generators, `node::wire::arb`).
 #[cfg(test)]
 pub(crate) mod arb {
     use super::*;
-    use crate::sim::message::Message;
-    use crate::sim::time::SimTime;
+    use crate::node::wire::arb::{message, records};
     use proptest::prelude::*;
 
-    /// A fake 32-byte wire id for message `m`.
-    pub fn fake_id(m: MsgId) -> [u8; 32] {
-        let mut id = [7u8; 32];
-        id[..4].copy_from_slice(&m.to_le_bytes());
-        id
-    }
-
-    /// Any message: up to 12 parents, bodies up to 40,000 bytes.
-    pub fn message() -> impl Strategy<Value = MessageRef> {
-        (
-            0u32..1000,
-            0u32..5,
-            0u64..10_000_000_000_000,
-            0u32..40_000,
-            prop::collection::vec(0u32..1000, 0..12),
-        )
-            .prop_map(|(id, group, t, body_len, parents)| {
-                MessageRef::new(Message {
-                    id,
-                    group,
-                    sender: 0,
-                    created: SimTime(t),
-                    body_len,
-                    parents,
-                })
-            })
-    }
-
-    /// Any payload of dialect `D`.
+    /// Any payload of dialect `D`: up to 39 ids of each kind, up to four
+    /// messages.
     pub fn payload<D: Dialect>() -> impl Strategy<Value = MvdsPayload<D>> {
-        let ids = || prop::collection::vec(0u32..5000, 0..40);
-        (ids(), ids(), ids(), prop::collection::vec(message(), 0..5)).prop_map(
-            |(acks, offers, requests, messages)| MvdsPayload {
-                acks,
-                offers,
-                requests,
-                messages,
-                dialect: PhantomData,
-            },
-        )
+        records(message(), 5).prop_map(|(acks, offers, requests, messages)| MvdsPayload {
+            acks,
+            offers,
+            requests,
+            messages,
+            dialect: PhantomData,
+        })
     }
 }

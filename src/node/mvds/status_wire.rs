@@ -10,9 +10,11 @@
 //! community peer syncing (`protocol/messenger_peersyncing.go`), never by
 //! the MVDS node, so the `mvds` strategy never sends one; the schema and the
 //! decoder have it.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::payload::{Dialect, MvdsPayload};
-use crate::node::wire::{check_ids, WireError, ID_LEN};
+use crate::node::wire::{check_ids, decode_proto, WireError, ID_LEN};
 use crate::sim::message::{body_bytes, group_wire_id, MsgId};
 
 /// Status's field numbers.
@@ -100,8 +102,7 @@ pub fn to_proto(p: &Payload, id_of: impl Fn(MsgId) -> [u8; 32]) -> proto::Payloa
 /// Parses bytes as a Status MVDS payload and checks every id is 32 bytes
 /// long. Returns an error, never panics, whatever the input.
 pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
-    let p = <proto::Payload as prost::Message>::decode(bytes)
-        .map_err(|e| WireError::Decode(e.to_string()))?;
+    let p: proto::Payload = decode_proto(bytes)?;
     check_ids("ack", &p.acks)?;
     check_ids("offer", &p.offers)?;
     check_ids("request", &p.requests)?;
@@ -123,37 +124,15 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::mvds::payload::arb;
-    use proptest::prelude::*;
+    use crate::node::mvds::payload::{arb, message_encoded_len};
+    use crate::node::wire::arb::fake_id;
+    use crate::node::wire::wire_proptests;
 
-    proptest! {
-        #[test]
-        fn computed_length_equals_encoding(p in arb::payload::<Status>()) {
-            let bytes = prost::Message::encode_to_vec(&to_proto(&p, arb::fake_id));
-            prop_assert_eq!(bytes.len(), p.encoded_len());
-            let back = decode(&bytes).unwrap();
-            prop_assert_eq!(back, to_proto(&p, arb::fake_id));
-        }
-
-        #[test]
-        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode(&bytes);
-        }
-
-        #[test]
-        fn decode_never_panics_on_mutated_payloads(
-            p in arb::payload::<Status>(),
-            flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)
-        ) {
-            let mut bytes = prost::Message::encode_to_vec(&to_proto(&p, arb::fake_id));
-            if !bytes.is_empty() {
-                for (at, v) in flips {
-                    let n = bytes.len();
-                    bytes[at % n] ^= v;
-                }
-            }
-            let _ = decode(&bytes);
-        }
+    wire_proptests! {
+        payload: arb::payload::<Status>(),
+        proto: |p| to_proto(p, fake_id),
+        decode: |bytes| decode(bytes),
+        garbage: 512,
     }
 
     /// `repeated Offer group_offers = 5005`: key `(5005 << 3) | 2` as a
@@ -179,7 +158,7 @@ mod tests {
     fn status_message_carries_no_parents() {
         let with = crate::sim::message::test_message(1, 0, crate::sim::time::SimTime::ZERO, &[0]);
         let without = crate::sim::message::test_message(1, 0, crate::sim::time::SimTime::ZERO, &[]);
-        let len = super::super::payload::message_encoded_len::<Status>;
+        let len = message_encoded_len::<Status>;
         assert_eq!(len(&with), len(&without));
         // group id (3-byte key, length, 32 bytes), timestamp (3 + 5),
         // body (3 + 1 + 10).

@@ -1,6 +1,8 @@
 //! Status's MVDS (`mvds`) and the Vac reference (`mvds-vac`), driven by
 //! hand: one test per fact of status-go's vendored fork and of
 //! vacp2p/mvds.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::machine::Kind;
 use super::*;

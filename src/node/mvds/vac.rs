@@ -27,6 +27,8 @@
 //! a state never stops the next duplicate). meshsync relays a message once,
 //! on its first receipt. The shared machinery (states, epochs, resends) is
 //! [`super::mvds::machine`].
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::machine::{Kind, Machine, Schedule};
 use super::payload::KINDS;

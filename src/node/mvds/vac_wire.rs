@@ -7,9 +7,11 @@
 //! }`, `Metadata { repeated bytes parents = 1; bool ephemeral = 2; }`.
 //! `AppendMessage` always sets a `Metadata` (non-ephemeral, the parents), so
 //! every message carries one.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::payload::{Dialect, MvdsPayload};
-use crate::node::wire::{check_ids, WireError, ID_LEN};
+use crate::node::wire::{check_ids, decode_proto, WireError, ID_LEN};
 use crate::sim::message::{body_bytes, group_wire_id, MsgId};
 
 /// Vac's field numbers.
@@ -100,8 +102,7 @@ pub fn to_proto(p: &Payload, id_of: impl Fn(MsgId) -> [u8; 32]) -> proto::Payloa
 /// Parses bytes as a Vac MVDS payload and checks every id is 32 bytes
 /// long. Returns an error, never panics, whatever the input.
 pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
-    let p = <proto::Payload as prost::Message>::decode(bytes)
-        .map_err(|e| WireError::Decode(e.to_string()))?;
+    let p: proto::Payload = decode_proto(bytes)?;
     check_ids("ack", &p.acks)?;
     check_ids("offer", &p.offers)?;
     check_ids("request", &p.requests)?;
@@ -122,37 +123,15 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::mvds::payload::arb;
-    use proptest::prelude::*;
+    use crate::node::mvds::payload::{arb, message_encoded_len};
+    use crate::node::wire::arb::fake_id;
+    use crate::node::wire::wire_proptests;
 
-    proptest! {
-        #[test]
-        fn computed_length_equals_encoding(p in arb::payload::<Vac>()) {
-            let bytes = prost::Message::encode_to_vec(&to_proto(&p, arb::fake_id));
-            prop_assert_eq!(bytes.len(), p.encoded_len());
-            let back = decode(&bytes).unwrap();
-            prop_assert_eq!(back, to_proto(&p, arb::fake_id));
-        }
-
-        #[test]
-        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode(&bytes);
-        }
-
-        #[test]
-        fn decode_never_panics_on_mutated_payloads(
-            p in arb::payload::<Vac>(),
-            flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)
-        ) {
-            let mut bytes = prost::Message::encode_to_vec(&to_proto(&p, arb::fake_id));
-            if !bytes.is_empty() {
-                for (at, v) in flips {
-                    let n = bytes.len();
-                    bytes[at % n] ^= v;
-                }
-            }
-            let _ = decode(&bytes);
-        }
+    wire_proptests! {
+        payload: arb::payload::<Vac>(),
+        proto: |p| to_proto(p, fake_id),
+        decode: |bytes| decode(bytes),
+        garbage: 512,
     }
 
     /// vacp2p/mvds's current proto numbers fields from 1: a message's
@@ -162,7 +141,7 @@ mod tests {
     fn vac_message_carries_parents_in_metadata_4() {
         use crate::sim::message::test_message;
         use crate::sim::time::SimTime;
-        let len = super::super::payload::message_encoded_len::<Vac>;
+        let len = message_encoded_len::<Vac>;
         let none = test_message(1, 0, SimTime::ZERO, &[]);
         let two = test_message(1, 0, SimTime::ZERO, &[0, 2]);
         assert_eq!(len(&two) - len(&none), 2 * (1 + 1 + 32));
@@ -170,7 +149,7 @@ mod tests {
             messages: vec![two],
             ..Payload::default()
         };
-        let bytes = prost::Message::encode_to_vec(&to_proto(&p, arb::fake_id));
+        let bytes = prost::Message::encode_to_vec(&to_proto(&p, fake_id));
         // Payload field 4 (messages), then Message field 1 (group id).
         assert_eq!(bytes[0], (4 << 3) | 2);
         let back = decode(&bytes).unwrap();

@@ -9,6 +9,8 @@
 //! reference and a flag fit in 16 bytes. It is a thin layer over
 //! `hashbrown::HashTable` hashed with FxHash, and is only ever looked up,
 //! never iterated, so no result depends on its order.
+//!
+//! Imports `sim/` and `node/` only.
 
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;

@@ -4,6 +4,8 @@
 //! epoch) and hands out everything due now in `(time, key)` order. [`PeerSchedule`] keeps,
 //! for a node, each connected peer's earliest due time, so a flush visits
 //! only peers with work instead of scanning them all.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::keyed::{Keyed, KeyedTable};
 use crate::sim::indexed_heap::IndexedHeap;

@@ -1,8 +1,11 @@
 //! BSP's wire: the sizes Briar's constants give, and the encoder against
 //! the computed lengths.
+//!
+//! Imports `sim/` and `node/` only.
 
 use super::*;
-use crate::node::mvds::payload::arb::fake_id;
+use crate::node::wire::arb::{self, fake_id};
+use crate::node::wire::wire_proptests;
 use crate::sim::message::Message;
 use crate::sim::time::SimTime;
 use proptest::prelude::*;
@@ -104,75 +107,44 @@ fn stream_preamble_is_counted_once_per_connection() {
     assert_eq!((d.versions, d.acks.len()), (vec![0], 1));
 }
 
-fn arb_message() -> impl Strategy<Value = MessageRef> {
-    (
-        0u32..1000,
-        0u64..10_000_000_000_000,
-        0u32..=32_768,
-        prop::collection::vec(0u32..1000, 0..12),
-    )
-        .prop_map(|(id, t, body_len, parents)| {
-            MessageRef::new(Message {
-                id,
-                group: id % 5,
-                sender: 0,
-                created: SimTime(t),
-                body_len,
-                parents,
-            })
-        })
-}
-
+/// BSP's payloads: bodies up to 32 KiB (a MESSAGE record must fit its
+/// 16-bit length with up to 11 parents), up to three messages, and
+/// payloads that open the stream.
 fn arb_payload() -> impl Strategy<Value = Payload> {
-    let ids = || prop::collection::vec(0u32..5000, 0..40);
-    (
-        ids(),
-        ids(),
-        ids(),
-        prop::collection::vec(arb_message(), 0..4),
-        any::<bool>(),
-    )
-        .prop_map(|(acks, offers, requests, messages, opens_stream)| Payload {
+    (arb::records(arb::message_up_to(32_768), 4), any::<bool>()).prop_map(
+        |((acks, offers, requests, messages), opens_stream)| Payload {
             acks,
             offers,
             requests,
             messages,
             opens_stream,
-        })
+        },
+    )
 }
 
-proptest! {
-    #[test]
-    fn computed_length_equals_encoding(p in arb_payload()) {
-        let bytes = encode(&p, fake_id).unwrap();
-        prop_assert_eq!(bytes.len(), p.encoded_len());
+wire_proptests! {
+    payload: arb_payload(),
+    encode: |p| encode(p, fake_id).unwrap(),
+    decode_any: |bytes| (decode(bytes, false), decode(bytes, true)),
+    round_trip: |p, bytes| {
         let d = decode(&bytes, p.opens_stream).unwrap();
         let ids = |v: &[MsgId]| v.iter().map(|&m| fake_id(m)).collect::<Vec<_>>();
+        let versions = if p.opens_stream { vec![PROTOCOL_VERSION] } else { vec![] };
+        prop_assert_eq!(d.versions, versions);
         prop_assert_eq!(d.acks, ids(&p.acks));
         prop_assert_eq!(d.offers, ids(&p.offers));
         prop_assert_eq!(d.requests, ids(&p.requests));
         prop_assert_eq!(d.messages.len(), p.messages.len());
         for (got, m) in d.messages.iter().zip(&p.messages) {
             prop_assert_eq!(got.body.len(), message_len(m) - MESSAGE_HEADER_LENGTH);
+            let mut body: Vec<u8> = m.parents.iter().flat_map(|&q| fake_id(q)).collect();
+            body.extend_from_slice(&body_bytes(m));
+            prop_assert_eq!(&got.body, &body);
+            prop_assert_eq!(got.group, group_wire_id(m.group));
+            prop_assert_eq!(got.timestamp / 1000, m.wire_timestamp() as u64);
         }
-    }
-
-    #[test]
-    fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..2048), opens in any::<bool>()) {
-        let _ = decode(&bytes, opens);
-    }
-
-    #[test]
-    fn decode_never_panics_on_mutated_payloads(
-        p in arb_payload(), flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)
-    ) {
-        let mut bytes = encode(&p, fake_id).unwrap();
-        let n = bytes.len();
-        for (at, v) in flips {
-            bytes[at % n] ^= v;
-        }
-        let _ = decode(&bytes, p.opens_stream);
-    }
+    },
+    garbage: 2048,
 }
 
 #[test]

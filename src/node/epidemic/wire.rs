@@ -1,8 +1,9 @@
-//! The MVDS-style protobuf payload epidemic routing and mailserver-only
-//! share, and its exact encoded size. BSP (`bsp::wire`, BSP records in BTP
-//! frames) and the two MVDS strategies (`mvds::status_wire`,
-//! `mvds::vac_wire`) have wires of their own; this module also holds the
-//! length helpers and id checks the MVDS wires share.
+//! Epidemic's wire: the MVDS-style protobuf payload of 2019 (with parents),
+//! extended with epidemic routing's summary vector, and its exact encoded
+//! size. Mailserver-only sends the same payload (never a summary) and
+//! imports it from here (`mailserver_only::wire`). The length helpers and
+//! id checks come from the shared kit (`node::wire`); imports `sim/` and
+//! `node/` only.
 //!
 //! Nodes exchange [`Payload`] values that name messages by dense id; what a
 //! payload would weigh on the wire is [`Payload::encoded_len`], computed with
@@ -21,13 +22,10 @@
 //! `Payload`. (Field 5005 is Status's `group_offers`: the extension stays
 //! off every number an MVDS variant uses.)
 
-use super::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
+use crate::node::strategy::{PerKind, RecordKind, WirePayload, MAX_RECORD_KINDS};
+use crate::node::wire::{check_ids, decode_proto, ids_len, len_delimited, WireError, ID_LEN};
 use crate::sim::message::{body_bytes, group_wire_id, MessageRef, MsgId};
 use prost::encoding::{encoded_len_varint, key_len};
-use thiserror::Error;
-
-/// Length in bytes of every message and group id on the wire.
-pub const ID_LEN: usize = 32;
 
 /// Field number of the epidemic summary vector (meshsync extension).
 pub const SUMMARY_TAG: u32 = 5101;
@@ -129,32 +127,6 @@ pub struct Payload {
     pub messages: Vec<MessageRef>,
     /// Summary vector (epidemic routing): ids the sender holds, if sent.
     pub summary: Option<Vec<MsgId>>,
-}
-
-/// Why bytes are not a valid MVDS payload.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum WireError {
-    /// The bytes are not a protobuf encoding of the schema.
-    #[error("malformed payload: {0}")]
-    Decode(String),
-    /// An id field does not hold exactly 32 bytes.
-    #[error("{field} id has {len} bytes, expected 32")]
-    BadIdLength {
-        /// Which field held the bad id.
-        field: &'static str,
-        /// Its length.
-        len: usize,
-    },
-}
-
-/// Bytes of `n` 32-byte ids in repeated field `tag`.
-pub fn ids_len(tag: u32, n: usize) -> usize {
-    n * (key_len(tag) + encoded_len_varint(ID_LEN as u64) + ID_LEN)
-}
-
-/// Bytes of a length-delimited field `tag` holding `inner` bytes.
-pub fn len_delimited(tag: u32, inner: usize) -> usize {
-    key_len(tag) + encoded_len_varint(inner as u64) + inner
 }
 
 /// Encoded length of one MVDS `Message` (without its outer key and length).
@@ -278,22 +250,10 @@ impl WirePayload for Payload {
     }
 }
 
-/// An error naming `field` if some id is not 32 bytes long.
-pub fn check_ids(field: &'static str, ids: &[Vec<u8>]) -> Result<(), WireError> {
-    match ids.iter().find(|id| id.len() != ID_LEN) {
-        Some(id) => Err(WireError::BadIdLength {
-            field,
-            len: id.len(),
-        }),
-        None => Ok(()),
-    }
-}
-
 /// Parses bytes as an MVDS payload and checks every id is 32 bytes long.
 /// Returns an error, never panics, whatever the input.
 pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
-    let p = <proto::Payload as prost::Message>::decode(bytes)
-        .map_err(|e| WireError::Decode(e.to_string()))?;
+    let p: proto::Payload = decode_proto(bytes)?;
     check_ids("ack", &p.acks)?;
     check_ids("offer", &p.offers)?;
     check_ids("request", &p.requests)?;
@@ -315,19 +275,16 @@ pub fn decode(bytes: &[u8]) -> Result<proto::Payload, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::mvds::payload::arb::{fake_id, message as arb_message};
+    use crate::node::wire::arb::{self, fake_id};
+    use crate::node::wire::wire_proptests;
     use proptest::prelude::*;
 
     fn arb_payload() -> impl Strategy<Value = Payload> {
-        let ids = || prop::collection::vec(0u32..5000, 0..40);
         (
-            ids(),
-            ids(),
-            ids(),
-            prop::collection::vec(arb_message(), 0..5),
-            prop::option::of(ids()),
+            arb::records(arb::message(), 5),
+            prop::option::of(arb::ids()),
         )
-            .prop_map(|(acks, offers, requests, messages, summary)| Payload {
+            .prop_map(|((acks, offers, requests, messages), summary)| Payload {
                 acks,
                 offers,
                 requests,
@@ -336,33 +293,11 @@ mod tests {
             })
     }
 
-    proptest! {
-        #[test]
-        fn computed_length_equals_encoding(p in arb_payload()) {
-            let bytes = prost::Message::encode_to_vec(&p.to_proto(fake_id));
-            prop_assert_eq!(bytes.len(), p.encoded_len());
-            let back = decode(&bytes).unwrap();
-            prop_assert_eq!(back, p.to_proto(fake_id));
-        }
-
-        #[test]
-        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode(&bytes);
-        }
-
-        #[test]
-        fn decode_never_panics_on_mutated_payloads(
-            p in arb_payload(), flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)
-        ) {
-            let mut bytes = prost::Message::encode_to_vec(&p.to_proto(fake_id));
-            if !bytes.is_empty() {
-                for (at, v) in flips {
-                    let n = bytes.len();
-                    bytes[at % n] ^= v;
-                }
-            }
-            let _ = decode(&bytes);
-        }
+    wire_proptests! {
+        payload: arb_payload(),
+        proto: |p| p.to_proto(fake_id),
+        decode: |bytes| decode(bytes),
+        garbage: 512,
     }
 
     #[test]
