@@ -26,6 +26,7 @@ pub mod registry;
 pub mod store;
 pub mod strategy;
 pub mod util;
+pub mod waku_sync;
 pub mod wire;
 
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};

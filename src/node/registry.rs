@@ -15,6 +15,7 @@ use super::mailserver_only::MailserverOnly;
 use super::mvds::Mvds;
 use super::mvds_vac::MvdsVac;
 use super::strategy::{Strategy, StrategyInfo};
+use super::waku_sync::WakuSync;
 use std::sync::Arc;
 
 /// Something strategies can be added to.
@@ -32,6 +33,7 @@ pub fn builtin(r: &mut impl Register) {
     r.add(MvdsVac);
     r.add(Epidemic);
     r.add(MailserverOnly);
+    r.add(WakuSync);
 }
 
 /// Strategies by name, in registration order.
