@@ -22,6 +22,7 @@ pub mod epidemic;
 pub mod mailserver_only;
 pub mod mvds;
 pub mod mvds_vac;
+pub mod negentropy;
 pub mod registry;
 pub mod store;
 pub mod strategy;

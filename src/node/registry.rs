@@ -14,6 +14,7 @@ use super::epidemic::Epidemic;
 use super::mailserver_only::MailserverOnly;
 use super::mvds::Mvds;
 use super::mvds_vac::MvdsVac;
+use super::negentropy::NegentropyStrategy;
 use super::strategy::{Strategy, StrategyInfo};
 use super::waku_sync::WakuSync;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub fn builtin(r: &mut impl Register) {
     r.add(MvdsVac);
     r.add(Epidemic);
     r.add(MailserverOnly);
+    r.add(NegentropyStrategy);
     r.add(WakuSync);
 }
 
