@@ -203,3 +203,51 @@ impl WirePayload for Payload {
         std::mem::take(&mut self.messages)
     }
 }
+
+/// Figures of one whole reconciliation, run in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Run {
+    /// Frames the client sent (the first included).
+    pub client_frames: usize,
+    /// Frames the server sent.
+    pub server_frames: usize,
+    /// Bytes of every frame and of the closing `need` record, in their
+    /// envelopes.
+    pub bytes: usize,
+    /// The largest frame (without envelope).
+    pub largest_frame: usize,
+    /// Ids the client has and the server lacks.
+    pub have: std::collections::BTreeSet<[u8; 32]>,
+    /// Ids the server has and the client lacks.
+    pub need: std::collections::BTreeSet<[u8; 32]>,
+}
+
+/// Reconciles `client` with `server` to the end, as two nodes would.
+pub fn reconcile_in_memory(
+    client: &NegentropyStorageVector,
+    server: &NegentropyStorageVector,
+    limit: u64,
+) -> Result<Run, Error> {
+    let mut r = Run::default();
+    let mut query = initiate(client, limit)?;
+    loop {
+        r.client_frames += 1;
+        r.bytes += frame_record_len(query.len());
+        r.largest_frame = r.largest_frame.max(query.len());
+        let answer = serve(server, limit, &query)?;
+        r.server_frames += 1;
+        r.bytes += frame_record_len(answer.len());
+        r.largest_frame = r.largest_frame.max(answer.len());
+        let step = client_step(client, limit, &answer)?;
+        r.have.extend(step.have);
+        r.need.extend(step.need);
+        match step.next {
+            Some(q) => query = q,
+            None => break,
+        }
+    }
+    if !r.need.is_empty() {
+        r.bytes += need_record_len(r.need.len());
+    }
+    Ok(r)
+}

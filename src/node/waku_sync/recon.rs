@@ -254,3 +254,49 @@ pub fn partition(a: u64, b: u64, count: u64) -> Vec<(SyncId, SyncId)> {
         })
         .collect()
 }
+
+/// Figures of one whole session between two caches, run in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionRun {
+    /// Payloads sent, both ways (the closing empty one included).
+    pub payloads: usize,
+    /// Their bytes with libp2p's length prefixes.
+    pub bytes: usize,
+    /// What the initiator pushes, and the responder.
+    pub initiator_sends: std::collections::BTreeSet<MsgId>,
+    /// What the responder pushes.
+    pub responder_sends: std::collections::BTreeSet<MsgId>,
+}
+
+/// A session from `a` (initiator) to `b` over `[from, to]` and `topics`,
+/// each payload encoded and decoded as on the wire (`processRequest`).
+pub fn run_session(a: &Cache, b: &Cache, from: u64, to: u64, topics: &[GroupId]) -> SessionRun {
+    use super::wire::{decode, encode, lp_len};
+    let wrap = |ranges| RangesData {
+        pubsub_topics: vec![super::message::PUBSUB_TOPIC.into()],
+        content_topics: topics.iter().map(|&g| super::message::content_topic(g)).collect(),
+        ranges,
+    };
+    let mut s = SessionRun::default();
+    let mut frame = encode(&wrap(a.initial(from, to, topics)));
+    let mut b_turn = true;
+    loop {
+        s.payloads += 1;
+        s.bytes += lp_len(frame.len());
+        let input = decode(&frame).expect("own encoding decodes");
+        if input.is_done() {
+            return s;
+        }
+        let o = if b_turn { b } else { a }.process(&input, topics);
+        let sends = if b_turn { &mut s.responder_sends } else { &mut s.initiator_sends };
+        sends.extend(o.to_send);
+        let done = o.reply.is_done();
+        frame = encode(&wrap(o.reply.ranges));
+        if done {
+            s.payloads += 1;
+            s.bytes += lp_len(frame.len());
+            return s;
+        }
+        b_turn = !b_turn;
+    }
+}
