@@ -219,7 +219,11 @@ fn bench_ids() -> (Vec<(u64, [u8; 32], u32)>, Vec<(u64, [u8; 32], u32)>) {
     let step = 3_600_000_000_000 / total;
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for i in 0..total {
-        let id = (T0 + i * step, Sha256::digest(i.to_le_bytes()).into(), i as u32);
+        let id = (
+            T0 + i * step,
+            Sha256::digest(i.to_le_bytes()).into(),
+            i as u32,
+        );
         match i % 101 {
             0 => a.push(id),
             1 => b.push(id),
@@ -251,27 +255,51 @@ fn reconcile_100k(runs: usize) {
     use meshsync::node::waku_sync::wire::SyncId;
     let (a, b) = bench_ids();
     println!();
-    println!("| reconciliation, 100k vs 100k, 1% differing | round trips | bytes | median wall (ms) |");
+    println!(
+        "| reconciliation, 100k vs 100k, 1% differing | round trips | bytes | median wall (ms) |"
+    );
     println!("|---|---|---|---|");
     let pairs = |v: &[(u64, [u8; 32], u32)]| v.iter().map(|&(t, h, _)| (t, h)).collect::<Vec<_>>();
-    let (sa, sb) = (sealed(&pairs(&a)).expect("ids"), sealed(&pairs(&b)).expect("ids"));
+    let (sa, sb) = (
+        sealed(&pairs(&a)).expect("ids"),
+        sealed(&pairs(&b)).expect("ids"),
+    );
     for limit in [0u64, 1_048_576, 4096] {
-        let (wall, r) = timed(runs, || reconcile_in_memory(&sa, &sb, limit).expect("reconciles"));
+        let (wall, r) = timed(runs, || {
+            reconcile_in_memory(&sa, &sb, limit).expect("reconciles")
+        });
         assert_eq!((r.have.len(), r.need.len()), (1000, 1000));
-        println!("| negentropy v1, frame limit {limit} | {} | {} | {:.1} |", r.client_frames, r.bytes, wall * 1e3);
+        println!(
+            "| negentropy v1, frame limit {limit} | {} | {} | {:.1} |",
+            r.client_frames,
+            r.bytes,
+            wall * 1e3
+        );
     }
     let cache = |v: &[(u64, [u8; 32], u32)]| {
         let mut c = Cache::new(8, 100);
         for &(time, hash, msg) in v {
-            c.insert(Entry { id: SyncId { time, hash }, group: 0, msg });
+            c.insert(Entry {
+                id: SyncId { time, hash },
+                group: 0,
+                msg,
+            });
         }
         c
     };
     let (ca, cb) = (cache(&a), cache(&b));
     let (from, to) = (a[0].0, b[b.len() - 1].0);
     let (wall, s) = timed(runs, || run_session(&ca, &cb, from, to, &[0]));
-    assert_eq!((s.initiator_sends.len(), s.responder_sends.len()), (1000, 1000));
-    println!("| waku store sync (8 parts, item sets <= 100) | {} | {} | {:.1} |", s.payloads.div_ceil(2), s.bytes, wall * 1e3);
+    assert_eq!(
+        (s.initiator_sends.len(), s.responder_sends.len()),
+        (1000, 1000)
+    );
+    println!(
+        "| waku store sync (8 parts, item sets <= 100) | {} | {} | {:.1} |",
+        s.payloads.div_ceil(2),
+        s.bytes,
+        wall * 1e3
+    );
 }
 
 /// The sweep of small runs whose speed-up on every core is measured.

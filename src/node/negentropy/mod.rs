@@ -21,7 +21,9 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-use super::strategy::{config_schema_of, positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
+use super::strategy::{
+    config_schema_of, positive_seconds, ConfigError, NodeContext, RecordKind, Strategy,
+};
 use super::Node;
 use node::{NegentropyNode, Params};
 use wire::Payload;
@@ -81,7 +83,11 @@ impl Strategy for NegentropyStrategy {
         wire::check_frame_size_limit(c.frame_size_limit).map_err(|e| {
             ConfigError::at(
                 "frame_size_limit",
-                format!("expected 0 or at least {}, got {} ({e})", wire::MIN_FRAME_SIZE_LIMIT, c.frame_size_limit),
+                format!(
+                    "expected 0 or at least {}, got {} ({e})",
+                    wire::MIN_FRAME_SIZE_LIMIT,
+                    c.frame_size_limit
+                ),
             )
         })
     }
@@ -95,6 +101,12 @@ impl Strategy for NegentropyStrategy {
             relay: c.relay,
             presence_known: ctx.presence_known,
         };
-        Box::new(NegentropyNode::new(ctx.me, ctx.groups, ctx.sharing, ctx.delivery, params))
+        Box::new(NegentropyNode::new(
+            ctx.me,
+            ctx.groups,
+            ctx.sharing,
+            ctx.delivery,
+            params,
+        ))
     }
 }

@@ -134,7 +134,10 @@ impl NegentropyNode {
             me,
             params,
             store: Store::new(delivery, groups),
-            sets: groups.iter().map(|(g, _)| (*g, GroupSet::default())).collect(),
+            sets: groups
+                .iter()
+                .map(|(g, _)| (*g, GroupSet::default()))
+                .collect(),
             shared,
             connected: BTreeSet::new(),
             sessions: BTreeMap::new(),
@@ -212,7 +215,11 @@ impl NegentropyNode {
         let Ok(step) = wire::client_step(set.storage(), limit, &f.bytes) else {
             return;
         };
-        let fresh: Vec<[u8; 32]> = step.have.into_iter().filter(|h| s.sent.insert(*h)).collect();
+        let fresh: Vec<[u8; 32]> = step
+            .have
+            .into_iter()
+            .filter(|h| s.sent.insert(*h))
+            .collect();
         reply.messages.extend(self.held(f.group, &fresh));
         s.need.extend(step.need);
         match step.next {
@@ -229,7 +236,10 @@ impl NegentropyNode {
                 self.stats.completed += 1;
                 if !s.need.is_empty() {
                     let ids = s.need.into_iter().collect();
-                    reply.needs.push(Need { group: f.group, ids });
+                    reply.needs.push(Need {
+                        group: f.group,
+                        ids,
+                    });
                 }
             }
         }
@@ -246,7 +256,8 @@ impl Node<Payload> for NegentropyNode {
     fn handle_link_up(&mut self, now: SimTime, peer: NodeId, out: &mut Outbox<Payload>) {
         self.connected.insert(peer);
         if self.me < peer {
-            self.timers.set(Timer::Round(peer), now + self.params.interval);
+            self.timers
+                .set(Timer::Round(peer), now + self.params.interval);
         }
         if self.me < peer || !self.params.presence_known {
             self.start_round(peer, out);
@@ -261,7 +272,13 @@ impl Node<Payload> for NegentropyNode {
         self.rearm(out);
     }
 
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, p: Payload, out: &mut Outbox<Payload>) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        p: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         for m in &p.messages {
             self.ingest(now, m.clone(), out);
         }
@@ -288,7 +305,8 @@ impl Node<Payload> for NegentropyNode {
                 }
                 Timer::Round(peer) => {
                     self.start_round(peer, out);
-                    self.timers.set(Timer::Round(peer), now + self.params.interval);
+                    self.timers
+                        .set(Timer::Round(peer), now + self.params.interval);
                 }
             }
         }

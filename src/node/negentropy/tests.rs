@@ -33,7 +33,10 @@ fn frames_of_tiny_sets_byte_for_byte() {
     let a = serve(&empty, 0, &q).unwrap();
     assert_eq!(a, vec![0x61, 0, 0, 2, 0]);
     let step = client_step(&one, 0, &a).unwrap();
-    assert_eq!((step.next, step.have, step.need), (None, vec![[1; 32]], vec![]));
+    assert_eq!(
+        (step.next, step.have, step.need),
+        (None, vec![[1; 32]], vec![])
+    );
 }
 
 #[test]
@@ -43,21 +46,32 @@ fn envelopes_have_their_computed_lengths() {
             negentropy: Some(vec![0x61; n]),
             hashes: vec![],
         };
-        assert_eq!(p.encode_length_delimited_to_vec().len(), frame_record_len(n), "{n}");
+        assert_eq!(
+            p.encode_length_delimited_to_vec().len(),
+            frame_record_len(n),
+            "{n}"
+        );
     }
     for k in [0usize, 1, 3, 100] {
         let p = SyncPayload {
             negentropy: None,
             hashes: vec![vec![7; 32]; k],
         };
-        assert_eq!(p.encode_length_delimited_to_vec().len(), need_record_len(k), "{k}");
+        assert_eq!(
+            p.encode_length_delimited_to_vec().len(),
+            need_record_len(k),
+            "{k}"
+        );
     }
     assert_eq!((frame_record_len(5), need_record_len(2)), (8, 71));
 }
 
 fn item(i: u64) -> (u64, [u8; 32]) {
     // Times 1 s apart in ns, ids hashes: as Waku messages would be.
-    (1_700_000_000_000_000_000 + i * 1_000_000_000, Sha256::digest(i.to_le_bytes()).into())
+    (
+        1_700_000_000_000_000_000 + i * 1_000_000_000,
+        Sha256::digest(i.to_le_bytes()).into(),
+    )
 }
 
 /// Client storage, server storage, and what the client alone holds and
@@ -80,7 +94,10 @@ fn sets(base: u64, only_client: u64, only_server: u64) -> Sets {
         if only_client > 0 && i % every(only_client) == 0 && have.len() < only_client as usize {
             c.push(it);
             have.insert(it.1);
-        } else if only_server > 0 && i % every(only_server) == 1 && need.len() < only_server as usize {
+        } else if only_server > 0
+            && i % every(only_server) == 1
+            && need.len() < only_server as usize
+        {
             s.push(it);
             need.insert(it.1);
         } else {
@@ -106,7 +123,10 @@ fn bytes_grow_with_the_difference_not_with_the_set() {
     assert!(one_big < hundred && hundred < ten_k, "{figures:?}");
     // 10,000 differences cannot cost less than their 32-byte ids.
     assert!(ten_k > 10_000 * 32, "{figures:?}");
-    assert_eq!(figures, EXPECTED, "golden: exact bytes of the crate's frames");
+    assert_eq!(
+        figures, EXPECTED,
+        "golden: exact bytes of the crate's frames"
+    );
 }
 
 /// `(base, difference, client frames, bytes)` measured by the test above.
@@ -123,10 +143,19 @@ fn a_4096_byte_frame_limit_forces_several_rounds() {
     let free = reconcile_in_memory(&c, &s, 0).unwrap();
     let limited = reconcile_in_memory(&c, &s, 4096).unwrap();
     assert_eq!((&free.have, &free.need), (&have, &need));
-    assert_eq!((&limited.have, &limited.need), (&have, &need), "same result");
+    assert_eq!(
+        (&limited.have, &limited.need),
+        (&have, &need),
+        "same result"
+    );
     assert!(free.largest_frame > 4096, "{free:?}");
     assert!(limited.largest_frame <= 4096, "{}", limited.largest_frame);
-    assert!(limited.client_frames > free.client_frames + 3, "{} vs {}", limited.client_frames, free.client_frames);
+    assert!(
+        limited.client_frames > free.client_frames + 3,
+        "{} vs {}",
+        limited.client_frames,
+        free.client_frames
+    );
     assert_eq!(
         (free.client_frames, limited.client_frames, limited.bytes),
         EXPECTED_LIMITED,
@@ -141,16 +170,30 @@ const EXPECTED_LIMITED: (usize, usize, usize) = (2, 103, 627_256);
 fn frame_size_limit_follows_the_crate() {
     let parse = |v: serde_json::Value| parse_config(&NegentropyStrategy, Some(&v));
     let c = parse(serde_json::json!({})).unwrap();
-    assert_eq!((c.interval_s, c.frame_size_limit, c.relay), (300.0, 1_048_576, true));
+    assert_eq!(
+        (c.interval_s, c.frame_size_limit, c.relay),
+        (300.0, 1_048_576, true)
+    );
     for ok in [0, 4096, 60_000] {
-        assert!(parse(serde_json::json!({ "frame_size_limit": ok })).is_ok(), "{ok}");
+        assert!(
+            parse(serde_json::json!({ "frame_size_limit": ok })).is_ok(),
+            "{ok}"
+        );
     }
     for bad in [1, 200, 4095] {
         let e = parse(serde_json::json!({ "frame_size_limit": bad })).unwrap_err();
         assert_eq!(e.path, "frame_size_limit", "{bad}");
     }
-    assert_eq!(parse(serde_json::json!({ "interval_s": 0 })).unwrap_err().path, "interval_s");
-    assert!(parse(serde_json::json!({ "rounds": 1 })).unwrap_err().message.contains("unknown field"));
+    assert_eq!(
+        parse(serde_json::json!({ "interval_s": 0 }))
+            .unwrap_err()
+            .path,
+        "interval_s"
+    );
+    assert!(parse(serde_json::json!({ "rounds": 1 }))
+        .unwrap_err()
+        .message
+        .contains("unknown field"));
 }
 
 proptest::proptest! {
@@ -193,7 +236,13 @@ fn node(me: NodeId, presence_known: bool) -> NegentropyNode {
         relay: false,
         presence_known,
     };
-    NegentropyNode::new(me, &members, &sharing, DeliveryMode::Eventual.into(), params)
+    NegentropyNode::new(
+        me,
+        &members,
+        &sharing,
+        DeliveryMode::Eventual.into(),
+        params,
+    )
 }
 
 /// Carries payloads between nodes 0 and 1 until none is left; returns
@@ -221,7 +270,11 @@ fn exchange(
     (got, all)
 }
 
-fn link_up(nodes: &mut [NegentropyNode; 2], now: SimTime, who: &[NodeId]) -> Vec<(NodeId, NodeId, Payload)> {
+fn link_up(
+    nodes: &mut [NegentropyNode; 2],
+    now: SimTime,
+    who: &[NodeId],
+) -> Vec<(NodeId, NodeId, Payload)> {
     let mut out = Outbox::new();
     let mut flying = Vec::new();
     for &n in who {

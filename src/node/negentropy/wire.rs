@@ -56,7 +56,11 @@ pub fn initiate(storage: &NegentropyStorageVector, limit: u64) -> Result<Vec<u8>
 }
 
 /// The server's answer to `query`.
-pub fn serve(storage: &NegentropyStorageVector, limit: u64, query: &[u8]) -> Result<Vec<u8>, Error> {
+pub fn serve(
+    storage: &NegentropyStorageVector,
+    limit: u64,
+    query: &[u8],
+) -> Result<Vec<u8>, Error> {
     Negentropy::borrowed(storage, limit)?.reconcile(query)
 }
 
@@ -72,7 +76,11 @@ pub struct Step {
 }
 
 /// The client's step on a server frame.
-pub fn client_step(storage: &NegentropyStorageVector, limit: u64, query: &[u8]) -> Result<Step, Error> {
+pub fn client_step(
+    storage: &NegentropyStorageVector,
+    limit: u64,
+    query: &[u8],
+) -> Result<Step, Error> {
     let mut n = Negentropy::borrowed(storage, limit)?;
     n.set_initiator();
     let (mut have, mut need) = (Vec::new(), Vec::new());
@@ -173,8 +181,16 @@ impl WirePayload for Payload {
         for (i, m) in self.messages.iter().enumerate() {
             k[usize::from(i >= self.relayed) * 3] += transfer_frame_len(m) as u64;
         }
-        k[1] = self.frames.iter().map(|f| frame_record_len(f.bytes.len()) as u64).sum();
-        k[2] = self.needs.iter().map(|n| need_record_len(n.ids.len()) as u64).sum();
+        k[1] = self
+            .frames
+            .iter()
+            .map(|f| frame_record_len(f.bytes.len()) as u64)
+            .sum();
+        k[2] = self
+            .needs
+            .iter()
+            .map(|n| need_record_len(n.ids.len()) as u64)
+            .sum();
         k
     }
     fn count_by_kind(&self) -> PerKind {

@@ -132,11 +132,14 @@ pub fn waku_message_len(msg: &Message) -> usize {
     let zigzag = ((timestamp_ns(msg) as i64) << 1) ^ ((timestamp_ns(msg) as i64) >> 63);
     field_len(1, app_payload_len(msg))
         + field_len(2, content_topic(msg.group).len())
-        + key_len(3) + 1
-        + key_len(10) + encoded_len_varint(zigzag as u64)
+        + key_len(3)
+        + 1
+        + key_len(10)
+        + encoded_len_varint(zigzag as u64)
         + field_len(11, 0)
         + field_len(21, 0)
-        + key_len(31) + 1
+        + key_len(31)
+        + 1
 }
 
 /// The exact length of one transfer frame carrying `msg`: the libp2p

@@ -26,7 +26,9 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-use super::strategy::{config_schema_of, positive_seconds, ConfigError, NodeContext, RecordKind, Strategy};
+use super::strategy::{
+    config_schema_of, positive_seconds, ConfigError, NodeContext, RecordKind, Strategy,
+};
 use super::Node;
 use node::{Params, WakuSyncNode};
 use wire::Payload;
@@ -86,7 +88,10 @@ impl WakuSyncConfig {
     /// The validated parameters.
     pub fn params(&self) -> Result<Params, ConfigError> {
         if self.partitions < 2 {
-            return Err(ConfigError::at("partitions", "expected at least 2 (1 never ends a session)"));
+            return Err(ConfigError::at(
+                "partitions",
+                "expected at least 2 (1 never ends a session)",
+            ));
         }
         if self.threshold < 1 {
             return Err(ConfigError::at("threshold", "expected at least 1"));
@@ -132,6 +137,12 @@ impl Strategy for WakuSync {
     fn build(&self, c: &WakuSyncConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         let params = c.params().expect("validated");
         let rng = crate::sim::rng::stream(ctx.seed, "node", u64::from(ctx.me));
-        Box::new(WakuSyncNode::new(ctx.me, ctx.groups, ctx.delivery, params, rng))
+        Box::new(WakuSyncNode::new(
+            ctx.me,
+            ctx.groups,
+            ctx.delivery,
+            params,
+            rng,
+        ))
     }
 }

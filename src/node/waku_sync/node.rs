@@ -116,7 +116,10 @@ impl WakuSyncNode {
         let mut timers = Timers::new();
         let phase = SimTime(rng.random_range(0..params.interval.as_micros().max(1)));
         timers.set(Timer::Sync, phase + params.interval);
-        timers.set(Timer::Prune, phase + params.interval + SimTime(params.interval.as_micros() / 2));
+        timers.set(
+            Timer::Prune,
+            phase + params.interval + SimTime(params.interval.as_micros() / 2),
+        );
         let mut gs: Vec<GroupId> = groups.iter().map(|(g, _)| *g).collect();
         gs.sort_unstable();
         gs.dedup();
@@ -272,7 +275,13 @@ impl Node<Payload> for WakuSyncNode {
         self.connected.remove(&peer);
     }
 
-    fn handle_payload(&mut self, now: SimTime, from: NodeId, p: Payload, out: &mut Outbox<Payload>) {
+    fn handle_payload(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        p: Payload,
+        out: &mut Outbox<Payload>,
+    ) {
         for m in p.messages.iter() {
             self.ingest(now, m.clone(), out);
         }

@@ -131,7 +131,9 @@ impl Cache {
     fn split(&self, r: &Range, topics: &[GroupId], out: &mut Vec<Range>) {
         match self.bounds(&r.lower, &r.upper) {
             None => return out.push(self.items_of(r, topics, true)),
-            Some(s) if s.len() <= self.threshold => return out.push(self.items_of(r, topics, false)),
+            Some(s) if s.len() <= self.threshold => {
+                return out.push(self.items_of(r, topics, false))
+            }
             Some(_) => {}
         }
         for (lower, upper) in partition(r.lower.time, r.upper.time, self.partitions) {
@@ -164,7 +166,14 @@ impl Cache {
     }
 
     /// Compares their item set with ours (`processItemSetRange`).
-    fn compare(&self, r: &Range, theirs: &[SyncId], rec: bool, topics: &[GroupId], o: &mut Outcome) {
+    fn compare(
+        &self,
+        r: &Range,
+        theirs: &[SyncId],
+        rec: bool,
+        topics: &[GroupId],
+        o: &mut Outcome,
+    ) {
         let ours: Vec<&Entry> = self.filtered(r, topics).collect();
         let (mut i, mut j) = (0, 0);
         while j < ours.len() {
@@ -274,7 +283,10 @@ pub fn run_session(a: &Cache, b: &Cache, from: u64, to: u64, topics: &[GroupId])
     use super::wire::{decode, encode, lp_len};
     let wrap = |ranges| RangesData {
         pubsub_topics: vec![super::message::PUBSUB_TOPIC.into()],
-        content_topics: topics.iter().map(|&g| super::message::content_topic(g)).collect(),
+        content_topics: topics
+            .iter()
+            .map(|&g| super::message::content_topic(g))
+            .collect(),
         ranges,
     };
     let mut s = SessionRun::default();
@@ -288,7 +300,11 @@ pub fn run_session(a: &Cache, b: &Cache, from: u64, to: u64, topics: &[GroupId])
             return s;
         }
         let o = if b_turn { b } else { a }.process(&input, topics);
-        let sends = if b_turn { &mut s.responder_sends } else { &mut s.initiator_sends };
+        let sends = if b_turn {
+            &mut s.responder_sends
+        } else {
+            &mut s.initiator_sends
+        };
         sends.extend(o.to_send);
         let done = o.reply.is_done();
         frame = encode(&wrap(o.reply.ranges));

@@ -102,7 +102,11 @@ fn canonical(d: &RangesData) -> RangesData {
         .map(|r| {
             let mut upper = SyncId::low(r.upper.time);
             if r.upper.time == last {
-                let n = first_hash.iter().zip(&r.upper.hash).position(|(x, y)| x != y).map_or(32, |i| i + 1);
+                let n = first_hash
+                    .iter()
+                    .zip(&r.upper.hash)
+                    .position(|(x, y)| x != y)
+                    .map_or(32, |i| i + 1);
                 upper.hash[..n].copy_from_slice(&r.upper.hash[..n]);
             }
             let lower = SyncId::low(last);
@@ -125,8 +129,11 @@ fn arb_body() -> impl proptest::strategy::Strategy<Value = Body> {
     prop_oneof![
         Just(Body::Skip),
         any::<[u8; 32]>().prop_map(Body::Fingerprint),
-        (proptest::collection::vec((0u64..1_000_000, any::<[u8; 32]>()), 0..4), any::<bool>()).prop_map(
-            |(v, rec)| {
+        (
+            proptest::collection::vec((0u64..1_000_000, any::<[u8; 32]>()), 0..4),
+            any::<bool>()
+        )
+            .prop_map(|(v, rec)| {
                 let mut t = T0;
                 let items = v
                     .into_iter()
@@ -136,8 +143,7 @@ fn arb_body() -> impl proptest::strategy::Strategy<Value = Body> {
                     })
                     .collect();
                 Body::ItemSet(items, rec)
-            }
-        ),
+            }),
     ]
 }
 
@@ -179,14 +185,20 @@ fn msg(id: MsgId, sender: NodeId, created: SimTime, parents: &[MsgId]) -> Messag
 
 #[test]
 fn transfer_frames_have_their_computed_length_and_decode_back() {
-    for m in [msg(3, 1, SimTime(5), &[]), msg(9, 0, SimTime::from_secs(7200), &[1, 2, 3])] {
+    for m in [
+        msg(3, 1, SimTime(5), &[]),
+        msg(9, 0, SimTime::from_secs(7200), &[1, 2, 3]),
+    ] {
         let f = transfer_frame(&m);
         assert_eq!(f.len(), transfer_frame_len(&m));
         let (topic, wm) = decode_transfer_frame(&f).unwrap();
         assert_eq!(topic, PUBSUB_TOPIC);
         assert_eq!(wm.encoded_len(), waku_message_len(&m));
         assert_eq!(wm.timestamp, Some(timestamp_ns(&m) as i64));
-        assert_eq!(wm.payload.len(), 1 + 32 * m.parents.len() + m.body_len as usize);
+        assert_eq!(
+            wm.payload.len(),
+            1 + 32 * m.parents.len() + m.body_len as usize
+        );
     }
     // 100-byte body, no parents: payload 101 → field 103; topic 25 → 27;
     // version 2; timestamp 10; meta 2; proof 3; ephemeral 3 = 150; in
@@ -232,8 +244,14 @@ fn spread(first: u64, n: u64, total: u64) -> Vec<(SyncId, MsgId)> {
 fn differing(base: u64, diff: u64) -> (Cache, Cache, BTreeSet<MsgId>) {
     let total = base + diff;
     let all = spread(0, total, total);
-    let extra: BTreeSet<MsgId> = (0..diff).map(|k| (k * total / diff.max(1)) as MsgId).collect();
-    let b: Vec<_> = all.iter().copied().filter(|(_, m)| !extra.contains(m)).collect();
+    let extra: BTreeSet<MsgId> = (0..diff)
+        .map(|k| (k * total / diff.max(1)) as MsgId)
+        .collect();
+    let b: Vec<_> = all
+        .iter()
+        .copied()
+        .filter(|(_, m)| !extra.contains(m))
+        .collect();
     (cache_of(&all), cache_of(&b), extra)
 }
 
@@ -283,10 +301,17 @@ const EXPECTED_FIGURES: [(u64, u64, usize, usize); 4] = [
 fn partitions_cover_the_range_in_equal_time_slices() {
     let p = partition(100, 117, 8);
     assert_eq!(p.len(), 8);
-    assert_eq!(p[0], (SyncId::low(100), SyncId::low(103)), "remainder 1 to the first");
+    assert_eq!(
+        p[0],
+        (SyncId::low(100), SyncId::low(103)),
+        "remainder 1 to the first"
+    );
     assert_eq!(p[1].0, SyncId::low(103));
     assert_eq!(p[7].1, SyncId::low(117));
-    assert!(partition(100, 105, 8).is_empty(), "fewer ns than parts: none");
+    assert!(
+        partition(100, 105, 8).is_empty(),
+        "fewer ns than parts: none"
+    );
 }
 
 fn params() -> Params {
@@ -323,7 +348,11 @@ fn sync_at(a: &mut WakuSyncNode, b: &mut WakuSyncNode, now: SimTime) -> (Vec<Msg
     a.handle_timeout(now, &mut out);
     let mut flying: Vec<(NodeId, super::wire::Payload)> = sends(&mut out);
     while let Some((to, p)) = flying.pop() {
-        let (node, from, got) = if to == 1 { (&mut *b, 0, &mut got_b) } else { (&mut *a, 1, &mut got_a) };
+        let (node, from, got) = if to == 1 {
+            (&mut *b, 0, &mut got_b)
+        } else {
+            (&mut *a, 1, &mut got_a)
+        };
         node.handle_payload(now, from, p, &mut out);
         let cmds: Vec<_> = out.drain().collect();
         for c in cmds {
@@ -386,7 +415,11 @@ fn a_message_older_than_the_window_is_never_reconciled() {
 fn prune_drops_ids_older_than_the_range() {
     let (mut a, _) = linked();
     let mut out = Outbox::new();
-    a.append(SimTime::from_secs(10), msg(1, 0, SimTime::from_secs(10), &[]), &mut out);
+    a.append(
+        SimTime::from_secs(10),
+        msg(1, 0, SimTime::from_secs(10), &[]),
+        &mut out,
+    );
     assert_eq!(a.cache_len(), 1);
     // Prune timers fire every 300 s; by 4,000 s the id (10 s) is older
     // than now − 1 h.
@@ -396,19 +429,49 @@ fn prune_drops_ids_older_than_the_range() {
         a.handle_timeout(SimTime::from_secs(t), &mut out);
     }
     assert_eq!(a.cache_len(), 0);
-    assert!(a.holds(1), "the store keeps it; only the sync cache forgets");
+    assert!(
+        a.holds(1),
+        "the store keeps it; only the sync cache forgets"
+    );
 }
 
 #[test]
 fn config_defaults_and_checks() {
     let parse = |v: serde_json::Value| parse_config(&WakuSync, Some(&v));
     let c = parse(serde_json::json!({})).unwrap();
-    assert_eq!((c.interval_s, c.range_s, c.offset_s, c.partitions, c.threshold), (300.0, 3600.0, 20.0, 8, 100));
-    assert_eq!(parse(serde_json::json!({ "partitions": 1 })).unwrap_err().path, "partitions");
-    assert_eq!(parse(serde_json::json!({ "threshold": 0 })).unwrap_err().path, "threshold");
-    assert_eq!(parse(serde_json::json!({ "interval_s": 0 })).unwrap_err().path, "interval_s");
+    assert_eq!(
+        (
+            c.interval_s,
+            c.range_s,
+            c.offset_s,
+            c.partitions,
+            c.threshold
+        ),
+        (300.0, 3600.0, 20.0, 8, 100)
+    );
+    assert_eq!(
+        parse(serde_json::json!({ "partitions": 1 }))
+            .unwrap_err()
+            .path,
+        "partitions"
+    );
+    assert_eq!(
+        parse(serde_json::json!({ "threshold": 0 }))
+            .unwrap_err()
+            .path,
+        "threshold"
+    );
+    assert_eq!(
+        parse(serde_json::json!({ "interval_s": 0 }))
+            .unwrap_err()
+            .path,
+        "interval_s"
+    );
     assert!(parse(serde_json::json!({ "offset_s": 0 })).is_ok());
-    assert!(parse(serde_json::json!({ "window": 1 })).unwrap_err().message.contains("unknown field"));
+    assert!(parse(serde_json::json!({ "window": 1 }))
+        .unwrap_err()
+        .message
+        .contains("unknown field"));
 }
 
 #[test]
@@ -418,7 +481,10 @@ fn payload_sizes_by_kind() {
         messages: vec![m.clone(), m.clone()],
         relayed: 1,
         frames: vec![super::wire::Frame {
-            session: super::wire::Session { initiator: 0, seq: 0 },
+            session: super::wire::Session {
+                initiator: 0,
+                seq: 0,
+            },
             bytes: vec![0; 200],
         }],
     };

@@ -127,7 +127,10 @@ fn topics(ts: &[String], out: &mut Vec<u8>) {
 
 /// Bytes up to and including the first that differs (32 if none does).
 fn same_bytes(a: &[u8; 32], b: &[u8; 32]) -> usize {
-    a.iter().zip(b).position(|(x, y)| x != y).map_or(32, |i| i + 1)
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .map_or(32, |i| i + 1)
 }
 
 /// `deltaEncode(ItemSet)`.
@@ -369,7 +372,11 @@ impl WirePayload for Payload {
         for (i, m) in self.messages.iter().enumerate() {
             k[usize::from(i >= self.relayed) * 2] += transfer_frame_len(m) as u64;
         }
-        k[1] = self.frames.iter().map(|f| lp_len(f.bytes.len()) as u64).sum();
+        k[1] = self
+            .frames
+            .iter()
+            .map(|f| lp_len(f.bytes.len()) as u64)
+            .sum();
         k
     }
     fn count_by_kind(&self) -> PerKind {

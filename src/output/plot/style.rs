@@ -15,13 +15,15 @@
 use plotters::style::RGBColor;
 
 /// The built-in strategies in registry order (`node::registry::builtin`).
-pub const STRATEGY_ORDER: [&str; 6] = [
+pub const STRATEGY_ORDER: [&str; 8] = [
     "bsp-batch",
     "bsp-interactive",
     "mvds",
     "mvds-vac",
     "epidemic",
     "mailserver-only",
+    "negentropy",
+    "waku-sync",
 ];
 
 /// Colours (Tableau 10, colour-blind-friendlier than primaries), by slot.
@@ -175,7 +177,7 @@ mod tests {
     #[test]
     fn plug_ins_and_sweep_variants_get_their_own_slots() {
         let s = styles(&["mine", "bsp-batch, x=1", "bsp-batch, x=2", "other"]);
-        assert_eq!(slots(&["mine", "other", "mine"]), vec![6, 7, 6]);
+        assert_eq!(slots(&["mine", "other", "mine"]), vec![8, 9, 8]);
         assert_eq!(s[1].color, s[2].color);
         assert_eq!(s[1].marker, s[2].marker);
         assert_ne!(s[1].dash, s[2].dash);
