@@ -210,9 +210,12 @@ fn main() {
     }
 }
 
+/// One id of the reconciliation bench: ns timestamp, hash, message index.
+type BenchId = (u64, [u8; 32], u32);
+
 /// Ids of the reconciliation bench: `(ns timestamp, hash, index)`, 100,000
 /// per side over one hour, 1,000 on each side that the other lacks.
-fn bench_ids() -> (Vec<(u64, [u8; 32], u32)>, Vec<(u64, [u8; 32], u32)>) {
+fn bench_ids() -> (Vec<BenchId>, Vec<BenchId>) {
     use sha2::{Digest, Sha256};
     const T0: u64 = 1_700_000_000_000_000_000;
     let total = 101_000u64;
@@ -259,7 +262,7 @@ fn reconcile_100k(runs: usize) {
         "| reconciliation, 100k vs 100k, 1% differing | round trips | bytes | median wall (ms) |"
     );
     println!("|---|---|---|---|");
-    let pairs = |v: &[(u64, [u8; 32], u32)]| v.iter().map(|&(t, h, _)| (t, h)).collect::<Vec<_>>();
+    let pairs = |v: &[BenchId]| v.iter().map(|&(t, h, _)| (t, h)).collect::<Vec<_>>();
     let (sa, sb) = (
         sealed(&pairs(&a)).expect("ids"),
         sealed(&pairs(&b)).expect("ids"),
@@ -276,7 +279,7 @@ fn reconcile_100k(runs: usize) {
             wall * 1e3
         );
     }
-    let cache = |v: &[(u64, [u8; 32], u32)]| {
+    let cache = |v: &[BenchId]| {
         let mut c = Cache::new(8, 100);
         for &(time, hash, msg) in v {
             c.insert(Entry {

@@ -88,7 +88,7 @@ fn sets(base: u64, only_client: u64, only_server: u64) -> Sets {
     let total = base + only_client + only_server;
     let (mut c, mut s) = (Vec::new(), Vec::new());
     let (mut have, mut need) = (BTreeSet::new(), BTreeSet::new());
-    let every = |k: u64| if k == 0 { u64::MAX } else { total / k };
+    let every = |k: u64| total.checked_div(k).unwrap_or(u64::MAX);
     for i in 0..total {
         let it = item(i);
         if only_client > 0 && i % every(only_client) == 0 && have.len() < only_client as usize {
