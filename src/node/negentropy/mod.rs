@@ -78,6 +78,9 @@ impl Strategy for NegentropyStrategy {
     fn record_kinds(&self) -> &'static [RecordKind] {
         wire::KINDS
     }
+    fn members_share_received(&self) -> bool {
+        true
+    }
     fn validate(&self, c: &NegentropyConfig) -> Result<(), ConfigError> {
         positive_seconds("interval_s", c.interval_s)?;
         wire::check_frame_size_limit(c.frame_size_limit).map_err(|e| {

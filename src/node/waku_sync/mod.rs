@@ -128,6 +128,9 @@ impl Strategy for WakuSync {
     fn record_kinds(&self) -> &'static [RecordKind] {
         wire::KINDS
     }
+    fn members_share_received(&self) -> bool {
+        true
+    }
     fn validate(&self, c: &WakuSyncConfig) -> Result<(), ConfigError> {
         c.params().map(|_| ())
     }
