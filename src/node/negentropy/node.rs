@@ -199,20 +199,27 @@ impl NegentropyNode {
         let Some(set) = self.sets.get_mut(&f.group) else {
             return;
         };
-        if f.to_server {
-            if let Ok(bytes) = wire::serve(set.storage(), limit, &f.bytes) {
-                reply.frames.push(Frame {
-                    to_server: false,
-                    bytes,
-                    ..*f
-                });
-            }
-            return;
+        if !f.to_server {
+            return self.client_frame(from, f, reply);
         }
+        if let Ok(bytes) = wire::serve(set.storage(), limit, &f.bytes) {
+            reply.frames.push(Frame {
+                to_server: false,
+                bytes,
+                ..*f
+            });
+        }
+    }
+
+    /// The client's step on a server frame of its session with `from`:
+    /// push what the server lacks, then the next frame or the need list.
+    fn client_frame(&mut self, from: NodeId, f: &Frame, reply: &mut Payload) {
         let Some(mut s) = self.sessions.remove(&(from, f.group)) else {
             return;
         };
-        let Ok(step) = wire::client_step(set.storage(), limit, &f.bytes) else {
+        let set = self.sets.get_mut(&f.group).expect("checked by on_frame");
+        let Ok(step) = wire::client_step(set.storage(), self.params.frame_size_limit, &f.bytes)
+        else {
             return;
         };
         let fresh: Vec<[u8; 32]> = step
@@ -222,26 +229,23 @@ impl NegentropyNode {
             .collect();
         reply.messages.extend(self.held(f.group, &fresh));
         s.need.extend(step.need);
-        match step.next {
-            Some(bytes) => {
-                self.stats.client_frames += 1;
-                reply.frames.push(Frame {
-                    to_server: true,
-                    bytes,
-                    ..*f
-                });
-                self.sessions.insert((from, f.group), s);
-            }
-            None => {
-                self.stats.completed += 1;
-                if !s.need.is_empty() {
-                    let ids = s.need.into_iter().collect();
-                    reply.needs.push(Need {
-                        group: f.group,
-                        ids,
-                    });
-                }
-            }
+        if let Some(bytes) = step.next {
+            self.stats.client_frames += 1;
+            reply.frames.push(Frame {
+                to_server: true,
+                bytes,
+                ..*f
+            });
+            self.sessions.insert((from, f.group), s);
+            return;
+        }
+        self.stats.completed += 1;
+        if !s.need.is_empty() {
+            let ids = s.need.into_iter().collect();
+            reply.needs.push(Need {
+                group: f.group,
+                ids,
+            });
         }
     }
 
