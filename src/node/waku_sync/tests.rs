@@ -493,3 +493,76 @@ fn payload_sizes_by_kind() {
     assert_eq!(&p.count_by_kind()[..3], &[1, 1, 1]);
     assert_eq!(message_hash(&m), message_hash(&msg(0, 0, SimTime(5), &[])));
 }
+
+/// nwaku's own expectation, ported: `tests/waku_store_sync/
+/// test_state_transition.nim` "Fingerprint → ItemSet → zero (default
+/// thresholds)" (2,000 ids at 1 ns steps, one hash differing at index 137;
+/// sha-256 here where the test uses keccak-256, which changes nothing).
+#[test]
+fn nwaku_state_transition_fingerprint_item_set_zero() {
+    const N: u64 = 2_000;
+    const IDX: u64 = 137;
+    let (mut local, mut remote) = (Cache::new(8, 100), Cache::new(8, 100));
+    let alt = id(1000 + IDX, 1_000_000);
+    for i in 0..N {
+        let base = id(1000 + i, i);
+        local.insert(Entry {
+            id: base,
+            group: 0,
+            msg: i as MsgId,
+        });
+        let r = if i == IDX {
+            (alt, 999_999)
+        } else {
+            (base, i as MsgId)
+        };
+        remote.insert(Entry {
+            id: r.0,
+            group: 0,
+            msg: r.1,
+        });
+    }
+    let whole = (SyncId::low(1000), SyncId::low(1000 + N - 1));
+    let fp = |c: &Cache, r: &(SyncId, SyncId)| c.fingerprint(&r.0, &r.1, &[0]);
+    let ask = |r: &(SyncId, SyncId), f| RangesData {
+        ranges: vec![Range {
+            lower: r.0,
+            upper: r.1,
+            body: Body::Fingerprint(f),
+        }],
+        ..RangesData::default()
+    };
+    let rep1 = local.process(&ask(&whole, fp(&remote, &whole)), &[0]).reply;
+    assert_eq!(rep1.ranges.len(), 8);
+    assert!(rep1
+        .ranges
+        .iter()
+        .all(|r| matches!(r.body, Body::Fingerprint(_))));
+    let t = 1000 + IDX;
+    let sub = rep1
+        .ranges
+        .iter()
+        .find(|r| r.lower.time <= t && t <= r.upper.time)
+        .unwrap();
+    let sub = (sub.lower, sub.upper);
+    let rep2 = local.process(&ask(&sub, fp(&remote, &sub)), &[0]).reply;
+    assert_eq!(rep2.ranges.len(), 8);
+    assert!(rep2
+        .ranges
+        .iter()
+        .all(|r| matches!(r.body, Body::ItemSet(..))));
+    let o3 = remote.process(&rep2, &[0]);
+    assert_eq!((o3.to_send, o3.to_recv), (vec![999_999], 1));
+    local.insert(Entry {
+        id: alt,
+        group: 0,
+        msg: 999_999,
+    });
+    remote.insert(Entry {
+        id: id(t, IDX),
+        group: 0,
+        msg: IDX as MsgId,
+    });
+    let rep3 = local.process(&ask(&sub, fp(&remote, &sub)), &[0]).reply;
+    assert!(rep3.ranges.is_empty());
+}
