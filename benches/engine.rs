@@ -11,6 +11,10 @@
 //! wall time and peak memory against deliveries. Last, it runs the bundled
 //! online-fraction sweep (105 small runs) on one thread and on every core
 //! and prints the speed-up (`cargo bench -- sweep` for that alone).
+//! `cargo bench -- reconcile` times one set reconciliation of 100,000 vs
+//! 100,000 ids differing by 1% (1,000 ids on each side the other lacks)
+//! with negentropy v1 (no frame limit, 1 MiB, 4,096 bytes) and with Waku
+//! store sync: rounds, bytes, median wall time.
 
 use meshsync::engine::run;
 use meshsync::experiments::progress::Unwatched;
@@ -201,6 +205,104 @@ fn main() {
     if filter.is_empty() || filter.iter().any(|f| SWEEP.contains(f.as_str())) {
         sweep_speedup(SWEEP, 3);
     }
+    if filter.is_empty() || filter.iter().any(|f| "reconcile".contains(f.as_str())) {
+        reconcile_100k(5);
+    }
+}
+
+/// One id of the reconciliation bench: ns timestamp, hash, message index.
+type BenchId = (u64, [u8; 32], u32);
+
+/// Ids of the reconciliation bench: `(ns timestamp, hash, index)`, 100,000
+/// per side over one hour, 1,000 on each side that the other lacks.
+fn bench_ids() -> (Vec<BenchId>, Vec<BenchId>) {
+    use sha2::{Digest, Sha256};
+    const T0: u64 = 1_700_000_000_000_000_000;
+    let total = 101_000u64;
+    let step = 3_600_000_000_000 / total;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..total {
+        let id = (
+            T0 + i * step,
+            Sha256::digest(i.to_le_bytes()).into(),
+            i as u32,
+        );
+        match i % 101 {
+            0 => a.push(id),
+            1 => b.push(id),
+            _ => {
+                a.push(id);
+                b.push(id);
+            }
+        }
+    }
+    (a, b)
+}
+
+/// Median wall seconds of `runs` calls of `f`, and its last result.
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut walls = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        last = Some(f());
+        walls.push(t.elapsed().as_secs_f64());
+    }
+    walls.sort_by(f64::total_cmp);
+    (walls[walls.len() / 2], last.expect("runs > 0"))
+}
+
+fn reconcile_100k(runs: usize) {
+    use meshsync::node::negentropy::wire::{reconcile_in_memory, sealed};
+    use meshsync::node::waku_sync::recon::{run_session, Cache, Entry};
+    use meshsync::node::waku_sync::wire::SyncId;
+    let (a, b) = bench_ids();
+    println!();
+    println!(
+        "| reconciliation, 100k vs 100k, 1% differing | round trips | bytes | median wall (ms) |"
+    );
+    println!("|---|---|---|---|");
+    let pairs = |v: &[BenchId]| v.iter().map(|&(t, h, _)| (t, h)).collect::<Vec<_>>();
+    let (sa, sb) = (
+        sealed(&pairs(&a)).expect("ids"),
+        sealed(&pairs(&b)).expect("ids"),
+    );
+    for limit in [0u64, 1_048_576, 4096] {
+        let (wall, r) = timed(runs, || {
+            reconcile_in_memory(&sa, &sb, limit).expect("reconciles")
+        });
+        assert_eq!((r.have.len(), r.need.len()), (1000, 1000));
+        println!(
+            "| negentropy v1, frame limit {limit} | {} | {} | {:.1} |",
+            r.client_frames,
+            r.bytes,
+            wall * 1e3
+        );
+    }
+    let cache = |v: &[BenchId]| {
+        let mut c = Cache::new(8, 100);
+        for &(time, hash, msg) in v {
+            c.insert(Entry {
+                id: SyncId { time, hash },
+                group: 0,
+                msg,
+            });
+        }
+        c
+    };
+    let (ca, cb) = (cache(&a), cache(&b));
+    let (from, to) = (a[0].0, b[b.len() - 1].0);
+    let (wall, s) = timed(runs, || run_session(&ca, &cb, from, to, &[0]));
+    assert_eq!(
+        (s.initiator_sends.len(), s.responder_sends.len()),
+        (1000, 1000)
+    );
+    println!(
+        "| waku store sync (8 parts, item sets <= 100) | {} | {} | {:.1} |",
+        s.payloads.div_ceil(2),
+        s.bytes,
+        wall * 1e3
+    );
 }
 
 /// The sweep of small runs whose speed-up on every core is measured.

@@ -29,11 +29,13 @@ pub mod bsp;
 pub mod epidemic;
 pub mod mailserver_only;
 pub mod mvds;
+pub mod negentropy;
 pub mod registry;
 pub mod sds;
 pub mod store;
 pub mod strategy;
 pub mod util;
+pub mod waku_sync;
 pub mod wire;
 
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};

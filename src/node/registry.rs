@@ -22,8 +22,10 @@ use super::epidemic::Epidemic;
 use super::mailserver_only::MailserverOnly;
 use super::mvds::vac::MvdsVac;
 use super::mvds::Mvds;
+use super::negentropy::NegentropyStrategy;
 use super::sds::Sds;
 use super::strategy::{Strategy, StrategyInfo};
+use super::waku_sync::WakuSync;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -116,7 +118,9 @@ impl<R: Runner> Registry<R> {
             .register(MvdsVac)
             .register(Epidemic)
             .register(MailserverOnly)
-            .register(Sds);
+            .register(Sds)
+            .register(NegentropyStrategy)
+            .register(WakuSync);
         r
     }
 

@@ -251,7 +251,9 @@ fn strategy_config_errors_name_the_section_path() {
     let (path, msg) = err(json!({"strategy_config": {"gossip": {}}}));
     assert_eq!(path, "strategy_config.gossip");
     assert!(
-        msg.contains("expected one of bsp, mvds, mvds-vac, epidemic, mailserver-only"),
+        msg.contains(
+            "expected one of bsp, mvds, mvds-vac, epidemic, mailserver-only, negentropy, waku-sync"
+        ),
         "{msg}"
     );
     let (path, _) = err(json!({"strategy_config": {"mvds": {"epoch_ms": 100}}}));

@@ -17,6 +17,7 @@ mod layers;
 mod one;
 mod plugin;
 mod provenance;
+mod reconciliation;
 mod robustness;
 mod sharing;
 mod swarm;
