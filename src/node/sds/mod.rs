@@ -215,6 +215,12 @@ pub struct SdsConfig {
     /// nim's cascade. Default 5.
     #[serde(default = "d_buffer_sweep")]
     pub buffer_sweep_s: Option<f64>,
+    /// Count an id waiting in the incoming buffer as available when
+    /// checking a message's history, as js's `isMessageAvailable` does (a
+    /// message may then be delivered before a dependency); the spec asks
+    /// for the local log only. Default false (spec).
+    #[serde(default)]
+    pub buffered_history_counts: bool,
     /// Deliver a message still missing history this long after receipt
     /// anyway (js `timeoutForLostMessagesMs`, default unset); `null`: the
     /// scenario's `sync.max_wait`, if any. Default null.
