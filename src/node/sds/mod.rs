@@ -195,6 +195,13 @@ pub struct SdsConfig {
     /// Default 3.
     #[serde(default = "d_max_requests")]
     pub max_repair_requests: usize,
+    /// Ask again for an entry already requested when a later message names
+    /// it missing again, with a new T_req, as nim does (it deletes the
+    /// entry once requested, `wrapOutgoingMessage`, and re-adds it in
+    /// `unwrapReceivedMessage`); js asks once (`requested`, never reset),
+    /// so a lost answer leaves the gap for good. Default false (js).
+    #[serde(default)]
+    pub repair_ask_again: bool,
     /// The hash in T_req, T_resp and the response groups: `sha256` (js)
     /// or `murmur` (nim). Default sha256.
     #[serde(default)]

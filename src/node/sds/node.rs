@@ -61,6 +61,7 @@ struct Params {
     periods: Periods,
     eventual: bool,
     buffered_counts: bool,
+    ask_again: bool,
 }
 
 /// A message in the local log.
@@ -119,14 +120,18 @@ impl RepairOut {
         self.queue.first().is_some_and(|&(t, _)| t <= now)
     }
 
-    /// Up to `max` due entries, lowest T_req first, marked requested.
-    fn take_due(&mut self, now: SimTime, max: usize) -> Vec<Entry> {
+    /// Up to `max` due entries, lowest T_req first, marked requested
+    /// (`forget`: dropped, as nim does).
+    fn take_due(&mut self, now: SimTime, max: usize, forget: bool) -> Vec<Entry> {
         let mut out = Vec::new();
         while out.len() < max {
             match self.queue.first() {
                 Some(&(t, id)) if t <= now => {
                     self.queue.pop_first();
                     out.push(self.entries[&id].1);
+                    if forget {
+                        self.entries.remove(&id);
+                    }
                 }
                 _ => break,
             }
@@ -244,6 +249,7 @@ impl SdsNode {
             },
             eventual: ctx.delivery.mode == DeliveryMode::Eventual,
             buffered_counts: c.buffered_history_counts,
+            ask_again: c.repair_ask_again,
         };
         let start_lamport = match c.lamport {
             LamportMode::Spec => clock(LamportMode::Spec, SimTime::ZERO),
@@ -383,9 +389,9 @@ impl SdsNode {
         if !self.p.repair {
             return Vec::new();
         }
-        let max = self.p.max_requests;
+        let (max, forget) = (self.p.max_requests, self.p.ask_again);
         let ch = self.channels.get_mut(&g).expect("own group");
-        ch.repair_out.take_due(now, max)
+        ch.repair_out.take_due(now, max, forget)
     }
 
     fn frame(&mut self, now: SimTime, g: GroupId, history: Vec<Entry>) -> Frame {

@@ -385,3 +385,29 @@ fn buffered_history_counts_as_js_does() {
         assert!(n[1].holds(1) && n[1].holds(2) && !n[1].holds(0));
     }
 }
+
+/// js asks once for a missing id; nim forgets the request once sent and
+/// asks again when a later message names the id missing (new T_req).
+#[test]
+fn repair_asked_once_or_again() {
+    for (again, expect) in [(false, 0), (true, 1)] {
+        let c = SdsConfig {
+            repair: true,
+            resend_interval_s: None,
+            repair_ask_again: again,
+            ..quiet()
+        };
+        let mut n = nodes(3, &c);
+        let p0 = write(&mut n[0], 0, 0, s(0.0));
+        hand(&mut n[2], &p0, s(0.0));
+        let p2 = write(&mut n[2], 2, 2, s(1.0));
+        hand(&mut n[1], &p2, s(1.0));
+        let ask = write(&mut n[1], 10, 1, s(200.0));
+        assert_eq!(ask.frame.repair.len(), 1);
+        // The answer is lost; node 2 names m0 again (m3's history: 0, 2).
+        let p3 = write(&mut n[2], 3, 2, s(201.0));
+        hand(&mut n[1], &p3, s(201.0));
+        let later = write(&mut n[1], 11, 1, s(400.0));
+        assert_eq!(later.frame.repair.len(), expect);
+    }
+}
