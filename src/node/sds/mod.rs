@@ -197,6 +197,13 @@ pub struct SdsConfig {
     /// Default 3.
     #[serde(default = "d_max_requests")]
     pub max_repair_requests: usize,
+    /// Ask again for an entry already requested when a later message names
+    /// it missing again, with a new T_req, as nim does (it deletes the
+    /// entry once requested, `wrapOutgoingMessage`, and re-adds it in
+    /// `unwrapReceivedMessage`); js asks once (`requested`, never reset),
+    /// so a lost answer leaves the gap for good. Default false (js).
+    #[serde(default)]
+    pub repair_ask_again: bool,
     /// The hash in T_req, T_resp and the response groups: `sha256` (js)
     /// or `murmur` (nim). Default sha256.
     #[serde(default)]
@@ -217,6 +224,12 @@ pub struct SdsConfig {
     /// nim's cascade. Default 5.
     #[serde(default = "d_buffer_sweep")]
     pub buffer_sweep_s: Option<f64>,
+    /// Count an id waiting in the incoming buffer as available when
+    /// checking a message's history, as js's `isMessageAvailable` does (a
+    /// message may then be delivered before a dependency); the spec asks
+    /// for the local log only. Default false (spec).
+    #[serde(default)]
+    pub buffered_history_counts: bool,
     /// Deliver a message still missing history this long after receipt
     /// anyway (js `timeoutForLostMessagesMs`, default unset); `null`: the
     /// scenario's `sync.max_wait`, if any. Default null.
@@ -306,10 +319,14 @@ impl Strategy for Sds {
         "sds"
     }
     fn about(&self) -> &str {
-        "SDS with SDS-R (Status today): every message broadcast with its causal history and an 18.75 KB bloom filter of seen ids; delivery once the history is local; gaps filled from store nodes by id and by SDS-R repair requests; js's resends and adaptive sync messages"
+        "SDS with SDS-R, what Status runs today (`docs/sources/sds.md`): every message broadcast with its causal history (2 ids) and the sender's bloom filter (10,000 ids at 0.001: 18,752 bytes in every message); delivered once its history is local; js's resends (30 s, ≤ 10) and adaptive sync messages; gaps filled by store queries by id (needs `store-forward` mailservers) and SDS-R repair requests"
     }
     fn record_kinds(&self) -> &'static [RecordKind] {
         wire::SDS_KINDS
+    }
+    fn fuzz_decode(&self, bytes: &[u8]) {
+        let _ = wire::decode(bytes, wire::Dialect::Spec);
+        let _ = wire::decode(bytes, wire::Dialect::Nim);
     }
     fn capabilities(&self) -> Capabilities {
         Capabilities {

@@ -60,6 +60,8 @@ struct Params {
     dialect: Dialect,
     periods: Periods,
     eventual: bool,
+    buffered_counts: bool,
+    ask_again: bool,
 }
 
 /// A message in the local log.
@@ -87,12 +89,55 @@ struct Buffered {
     since: SimTime,
 }
 
-/// A missing entry SDS-R will ask for at `t_req`.
-#[derive(Debug)]
-struct OutRepair {
-    t_req: SimTime,
-    entry: Entry,
-    requested: bool,
+/// SDS-R's outgoing repair request buffer: missing entries, each asked
+/// for once from its `T_req` on (js marks it `requested`; it stays until
+/// the message arrives).
+#[derive(Debug, Default)]
+struct RepairOut {
+    /// Every entry and its T_req.
+    entries: BTreeMap<MsgId, (SimTime, Entry)>,
+    /// The entries not requested yet, by (T_req, id).
+    queue: BTreeSet<(SimTime, MsgId)>,
+}
+
+impl RepairOut {
+    fn contains(&self, id: MsgId) -> bool {
+        self.entries.contains_key(&id)
+    }
+
+    fn insert(&mut self, entry: Entry, t_req: SimTime) {
+        self.entries.insert(entry.id, (t_req, entry));
+        self.queue.insert((t_req, entry.id));
+    }
+
+    fn remove(&mut self, id: MsgId) {
+        if let Some((t, _)) = self.entries.remove(&id) {
+            self.queue.remove(&(t, id));
+        }
+    }
+
+    fn has_due(&self, now: SimTime) -> bool {
+        self.queue.first().is_some_and(|&(t, _)| t <= now)
+    }
+
+    /// Up to `max` due entries, lowest T_req first, marked requested
+    /// (`forget`: dropped, as nim does).
+    fn take_due(&mut self, now: SimTime, max: usize, forget: bool) -> Vec<Entry> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.queue.first() {
+                Some(&(t, id)) if t <= now => {
+                    self.queue.pop_first();
+                    out.push(self.entries[&id].1);
+                    if forget {
+                        self.entries.remove(&id);
+                    }
+                }
+                _ => break,
+            }
+        }
+        out
+    }
 }
 
 /// One group's SDS state.
@@ -105,7 +150,12 @@ struct Channel {
     bloom: Bloom,
     outgoing: BTreeMap<MsgId, Unacked>,
     incoming: BTreeMap<MsgId, Buffered>,
-    repair_out: BTreeMap<MsgId, OutRepair>,
+    /// The buffered messages by arrival, for the give-up.
+    waiting: BTreeSet<(SimTime, MsgId)>,
+    /// The local log grew since the last sweep: buffered messages may be
+    /// ready (a sweep that finds nothing new does nothing, so none runs).
+    dirty: bool,
+    repair_out: RepairOut,
     repair_in: BTreeSet<MsgId>,
     missing: BTreeSet<MsgId>,
 }
@@ -116,19 +166,38 @@ impl Channel {
     }
 
     /// The newest `n` ids of the local log, oldest first.
-    fn recent(&self, n: usize) -> impl Iterator<Item = MsgId> + '_ {
-        let skip = self.order.len().saturating_sub(n);
-        self.order.iter().skip(skip).map(|&(_, _, id)| id)
+    fn recent(&self, n: usize) -> Vec<MsgId> {
+        let mut ids: Vec<MsgId> = self
+            .order
+            .iter()
+            .rev()
+            .take(n)
+            .map(|&(_, _, id)| id)
+            .collect();
+        ids.reverse();
+        ids
     }
 
-    fn ready(&self, frame: &Frame) -> bool {
-        frame.history.iter().all(|e| self.log.contains_key(&e.id))
+    /// Every history id is in the local log (or, js's way, buffered).
+    fn ready(&self, frame: &Frame, buffered_counts: bool) -> bool {
+        let ok =
+            |id| self.log.contains_key(&id) || (buffered_counts && self.incoming.contains_key(&id));
+        frame.history.iter().all(|e| ok(e.id))
+    }
+
+    fn buffer(&mut self, id: MsgId, b: Buffered) {
+        self.waiting.insert((b.since, id));
+        self.incoming.insert(id, b);
+    }
+
+    fn unbuffer(&mut self, id: MsgId) -> Option<Buffered> {
+        let b = self.incoming.remove(&id)?;
+        self.waiting.remove(&(b.since, id));
+        Some(b)
     }
 
     fn has_due_request(&self, now: SimTime) -> bool {
-        self.repair_out
-            .values()
-            .any(|r| !r.requested && r.t_req <= now)
+        self.repair_out.has_due(now)
     }
 }
 
@@ -179,6 +248,8 @@ impl SdsNode {
                 ..periods
             },
             eventual: ctx.delivery.mode == DeliveryMode::Eventual,
+            buffered_counts: c.buffered_history_counts,
+            ask_again: c.repair_ask_again,
         };
         let start_lamport = match c.lamport {
             LamportMode::Spec => clock(LamportMode::Spec, SimTime::ZERO),
@@ -196,7 +267,9 @@ impl SdsNode {
                     bloom: Bloom::new(bloom, c.bloom_rolling),
                     outgoing: BTreeMap::new(),
                     incoming: BTreeMap::new(),
-                    repair_out: BTreeMap::new(),
+                    waiting: BTreeSet::new(),
+                    dirty: false,
+                    repair_out: RepairOut::default(),
                     repair_in: BTreeSet::new(),
                     missing: BTreeSet::new(),
                 };
@@ -316,22 +389,9 @@ impl SdsNode {
         if !self.p.repair {
             return Vec::new();
         }
+        let (max, forget) = (self.p.max_requests, self.p.ask_again);
         let ch = self.channels.get_mut(&g).expect("own group");
-        let mut due: Vec<(SimTime, MsgId)> = ch
-            .repair_out
-            .iter()
-            .filter(|(_, r)| !r.requested && r.t_req <= now)
-            .map(|(&id, r)| (r.t_req, id))
-            .collect();
-        due.sort_unstable();
-        due.truncate(self.p.max_requests);
-        due.iter()
-            .map(|&(_, id)| {
-                let r = ch.repair_out.get_mut(&id).expect("listed");
-                r.requested = true;
-                r.entry
-            })
-            .collect()
+        ch.repair_out.take_due(now, max, forget)
     }
 
     fn frame(&mut self, now: SimTime, g: GroupId, history: Vec<Entry>) -> Frame {
@@ -418,6 +478,7 @@ impl SdsNode {
         let ch = &self.channels[&g];
         let history: Vec<Entry> = ch
             .recent(self.p.history_len)
+            .into_iter()
             .map(|id| self.entry(ch, id))
             .collect();
         let frame = self.frame(now, g, history);
@@ -498,7 +559,7 @@ impl SdsNode {
     /// answering for it; the store is no longer asked.
     fn on_id_received(&mut self, g: GroupId, id: MsgId) {
         let ch = self.channels.get_mut(&g).expect("own group");
-        ch.repair_out.remove(&id);
+        ch.repair_out.remove(id);
         ch.missing.remove(&id);
         if ch.repair_in.remove(&id) {
             self.timers.cancel(Key::Respond(g, id));
@@ -514,7 +575,7 @@ impl SdsNode {
         }
         for e in &f.repair {
             let ch = self.channels.get_mut(&g).expect("own group");
-            ch.repair_out.remove(&e.id);
+            ch.repair_out.remove(e.id);
             let Some(sender) = e.sender else { continue };
             if !ch.log.contains_key(&e.id) || ch.repair_in.contains(&e.id) {
                 continue;
@@ -564,27 +625,28 @@ impl SdsNode {
     fn accept(&mut self, now: SimTime, m: MessageRef, f: Rc<Frame>, out: &mut Outbox<Payload>) {
         let g = m.group;
         let (eventual, nim) = (self.p.eventual, self.p.lamport == LamportMode::Nim);
+        let counts = self.p.buffered_counts;
         let ch = self.channels.get_mut(&g).expect("own group");
         ch.bloom.insert(BloomKey::of(wire::id_hex(m.id).as_bytes()));
         if nim {
             ch.lamport = f.lamport.unwrap_or(0).max(ch.lamport) + 1;
         }
-        if eventual || ch.ready(&f) {
+        if eventual || ch.ready(&f, counts) {
             self.deliver(g, m, f, true, out);
-            if self.p.periods.buffer_sweep.is_none() {
-                self.sweep(now, out);
-            }
         } else {
             let history = f.history.clone();
-            ch.incoming.insert(
-                m.id,
-                Buffered {
-                    msg: m,
-                    frame: f,
-                    since: now,
-                },
-            );
+            // js counts buffered ids: this one may complete another's history.
+            ch.dirty |= counts;
+            let b = Buffered {
+                msg: m.clone(),
+                frame: f,
+                since: now,
+            };
+            ch.buffer(m.id, b);
             self.note_missing(now, g, &history);
+        }
+        if self.p.periods.buffer_sweep.is_none() {
+            self.sweep(now, out);
         }
         self.schedule_sweep(now);
     }
@@ -609,6 +671,7 @@ impl SdsNode {
             verified: ok,
         });
         ch.log.insert(m.id, Logged { msg: m, frame: f });
+        ch.dirty = true;
     }
 
     /// Missing history ids (not held at all): asked from the store and,
@@ -617,19 +680,14 @@ impl SdsNode {
         let mut fresh = Vec::new();
         let ch = &self.channels[&g];
         for e in history.iter().filter(|e| !ch.has(e.id)) {
-            if self.p.repair && !ch.repair_out.contains_key(&e.id) {
+            if self.p.repair && !ch.repair_out.contains(e.id) {
                 fresh.push((*e, now + self.t_req_offset(e.id)));
             }
         }
         let store = self.p.periods.store_query;
         let ch = self.channels.get_mut(&g).expect("own group");
         for (entry, t_req) in fresh {
-            let r = OutRepair {
-                t_req,
-                entry,
-                requested: false,
-            };
-            ch.repair_out.insert(entry.id, r);
+            ch.repair_out.insert(entry, t_req);
         }
         if let Some(every) = store {
             let absent: Vec<MsgId> = history
@@ -646,24 +704,22 @@ impl SdsNode {
         }
     }
 
-    /// Sweep timer: the next grid tick while messages wait (with no grid,
-    /// the earliest give-up).
+    /// Sweep timer: the next grid tick after the log grew while messages
+    /// wait, and the tick that gives up on the longest wait (with no grid,
+    /// that wait's end).
     fn schedule_sweep(&mut self, now: SimTime) {
-        let first = self
-            .channels
-            .values()
-            .flat_map(|c| c.incoming.values())
-            .map(|b| b.since)
-            .min();
-        let Some(first) = first else {
-            self.timers.cancel(Key::Sweep);
-            return;
-        };
-        let at = match (self.p.periods.buffer_sweep, self.p.periods.give_up) {
-            (Some(every), _) => tick_at_or_after(now + SimTime(1), every),
-            (None, Some(wait)) => (first + wait).max(now + SimTime(1)),
-            (None, None) => SimTime::NEVER,
-        };
+        let (grid, give_up) = (self.p.periods.buffer_sweep, self.p.periods.give_up);
+        let on_grid = |t: SimTime| grid.map_or(t, |every| tick_at_or_after(t, every));
+        let soon = now + SimTime(1);
+        let mut at = SimTime::NEVER;
+        for ch in self.channels.values().filter(|c| !c.incoming.is_empty()) {
+            if ch.dirty {
+                at = at.min(on_grid(soon));
+            }
+            if let (Some(wait), Some(&(since, _))) = (give_up, ch.waiting.first()) {
+                at = at.min(on_grid((since + wait).max(soon)));
+            }
+        }
         if at == SimTime::NEVER {
             self.timers.cancel(Key::Sweep);
         } else {
@@ -677,13 +733,7 @@ impl SdsNode {
         let groups: Vec<GroupId> = self.channels.keys().copied().collect();
         for g in groups {
             loop {
-                let ch = &self.channels[&g];
-                let ready: Vec<MsgId> = ch
-                    .incoming
-                    .iter()
-                    .filter(|(_, b)| ch.ready(&b.frame))
-                    .map(|(&id, _)| id)
-                    .collect();
+                let ready = self.take_ready(g);
                 let expired = self.expired(now, g);
                 if ready.is_empty() && expired.is_none() {
                     break;
@@ -699,17 +749,30 @@ impl SdsNode {
         self.schedule_sweep(now);
     }
 
+    /// The buffered messages whose history is local, if the log grew.
+    fn take_ready(&mut self, g: GroupId) -> Vec<MsgId> {
+        let counts = self.p.buffered_counts;
+        let ch = self.channels.get_mut(&g).expect("own group");
+        if !std::mem::take(&mut ch.dirty) {
+            return Vec::new();
+        }
+        ch.incoming
+            .iter()
+            .filter(|(_, b)| ch.ready(&b.frame, counts))
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
     /// The buffered message waiting longest, if past the give-up time.
     fn expired(&self, now: SimTime, g: GroupId) -> Option<MsgId> {
         let wait = self.p.periods.give_up?;
-        let ch = &self.channels[&g];
-        let (since, id) = ch.incoming.iter().map(|(&id, b)| (b.since, id)).min()?;
+        let &(since, id) = self.channels[&g].waiting.first()?;
         (since + wait <= now).then_some(id)
     }
 
     fn release(&mut self, g: GroupId, id: MsgId, ok: bool, out: &mut Outbox<Payload>) {
         let ch = self.channels.get_mut(&g).expect("own group");
-        if let Some(b) = ch.incoming.remove(&id) {
+        if let Some(b) = ch.unbuffer(id) {
             self.deliver(g, b.msg, b.frame, ok, out);
         }
     }
@@ -771,7 +834,7 @@ impl Node<Payload> for SdsNode {
         let Some(ch) = self.channels.get(&group) else {
             return Vec::new();
         };
-        let mut ids: Vec<MsgId> = ch.recent(self.p.history_len).collect();
+        let mut ids = ch.recent(self.p.history_len);
         ids.sort_unstable();
         ids
     }
