@@ -1,17 +1,20 @@
 //! `meshsync compare`: one scenario under several strategies and seeds,
-//! side by side, into a folder, with the table printed.
+//! side by side, into a folder (`experiments::compare::compare_to_folder`
+//! runs them and writes it); here the flags are checked, the size
+//! estimated, and the table printed.
 //!
-//! Imports: `experiments/`, `node/` (strategies), `scenario/` and `cli/`
-//! (its clap definitions, thread pool and bars).
+//! Imports: `engine/` (the registry, size estimates), `experiments/`,
+//! `scenario/` and `cli/` (its clap definitions, thread pool and bars).
 
 use super::progress::{WorkBar, SHOW_AFTER};
 use super::{with_threads, CompareArgs, Cx, InputError};
-
-/// Most seeds one comparison may run.
-pub const MAX_COMPARE_SEEDS: u64 = 10_000;
+use crate::experiments::compare::{compare_to_folder, CompareJob};
 use crate::scenario::Scenario;
 use anyhow::Result;
 use std::path::Path;
+
+/// Most seeds one comparison may run.
+pub const MAX_COMPARE_SEEDS: u64 = 10_000;
 
 /// Runs the `compare` command.
 pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
@@ -20,65 +23,26 @@ pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
         cx.strategy("--strategies", s)?;
     }
     let scenario = Scenario::load_with(&args.scenario, registry)?;
-    let strategies = if args.strategies.is_empty() {
-        registry.order()
-    } else {
-        args.strategies.clone()
-    };
-    if args.seeds == 0 || args.seeds > MAX_COMPARE_SEEDS {
-        return Err(InputError(format!(
-            "--seeds: expected 1 to {MAX_COMPARE_SEEDS} (a comparison keeps every run in memory; use a sweep for more), got {}",
-            args.seeds
-        ))
-        .into());
-    }
-    if let Some(d) = strategies
-        .iter()
-        .enumerate()
-        .find_map(|(i, s)| strategies[..i].contains(s).then_some(s))
-    {
-        return Err(InputError(format!("--strategies: {d:?} is listed twice")).into());
-    }
-    let first = args.seed.unwrap_or(scenario.seed);
-    let seeds: Vec<u64> = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();
+    let (strategies, seeds) = strategies_and_seeds(&args, cx, &scenario)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-compare", scenario.name)));
     check_size(&args, registry, &scenario, &strategies, seeds.len())?;
-    let effective = crate::scenario::effective::load_effective_with(&args.scenario, registry)?;
-    let hash = crate::scenario::effective::hash(&effective)?;
-    let provenance = cx
-        .provenance()
-        .with("scenario_file", args.scenario.display().to_string())
-        .with("scenario_hash", &hash)
-        .with("strategies", &strategies)
-        .with("seeds", &seeds)
-        .with(
-            "reproduce",
-            crate::output::provenance::command_line(&[
-                "compare",
-                &args.scenario.display().to_string(),
-                "--strategies",
-                &strategies.join(","),
-                "--seeds",
-                &seeds.len().to_string(),
-                "--seed",
-                &first.to_string(),
-            ]),
-        );
-    let set = crate::output::ResultSet::begin(&out)?;
+    let job = CompareJob {
+        scenario_file: &args.scenario,
+        scenario: &scenario,
+        strategies: &strategies,
+        seeds: &seeds,
+        out: &out,
+    };
+    let provenance = cx.provenance();
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
     let c = with_threads(args.threads, || {
-        crate::experiments::compare::compare(registry, &scenario, &strategies, &seeds, &bar)
+        compare_to_folder(registry, &job, provenance, &bar)
     });
     bar.finish();
-    let mut c = c??;
-    c.scenario_hash = Some(hash);
-    set.write_with(|dir| {
-        c.write(dir, &registry.order())?;
-        super::run::write_provenance(dir, &provenance, &effective)
-    })?;
+    let c = c??;
     if !args.quiet {
         outln!(
             "meshsync compare: {} ({} strategies x {} seeds {}..={}; mean ± 95% CI)\n",
@@ -98,6 +62,37 @@ pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// The strategies (all, in registry order, unless listed) and seeds
+/// (`--seeds` of them from `--seed` or the scenario's), checked.
+fn strategies_and_seeds(
+    args: &CompareArgs,
+    cx: &Cx,
+    scenario: &Scenario,
+) -> Result<(Vec<String>, Vec<u64>)> {
+    let strategies = if args.strategies.is_empty() {
+        cx.registry.order()
+    } else {
+        args.strategies.clone()
+    };
+    if args.seeds == 0 || args.seeds > MAX_COMPARE_SEEDS {
+        return Err(InputError(format!(
+            "--seeds: expected 1 to {MAX_COMPARE_SEEDS} (a comparison keeps every run in memory; use a sweep for more), got {}",
+            args.seeds
+        ))
+        .into());
+    }
+    if let Some(d) = strategies
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| strategies[..i].contains(s).then_some(s))
+    {
+        return Err(InputError(format!("--strategies: {d:?} is listed twice")).into());
+    }
+    let first = args.seed.unwrap_or(scenario.seed);
+    let seeds = (0..args.seeds).map(|k| first.wrapping_add(k)).collect();
+    Ok((strategies, seeds))
 }
 
 /// Bytes a finished run's report keeps per delivery (its row) until the

@@ -42,7 +42,9 @@ mod shell;
 mod sweep;
 mod validate;
 
-pub use run::{render_summary, write_report, write_report_with};
+pub use crate::experiments::run::write_report;
+pub use crate::output::run_folder::write_report as write_report_with;
+pub use run::render_summary;
 pub use schema::{schema_text, SchemaKind};
 
 use crate::engine::Registry;

@@ -23,7 +23,7 @@ impl<S: Strategy> World<'_, S> {
         self.scenario
             .partitions
             .iter()
-            .zip(&self.partition_active)
+            .zip(&self.faults.partition_active)
             .any(|(p, &on)| on && p.cuts(a, b))
     }
 

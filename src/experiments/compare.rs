@@ -14,12 +14,15 @@ use crate::experiments::aggregate::{
     fmt_agg, metric_rows, write_runs_csv, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
 use crate::experiments::progress::{run_watched, Progress};
+use crate::experiments::Error;
 use crate::output::csv::Table;
 use crate::output::curves::{self, Curves};
 use crate::output::plots;
-use crate::output::{write_atomic, write_atomic_with};
+use crate::output::provenance::command_line;
+use crate::output::run_folder::write_provenance;
+use crate::output::{write_atomic, write_atomic_with, Provenance, ResultSet};
 use crate::report::RunReport;
-use crate::scenario::Scenario;
+use crate::scenario::{effective, Scenario};
 use crate::sim::time::SimTime;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -125,6 +128,60 @@ pub fn compare(
         runs,
         notes: notes(scenario, strategies),
     })
+}
+
+/// One comparison to make: what the command line asked for, resolved.
+pub struct CompareJob<'a> {
+    /// The scenario file, as named (for provenance and "reproduce with").
+    pub scenario_file: &'a Path,
+    /// The scenario loaded from it.
+    pub scenario: &'a Scenario,
+    /// The strategies, in the order asked for.
+    pub strategies: &'a [String],
+    /// The seeds (at least one).
+    pub seeds: &'a [u64],
+    /// The result folder.
+    pub out: &'a Path,
+}
+
+/// Runs `job` with `registry`'s strategies (on the current rayon pool),
+/// telling `progress` how the runs go, and writes its folder
+/// (`comparison.json`, `comparison.csv`, `runs.csv`, plots, provenance and
+/// effective scenario); `provenance` is the invocation's record, to which
+/// the comparison's details are added.
+pub fn compare_to_folder(
+    registry: &Registry,
+    job: &CompareJob,
+    provenance: Provenance,
+    progress: &dyn Progress,
+) -> Result<Comparison, Error> {
+    let effective = effective::load_effective_with(job.scenario_file, registry)?;
+    let hash = effective::hash(&effective)?;
+    let file = job.scenario_file.display().to_string();
+    let reproduce = command_line(&[
+        "compare",
+        &file,
+        "--strategies",
+        &job.strategies.join(","),
+        "--seeds",
+        &job.seeds.len().to_string(),
+        "--seed",
+        &job.seeds[0].to_string(),
+    ]);
+    let provenance = provenance
+        .with("scenario_file", &file)
+        .with("scenario_hash", &hash)
+        .with("strategies", job.strategies)
+        .with("seeds", job.seeds)
+        .with("reproduce", reproduce);
+    let set = ResultSet::begin(job.out)?;
+    let mut c = compare(registry, job.scenario, job.strategies, job.seeds, progress)?;
+    c.scenario_hash = Some(hash);
+    set.write_with(|dir| {
+        c.write(dir, &registry.order())?;
+        write_provenance(dir, &provenance, &effective)
+    })?;
+    Ok(c)
 }
 
 /// Notes on the comparison: `mvds` in a public chat, where Status does not

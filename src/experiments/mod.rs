@@ -1,4 +1,4 @@
-//! Experiments over many runs: [`compare`] (one world, several strategies
+//! Experiments: [`run`] (one run into a folder), [`compare`] (one world, several strategies
 //! and seeds), [`aggregate`] (means and confidence intervals, and what
 //! compare and sweep share), [`sweep`] (grids of overrides, shards, merge)
 //! [`check`] (regressions against a baseline) and [`progress`] (what
@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod check;
 pub mod compare;
 pub mod progress;
+pub mod run;
 pub mod sweep;
 
 /// Bad input found by an experiment or a command (a result folder that is
@@ -31,6 +32,9 @@ pub enum Error {
     /// A bad sweep file or shard set.
     #[error(transparent)]
     Sweep(#[from] sweep::SweepError),
+    /// A scenario (or its effective form) that cannot be used.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// A run that cannot be made (its scenario or strategy).
     #[error(transparent)]
     Run(#[from] crate::engine::RunError),

@@ -1,6 +1,9 @@
 //! Validation rules, one test per rule, with the exact path and message.
 
 use super::*;
+use crate::node::store::DeliveryMode;
+use crate::sim::dist::Dist;
+use crate::sim::time::SimTime;
 
 const BASE: &str = r#"{
   "name": "t", "duration_s": 100, "nodes": 4,

@@ -1,0 +1,73 @@
+//! Mailservers: `mailservers` validated into a [`MailserverSpec`]: which
+//! nodes, which mode (store-forward or sync peer), which groups they serve.
+//!
+//! Imports: `sim/`, `scenario/` (types, fields, raw).
+
+use super::churn::churn;
+use super::fields::seconds;
+use super::groups::members;
+use super::raw::*;
+use super::types::{invalid, GroupSpec, Invalid, MailserverMode, MailserverSpec};
+use crate::sim::message::GroupId;
+use crate::world::churn::ChurnSpec;
+
+pub(super) fn mailservers(
+    raw: &RawMailservers,
+    groups: &[GroupSpec],
+    n: u32,
+    churn_of: &mut [ChurnSpec],
+) -> Result<Option<MailserverSpec>, Invalid> {
+    let mode = match raw.mode {
+        RawMailMode::StoreForward => MailserverMode::StoreForward,
+        RawMailMode::SyncPeer => MailserverMode::SyncPeer,
+        RawMailMode::Off => return Ok(None),
+    };
+    let nodes = members("mailservers.nodes", &raw.nodes, n)?;
+    for &m in &nodes {
+        if let Some(g) = groups.iter().find(|g| g.members.binary_search(&m).is_ok()) {
+            return invalid(
+                "mailservers.nodes",
+                format!(
+                    "node {m} is a member of group {:?}: a mailserver is never a group member",
+                    g.name
+                ),
+            );
+        }
+    }
+    let spec = churn("mailservers.churn", &raw.churn)?;
+    for &m in &nodes {
+        churn_of[m as usize] = spec.clone();
+    }
+    let retention = seconds("mailservers.retention_s", raw.retention_s, false)?;
+    let query_interval = match raw.query_interval_s {
+        None => None,
+        Some(q) => Some(seconds("mailservers.query_interval_s", q, false)?),
+    };
+    let served = match &raw.groups {
+        None => (0..groups.len() as GroupId).collect(),
+        Some(names) => {
+            let mut ids = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                match groups.iter().position(|g| &g.name == name) {
+                    Some(g) => ids.push(g as GroupId),
+                    None => {
+                        return invalid(
+                            format!("mailservers.groups[{i}]"),
+                            format!("no group is named {name:?}"),
+                        )
+                    }
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+    };
+    Ok(Some(MailserverSpec {
+        mode,
+        nodes,
+        retention,
+        query_interval,
+        groups: served,
+    }))
+}
