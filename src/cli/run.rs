@@ -118,7 +118,7 @@ pub(super) fn run(args: RunArgs, cx: &Cx) -> Result<i32> {
     Ok(0)
 }
 
-/// Writes `summary.json`, `deliveries.csv` and the run's plots into `dir`,
+/// Writes `summary.json`, `nodes.csv`, `deliveries.csv` and the run's plots into `dir`,
 /// atomically.
 pub fn write_report(report: &RunReport, dir: &Path) -> Result<()> {
     let order = engine::Registry::builtin().order();
@@ -134,6 +134,9 @@ pub fn write_report_with(
     order: &[String],
 ) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
+    write_atomic_with(&dir.join("nodes.csv"), |w| {
+        crate::output::csv::write_nodes(report, w)
+    })?;
     if mode != DeliveriesMode::None {
         write_atomic_with(&dir.join("deliveries.csv"), |w| {
             crate::output::csv::write_deliveries_mode(report, mode, w)

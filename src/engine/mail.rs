@@ -56,6 +56,8 @@ pub enum MailEvent<P> {
     Request {
         client: NodeId,
         server: usize,
+        /// The query's bytes.
+        bytes: u64,
         since: SimTime,
         until: SimTime,
         epochs: (u32, u32),
@@ -64,6 +66,8 @@ pub enum MailEvent<P> {
     Response {
         client: NodeId,
         server: usize,
+        /// The response's bytes.
+        bytes: u64,
         envelopes: Vec<(NodeId, P)>,
         until: SimTime,
         epochs: (u32, u32),
@@ -173,7 +177,13 @@ impl<S: Strategy> World<'_, S> {
         for k in 0..mail.spec.nodes.len() {
             let s = self.mailserver(k);
             if s != from && self.mailserver_usable(from, s) {
-                self.recorder.on_mail(bytes);
+                self.recorder.on_mail_upload(
+                    from,
+                    s,
+                    payload.messages(),
+                    bytes,
+                    S::Payload::message_record_len,
+                );
                 let env = Envelope {
                     at: now,
                     from,
@@ -216,7 +226,7 @@ impl<S: Strategy> World<'_, S> {
             if !self.mailserver_usable(client, s) {
                 continue;
             }
-            self.recorder.on_mail_request(bytes);
+            self.recorder.on_mail_request(client, bytes);
             if let Verdict::Deliver { at, .. } =
                 self.network
                     .send(now, client, s, bytes, self.conn.hops(client, s))
@@ -225,6 +235,7 @@ impl<S: Strategy> World<'_, S> {
                 let ev = MailEvent::Request {
                     client,
                     server,
+                    bytes,
                     since,
                     until: now,
                     epochs,
@@ -252,13 +263,15 @@ impl<S: Strategy> World<'_, S> {
             MailEvent::Request {
                 client,
                 server,
+                bytes,
                 since,
                 until,
                 epochs,
-            } => self.mail_respond(now, client, server, since, until, epochs),
+            } => self.mail_respond(now, (client, server, bytes), since, until, epochs),
             MailEvent::Response {
                 client,
                 server,
+                bytes,
                 envelopes,
                 until,
                 epochs,
@@ -270,6 +283,7 @@ impl<S: Strategy> World<'_, S> {
                     self.recorder.on_mail_lost();
                     return;
                 }
+                self.recorder.on_mail_received(client, bytes);
                 if let Some(mail) = &mut self.mail {
                     let next = until + SimTime(1);
                     let since = &mut mail.since[client as usize];
@@ -289,11 +303,12 @@ impl<S: Strategy> World<'_, S> {
         }
     }
 
+    /// A query of `query_bytes` from `client` reached mailserver `server`
+    /// (index): it answers with what it archived in `[since, until]`.
     fn mail_respond(
         &mut self,
         now: SimTime,
-        client: NodeId,
-        server: usize,
+        (client, server, query_bytes): (NodeId, usize, u64),
         since: SimTime,
         until: SimTime,
         epochs: (u32, u32),
@@ -304,6 +319,8 @@ impl<S: Strategy> World<'_, S> {
             self.recorder.on_mail_lost();
             return;
         }
+        self.recorder.on_mail_received(s, query_bytes);
+        let Some(mail) = &self.mail else { return };
         let oldest = since.max(until - mail.spec.retention);
         let archive = &mail.archives[server];
         let first = archive.partition_point(|e| e.at < oldest);
@@ -315,7 +332,7 @@ impl<S: Strategy> World<'_, S> {
                 envelopes.push((e.from, e.payload.clone()));
             }
         }
-        self.recorder.on_mail(bytes);
+        self.recorder.on_mail_response(s, bytes);
         if !self.mailserver_usable(s, client) {
             self.recorder.on_mail_lost();
             return;
@@ -329,6 +346,7 @@ impl<S: Strategy> World<'_, S> {
                 let ev = MailEvent::Response {
                     client,
                     server,
+                    bytes,
                     envelopes,
                     until,
                     epochs,

@@ -21,7 +21,9 @@ mod registry;
 pub use registry::{run_in, Engine, Registry, RunError, RunInput};
 
 use crate::node::{Command, Node, NodeContext, Outbox, Passive, Role, Strategy, WirePayload};
-use crate::report::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, RunInfo, RunReport};
+use crate::report::{
+    ConvergenceInput, EndOfRun, NodeKind, RecordLabel, Recorder, RunInfo, RunReport,
+};
 use crate::scenario::{AdversaryKind, Presence, Scenario, TopologySpec, MAX_BODY_BYTES};
 use crate::sim::message::{GroupId, Members, Message, MessageRef, MsgId, NodeId};
 use crate::sim::queue::{EventQueue, Popped};
@@ -70,8 +72,9 @@ enum Event<P> {
     Arrive {
         from: NodeId,
         to: NodeId,
-        /// Boxed: keeps events small, so the heap moves little memory.
-        payload: Box<P>,
+        /// The payload and its bytes on the wire. Boxed: keeps events
+        /// small, so the heap moves little memory.
+        payload: Box<(P, u64)>,
         /// Online epochs of (from, to) when it was sent.
         epochs: (u32, u32),
     },
@@ -149,8 +152,27 @@ fn recorder<S: Strategy>(scenario: &Scenario, strategy: &S) -> Recorder {
         record_labels(strategy),
     );
     let consistent = scenario.sync.delivery().mode == crate::node::store::DeliveryMode::Consistent;
-    r.promise_causal_order(consistent && strategy.capabilities().carries_parents);
+    let caps = strategy.capabilities();
+    r.promise_causal_order(consistent && caps.carries_parents);
+    r.set_nodes(node_kinds(scenario), caps.wire_links_sender_to_group);
     r
+}
+
+/// What each node is, for the contribution figures: a mailserver, a
+/// member of some group, or neither.
+fn node_kinds(scenario: &Scenario) -> Vec<NodeKind> {
+    let mut kinds = vec![NodeKind::NonMember; scenario.nodes as usize];
+    for g in &scenario.groups {
+        for &v in &g.members {
+            kinds[v as usize] = NodeKind::Member;
+        }
+    }
+    for (v, k) in kinds.iter_mut().enumerate() {
+        if scenario.is_mailserver(v as NodeId) {
+            *k = NodeKind::Store;
+        }
+    }
+    kinds
 }
 
 /// Builds the node for `me` running `strategy`, in its role: a passive
@@ -598,7 +620,8 @@ impl<'a, S: Strategy> World<'a, S> {
                 epochs,
             } => {
                 self.recorder.on_event(now, kind::ARRIVE, to);
-                self.arrive(now, from, to, *payload, epochs);
+                let (payload, bytes) = *payload;
+                self.arrive(now, from, to, payload, bytes, epochs);
             }
             Event::Write { writer, epoch } => {
                 let node = self.writers[writer].node;
@@ -695,6 +718,7 @@ impl<'a, S: Strategy> World<'a, S> {
     fn go_online(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, true);
+        self.recorder.on_online(n, now, true);
         if let Some(log) = &mut self.online_log {
             log[i].push((now, SimTime::NEVER));
         }
@@ -711,6 +735,7 @@ impl<'a, S: Strategy> World<'a, S> {
     fn go_offline(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, false);
+        self.recorder.on_online(n, now, false);
         self.epoch[i] += 1;
         if let Some(last) = self.online_log.as_mut().and_then(|l| l[i].last_mut()) {
             last.1 = now;

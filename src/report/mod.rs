@@ -9,10 +9,13 @@
 //! engine passes in ([`Sent`]).
 
 mod checker;
+mod history;
 pub mod one;
 mod recorder;
+mod service;
 pub mod summary;
 
 pub use one::OneStats;
 pub use recorder::{ConvergenceInput, EndOfRun, RecordLabel, Recorder, Sent, MAX_RECORD_KINDS};
+pub use service::{NodeKind, ROLES};
 pub use summary::*;
