@@ -10,6 +10,8 @@
 
 mod checker;
 mod history;
+#[cfg(test)]
+mod metrics_tests;
 pub mod one;
 mod recorder;
 mod service;
