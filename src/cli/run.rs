@@ -110,7 +110,7 @@ pub(super) fn run(args: RunArgs, cx: &Cx) -> Result<i32> {
             DeliveriesMode::All => ", deliveries.csv (every due pair)",
         };
         outln!(
-            "wrote {}/summary.json{deliveries}{}, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
+            "wrote {}/summary.json, nodes.csv{deliveries}{}, plots (latency_cdf, deliveries_over_time, bytes_by_record, bytes_by_role, exposure), provenance.json and effective-scenario.json\nreproduce with: {reproduce}",
             out.display(),
             if one { format!(", {ONE_REPORT}") } else { String::new() },
         );

@@ -7,7 +7,7 @@
 //! depend on the thread count. Output: `comparison.json` (aggregates, curves
 //! and every run), `comparison.csv` (one row per strategy and metric),
 //! `runs.csv` (one row per strategy and seed: its trace and world hashes and
-//! every metric) and three plots.
+//! every metric) and five plots.
 
 use crate::engine::{Registry, RunError};
 use crate::experiments::aggregate::{

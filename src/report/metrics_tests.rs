@@ -77,24 +77,24 @@ fn a_nonmember_relay_serves_most_bytes() {
         send(&mut r, 3, 120, &one(&m0), 0); // non-member 2 × 120
         r.on_arrival(3, to, &one(&m0), 120, at);
     }
-    send(&mut r, 1, 30, &[], 0); // an ack: member 30
-    send(&mut r, 2, 110, &one(&m1), 0); // member (h's co-member) 110
-    r.on_arrival(2, 3, &one(&m1), 110, at);
+    send(&mut r, 1, 10, &[], 0); // an ack: member 10
+    send(&mut r, 2, 100, &one(&m1), 0); // member (h's co-member) 100
+    r.on_arrival(2, 3, &one(&m1), 100, at);
     r.on_online(0, SimTime::ZERO, true);
     r.on_online(0, SimTime::from_secs(5), false);
     let rep = finish(r, 4, 10);
     let s = &rep.summary;
-    assert_eq!(s.bytes_sent_total, 500);
+    assert_eq!(s.bytes_sent_total, 470);
     let roles: Vec<u64> = s.bytes_by_role.iter().map(|(_, v)| v).collect();
     assert_eq!(
         roles,
-        vec![120, 140, 240, 0],
+        vec![120, 110, 240, 0],
         "author, member, nonmember, store"
     );
-    assert_eq!(s.nonmember_byte_share, Some(240.0 / 500.0));
+    assert_eq!(s.nonmember_byte_share, Some(240.0 / 470.0), "over half");
     assert_eq!(s.store_byte_share, Some(0.0));
-    // Members' service: 0, 30, 110 → (140)² / (3 · (900 + 12100)).
-    let jain = 140.0 * 140.0 / (3.0 * 13_000.0);
+    // Members' service: 0, 10, 100 → 110² / (3 · (100 + 10,000)).
+    let jain = 110.0 * 110.0 / (3.0 * 10_100.0);
     assert!((s.service_fairness.unwrap() - jain).abs() < 1e-12);
     // g: node 3 exposed and linking (it got m0 from its author); h: node
     // 3 exposed only (m1 came through 2).
@@ -103,7 +103,7 @@ fn a_nonmember_relay_serves_most_bytes() {
     let n3 = &rep.nodes[3];
     assert_eq!(
         (n3.role, n3.bytes_sent, n3.bytes_received),
-        ("nonmember", [0, 0, 240, 0], 230)
+        ("nonmember", [0, 0, 240, 0], 220)
     );
     let n0 = &rep.nodes[0];
     assert_eq!((n0.online_fraction, n0.messages_authored), (0.5, 1));
