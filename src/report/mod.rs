@@ -2,7 +2,9 @@
 //! ([`summary`]: [`Summary`], [`RunReport`]), the [`Recorder`] the engine
 //! feeds (wire accounting, trace and world hashes), and inside it the
 //! invariant checker (`checker.rs`: receipts, deliveries, causal order),
-//! independent of node code.
+//! independent of node code; beside them what the seed's open questions
+//! ask (`service.rs`: bytes by role, `nodes.csv`, exposure per group;
+//! `history.rs`: canonical order, reorders, DAG shape).
 //!
 //! Imports: `sim/` only. Strategies reach the report only through the
 //! record kind names they declare ([`RecordLabel`]) and the counts the

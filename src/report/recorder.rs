@@ -5,7 +5,10 @@
 //! overhead, spam), losses, mailserver traffic, and what each node received
 //! and delivered to its application; the latter go to the invariant checker
 //! (`checker.rs`), which keeps per (message, member) pair when it was
-//! received and delivered and checks causal order itself. Nothing here asks
+//! received and delivered and checks causal order itself (and keeps each
+//! member's shown order, `history.rs`). Sends, arrivals and mailserver
+//! traffic also feed who served whom and who saw which group's messages
+//! (`service.rs`). Nothing here asks
 //! a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract the README lists.
 //!
