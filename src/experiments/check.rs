@@ -544,7 +544,7 @@ mod tests {
             let t: Tolerance = format!("{name}=0.5").parse().unwrap();
             assert_eq!(t, Tolerance::Metric(m, 0.5));
         }
-        assert_eq!(Metric::ALL.len(), Metric::InvalidDeliveries as usize + 1);
+        assert_eq!(Metric::ALL.len(), Metric::CausalByteShare as usize + 1);
         assert_eq!(Metric::LatencyP50S.name(), "latency_p50_s");
     }
 }

@@ -277,12 +277,14 @@ mod tests {
     use crate::experiments::aggregate::flatten;
     use crate::report::Summary;
 
-    /// The table's metrics are summary keys (`records_sent` the prefix of
-    /// its record kinds): a renamed field cannot drop out of the table.
+    /// The table's metrics are summary keys (`records_sent` and
+    /// `bytes_by_role` the prefixes of their parts): a renamed field cannot
+    /// drop out of the table.
     #[test]
     fn table_metrics_are_summary_keys() {
         let mut s = Summary::default();
         s.records_sent.0.push(("message".into(), 1));
+        s.bytes_by_role.0.push(("author".into(), 1));
         let keys: Vec<String> = flatten(&s).into_iter().map(|(k, _)| k).collect();
         for m in TABLE_METRICS {
             let prefix = format!("{m}.");
