@@ -85,7 +85,7 @@ fn report(job: &RunJob, outcome: &RunOutcome, quiet: bool) -> Result<i32> {
         DeliveriesMode::All => ", deliveries.csv (every due pair)",
     };
     outln!(
-        "wrote {}/summary.json{deliveries}{}, plots (latency_cdf, deliveries_over_time, bytes_by_record), provenance.json and effective-scenario.json\nreproduce with: {}",
+        "wrote {}/summary.json, nodes.csv{deliveries}{}, plots (latency_cdf, deliveries_over_time, bytes_by_record, bytes_by_role, exposure), provenance.json and effective-scenario.json\nreproduce with: {}",
         job.out.display(),
         if job.files.one_report { format!(", {ONE_REPORT}") } else { String::new() },
         outcome.reproduce,

@@ -51,7 +51,7 @@ pub(super) enum Event<P> {
         from: NodeId,
         to: NodeId,
         /// Boxed: keeps events small, so the heap moves little memory.
-        payload: Box<P>,
+        payload: Box<(P, u64)>,
         /// Online epochs of (from, to) when it was sent.
         epochs: (u32, u32),
     },
@@ -284,7 +284,8 @@ impl<S: Strategy> World<'_, S> {
                 epochs,
             } => {
                 self.recorder.on_event(now, kind::ARRIVE, to);
-                self.arrive(now, from, to, *payload, epochs);
+                let (payload, bytes) = *payload;
+                self.arrive(now, from, to, payload, bytes, epochs);
             }
             Event::Write { writer, epoch } => self.on_write(now, writer, epoch),
             Event::Script(i) => self.on_script(now, i),

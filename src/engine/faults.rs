@@ -137,6 +137,7 @@ impl<S: Strategy> World<'_, S> {
     pub(super) fn go_online(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, true);
+        self.recorder.on_online(n, now, true);
         if let Some(log) = &mut self.faults.online_log {
             log[i].push((now, SimTime::NEVER));
         }
@@ -153,6 +154,7 @@ impl<S: Strategy> World<'_, S> {
     pub(super) fn go_offline(&mut self, now: SimTime, n: NodeId) {
         let i = n as usize;
         self.conn.set_online(n, false);
+        self.recorder.on_online(n, now, false);
         self.epoch[i] += 1;
         if let Some(last) = self
             .faults

@@ -105,6 +105,7 @@ impl<S: Strategy> World<'_, S> {
             records_by_kind: &payload.count_by_kind(),
             messages: payload.messages(),
             message_record_len: S::Payload::message_record_len,
+            causal_bytes: payload.causal_len(),
         });
         if !self.conn.reachable(from, to) || self.cut(from, to) {
             self.recorder.on_lost(payload.messages().len());
@@ -117,7 +118,7 @@ impl<S: Strategy> World<'_, S> {
                 let epochs = (self.epoch[from as usize], self.epoch[to as usize]);
                 if let Some(at2) = again {
                     self.recorder.on_duplicate();
-                    let copy = Box::new(payload.clone());
+                    let copy = Box::new((payload.clone(), bytes));
                     self.queue.push(
                         at2,
                         Event::Arrive {
@@ -133,7 +134,7 @@ impl<S: Strategy> World<'_, S> {
                     Event::Arrive {
                         from,
                         to,
-                        payload: Box::new(payload),
+                        payload: Box::new((payload, bytes)),
                         epochs,
                     },
                 );
@@ -217,6 +218,7 @@ impl<S: Strategy> World<'_, S> {
         from: NodeId,
         to: NodeId,
         payload: S::Payload,
+        bytes: u64,
         epochs: (u32, u32),
     ) {
         let intact = (self.epoch[from as usize], self.epoch[to as usize]) == epochs
@@ -226,7 +228,8 @@ impl<S: Strategy> World<'_, S> {
             self.recorder.on_lost(payload.messages().len());
             return;
         }
-        self.recorder.on_arrival(from, to, payload.messages(), now);
+        self.recorder
+            .on_arrival(from, to, payload.messages(), bytes, now);
         self.nodes[to as usize].handle_payload(now, from, payload, &mut self.outbox);
         self.apply(now, to);
     }

@@ -106,6 +106,8 @@ pub enum MailEvent<P> {
     Request {
         client: NodeId,
         server: usize,
+        /// The query's bytes.
+        bytes: u64,
         since: SimTime,
         until: SimTime,
         epochs: (u32, u32),
@@ -114,6 +116,8 @@ pub enum MailEvent<P> {
     RequestIds {
         client: NodeId,
         server: usize,
+        /// The query's bytes.
+        bytes: u64,
         ids: Vec<MsgId>,
         epochs: (u32, u32),
     },
@@ -122,6 +126,8 @@ pub enum MailEvent<P> {
     Response {
         client: NodeId,
         server: usize,
+        /// The response's bytes.
+        bytes: u64,
         envelopes: Vec<(NodeId, P)>,
         until: Option<SimTime>,
         epochs: (u32, u32),
@@ -232,7 +238,13 @@ impl<S: Strategy> World<'_, S> {
         for k in 0..mail.spec.nodes.len() {
             let s = self.mailserver(k);
             if s != from && self.mailserver_usable(from, s) {
-                self.recorder.on_mail(bytes);
+                self.recorder.on_mail_upload(
+                    from,
+                    s,
+                    payload.messages(),
+                    bytes,
+                    S::Payload::message_record_len,
+                );
                 let env = Envelope {
                     at: now,
                     from,
@@ -275,7 +287,7 @@ impl<S: Strategy> World<'_, S> {
             if !self.mailserver_usable(client, s) {
                 continue;
             }
-            self.recorder.on_mail_request(bytes);
+            self.recorder.on_mail_request(client, bytes);
             if let Verdict::Deliver { at, .. } =
                 self.network
                     .send(now, client, s, bytes, self.conn.hops(client, s))
@@ -284,6 +296,7 @@ impl<S: Strategy> World<'_, S> {
                 let ev = MailEvent::Request {
                     client,
                     server,
+                    bytes,
                     since,
                     until: now,
                     epochs,
@@ -311,19 +324,22 @@ impl<S: Strategy> World<'_, S> {
             MailEvent::Request {
                 client,
                 server,
+                bytes,
                 since,
                 until,
                 epochs,
-            } => self.mail_respond(now, client, server, since, until, epochs),
+            } => self.mail_respond(now, (client, server, bytes), since, until, epochs),
             MailEvent::RequestIds {
                 client,
                 server,
+                bytes,
                 ids,
                 epochs,
-            } => self.mail_respond_ids(now, client, server, &ids, epochs),
+            } => self.mail_respond_ids(now, (client, server, bytes), &ids, epochs),
             MailEvent::Response {
                 client,
                 server,
+                bytes,
                 envelopes,
                 until,
                 epochs,
@@ -335,6 +351,7 @@ impl<S: Strategy> World<'_, S> {
                     self.recorder.on_mail_lost();
                     return;
                 }
+                self.recorder.on_mail_received(client, bytes);
                 if let (Some(mail), Some(until)) = (&mut self.mail, until) {
                     let next = until + SimTime(1);
                     let since = &mut mail.since[client as usize];
@@ -354,11 +371,12 @@ impl<S: Strategy> World<'_, S> {
         }
     }
 
+    /// A query of `query_bytes` from `client` reached mailserver `server`
+    /// (index): it answers with what it archived in `[since, until]`.
     fn mail_respond(
         &mut self,
         now: SimTime,
-        client: NodeId,
-        server: usize,
+        (client, server, query_bytes): (NodeId, usize, u64),
         since: SimTime,
         until: SimTime,
         epochs: (u32, u32),
@@ -369,6 +387,8 @@ impl<S: Strategy> World<'_, S> {
             self.recorder.on_mail_lost();
             return;
         }
+        self.recorder.on_mail_received(s, query_bytes);
+        let Some(mail) = &self.mail else { return };
         let oldest = since.max(until - mail.spec.retention);
         let archive = &mail.archives[server];
         let first = archive.partition_point(|e| e.at < oldest);
@@ -380,7 +400,7 @@ impl<S: Strategy> World<'_, S> {
                 envelopes.push((e.from, e.payload.clone()));
             }
         }
-        self.recorder.on_mail(bytes);
+        self.recorder.on_mail_response(s, bytes);
         if !self.mailserver_usable(s, client) {
             self.recorder.on_mail_lost();
             return;
@@ -394,6 +414,7 @@ impl<S: Strategy> World<'_, S> {
                 let ev = MailEvent::Response {
                     client,
                     server,
+                    bytes,
                     envelopes,
                     until: Some(until),
                     epochs,
@@ -418,13 +439,14 @@ impl<S: Strategy> World<'_, S> {
             if !self.mailserver_usable(client, s) {
                 continue;
             }
-            self.recorder.on_mail_request(bytes);
+            self.recorder.on_mail_request(client, bytes);
             let hops = self.conn.hops(client, s);
             match self.network.send(now, client, s, bytes, hops) {
                 Verdict::Deliver { at, .. } => {
                     let ev = MailEvent::RequestIds {
                         client,
                         server,
+                        bytes,
                         ids: ids.clone(),
                         epochs: (self.epoch[client as usize], self.epoch[s as usize]),
                     };
@@ -441,8 +463,7 @@ impl<S: Strategy> World<'_, S> {
     fn mail_respond_ids(
         &mut self,
         now: SimTime,
-        client: NodeId,
-        server: usize,
+        (client, server, query_bytes): (NodeId, usize, u64),
         ids: &[MsgId],
         epochs: (u32, u32),
     ) {
@@ -452,6 +473,8 @@ impl<S: Strategy> World<'_, S> {
             self.recorder.on_mail_lost();
             return;
         }
+        self.recorder.on_mail_received(s, query_bytes);
+        let Some(mail) = &self.mail else { return };
         let mut wanted = ids.to_vec();
         wanted.sort_unstable();
         let oldest = now - mail.spec.retention;
@@ -472,7 +495,7 @@ impl<S: Strategy> World<'_, S> {
             }
         }
         let bytes = self.network.wire_bytes(bytes as usize);
-        self.recorder.on_mail(bytes);
+        self.recorder.on_mail_response(s, bytes);
         if !self.mailserver_usable(s, client) {
             self.recorder.on_mail_lost();
             return;
@@ -484,6 +507,7 @@ impl<S: Strategy> World<'_, S> {
                 let ev = MailEvent::Response {
                     client,
                     server,
+                    bytes,
                     envelopes,
                     until: None,
                     epochs,

@@ -112,6 +112,7 @@ impl<S: Strategy> World<'_, S> {
     fn one_started(&mut self, t: &Transfer) {
         let payload = S::Payload::carrying(vec![t.msg.clone()]).expect(CARRIES);
         let by_kind = payload.encoded_len_by_kind();
+        let causal_bytes = payload.causal_len();
         self.recorder.on_send(Sent {
             from: t.from,
             bytes: self
@@ -121,6 +122,7 @@ impl<S: Strategy> World<'_, S> {
             records_by_kind: &payload.count_by_kind(),
             messages: payload.messages(),
             message_record_len: S::Payload::message_record_len,
+            causal_bytes,
         });
     }
 
@@ -134,8 +136,11 @@ impl<S: Strategy> World<'_, S> {
         }
         let payload = S::Payload::carrying(vec![t.msg]).expect(CARRIES);
         self.recorder.on_event(now, kind::TRANSFER, t.to);
+        let bytes = self
+            .network
+            .wire_bytes(payload.encoded_len_by_kind().iter().sum::<u64>() as usize);
         self.recorder
-            .on_arrival(t.from, t.to, payload.messages(), now);
+            .on_arrival(t.from, t.to, payload.messages(), bytes, now);
         self.nodes[t.to as usize].handle_payload(now, t.from, payload, &mut self.outbox);
         self.apply(now, t.to);
     }

@@ -13,7 +13,7 @@ use super::faults::Faults;
 use super::workload::Workload;
 use super::{mail, RunError};
 use crate::node::{Node, NodeContext, Outbox, Passive, Role, Strategy, WirePayload};
-use crate::report::{RecordLabel, Recorder};
+use crate::report::{NodeKind, RecordLabel, Recorder};
 use crate::scenario::{AdversaryKind, Presence, Scenario};
 use crate::sim::message::{GroupId, Members, NodeId};
 use crate::sim::queue::EventQueue;
@@ -57,6 +57,23 @@ impl SyncGroups {
 /// The run's recorder: the groups, the strategy's record kinds, and
 /// whether the run promises causal order (consistent delivery under a
 /// strategy that carries parents).
+/// What each node is, for the contribution figures: a mailserver, a
+/// member of some group, or neither.
+fn node_kinds(scenario: &Scenario) -> Vec<NodeKind> {
+    let mut kinds = vec![NodeKind::NonMember; scenario.nodes as usize];
+    for g in &scenario.groups {
+        for &v in &g.members {
+            kinds[v as usize] = NodeKind::Member;
+        }
+    }
+    for (v, k) in kinds.iter_mut().enumerate() {
+        if scenario.is_mailserver(v as NodeId) {
+            *k = NodeKind::Store;
+        }
+    }
+    kinds
+}
+
 fn recorder<S: Strategy>(scenario: &Scenario, strategy: &S) -> Recorder {
     let mut r = Recorder::new(
         scenario.groups.iter().map(|g| g.members.clone()).collect(),
@@ -64,7 +81,9 @@ fn recorder<S: Strategy>(scenario: &Scenario, strategy: &S) -> Recorder {
         record_labels(strategy),
     );
     let consistent = scenario.sync.delivery().mode == crate::node::store::DeliveryMode::Consistent;
-    r.promise_causal_order(consistent && strategy.capabilities().carries_parents);
+    let caps = strategy.capabilities();
+    r.promise_causal_order(consistent && caps.carries_parents);
+    r.set_nodes(node_kinds(scenario), caps.wire_links_sender_to_group);
     r
 }
 

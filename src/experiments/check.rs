@@ -8,8 +8,11 @@
 //! not drop by more than an absolute tolerance (default 0.01); latencies,
 //! bytes, undeliverable messages and convergence time may not rise by more
 //! than a relative tolerance (default 10%); causal violations and invalid
-//! deliveries may not rise at all. A strategy or point missing from the
-//! current result is a regression too.
+//! deliveries may not rise at all; service fairness (0.05) and order
+//! agreement (0.02) may not drop, and reorders per delivery (0.02), causal
+//! byte share (0.01) and exposed or linking nodes per group (0.5 node) may
+//! not rise, by more than an absolute tolerance each. A strategy or point
+//! missing from the current result is a regression too.
 //!
 //! The metrics are fields of [`Summary`]: each [`Metric`] writes its field
 //! (the compiler holds the list to the type), and its name is the key the
@@ -36,6 +39,9 @@ enum Rule {
     HigherWorseRel,
     /// Worse when it rises at all.
     HigherWorseStrict,
+    /// Worse when it rises by more than an absolute tolerance (the
+    /// metric's own default, [`Metric::abs_default`]).
+    HigherWorseAbs,
 }
 
 /// A metric `check` compares: one field of [`Summary`]. Its name
@@ -67,11 +73,23 @@ pub enum Metric {
     CausalViolations,
     /// Deliveries that should not have happened.
     InvalidDeliveries,
+    /// Fairness of the service members give.
+    ServiceFairness,
+    /// Outside nodes per group that saw its messages.
+    ExposedNodesMean,
+    /// Outside nodes per group that could link an author to it.
+    LinkingNodesMean,
+    /// Member pairs agreeing on the order of their common messages.
+    OrderAgreement,
+    /// Deliveries that changed the history shown, per delivery.
+    ReordersPerDelivery,
+    /// Share of bytes spent on causal metadata.
+    CausalByteShare,
 }
 
 impl Metric {
     /// Every metric, in declaration order (the order checked and listed).
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 18] = [
         Metric::DeliveryRatio,
         Metric::LatencyMeanS,
         Metric::LatencyP50S,
@@ -84,6 +102,12 @@ impl Metric {
         Metric::ConvergenceS,
         Metric::CausalViolations,
         Metric::InvalidDeliveries,
+        Metric::ServiceFairness,
+        Metric::ExposedNodesMean,
+        Metric::LinkingNodesMean,
+        Metric::OrderAgreement,
+        Metric::ReordersPerDelivery,
+        Metric::CausalByteShare,
     ];
 
     /// Writes `x` into the summary field this metric is (counts rounded
@@ -103,6 +127,12 @@ impl Metric {
             Metric::ConvergenceS => s.convergence_s = Some(x),
             Metric::CausalViolations => s.causal_violations = n,
             Metric::InvalidDeliveries => s.invalid_deliveries = n,
+            Metric::ServiceFairness => s.service_fairness = Some(x),
+            Metric::ExposedNodesMean => s.exposed_nodes_mean = Some(x),
+            Metric::LinkingNodesMean => s.linking_nodes_mean = Some(x),
+            Metric::OrderAgreement => s.order_agreement = Some(x),
+            Metric::ReordersPerDelivery => s.reorders_per_delivery = Some(x),
+            Metric::CausalByteShare => s.causal_byte_share = Some(x),
         }
     }
 
@@ -131,9 +161,29 @@ impl Metric {
 
     fn rule(self) -> Rule {
         match self {
-            Metric::DeliveryRatio => Rule::LowerWorseAbs,
+            Metric::DeliveryRatio | Metric::ServiceFairness | Metric::OrderAgreement => {
+                Rule::LowerWorseAbs
+            }
             Metric::CausalViolations | Metric::InvalidDeliveries => Rule::HigherWorseStrict,
+            Metric::ExposedNodesMean
+            | Metric::LinkingNodesMean
+            | Metric::ReordersPerDelivery
+            | Metric::CausalByteShare => Rule::HigherWorseAbs,
             _ => Rule::HigherWorseRel,
+        }
+    }
+
+    /// The default absolute tolerance of a metric checked by an absolute
+    /// rule other than the delivery ratio's: fractions in hundredths
+    /// (fairness 0.05: a small world's few servers swing it), node
+    /// counts by half a node (a mean over groups of whole nodes).
+    fn abs_default(self) -> f64 {
+        match self {
+            Metric::ServiceFairness => 0.05,
+            Metric::OrderAgreement | Metric::ReordersPerDelivery => 0.02,
+            Metric::ExposedNodesMean | Metric::LinkingNodesMean => 0.5,
+            Metric::CausalByteShare => 0.01,
+            _ => 0.0,
         }
     }
 }
@@ -213,7 +263,8 @@ impl Tolerances {
             .get(&metric)
             .copied()
             .unwrap_or(match metric.rule() {
-                Rule::LowerWorseAbs => self.ratio,
+                Rule::LowerWorseAbs if metric == Metric::DeliveryRatio => self.ratio,
+                Rule::LowerWorseAbs | Rule::HigherWorseAbs => metric.abs_default(),
                 Rule::HigherWorseRel => self.relative,
                 Rule::HigherWorseStrict => 0.0,
             })
@@ -424,7 +475,7 @@ fn regression(label: &str, metric: Metric, b: f64, c: Option<f64>, t: f64) -> Op
     let worse = match rule {
         Rule::LowerWorseAbs => c < b - t - 1e-12,
         Rule::HigherWorseRel => c > b + t * b.abs() + 1e-12,
-        Rule::HigherWorseStrict => c > b + t,
+        Rule::HigherWorseStrict | Rule::HigherWorseAbs => c > b + t + 1e-12,
     };
     if !worse {
         return None;
@@ -493,7 +544,7 @@ mod tests {
             let t: Tolerance = format!("{name}=0.5").parse().unwrap();
             assert_eq!(t, Tolerance::Metric(m, 0.5));
         }
-        assert_eq!(Metric::ALL.len(), Metric::InvalidDeliveries as usize + 1);
+        assert_eq!(Metric::ALL.len(), Metric::CausalByteShare as usize + 1);
         assert_eq!(Metric::LatencyP50S.name(), "latency_p50_s");
     }
 }

@@ -7,7 +7,7 @@
 //! depend on the thread count. Output: `comparison.json` (aggregates, curves
 //! and every run), `comparison.csv` (one row per strategy and metric),
 //! `runs.csv` (one row per strategy and seed: its trace and world hashes and
-//! every metric) and three plots.
+//! every metric) and five plots.
 
 use crate::engine::{Registry, RunError};
 use crate::experiments::aggregate::{
@@ -64,8 +64,9 @@ struct CsvRow<'a> {
 }
 
 /// Metrics shown in the terminal table (the files have them all); at
-/// `records_sent` the table lists every record kind the strategies sent.
-pub const TABLE_METRICS: [&str; 14] = [
+/// `records_sent` the table lists every record kind the strategies sent,
+/// at `bytes_by_role` every role.
+pub const TABLE_METRICS: [&str; 26] = [
     "delivery_ratio",
     "latency_mean_s",
     "latency_p50_s",
@@ -80,6 +81,18 @@ pub const TABLE_METRICS: [&str; 14] = [
     "delivered_before_parent",
     "blocked_deliveries",
     "convergence_s",
+    "bytes_by_role",
+    "service_fairness",
+    "store_byte_share",
+    "nonmember_byte_share",
+    "exposed_nodes_mean",
+    "linking_nodes_mean",
+    "order_agreement",
+    "reorders",
+    "reorders_per_delivery",
+    "parents_mean",
+    "heads_mean",
+    "causal_byte_share",
 ];
 
 /// Runs `scenario` under every strategy with every seed, telling
@@ -224,17 +237,20 @@ impl Comparison {
     /// [`TABLE_METRICS`], `records_sent` expanded into the record kinds
     /// present (`message` first, then in summary order).
     fn table_metrics(&self) -> Vec<&str> {
-        let mut kinds: Vec<&str> = self
-            .metrics
-            .iter()
-            .map(|r| r.metric.as_str())
-            .filter(|m| m.starts_with("records_sent."))
-            .collect();
+        let nested = |prefix: &str| -> Vec<&str> {
+            self.metrics
+                .iter()
+                .map(|r| r.metric.as_str())
+                .filter(|m| m.strip_prefix(prefix).is_some_and(|k| k.starts_with('.')))
+                .collect()
+        };
+        let mut kinds = nested("records_sent");
         kinds.sort_by_key(|&k| k != "records_sent.message");
         TABLE_METRICS
             .iter()
             .flat_map(|&m| match m {
                 "records_sent" => kinds.clone(),
+                "bytes_by_role" => nested("bytes_by_role"),
                 _ => vec![m],
             })
             .collect()
@@ -318,12 +334,14 @@ mod tests {
     use crate::experiments::aggregate::flatten;
     use crate::report::Summary;
 
-    /// The table's metrics are summary keys (`records_sent` the prefix of
-    /// its record kinds): a renamed field cannot drop out of the table.
+    /// The table's metrics are summary keys (`records_sent` and
+    /// `bytes_by_role` the prefixes of their parts): a renamed field cannot
+    /// drop out of the table.
     #[test]
     fn table_metrics_are_summary_keys() {
         let mut s = Summary::default();
         s.records_sent.0.push(("message".into(), 1));
+        s.bytes_by_role.0.push(("author".into(), 1));
         let keys: Vec<String> = flatten(&s).into_iter().map(|(k, _)| k).collect();
         for m in TABLE_METRICS {
             let prefix = format!("{m}.");

@@ -80,6 +80,13 @@ pub trait WirePayload: Clone + Debug + 'static {
             p.encoded_len_by_kind().iter().map(|&b| b as usize).sum()
         })
     }
+    /// Bytes of causal metadata in the encoded payload: what it spends on
+    /// parents, causal histories or bloom filters of seen ids (counted in
+    /// `causal_bytes`; already part of [`WirePayload::encoded_len_by_kind`]).
+    /// Default 0: a wire that carries none.
+    fn causal_len(&self) -> u64 {
+        0
+    }
     /// Takes the messages carried in full out of the payload, leaving its
     /// other records: under The ONE's link model (`link.one`) each message
     /// travels as a transfer of its own, the rest as a payload. Implement
@@ -119,6 +126,12 @@ pub struct Capabilities {
     /// (role [`Role::Store`]: a store that takes part in the protocol, as
     /// a reconciling store does) instead of a passive one.
     pub runs_on_stores: bool,
+    /// The strategy's wire puts a message's author id beside its group id
+    /// in what every relay and store sees, so any node outside the group
+    /// that receives the message can link the author to the group (the
+    /// `linking_nodes_*` metrics). When false, only a node that got the
+    /// message from its author directly can (the transport names the peer).
+    pub wire_links_sender_to_group: bool,
 }
 
 impl Default for Capabilities {
@@ -129,6 +142,7 @@ impl Default for Capabilities {
             carries_parents: true,
             eventual_delivery: true,
             runs_on_stores: false,
+            wire_links_sender_to_group: false,
         }
     }
 }

@@ -221,6 +221,44 @@ fn undelivered_row<'a>(report: &'a RunReport, u: &UndeliveredRow) -> DeliveryOut
     }
 }
 
+/// The columns of `nodes.csv`.
+pub const NODES_HEADER: [&str; 10] = [
+    "node",
+    "role",
+    "online_fraction",
+    "bytes_sent_author",
+    "bytes_sent_member",
+    "bytes_sent_nonmember",
+    "bytes_sent_store",
+    "bytes_received",
+    "messages_authored",
+    "deliveries_received",
+];
+
+/// Writes `nodes.csv` of `report` to `w`: one row per node, by id (see
+/// [`crate::report::NodeRow`]; bytes by role as `bytes_by_role` splits
+/// them).
+pub fn write_nodes(report: &RunReport, w: &mut dyn Write) -> io::Result<()> {
+    let mut t = Table::new(w, NODES_HEADER)?;
+    for n in &report.nodes {
+        let [a, m, x, s] = n.bytes_sent;
+        let online = format!("{:.6}", n.online_fraction);
+        t.row(&(
+            n.node,
+            n.role,
+            online,
+            a,
+            m,
+            x,
+            s,
+            n.bytes_received,
+            n.messages_authored,
+            n.deliveries_received,
+        ))?;
+    }
+    t.finish()
+}
+
 /// The `deliveries.csv` text of `report`.
 pub fn deliveries(report: &RunReport) -> String {
     let mut s = Vec::with_capacity(64 * (report.deliveries.len() + 1));

@@ -21,6 +21,14 @@ pub struct Curves {
     pub deliveries_over_time: Vec<(f64, f64)>,
     /// Mean bytes per delivered pair, by what the bytes carried.
     pub bytes_per_delivery: Vec<(String, f64)>,
+    /// Mean bytes sent per run, by the role they were sent in
+    /// (`bytes_by_role`).
+    #[serde(default)]
+    pub bytes_by_role: Vec<(String, f64)>,
+    /// Mean over runs of the per-group outside nodes: those that could
+    /// link an author to the group, and the other exposed ones.
+    #[serde(default)]
+    pub exposure: Vec<(String, f64)>,
 }
 
 /// Keeps at most `MAX_POINTS` of a sorted step curve, always the last.
@@ -73,6 +81,37 @@ fn per_delivery(summaries: &[&Summary]) -> Vec<(String, f64)> {
     out
 }
 
+/// Mean bytes per run by role.
+fn by_role(summaries: &[&Summary]) -> Vec<(String, f64)> {
+    let n = summaries.len().max(1) as f64;
+    crate::report::ROLES
+        .iter()
+        .map(|r| {
+            let sum: u64 = summaries
+                .iter()
+                .filter_map(|s| s.bytes_by_role.get(r))
+                .sum();
+            (r.to_string(), sum as f64 / n)
+        })
+        .collect()
+}
+
+/// Mean outside nodes per group: linking, and exposed but not linking.
+fn exposure(summaries: &[&Summary]) -> Vec<(String, f64)> {
+    let n = summaries.len().max(1) as f64;
+    let mean =
+        |f: fn(&Summary) -> Option<f64>| summaries.iter().filter_map(|s| f(s)).sum::<f64>() / n;
+    let linking = mean(|s| s.linking_nodes_mean);
+    let exposed = mean(|s| s.exposed_nodes_mean);
+    vec![
+        ("could link author to group".to_string(), linking),
+        (
+            "received or stored only".to_string(),
+            (exposed - linking).max(0.0),
+        ),
+    ]
+}
+
 /// Curves of `label` from runs held in memory.
 pub fn from_reports(label: &str, reports: &[&RunReport]) -> Curves {
     let due: u64 = reports.iter().map(|r| r.summary.deliveries_expected).sum();
@@ -94,6 +133,8 @@ pub fn from_reports(label: &str, reports: &[&RunReport]) -> Curves {
         latency_cdf: cumulative(lat, due),
         deliveries_over_time: cumulative(at, due),
         bytes_per_delivery: per_delivery(&summaries),
+        bytes_by_role: by_role(&summaries),
+        exposure: exposure(&summaries),
     }
 }
 
@@ -124,6 +165,8 @@ pub fn from_run_dir(dir: &Path) -> Result<Curves> {
         latency_cdf: cumulative(lat, summary.deliveries_expected),
         deliveries_over_time: cumulative(at, summary.deliveries_expected),
         bytes_per_delivery: per_delivery(&[&summary]),
+        bytes_by_role: by_role(&[&summary]),
+        exposure: exposure(&[&summary]),
     })
 }
 

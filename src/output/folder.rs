@@ -88,10 +88,11 @@ impl OutputLock {
 /// holding anything else is not replaced (a folder of the user's own JSON
 /// files must never be taken for an old result). A new result file must be
 /// added here.
-const RESULT_FILES: [&str; 14] = [
+const RESULT_FILES: [&str; 19] = [
     "provenance.json",
     "effective-scenario.json",
     "summary.json",
+    "nodes.csv",
     "deliveries.csv",
     "MessageStatsReport.txt",
     "comparison.json",
@@ -103,6 +104,10 @@ const RESULT_FILES: [&str; 14] = [
     "deliveries_over_time.svg",
     "bytes_by_record.png",
     "bytes_by_record.svg",
+    "bytes_by_role.png",
+    "bytes_by_role.svg",
+    "exposure.png",
+    "exposure.svg",
 ];
 
 impl ResultSet {

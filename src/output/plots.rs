@@ -6,7 +6,8 @@ use crate::output::error::Result;
 use crate::output::plot::{line_chart, stacked_bars, LineChart, Series, StackedBars};
 use std::path::Path;
 
-/// Latency CDF, deliveries over time and bytes per delivery by record kind;
+/// Latency CDF, deliveries over time, bytes per delivery by record kind,
+/// bytes by role and exposure;
 /// `order` is the strategies' registry order (their line styles).
 pub fn curves(dir: &Path, scenario: &str, curves: &[Curves], order: &[String]) -> Result<()> {
     let series = |f: fn(&Curves) -> &Vec<(f64, f64)>| -> Vec<Series> {
@@ -83,6 +84,52 @@ pub fn curves(dir: &Path, scenario: &str, curves: &[Curves], order: &[String]) -
             y_label: "bytes per delivery".into(),
             categories: curves.iter().map(|c| c.label.clone()).collect(),
             parts,
+        },
+    )?;
+    service(dir, scenario, curves)
+}
+
+/// Contribution by role and metadata exposure, as stacked bars per
+/// strategy.
+fn service(dir: &Path, scenario: &str, curves: &[Curves]) -> Result<()> {
+    let parts = |f: fn(&Curves) -> &Vec<(String, f64)>| -> Vec<(String, Vec<f64>)> {
+        let names: Vec<String> = curves
+            .iter()
+            .flat_map(|c| f(c).iter().map(|(k, _)| k.clone()))
+            .fold(Vec::new(), |mut v, k| {
+                if !v.contains(&k) {
+                    v.push(k);
+                }
+                v
+            });
+        names
+            .into_iter()
+            .map(|k| {
+                let per = curves
+                    .iter()
+                    .map(|c| f(c).iter().find(|(n, _)| *n == k).map_or(0.0, |&(_, v)| v));
+                let per: Vec<f64> = per.collect();
+                (k, per)
+            })
+            .collect()
+    };
+    let categories: Vec<String> = curves.iter().map(|c| c.label.clone()).collect();
+    stacked_bars(
+        &dir.join("bytes_by_role"),
+        &StackedBars {
+            title: format!("{scenario}: who sent the bytes, by role"),
+            y_label: "bytes sent per run".into(),
+            categories: categories.clone(),
+            parts: parts(|c| &c.bytes_by_role),
+        },
+    )?;
+    stacked_bars(
+        &dir.join("exposure"),
+        &StackedBars {
+            title: format!("{scenario}: nodes outside a group that saw its messages"),
+            y_label: "outside nodes per group (mean)".into(),
+            categories,
+            parts: parts(|c| &c.exposure),
         },
     )
 }

@@ -1,4 +1,5 @@
 //! The files of one run's folder (`meshsync run`): `summary.json`,
+//! `nodes.csv` (each node's contribution),
 //! `deliveries.csv` (as [`DeliveriesMode`] says), the run's plots, with
 //! `--report one` The ONE's `MessageStatsReport.txt`; and what every
 //! result folder holds besides its results, `provenance.json` and
@@ -6,7 +7,7 @@
 //!
 //! Imports: `report/` and `output/`.
 
-use super::csv::{write_deliveries_mode, DeliveriesMode};
+use super::csv::{write_deliveries_mode, write_nodes, DeliveriesMode};
 use super::error::Result;
 use super::{curves, one_report, plots, write_atomic, write_atomic_with, Provenance};
 use crate::report::RunReport;
@@ -34,6 +35,7 @@ pub fn write_report(
     order: &[String],
 ) -> Result<()> {
     write_atomic(&dir.join("summary.json"), report.summary_json().as_bytes())?;
+    write_atomic_with(&dir.join("nodes.csv"), |w| write_nodes(report, w))?;
     if mode != DeliveriesMode::None {
         write_atomic_with(&dir.join("deliveries.csv"), |w| {
             write_deliveries_mode(report, mode, w)

@@ -16,6 +16,7 @@
 //!
 //! Imports: `sim/` only.
 
+use super::history::History;
 use super::summary::{DeliveryRow, UndeliveredRow};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
@@ -68,12 +69,16 @@ pub(super) struct Checker {
     pub(super) unauthorized: u64,
     /// Deliveries made without all parents (the store's maximum wait).
     pub(super) unverified: u64,
+    /// DAG shape and the order each member shows.
+    pub(super) history: History,
 }
 
 impl Checker {
     /// A checker for groups with these (sorted) member lists.
     pub(super) fn new(group_members: Vec<Vec<NodeId>>) -> Self {
+        let sizes: Vec<usize> = group_members.iter().map(Vec::len).collect();
         Checker {
+            history: History::new(&sizes),
             group_members,
             messages: Vec::new(),
             slot_base: Vec::new(),
@@ -99,6 +104,7 @@ impl Checker {
         self.times.resize(base + n, SlotTimes::NEVER);
         self.got.grow(base + n);
         self.messages.push(msg.clone());
+        self.history.on_create(&msg);
         match self.slot(msg.sender, msg.id) {
             Some(s) => {
                 self.times[s] = SlotTimes {
@@ -106,6 +112,8 @@ impl Checker {
                     delivered: msg.created,
                 };
                 self.got.insert(s);
+                let orphan = !self.ready(msg.sender, &msg, msg.created);
+                self.history.on_show(s - base, &msg, &self.messages, orphan);
             }
             // A non-member author (an injecting adversary) holds it too.
             None => {
@@ -143,6 +151,13 @@ impl Checker {
         if let Some(held) = self.relayed.get_mut(i) {
             held.clear();
         }
+    }
+
+    /// Whether `node` is a member of `group`.
+    pub(super) fn is_member(&self, node: NodeId, group: GroupId) -> bool {
+        self.group_members[group as usize]
+            .binary_search(&node)
+            .is_ok()
     }
 
     fn slot(&self, node: NodeId, msg: MsgId) -> Option<usize> {
@@ -185,7 +200,7 @@ impl Checker {
     pub(super) fn on_deliver_unverified(&mut self, node: NodeId, msg: MsgId, now: SimTime) {
         if let Some(s) = self.deliverable_slot(node, msg) {
             self.unverified += 1;
-            self.times[s].delivered = now;
+            self.show(node, s, msg, now);
         }
     }
 
@@ -218,15 +233,28 @@ impl Checker {
         let Some(s) = self.deliverable_slot(node, msg) else {
             return;
         };
-        let parents = self.messages[msg as usize].parents.clone();
-        let ready = parents.iter().all(|&p| {
-            self.slot(node, p)
-                .is_some_and(|ps| self.times[ps].delivered <= now)
-        });
-        if !ready {
+        if !self.show(node, s, msg, now) {
             self.before_parent += 1;
         }
+    }
+
+    /// Marks slot `s` (of `msg` at `node`) delivered at `now` and shows the
+    /// message in the member's order; true when every parent was delivered.
+    fn show(&mut self, node: NodeId, s: usize, msg: MsgId, now: SimTime) -> bool {
+        let m = &self.messages[msg as usize];
+        let ready = self.ready(node, m, now);
+        let rank = s - self.slot_base[msg as usize];
+        self.history.on_show(rank, m, &self.messages, !ready);
         self.times[s].delivered = now;
+        ready
+    }
+
+    /// Whether `node` delivered every parent of `m` by `now`.
+    fn ready(&self, node: NodeId, m: &MessageRef, now: SimTime) -> bool {
+        m.parents.iter().all(|&p| {
+            self.slot(node, p)
+                .is_some_and(|ps| self.times[ps].delivered <= now)
+        })
     }
 
     /// When, at or after `heal`, every member online (by `online`

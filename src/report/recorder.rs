@@ -5,15 +5,20 @@
 //! overhead, spam), losses, mailserver traffic, and what each node received
 //! and delivered to its application; the latter go to the invariant checker
 //! (`checker.rs`), which keeps per (message, member) pair when it was
-//! received and delivered and checks causal order itself. Nothing here asks
+//! received and delivered and checks causal order itself (and keeps each
+//! member's shown order, `history.rs`). Sends, arrivals and mailserver
+//! traffic also feed who served whom and who saw which group's messages
+//! (`service.rs`). Nothing here asks
 //! a node anything. [`Recorder::finish`] turns the record into a
 //! [`RunReport`] whose [`Summary`] keys are the contract the README lists.
 //!
 //! Imports: `sim/` only.
 
 use super::checker::{Checker, Tally};
+use super::history::HistoryFigures;
 use super::one::OneTally;
-use super::summary::{Counts, RunInfo, RunReport, Summary};
+use super::service::{mean_max, Contribution, Exposure, NodeKind, ROLES};
+use super::summary::{Counts, NodeRow, RunInfo, RunReport, Summary};
 use crate::sim::hash::{fnv_bytes, fnv_words, FNV_OFFSET};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
@@ -48,6 +53,8 @@ pub struct Sent<'a> {
     pub messages: &'a [MessageRef],
     /// Bytes of the record carrying a message in full.
     pub message_record_len: fn(&MessageRef) -> usize,
+    /// Bytes of causal metadata in it (`WirePayload::causal_len`).
+    pub causal_bytes: u64,
 }
 
 /// What only the engine knows at the end of a run.
@@ -105,6 +112,11 @@ pub struct Recorder {
     causal_promised: bool,
     /// The ONE's message statistics.
     one: OneTally,
+    /// Bytes each node sent by role, received, online time.
+    contribution: Contribution,
+    /// Per group: outside nodes that saw its messages.
+    exposure: Exposure,
+    causal_bytes: u64,
 }
 
 impl Recorder {
@@ -120,6 +132,9 @@ impl Recorder {
             "a strategy declares at most {MAX_RECORD_KINDS} record kinds"
         );
         Recorder {
+            contribution: Contribution::default(),
+            exposure: Exposure::new(group_members.len(), 0),
+            causal_bytes: 0,
             one: OneTally::new(group_members.clone()),
             checker: Checker::new(group_members),
             group_names,
@@ -151,6 +166,19 @@ impl Recorder {
     /// `delivered_before_parent` counts them in every run.
     pub fn promise_causal_order(&mut self, promised: bool) {
         self.causal_promised = promised;
+    }
+
+    /// What each node is (for `bytes_by_role` and `nodes.csv`), and
+    /// whether the strategy's wire names a message's author beside its
+    /// group (`Capabilities::wire_links_sender_to_group`).
+    pub fn set_nodes(&mut self, kinds: Vec<NodeKind>, wire_links: bool) {
+        self.contribution = Contribution::new(kinds);
+        self.exposure.wire_links = wire_links;
+    }
+
+    /// `node` came online (`up`) or went offline at `now`.
+    pub fn on_online(&mut self, node: NodeId, now: SimTime, up: bool) {
+        self.contribution.on_online(node, now, up);
     }
 
     /// Folds one processed event into the trace hash and counts it.
@@ -228,20 +256,58 @@ impl Recorder {
             self.records_by_kind[k] += p.records_by_kind[k];
         }
         self.overhead += p.bytes - p.bytes_by_kind.iter().sum::<u64>();
+        self.causal_bytes += p.causal_bytes;
+        let checker = &self.checker;
+        self.contribution
+            .on_send(p.from, p.bytes, p.messages, p.message_record_len, |v, g| {
+                checker.is_member(v, g)
+            });
         self.payloads_sent += 1;
         self.one.on_started(p.messages.len());
     }
 
-    /// Mailserver traffic of `bytes` (an archive upload or a response).
-    pub fn on_mail(&mut self, bytes: u64) {
+    /// `from` uploaded a payload of `bytes` carrying `messages` to
+    /// mailserver `server`'s archive (stored at once).
+    pub fn on_mail_upload(
+        &mut self,
+        from: NodeId,
+        server: NodeId,
+        messages: &[MessageRef],
+        bytes: u64,
+        record_len: fn(&MessageRef) -> usize,
+    ) {
         self.bytes_sent += bytes;
         self.mail_bytes += bytes;
+        let checker = &self.checker;
+        let member = |v, g| checker.is_member(v, g);
+        self.contribution
+            .on_send(from, bytes, messages, record_len, member);
+        self.contribution.on_received(server, bytes);
+        for m in messages {
+            if !self.checker.is_member(server, m.group) {
+                self.exposure.on_outside(from, server, m);
+            }
+        }
     }
 
-    /// A query of `bytes` sent to a mailserver.
-    pub fn on_mail_request(&mut self, bytes: u64) {
-        self.on_mail(bytes);
+    /// Mailserver `server` sent a response of `bytes`.
+    pub fn on_mail_response(&mut self, server: NodeId, bytes: u64) {
+        self.bytes_sent += bytes;
+        self.mail_bytes += bytes;
+        self.contribution.on_control(server, bytes);
+    }
+
+    /// `client` sent a query of `bytes` to a mailserver.
+    pub fn on_mail_request(&mut self, client: NodeId, bytes: u64) {
+        self.bytes_sent += bytes;
+        self.mail_bytes += bytes;
         self.mail_requests += 1;
+        self.contribution.on_control(client, bytes);
+    }
+
+    /// A mailserver query or response of `bytes` reached `node`.
+    pub fn on_mail_received(&mut self, node: NodeId, bytes: u64) {
+        self.contribution.on_received(node, bytes);
     }
 
     /// A sync payload carrying `messages` message records in full was
@@ -262,16 +328,23 @@ impl Recorder {
         self.mail_lost += 1;
     }
 
-    /// A sync payload carrying `messages` in full reached `node` from
-    /// `from` at `now`.
+    /// A sync payload of `bytes` carrying `messages` in full reached
+    /// `node` from `from` at `now`.
     pub fn on_arrival(
         &mut self,
         from: NodeId,
         node: NodeId,
         messages: &[MessageRef],
+        bytes: u64,
         now: SimTime,
     ) {
         self.payloads_received += 1;
+        self.contribution.on_received(node, bytes);
+        for m in messages {
+            if !self.checker.is_member(node, m.group) {
+                self.exposure.on_outside(from, node, m);
+            }
+        }
         self.one.on_arrival(from, node, messages, now);
         self.checker.on_receive(node, messages, now);
     }
@@ -314,8 +387,12 @@ impl Recorder {
             .convergence
             .and_then(|c| self.convergence(c.heal, &c.online, &c.member, info.duration));
         let duration = info.duration;
+        let history = self.checker.history.finish(duration);
         let summary = self.summary(info, &tally, convergence, end.in_flight);
+        let summary = self.with_new_figures(summary, &history);
+        let nodes = self.node_rows(&tally, duration);
         RunReport {
+            nodes,
             one: self.one.finish(duration),
             summary,
             deliveries: tally.rows,
@@ -394,7 +471,67 @@ impl Recorder {
             events: self.events,
             trace_hash: format!("{:016x}", self.trace),
             world_hash: format!("{:016x}", self.world),
+            // Filled by `with_new_figures`.
+            ..Summary::default()
         }
+    }
+
+    /// The contribution, exposure, order and DAG figures.
+    fn with_new_figures(&self, mut s: Summary, h: &HistoryFigures) -> Summary {
+        let total = self.bytes_sent;
+        let share = |b: u64| (total > 0).then(|| b as f64 / total as f64);
+        let roles = self.contribution.by_role();
+        s.bytes_by_role = Counts(ROLES.iter().map(|r| r.to_string()).zip(roles).collect());
+        s.service_fairness = self.contribution.member_fairness();
+        s.store_byte_share = share(roles[3]);
+        s.nonmember_byte_share = share(roles[2]);
+        let counts = self.exposure.counts();
+        let exposed: Vec<u64> = counts.iter().map(|c| c.0).collect();
+        let linking: Vec<u64> = counts.iter().map(|c| c.1).collect();
+        (s.exposed_nodes_mean, s.exposed_nodes_max) = mean_max(&exposed);
+        (s.linking_nodes_mean, s.linking_nodes_max) = mean_max(&linking);
+        s.order_agreement = h.agreement;
+        s.reorders = self.checker.history.reorders;
+        s.reorders_per_delivery =
+            (s.deliveries > 0).then(|| s.reorders as f64 / s.deliveries as f64);
+        s.parents_mean = h.parents_mean;
+        s.parents_max = h.parents_max;
+        s.heads_max = h.heads_max;
+        s.heads_mean = h.heads_mean;
+        s.dag_depth_max = h.depth_max;
+        s.causal_bytes = self.causal_bytes;
+        s.causal_byte_share = share(self.causal_bytes);
+        s
+    }
+
+    /// The rows of `nodes.csv`.
+    fn node_rows(&self, t: &Tally, end: SimTime) -> Vec<NodeRow> {
+        let c = &self.contribution;
+        let n = c.sent.len();
+        let mut authored = vec![0u64; n];
+        for m in &self.checker.messages {
+            if let Some(a) = authored.get_mut(m.sender as usize) {
+                *a += 1;
+            }
+        }
+        let mut got = vec![0u64; n];
+        for r in &t.rows {
+            if let Some(g) = got.get_mut(r.recipient as usize) {
+                *g += 1;
+            }
+        }
+        let online = c.online_fraction(end);
+        (0..n)
+            .map(|i| NodeRow {
+                node: i as NodeId,
+                role: c.kind(i as NodeId).name(),
+                online_fraction: online[i],
+                bytes_sent: c.sent[i],
+                bytes_received: c.received[i],
+                messages_authored: authored[i],
+                deliveries_received: got[i],
+            })
+            .collect()
     }
 
     /// Bytes by record kind, then `overhead` and `mailserver`.

@@ -181,6 +181,53 @@ pub struct Summary {
     /// member has delivered every message written before it (null: never,
     /// or no partition).
     pub convergence_s: Option<f64>,
+    /// `bytes_sent_total` split by the role each byte was sent in:
+    /// `author`, `member` (relaying or sync control for co-members),
+    /// `nonmember`, `store` (see the README for the rule).
+    pub bytes_by_role: Counts,
+    /// Jain's fairness index of the service members gave (bytes sent in
+    /// any role but author): 1 when all served alike, 1/n when one did.
+    pub service_fairness: Option<f64>,
+    /// Share of `bytes_sent_total` sent by mailservers (role `store`).
+    pub store_byte_share: Option<f64>,
+    /// Share of `bytes_sent_total` sent by nodes in no group.
+    pub nonmember_byte_share: Option<f64>,
+    /// Per group, nodes outside it that received or stored one of its
+    /// messages: mean over groups.
+    pub exposed_nodes_mean: Option<f64>,
+    /// The same, max over groups.
+    pub exposed_nodes_max: u64,
+    /// Per group, nodes outside it that could link an author to it (got a
+    /// message from its author, or from anyone when the wire names the
+    /// author): mean over groups.
+    pub linking_nodes_mean: Option<f64>,
+    /// The same, max over groups.
+    pub linking_nodes_max: u64,
+    /// Fraction of member pairs whose canonical orders of their common
+    /// messages agree.
+    pub order_agreement: Option<f64>,
+    /// Deliveries (and own writes) shown anywhere but last in the
+    /// member's canonical order: history changing under the user.
+    pub reorders: u64,
+    /// `reorders / deliveries`.
+    pub reorders_per_delivery: Option<f64>,
+    /// Parents per message: mean.
+    pub parents_mean: Option<f64>,
+    /// Parents per message: max.
+    pub parents_max: u64,
+    /// Heads (messages no message names as parent yet) of a group's DAG:
+    /// max over groups and time.
+    pub heads_max: u64,
+    /// Heads of a group's DAG, time-weighted mean from its first message
+    /// to the end, mean over groups.
+    pub heads_mean: Option<f64>,
+    /// Longest chain of parents (a message without parents: 1).
+    pub dag_depth_max: u64,
+    /// Bytes of causal metadata (parents, causal histories, bloom
+    /// filters) on the wire, as the strategy's encoding puts them.
+    pub causal_bytes: u64,
+    /// `causal_bytes / bytes_sent_total`.
+    pub causal_byte_share: Option<f64>,
     /// Events the engine processed.
     pub events: u64,
     /// FNV-1a hash of the processed event trace (determinism fingerprint).
@@ -224,6 +271,25 @@ pub struct UndeliveredRow {
     pub received: SimTime,
 }
 
+/// One node's row of `nodes.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeRow {
+    /// Node id.
+    pub node: NodeId,
+    /// `member`, `store` or `nonmember`.
+    pub role: &'static str,
+    /// Fraction of the run it was online.
+    pub online_fraction: f64,
+    /// Bytes sent by role, in `bytes_by_role` order.
+    pub bytes_sent: [u64; 4],
+    /// Bytes that reached it.
+    pub bytes_received: u64,
+    /// Messages it wrote.
+    pub messages_authored: u64,
+    /// Due (message, recipient) pairs delivered to it.
+    pub deliveries_received: u64,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunReport {
@@ -240,6 +306,8 @@ pub struct RunReport {
     pub group_names: Vec<String>,
     /// The ONE's `MessageStatsReport` figures (`--report one`).
     pub one: super::one::OneStats,
+    /// Per node: contribution (`nodes.csv`).
+    pub nodes: Vec<NodeRow>,
 }
 
 impl RunReport {

@@ -159,6 +159,10 @@ impl Strategy for Bsp {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             members_share_received: true,
+            // MESSAGE = group id ‖ timestamp ‖ parents ‖ body: no author
+            // id (Briar authenticates the author inside the body, which
+            // only group members can read).
+            wire_links_sender_to_group: false,
             ..Capabilities::default()
         }
     }

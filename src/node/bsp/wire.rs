@@ -239,6 +239,14 @@ impl WirePayload for Payload {
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len(msg)
     }
+    /// The parents at the head of each MESSAGE body: 32 bytes each (the
+    /// record's length field frames the body as a whole).
+    fn causal_len(&self) -> u64 {
+        self.messages
+            .iter()
+            .map(|m| (ID_LEN * m.parents.len()) as u64)
+            .sum()
+    }
     fn carrying(messages: Vec<MessageRef>) -> Option<Self> {
         Some(Payload {
             messages,

@@ -136,6 +136,9 @@ impl Strategy for Epidemic {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             relays_everything: true,
+            // MVDS-2019 `Message { group_id, timestamp, body, metadata }`:
+            // the group id travels, the author's id does not.
+            wire_links_sender_to_group: false,
             ..Capabilities::default()
         }
     }

@@ -242,6 +242,15 @@ impl WirePayload for Payload {
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len(msg)
     }
+    /// Each message's `Metadata` field (6004): its parents, 32 bytes each
+    /// plus framing. (The epidemic summary vector says what the sender
+    /// holds, as acks do: sync state, not causal metadata.)
+    fn causal_len(&self) -> u64 {
+        self.messages
+            .iter()
+            .map(|m| len_delimited(6004, ids_len(1, m.parents.len())) as u64)
+            .sum()
+    }
     fn carrying(messages: Vec<MessageRef>) -> Option<Self> {
         Some(Payload {
             messages,

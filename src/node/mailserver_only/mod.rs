@@ -44,6 +44,8 @@ impl Strategy for MailserverOnly {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             eventual_delivery: false,
+            // MVDS-2019 `Message`: group id, no author id.
+            wire_links_sender_to_group: false,
             ..Capabilities::default()
         }
     }

@@ -220,6 +220,10 @@ impl Strategy for Mvds {
             carries_parents: false,
             // State is deleted after MaxSendCount sends.
             eventual_delivery: false,
+            // Status's `Message { group_id, timestamp, body }`: no author
+            // id on the wire (the transport names the peer, see
+            // `linking_nodes_*`).
+            wire_links_sender_to_group: false,
             ..Capabilities::default()
         }
     }

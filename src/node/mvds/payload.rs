@@ -148,6 +148,15 @@ impl<D: Dialect> WirePayload for MvdsPayload<D> {
     fn message_record_len(msg: &MessageRef) -> usize {
         message_record_len::<D>(msg)
     }
+    /// Each message's `Metadata` field with its parents (32 bytes each
+    /// plus framing), in a dialect that has one (Vac's); 0 in Status's.
+    fn causal_len(&self) -> u64 {
+        let Some(meta) = D::METADATA else { return 0 };
+        self.messages
+            .iter()
+            .map(|m| len_delimited(meta, ids_len(1, m.parents.len())) as u64)
+            .sum()
+    }
     fn carrying(messages: Vec<MessageRef>) -> Option<Self> {
         Some(MvdsPayload {
             messages,

@@ -34,7 +34,7 @@ use super::machine::{Kind, Machine, Schedule};
 use super::payload::KINDS;
 use super::vac_wire::Payload;
 use crate::node::store::Store;
-use crate::node::strategy::{NodeContext, RecordKind, Strategy};
+use crate::node::strategy::{Capabilities, NodeContext, RecordKind, Strategy};
 use crate::node::{Node, Outbox};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::rng::stream;
@@ -203,6 +203,14 @@ impl Strategy for MvdsVac {
     }
     fn fuzz_decode(&self, bytes: &[u8]) {
         let _ = super::vac_wire::decode(bytes);
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            // vacp2p/mvds `Message { group_id, timestamp, body, metadata }`:
+            // no author id on the wire.
+            wire_links_sender_to_group: false,
+            ..Capabilities::default()
+        }
     }
     fn build(&self, cfg: &VacConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
         Box::new(VacNode::new(ctx, cfg.mode))

@@ -331,6 +331,12 @@ impl Strategy for Sds {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             members_share_received: true,
+            // Every message carries sender_id beside channel_id
+            // (sds_message.proto fields 1 and 3).
+            wire_links_sender_to_group: true,
+            // js gives up after 10 resends and asks each repair once: a
+            // lost answer leaves a gap for good (docs/sources/sds.md).
+            eventual_delivery: false,
             ..Capabilities::default()
         }
     }

@@ -315,6 +315,15 @@ impl Payload {
         self.frame.repair.iter().map(|e| field(13, e.len())).sum()
     }
 
+    /// Bytes of the causal history field's entries.
+    fn history_len(&self) -> usize {
+        let tag = match self.frame.dialect {
+            Dialect::Spec => 11,
+            Dialect::Nim => 3,
+        };
+        self.frame.history.iter().map(|e| field(tag, e.len())).sum()
+    }
+
     /// Bytes of everything else: ids, lamport, history, content.
     fn core_len(&self) -> usize {
         let f = &self.frame;
@@ -421,6 +430,11 @@ impl WirePayload for Payload {
         by[kind::BLOOM] = self.bloom_len() as u64;
         by[kind::REPAIR_REQUEST] = self.repair_len() as u64;
         by
+    }
+
+    /// The causal history and the bloom filter of seen ids.
+    fn causal_len(&self) -> u64 {
+        (self.history_len() + self.bloom_len()) as u64
     }
 
     fn count_by_kind(&self) -> PerKind {
