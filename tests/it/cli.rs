@@ -583,5 +583,5 @@ fn a_full_disk_names_the_file() {
     assert!(e.contains("No space left on device"), "{e}");
     assert!(e.contains("cannot write") && e.contains(".png"), "{e}");
     assert!(!e.contains("Error("), "no debug dump of the error: {e}");
-    assert_eq!(left, [".out.meshsync.lock"], "no half-written set");
+    assert!(left.is_empty(), "no half-written set, no lock file: {left:?}");
 }
