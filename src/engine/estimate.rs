@@ -21,7 +21,7 @@
 //!
 //! Imports: `sim/`, `world/`, `node/` (strategy traits), `scenario/`.
 
-use crate::node::StrategyInfo;
+use crate::node::{Capabilities, StrategyInfo};
 use crate::scenario::{ChurnSpec, Scenario};
 use crate::world::connectivity::Routing;
 use crate::world::topology::TopologySpec;
@@ -44,28 +44,42 @@ const BYTES_PER_RELAY_COPY: f64 = 16.0;
 /// Bytes per edge of a generated topology at its peak: petgraph's
 /// `UnGraphMap` keeps an edge map entry and two adjacency entries, and
 /// doubles both as it grows (measured: Erdős–Rényi p = 1 at 3,000 nodes,
-/// README "Limits").
-const BYTES_PER_EDGE: f64 = 64.0;
+/// 4.5 M edges, peaks at 335 MB: 68 bytes an edge).
+const BYTES_PER_EDGE: f64 = 72.0;
 /// Bytes per (source, node) hop count cached with multi-hop routing.
 const BYTES_PER_HOP: f64 = 4.0;
 /// The process before any run (binary, allocator, fonts).
 const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
-/// Events per delivery due, per link change, per contact and per crash
-/// (the crash and the restart).
-const EVENTS_PER_DELIVERY: f64 = 12.0;
-const EVENTS_PER_LINK_CHANGE: f64 = 3.0;
+/// Events per delivery made, by kind of strategy (fitted on the grid of
+/// `tests/it/estimate.rs`): members that share what they received (BSP)
+/// or keep per-peer state until acknowledged (MVDS-VAC) exchange offers,
+/// requests, acks and timers per pair; MVDS as Status runs it sends and
+/// forgets; a strategy that only deposits with mailservers does little
+/// without them; a relaying strategy costs per copy carried.
+const EVENTS_PER_DELIVERY_SYNC: f64 = 24.0;
+const EVENTS_PER_DELIVERY_SEND_ONCE: f64 = 3.0;
+const EVENTS_PER_DELIVERY_DEPOSIT: f64 = 1.5;
+const EVENTS_PER_RELAY_COPY: f64 = 8.0;
+/// Events per node going on- or offline (its own event), per sync peer it
+/// reaches or leaves, per contact, per crash (the crash and the restart)
+/// and per crash per peer, and per node (its first coming online).
+const EVENTS_PER_TRANSITION: f64 = 1.0;
+const EVENTS_PER_LINK_CHANGE: f64 = 0.3;
 const EVENTS_PER_CONTACT: f64 = 6.0;
 const EVENTS_PER_CRASH: f64 = 2.0;
-/// Events per node coming online (its arrival and the sync it starts).
-const EVENTS_PER_TRANSITION: f64 = 1.0;
+const EVENTS_PER_CRASH_PEER: f64 = 0.15;
+const EVENTS_PER_NODE: f64 = 1.0;
+/// Steps per edge a topology generator adds (a map insert with growth:
+/// ~1.1 µs here, against ~4 ns a pair draw).
+const STEPS_PER_EDGE: f64 = 200.0;
 
 /// Engine events per second this estimate assumes: a quarter of the rate
 /// the slowest bundled scenario runs at (scale-10k, 0.89 M/s on one core
 /// in docs/performance.md), as a busy or slower machine may.
 pub const EVENTS_PER_SECOND: f64 = 250_000.0;
 /// Other steps (pair draws, edge visits) per second, likewise a quarter of
-/// what Erdős–Rényi generation does here (README "Limits").
-pub const STEPS_PER_SECOND: f64 = 25_000_000.0;
+/// what Erdős–Rényi generation draws here (230 M pairs/s; README "Limits").
+pub const STEPS_PER_SECOND: f64 = 50_000_000.0;
 
 /// The input field a figure of the estimate grows with most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -138,7 +152,11 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, blame: Blame, x: f64) {
-        let x = if x.is_nan() { f64::INFINITY } else { x.max(0.0) };
+        let x = if x.is_nan() {
+            f64::INFINITY
+        } else {
+            x.max(0.0)
+        };
         self.total += x;
         if x > self.top.0 {
             self.top = (x, blame);
@@ -173,18 +191,34 @@ pub struct Estimate {
 impl Estimate {
     /// The estimate for `scenario` under `strategy`.
     pub fn for_strategy(scenario: &Scenario, strategy: &dyn StrategyInfo) -> Estimate {
-        let caps = strategy.capabilities();
-        Estimate::of(
-            scenario,
-            caps.relays_everything,
-            caps.members_share_received,
-        )
+        Estimate::with(scenario, &strategy.capabilities())
     }
 
     /// The estimate for `scenario` under a strategy that relays everything
     /// (or not), and whose members share what they received (or only
     /// their own messages).
     pub fn of(scenario: &Scenario, relays_everything: bool, members_share: bool) -> Estimate {
+        Estimate::with(
+            scenario,
+            &Capabilities {
+                relays_everything,
+                members_share_received: members_share,
+                ..Capabilities::default()
+            },
+        )
+    }
+
+    /// The estimate for `scenario` under a strategy of capabilities `caps`.
+    pub fn with(scenario: &Scenario, caps: &Capabilities) -> Estimate {
+        let relays_everything = caps.relays_everything;
+        let members_share = caps.members_share_received;
+        let per_delivery = if members_share || caps.eventual_delivery && caps.carries_parents {
+            EVENTS_PER_DELIVERY_SYNC
+        } else if caps.carries_parents {
+            EVENTS_PER_DELIVERY_DEPOSIT
+        } else {
+            EVENTS_PER_DELIVERY_SEND_ONCE
+        };
         let duration = scenario.duration;
         let hours = duration.as_secs_f64() / 3600.0;
         let micros = duration.as_micros() as f64;
@@ -230,12 +264,31 @@ impl Estimate {
         let mut steps = Tally::default();
         let mut memory = Tally::default();
         memory.add(Blame::Nodes, BASE_BYTES + BYTES_PER_NODE * n);
+        events.add(Blame::Nodes, EVENTS_PER_NODE * n);
+        let (edges, edge_blame) = topology(scenario, &mut steps, &mut memory);
+        // With direct routing over a sparse graph, a member reaches only
+        // its neighbours: deliveries scale with the share of co-members
+        // adjacent, to the power 0.85 (the rest arrive relayed, later, or
+        // never; fitted on the grid).
+        let adjacency = |size: f64| {
+            let direct = scenario.transport.routing == Routing::Direct;
+            match &scenario.topology {
+                TopologySpec::FullMesh | TopologySpec::Contacts(_) => 1.0,
+                _ if !direct || size <= 1.0 => 1.0,
+                _ => (2.0 * edges / n.max(1.0) / (size - 1.0))
+                    .clamp(0.0, 1.0)
+                    .powf(0.85),
+            }
+        };
         let top_group = (0..per_group.len())
             .max_by(|&a, &b| per_group[a].total_cmp(&per_group[b]))
             .map_or(Blame::Nodes, blame_of);
         for g in 0..per_group.len() {
             let b = blame_of(g);
-            events.add(b, EVENTS_PER_DELIVERY * per_group[g] * (size(g) - 1.0));
+            if !relays_everything {
+                let made = per_group[g] * (size(g) - 1.0) * adjacency(size(g));
+                events.add(b, per_delivery * made);
+            }
             memory.add(b, BYTES_PER_MESSAGE * per_group[g]);
             memory.add(b, BYTES_PER_SLOT * per_group[g] * size(g));
             if members_share {
@@ -256,12 +309,21 @@ impl Estimate {
         memory.add(Blame::Nodes, BYTES_PER_PEER * peers);
         if relays_everything {
             let copies = n * messages;
-            events.add(top_group, EVENTS_PER_DELIVERY * copies);
+            let reach = adjacency(n);
+            events.add(
+                top_group,
+                EVENTS_PER_RELAY_COPY * (copies + deliveries) * reach,
+            );
             memory.add(top_group, BYTES_PER_RELAY_COPY * copies);
         }
         // Sync peers per node, and what a node going on- or offline costs.
         let peers_per_node = (peers / n.max(1.0)).min(n);
-        let per_transition = EVENTS_PER_TRANSITION + EVENTS_PER_LINK_CHANGE * peers_per_node;
+        // A strategy that syncs with its peers starts a sync per peer it
+        // reaches; the others do a tenth of that.
+        let link_share = (per_delivery / EVENTS_PER_DELIVERY_SYNC).max(0.1);
+        let per_transition =
+            EVENTS_PER_TRANSITION + EVENTS_PER_LINK_CHANGE * link_share * peers_per_node;
+        let per_crash = EVENTS_PER_CRASH + 2.0 * EVENTS_PER_CRASH_PEER * peers_per_node;
 
         // Churn: blamed on `churn` when the busiest node's churn is most
         // nodes' (the default), else on `churn_overrides`.
@@ -307,45 +369,20 @@ impl Estimate {
             } else {
                 Blame::CrashRate(i)
             };
-            events.add(
-                blame,
-                (EVENTS_PER_CRASH + 2.0 * per_transition) * crashes,
-            );
-            steps.add(blame, idle_draws);
+            events.add(blame, per_crash * crashes);
+            // A draw is a queue event the summary does not count: timed
+            // as an event.
+            steps.add(blame, idle_draws * STEPS_PER_SECOND / EVENTS_PER_SECOND);
             changes.add(blame, 2.0 * crashes);
         }
 
-        // The topology: pairs looked at, and edges kept.
-        let pairs = n * (n - 1.0) / 2.0;
-        let (edges, edge_blame) = match &scenario.topology {
-            TopologySpec::FullMesh => (0.0, Blame::Nodes),
-            TopologySpec::Ring => (n, Blame::Nodes),
-            TopologySpec::Edges(list) => (list.len() as f64, Blame::TopologyEdges),
-            TopologySpec::ErdosRenyi { p } => {
-                steps.add(Blame::TopologyKind, pairs);
-                (p * pairs, Blame::TopologyP)
-            }
-            TopologySpec::RandomGeometric { radius } => {
-                steps.add(Blame::TopologyKind, pairs);
-                let area = (std::f64::consts::PI * radius * radius).min(1.0);
-                (area * pairs, Blame::TopologyRadius)
-            }
-            TopologySpec::BarabasiAlbert { m } => {
-                let m = f64::from(*m);
-                let edges = m * (m + 1.0) / 2.0 + (n - m - 1.0).max(0.0) * m;
-                steps.add(Blame::TopologyM, barabasi_albert_draws(n, m));
-                // The list of edge ends it draws from.
-                memory.add(Blame::TopologyM, 16.0 * edges);
-                (edges, Blame::TopologyM)
-            }
-            TopologySpec::Contacts(list) => {
-                let contacts = list.len() as f64;
-                events.add(Blame::TopologyFile, EVENTS_PER_CONTACT * contacts);
-                changes.add(Blame::TopologyFile, contacts);
-                (contacts.min(pairs), Blame::TopologyFile)
-            }
-        };
+        if let TopologySpec::Contacts(list) = &scenario.topology {
+            let contacts = list.len() as f64;
+            events.add(Blame::TopologyFile, EVENTS_PER_CONTACT * contacts);
+            changes.add(Blame::TopologyFile, contacts);
+        }
         memory.add(edge_blame, BYTES_PER_EDGE * edges);
+        steps.add(edge_blame, STEPS_PER_EDGE * edges);
         if scenario.transport.routing == Routing::MultiHop
             && !matches!(scenario.topology, TopologySpec::FullMesh)
         {
@@ -393,6 +430,44 @@ impl Estimate {
             bytes(self.peak_bytes),
             duration(self.seconds)
         )
+    }
+}
+
+/// The topology's edges and the field they grow with; its generation's
+/// steps (pairs looked at, Barabási–Albert draws) and memory besides the
+/// edges go into `steps` and `memory`.
+fn topology(scenario: &Scenario, steps: &mut Tally, memory: &mut Tally) -> (f64, Blame) {
+    let n = f64::from(scenario.nodes);
+    let pairs = n * (n - 1.0) / 2.0;
+    match &scenario.topology {
+        TopologySpec::FullMesh => (0.0, Blame::Nodes),
+        TopologySpec::Ring => (n, Blame::Nodes),
+        TopologySpec::Edges(list) => (list.len() as f64, Blame::TopologyEdges),
+        TopologySpec::ErdosRenyi { p } => {
+            steps.add(Blame::TopologyKind, pairs);
+            (p * pairs, Blame::TopologyP)
+        }
+        TopologySpec::RandomGeometric { radius } => {
+            steps.add(Blame::TopologyKind, pairs);
+            // The chance two uniform points of the unit square are within
+            // `radius` (pi r^2 less the border: exact up to r = 1).
+            let r = *radius;
+            let p = if r < 1.0 {
+                std::f64::consts::PI * r * r - 8.0 / 3.0 * r * r * r + r.powi(4) / 2.0
+            } else {
+                1.0
+            };
+            (p.clamp(0.0, 1.0) * pairs, Blame::TopologyRadius)
+        }
+        TopologySpec::BarabasiAlbert { m } => {
+            let m = f64::from(*m);
+            let edges = m * (m + 1.0) / 2.0 + (n - m - 1.0).max(0.0) * m;
+            steps.add(Blame::TopologyM, barabasi_albert_draws(n, m));
+            // The list of edge ends it draws from.
+            memory.add(Blame::TopologyM, 16.0 * edges);
+            (edges, Blame::TopologyM)
+        }
+        TopologySpec::Contacts(list) => ((list.len() as f64).min(pairs), Blame::TopologyFile),
     }
 }
 

@@ -38,7 +38,11 @@ fn every_bad_input_gives_its_exact_error() {
                 .current_dir(&dir)
                 .output()
                 .unwrap();
-            assert!(t.elapsed() < Duration::from_secs(10), "{name}: {:?}", t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{name}: {:?}",
+                t.elapsed()
+            );
             let err = String::from_utf8_lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(2), "{name} ({}): {err}", args[0]);
             assert_eq!(
@@ -81,20 +85,39 @@ fn every_runaway_input_is_refused_with_its_estimate_and_field() {
                 .current_dir(&dir)
                 .output()
                 .unwrap();
-            assert!(t.elapsed() < Duration::from_secs(10), "{name}: {:?}", t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{name}: {:?}",
+                t.elapsed()
+            );
             o
         };
-        let o = run(&["run", &name, "--out", target.to_str().unwrap(), "--max-memory", "2G"]);
+        let o = run(&[
+            "run",
+            &name,
+            "--out",
+            target.to_str().unwrap(),
+            "--max-memory",
+            "2G",
+        ]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{name}: {err}");
         for line in expected.lines() {
             assert!(err.contains(line), "{name}: expected {line:?} in {err}");
         }
-        assert!(!err.contains("inf") && !err.contains("NaN"), "{name}: {err}");
+        assert!(
+            !err.contains("inf") && !err.contains("NaN"),
+            "{name}: {err}"
+        );
         assert!(!target.exists(), "{name}: run wrote output");
         let o = run(&["validate", &name]);
         let text = String::from_utf8_lossy(&o.stdout);
-        assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert!(text.contains("estimated size under"), "{name}: {text}");
     }
 }

@@ -80,13 +80,27 @@ fn sweep_and_merge_write_only_into_their_own_folders() {
     assert!(!d.join("a-run/sweep.json").exists(), "nothing written");
     // Its own folder (and an empty one) it takes.
     std::fs::create_dir(d.join("empty")).unwrap();
-    ok(&meshsync(d, &["sweep", "sweep.json", "--out", "empty", "-q"]));
-    ok(&meshsync(d, &["sweep", "sweep.json", "--out", "empty", "-q"]));
+    ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--out", "empty", "-q"],
+    ));
+    ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--out", "empty", "-q"],
+    ));
     for k in 0..2 {
         let shard = format!("{k}/2");
         ok(&meshsync(
             d,
-            &["sweep", "sweep.json", "--shard", &shard, "--out", &format!("s{k}"), "-q"],
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+                "-q",
+            ],
         ));
     }
     refused(
@@ -94,7 +108,11 @@ fn sweep_and_merge_write_only_into_their_own_folders() {
         &["merge", "s0", "s1", "--out", "a-run"],
         &["a-run", "which a sweep does not write"],
     );
-    refused(d, &["merge", "s0", "s1", "--out", "mine"], &["mine: (root): holds notes.txt"]);
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "mine"],
+        &["mine: (root): holds notes.txt"],
+    );
     ok(&meshsync(d, &["merge", "s0", "s1", "--out", "merged"]));
     ok(&meshsync(d, &["merge", "s0", "s1", "--out", "merged"]));
     assert!(locks(d).is_empty(), "no lock file stays: {:?}", locks(d));
@@ -109,7 +127,15 @@ fn merge_refuses_hand_edited_and_truncated_runs_naming_them() {
         let shard = format!("{k}/2");
         ok(&meshsync(
             d,
-            &["sweep", "sweep.json", "--shard", &shard, "--out", &format!("s{k}"), "-q"],
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+                "-q",
+            ],
         ));
     }
     let run = d.join("s0/runs/000000.json");
@@ -126,7 +152,11 @@ fn merge_refuses_hand_edited_and_truncated_runs_naming_them() {
         &["000000.json: summary.delivery_ratio: expected a value in [0, 1]"],
     );
     edit("delivery_ratio", serde_json::json!(-5));
-    refused(d, &["merge", "s0", "s1", "--out", "m"], &["summary.delivery_ratio"]);
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["summary.delivery_ratio"],
+    );
     edit("deliveries", serde_json::json!(-5));
     refused(
         d,
@@ -152,7 +182,17 @@ fn check_refuses_empty_baselines_and_other_seeds_and_names_strategies() {
     let compare = |out: &str, strategies: &str, seeds: &str| {
         ok(&meshsync(
             d,
-            &["compare", q, "--strategies", strategies, "--seeds", seeds, "--out", out, "-q"],
+            &[
+                "compare",
+                q,
+                "--strategies",
+                strategies,
+                "--seeds",
+                seeds,
+                "--out",
+                out,
+                "-q",
+            ],
         ));
     };
     compare("base", "bsp-batch", "2");
@@ -173,7 +213,10 @@ fn check_refuses_empty_baselines_and_other_seeds_and_names_strategies() {
     refused(
         d,
         &["check", "base", "--baseline", "empty"],
-        &["empty/comparison.json: nothing to check", "0 metrics checked"],
+        &[
+            "empty/comparison.json: nothing to check",
+            "0 metrics checked",
+        ],
     );
     // `"metrics": []` with strategies: the metric is named missing.
     empty["strategies"] = serde_json::json!(["bsp-batch"]);
@@ -182,7 +225,11 @@ fn check_refuses_empty_baselines_and_other_seeds_and_names_strategies() {
         serde_json::to_string(&empty).unwrap(),
     )
     .unwrap();
-    refused(d, &["check", "base", "--baseline", "empty"], &["bsp-batch has no delivery_ratio"]);
+    refused(
+        d,
+        &["check", "base", "--baseline", "empty"],
+        &["bsp-batch has no delivery_ratio"],
+    );
     // Other seeds: named, refused.
     refused(
         d,
@@ -192,7 +239,10 @@ fn check_refuses_empty_baselines_and_other_seeds_and_names_strategies() {
     // A strategy only the current result has is named; one only the
     // baseline has is a regression.
     let out = ok(&meshsync(d, &["check", "more", "--baseline", "base"]));
-    assert!(out.contains("note: strategies: mvds in") && out.contains("not checked"), "{out}");
+    assert!(
+        out.contains("note: strategies: mvds in") && out.contains("not checked"),
+        "{out}"
+    );
     let o = meshsync(d, &["check", "base", "--baseline", "more"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("mvds: missing from the current result"));
@@ -203,7 +253,10 @@ fn plot_refuses_a_chart_path_that_is_a_folder_and_titles_by_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let q = root().join("scenarios/quickstart.json");
-    ok(&meshsync(d, &["run", q.to_str().unwrap(), "--out", "r", "-q"]));
+    ok(&meshsync(
+        d,
+        &["run", q.to_str().unwrap(), "--out", "r", "-q"],
+    ));
     std::fs::remove_file(d.join("r/latency_cdf.png")).unwrap();
     std::fs::create_dir(d.join("r/latency_cdf.png")).unwrap();
     refused(d, &["plot", "r"], &["r/latency_cdf.png: is a folder"]);
@@ -224,6 +277,10 @@ fn refused_commands_leave_no_lock_file() {
         .unwrap()
         .replace("\"seeds\": 2", "\"seeds\": 3");
     std::fs::write(d.join("other.json"), other).unwrap();
-    refused(d, &["sweep", "other.json", "--out", "sw"], &["holds a different sweep"]);
+    refused(
+        d,
+        &["sweep", "other.json", "--out", "sw"],
+        &["holds a different sweep"],
+    );
     assert!(locks(d).is_empty(), "{:?}", locks(d));
 }

@@ -583,5 +583,8 @@ fn a_full_disk_names_the_file() {
     assert!(e.contains("No space left on device"), "{e}");
     assert!(e.contains("cannot write") && e.contains(".png"), "{e}");
     assert!(!e.contains("Error("), "no debug dump of the error: {e}");
-    assert!(left.is_empty(), "no half-written set, no lock file: {left:?}");
+    assert!(
+        left.is_empty(),
+        "no half-written set, no lock file: {left:?}"
+    );
 }

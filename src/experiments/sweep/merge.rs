@@ -156,7 +156,13 @@ fn read_run(dir: &Path, index: usize) -> Result<Option<RunRecord>, SweepError> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(SweepError::new(&file, "(root)", format!("cannot read: {e}"))),
+        Err(e) => {
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!("cannot read: {e}"),
+            ))
+        }
     };
     let redo = "remove it and run that shard again";
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -180,7 +186,10 @@ fn read_run(dir: &Path, index: usize) -> Result<Option<RunRecord>, SweepError> {
         return Err(SweepError::new(
             &file,
             "index",
-            format!("expected {index} (the file's name), got {}; {redo}", r.index),
+            format!(
+                "expected {index} (the file's name), got {}; {redo}",
+                r.index
+            ),
         ));
     }
     Ok(Some(r))

@@ -157,7 +157,13 @@ pub(super) fn check_folder(dir: &Path) -> Result<(), SweepError> {
     let file = dir.display().to_string();
     let meta = match std::fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(SweepError::new(&file, "(root)", format!("cannot use it: {e}"))),
+        Err(e) => {
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!("cannot use it: {e}"),
+            ))
+        }
         Ok(m) => m,
     };
     if !meta.is_dir() {
