@@ -283,16 +283,16 @@ impl Estimate {
         let top_group = (0..per_group.len())
             .max_by(|&a, &b| per_group[a].total_cmp(&per_group[b]))
             .map_or(Blame::Nodes, blame_of);
-        for g in 0..per_group.len() {
+        for (g, &msgs) in per_group.iter().enumerate() {
             let b = blame_of(g);
             if !relays_everything {
-                let made = per_group[g] * (size(g) - 1.0) * adjacency(size(g));
+                let made = msgs * (size(g) - 1.0) * adjacency(size(g));
                 events.add(b, per_delivery * made);
             }
-            memory.add(b, BYTES_PER_MESSAGE * per_group[g]);
-            memory.add(b, BYTES_PER_SLOT * per_group[g] * size(g));
+            memory.add(b, BYTES_PER_MESSAGE * msgs);
+            memory.add(b, BYTES_PER_SLOT * msgs * size(g));
             if members_share {
-                let states = per_group[g] * size(g) * (size(g) - 1.0);
+                let states = msgs * size(g) * (size(g) - 1.0);
                 memory.add(b, BYTES_PER_SHARE_STATE * states);
             }
         }
