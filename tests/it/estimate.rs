@@ -3,9 +3,9 @@
 //! every strategy (360 runs), the estimated engine events against the
 //! events the run counts (`summary.events`). Per strategy the geometric
 //! mean of estimate / real is within 2x; every run within 5x (measured
-//! 0.47 to 4.4: the estimate sees a strategy only through its
+//! 0.48 to 4.3: the estimate sees a strategy only through its
 //! capabilities, and bsp-batch and mvds-vac make about half the events
-//! bsp-interactive does); at most 15% of runs outside 2x (measured 47 of
+//! bsp-interactive does); at most 15% of runs outside 2x (measured 48 of
 //! 360). Memory is not measured here (no cheap in-process peak; README
 //! "Limits" has the RSS figures). Deterministic: fixed seeds, no timing.
 
