@@ -71,19 +71,27 @@ fn check_size(
     todo: usize,
 ) -> Result<()> {
     let mut worst: Option<crate::engine::estimate::Estimate> = None;
+    let mut longest: Option<crate::engine::estimate::Estimate> = None;
     for scenario in sweep.scenarios() {
         for s in sweep.strategies() {
             let e = super::limits::estimate(registry, scenario, s)?;
             if worst.is_none_or(|w| e.peak_bytes > w.peak_bytes) {
                 worst = Some(e);
             }
+            if longest.is_none_or(|w| e.seconds > w.seconds || e.seconds.is_nan()) {
+                longest = Some(e);
+            }
         }
     }
-    let Some(worst) = worst else { return Ok(()) };
+    let (Some(worst), Some(longest)) = (worst, longest) else {
+        return Ok(());
+    };
     let at_once = args
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .min(todo.max(1)) as f64;
     let work = format!("{} ({todo} runs)", args.sweep.display());
+    // The longest run's time, then the largest runs' memory.
+    args.limits.check(&work, 0.0, &longest)?;
     args.limits.check(&work, worst.peak_bytes * at_once, &worst)
 }

@@ -20,5 +20,8 @@ pub(super) fn validate(scenario: &Path, cx: &super::Cx) -> Result<i32> {
     );
     let est = super::limits::estimate(cx.registry, &s, &s.strategy)?;
     outln!("estimated size under {}: {}", s.strategy, est.render());
+    if let Some(why) = super::limits::LimitArgs::default().refusal(&est) {
+        outln!("run, compare and sweep refuse it as it is: {why}");
+    }
     Ok(0)
 }

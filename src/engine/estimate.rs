@@ -1,18 +1,29 @@
 //! How big a run will be, from the scenario alone, before any work:
-//! messages written, deliveries due, engine events and peak memory.
+//! messages written, deliveries due, engine events, other steps of work,
+//! peak memory and the time it takes.
 //!
 //! The model counts what a run keeps: per (message, member) pair the
 //! checker's times, the delivery row and the members' stores; per node its
-//! sync state and its peers; for strategies that relay everything, every
-//! node's copy of every message. Events grow with deliveries (each is a
-//! payload, an arrival and timers), churn transitions (a link change per
-//! peer) and trace contacts. The constants are fitted to the bundled
-//! scenarios (README, "Limits": measured against the estimate).
+//! sync state and its peers; per edge of a generated topology petgraph's
+//! adjacency; for strategies that relay everything, every node's copy of
+//! every message. Events grow with deliveries (each is a payload, an
+//! arrival and timers), churn and crash transitions (a link change per
+//! peer, and the sync each reconnection starts), crash draws and trace
+//! contacts. Steps that are not events: the topology's pair draws
+//! (Erdős–Rényi and random-geometric look at every pair of nodes), the
+//! Barabási–Albert draws, crash draws of a node that is down, and with
+//! multi-hop routing the components recomputed over every edge after each
+//! change. The constants are fitted to the bundled scenarios and to the
+//! grid of `tests/it/estimate.rs` (README, "Limits").
+//!
+//! Each figure also says which input field is most to blame for it
+//! ([`Blame`]), so a refusal can point at the field to change.
 //!
 //! Imports: `sim/`, `world/`, `node/` (strategy traits), `scenario/`.
 
-use crate::node::StrategyInfo;
-use crate::scenario::Scenario;
+use crate::node::{Capabilities, StrategyInfo};
+use crate::scenario::{ChurnSpec, Scenario};
+use crate::world::connectivity::Routing;
 use crate::world::topology::TopologySpec;
 
 /// Bytes per (message, member) pair: checker times, delivery row, store
@@ -30,12 +41,128 @@ const BYTES_PER_PEER: f64 = 96.0;
 const BYTES_PER_SHARE_STATE: f64 = 12.0;
 /// Bytes per (node, message) copy carried by a relaying node.
 const BYTES_PER_RELAY_COPY: f64 = 16.0;
+/// Bytes per edge of a generated topology at its peak: petgraph's
+/// `UnGraphMap` keeps an edge map entry and two adjacency entries, and
+/// doubles both as it grows (measured: Erdős–Rényi p = 1 at 3,000 nodes,
+/// 4.5 M edges, peaks at 335 MB: 68 bytes an edge).
+const BYTES_PER_EDGE: f64 = 72.0;
+/// Bytes per (source, node) hop count cached with multi-hop routing.
+const BYTES_PER_HOP: f64 = 4.0;
 /// The process before any run (binary, allocator, fonts).
 const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
-/// Events per delivery due, per link change and per contact.
-const EVENTS_PER_DELIVERY: f64 = 12.0;
-const EVENTS_PER_LINK_CHANGE: f64 = 3.0;
+/// Events per delivery made, by kind of strategy (fitted on the grid of
+/// `tests/it/estimate.rs`): members that share what they received (BSP)
+/// or keep per-peer state until acknowledged (MVDS-VAC) exchange offers,
+/// requests, acks and timers per pair; MVDS as Status runs it sends and
+/// forgets; a strategy that only deposits with mailservers does little
+/// without them; a relaying strategy costs per copy carried.
+const EVENTS_PER_DELIVERY_SYNC: f64 = 24.0;
+const EVENTS_PER_DELIVERY_SEND_ONCE: f64 = 3.0;
+const EVENTS_PER_DELIVERY_DEPOSIT: f64 = 1.5;
+const EVENTS_PER_RELAY_COPY: f64 = 8.0;
+/// Events per node going on- or offline (its own event), per sync peer it
+/// reaches or leaves, per contact, per crash (the crash and the restart)
+/// and per crash per peer, and per node (its first coming online).
+const EVENTS_PER_TRANSITION: f64 = 1.0;
+const EVENTS_PER_LINK_CHANGE: f64 = 0.3;
 const EVENTS_PER_CONTACT: f64 = 6.0;
+const EVENTS_PER_CRASH: f64 = 2.0;
+const EVENTS_PER_CRASH_PEER: f64 = 0.15;
+const EVENTS_PER_NODE: f64 = 1.0;
+/// Steps per edge a topology generator adds (a map insert with growth:
+/// ~1.1 µs here, against ~4 ns a pair draw).
+const STEPS_PER_EDGE: f64 = 200.0;
+
+/// Engine events per second this estimate assumes: a quarter of the rate
+/// the slowest bundled scenario runs at (scale-10k, 0.89 M/s on one core
+/// in docs/performance.md), as a busy or slower machine may.
+pub const EVENTS_PER_SECOND: f64 = 250_000.0;
+/// Other steps (pair draws, edge visits) per second, likewise a quarter of
+/// what Erdős–Rényi generation draws here (230 M pairs/s; README "Limits").
+pub const STEPS_PER_SECOND: f64 = 50_000_000.0;
+
+/// The input field a figure of the estimate grows with most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Blame {
+    /// `nodes`.
+    #[default]
+    Nodes,
+    /// `duration_s`.
+    Duration,
+    /// `groups[i]` (its rate and members).
+    Group(usize),
+    /// `messages` (the scripted ones).
+    Script,
+    /// `adversaries[i].rate_per_hour`.
+    Adversary(usize),
+    /// `churn`.
+    Churn,
+    /// `churn_overrides`.
+    ChurnOverrides,
+    /// `crashes[i].rate_per_hour`.
+    CrashRate(usize),
+    /// `crashes[i].nodes` (scheduled crashes).
+    Crash(usize),
+    /// `topology.p`.
+    TopologyP,
+    /// `topology.radius`.
+    TopologyRadius,
+    /// `topology.m`.
+    TopologyM,
+    /// `topology.kind` (pair draws grow with the square of `nodes`).
+    TopologyKind,
+    /// `topology.edges`.
+    TopologyEdges,
+    /// `topology.file` (the contact trace).
+    TopologyFile,
+    /// `transport.routing`.
+    Routing,
+}
+
+impl Blame {
+    /// The JSON path of the field.
+    pub fn path(&self) -> String {
+        match self {
+            Blame::Nodes => "nodes".into(),
+            Blame::Duration => "duration_s".into(),
+            Blame::Group(i) => format!("groups[{i}].rate_per_hour"),
+            Blame::Script => "messages".into(),
+            Blame::Adversary(i) => format!("adversaries[{i}].rate_per_hour"),
+            Blame::Churn => "churn".into(),
+            Blame::ChurnOverrides => "churn_overrides".into(),
+            Blame::CrashRate(i) => format!("crashes[{i}].rate_per_hour"),
+            Blame::Crash(i) => format!("crashes[{i}].nodes"),
+            Blame::TopologyP => "topology.p".into(),
+            Blame::TopologyRadius => "topology.radius".into(),
+            Blame::TopologyM => "topology.m".into(),
+            Blame::TopologyKind => "topology.kind (with nodes)".into(),
+            Blame::TopologyEdges => "topology.edges".into(),
+            Blame::TopologyFile => "topology.file".into(),
+            Blame::Routing => "transport.routing".into(),
+        }
+    }
+}
+
+/// A sum of parts, remembering the largest part's field.
+#[derive(Default)]
+struct Tally {
+    total: f64,
+    top: (f64, Blame),
+}
+
+impl Tally {
+    fn add(&mut self, blame: Blame, x: f64) {
+        let x = if x.is_nan() {
+            f64::INFINITY
+        } else {
+            x.max(0.0)
+        };
+        self.total += x;
+        if x > self.top.0 {
+            self.top = (x, blame);
+        }
+    }
+}
 
 /// The estimated size of one run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,59 +171,131 @@ pub struct Estimate {
     pub messages: f64,
     /// (message, recipient) pairs due.
     pub deliveries: f64,
-    /// Engine events.
+    /// Engine events (what `summary.json` counts as `events`).
     pub events: f64,
+    /// Steps of work that are not events: topology pair draws, crash
+    /// draws of nodes that are down, multi-hop edge visits.
+    pub steps: f64,
+    /// Edges of a generated or listed topology.
+    pub edges: f64,
     /// Peak resident memory, bytes.
     pub peak_bytes: f64,
+    /// Wall time at [`EVENTS_PER_SECOND`] and [`STEPS_PER_SECOND`].
+    pub seconds: f64,
+    /// The field the peak memory grows with most.
+    pub memory_blame: Blame,
+    /// The field the time grows with most.
+    pub time_blame: Blame,
 }
 
 impl Estimate {
     /// The estimate for `scenario` under `strategy`.
     pub fn for_strategy(scenario: &Scenario, strategy: &dyn StrategyInfo) -> Estimate {
-        let caps = strategy.capabilities();
-        Estimate::of(
-            scenario,
-            caps.relays_everything,
-            caps.members_share_received,
-        )
+        Estimate::with(scenario, &strategy.capabilities())
     }
 
     /// The estimate for `scenario` under a strategy that relays everything
     /// (or not), and whose members share what they received (or only
     /// their own messages).
     pub fn of(scenario: &Scenario, relays_everything: bool, members_share: bool) -> Estimate {
+        Estimate::with(
+            scenario,
+            &Capabilities {
+                relays_everything,
+                members_share_received: members_share,
+                ..Capabilities::default()
+            },
+        )
+    }
+
+    /// The estimate for `scenario` under a strategy of capabilities `caps`.
+    pub fn with(scenario: &Scenario, caps: &Capabilities) -> Estimate {
+        let relays_everything = caps.relays_everything;
+        let members_share = caps.members_share_received;
+        let per_delivery = if members_share || caps.eventual_delivery && caps.carries_parents {
+            EVENTS_PER_DELIVERY_SYNC
+        } else if caps.carries_parents {
+            EVENTS_PER_DELIVERY_DEPOSIT
+        } else {
+            EVENTS_PER_DELIVERY_SEND_ONCE
+        };
         let duration = scenario.duration;
         let hours = duration.as_secs_f64() / 3600.0;
+        let micros = duration.as_micros() as f64;
+        let n = f64::from(scenario.nodes);
         let online: Vec<f64> = scenario
             .churn
             .iter()
             .map(|c| c.online_fraction(duration))
             .collect();
         let mut per_group = vec![0.0; scenario.groups.len()];
+        // The field each group's messages are blamed on.
+        let mut group_blame: Vec<(f64, Blame)> = (0..scenario.groups.len())
+            .map(|g| (0.0, Blame::Group(g)))
+            .collect();
         for (g, spec) in scenario.groups.iter().enumerate() {
             let online_members: f64 = spec.members.iter().map(|&v| online[v as usize]).sum();
             per_group[g] = spec.rate_per_hour * hours * online_members;
+            group_blame[g].0 = per_group[g];
         }
         for s in &scenario.script {
             per_group[s.group as usize] += 1.0;
         }
-        for a in &scenario.adversaries {
-            per_group[a.group as usize] += a.rate_per_hour * hours * online[a.node as usize];
+        for (i, a) in scenario.adversaries.iter().enumerate() {
+            let x = a.rate_per_hour * hours * online[a.node as usize];
+            per_group[a.group as usize] += x;
+            if x > group_blame[a.group as usize].0 {
+                group_blame[a.group as usize] = (x, Blame::Adversary(i));
+            }
         }
+        let blame_of = |g: usize| {
+            if group_blame[g].0 > 0.0 {
+                group_blame[g].1
+            } else {
+                Blame::Script
+            }
+        };
         let size = |g: usize| scenario.groups[g].members.len() as f64;
         let messages: f64 = per_group.iter().sum();
-        let slots: f64 = (0..per_group.len()).map(|g| per_group[g] * size(g)).sum();
-        let share_states: f64 = if members_share {
-            (0..per_group.len())
-                .map(|g| per_group[g] * size(g) * (size(g) - 1.0))
-                .sum()
-        } else {
-            0.0
-        };
         let deliveries: f64 = (0..per_group.len())
             .map(|g| per_group[g] * (size(g) - 1.0))
             .sum();
-        let n = f64::from(scenario.nodes);
+        let mut events = Tally::default();
+        let mut steps = Tally::default();
+        let mut memory = Tally::default();
+        memory.add(Blame::Nodes, BASE_BYTES + BYTES_PER_NODE * n);
+        events.add(Blame::Nodes, EVENTS_PER_NODE * n);
+        let (edges, edge_blame) = topology(scenario, &mut steps, &mut memory);
+        // With direct routing over a sparse graph, a member reaches only
+        // its neighbours: deliveries scale with the share of co-members
+        // adjacent, to the power 0.85 (the rest arrive relayed, later, or
+        // never; fitted on the grid).
+        let adjacency = |size: f64| {
+            let direct = scenario.transport.routing == Routing::Direct;
+            match &scenario.topology {
+                TopologySpec::FullMesh | TopologySpec::Contacts(_) => 1.0,
+                _ if !direct || size <= 1.0 => 1.0,
+                _ => (2.0 * edges / n.max(1.0) / (size - 1.0))
+                    .clamp(0.0, 1.0)
+                    .powf(0.85),
+            }
+        };
+        let top_group = (0..per_group.len())
+            .max_by(|&a, &b| per_group[a].total_cmp(&per_group[b]))
+            .map_or(Blame::Nodes, blame_of);
+        for (g, &msgs) in per_group.iter().enumerate() {
+            let b = blame_of(g);
+            if !relays_everything {
+                let made = msgs * (size(g) - 1.0) * adjacency(size(g));
+                events.add(b, per_delivery * made);
+            }
+            memory.add(b, BYTES_PER_MESSAGE * msgs);
+            memory.add(b, BYTES_PER_SLOT * msgs * size(g));
+            if members_share {
+                let states = msgs * size(g) * (size(g) - 1.0);
+                memory.add(b, BYTES_PER_SHARE_STATE * states);
+            }
+        }
         let peers = if relays_everything {
             n * (n - 1.0)
         } else {
@@ -107,45 +306,214 @@ impl Estimate {
                 .map(|m| m * (m - 1.0))
                 .sum()
         };
-        let relay_copies = if relays_everything { n * messages } else { 0.0 };
-        let transitions: f64 = scenario.churn.iter().map(|c| c.transitions(duration)).sum();
-        let contacts = match &scenario.topology {
-            TopologySpec::Contacts(events) => events.len() as f64,
-            _ => 0.0,
+        memory.add(Blame::Nodes, BYTES_PER_PEER * peers);
+        if relays_everything {
+            let copies = n * messages;
+            let reach = adjacency(n);
+            events.add(
+                top_group,
+                EVENTS_PER_RELAY_COPY * (copies + deliveries) * reach,
+            );
+            memory.add(top_group, BYTES_PER_RELAY_COPY * copies);
+        }
+        // Sync peers per node, and what a node going on- or offline costs.
+        let peers_per_node = (peers / n.max(1.0)).min(n);
+        // A strategy that syncs with its peers starts a sync per peer it
+        // reaches; the others do a tenth of that.
+        let link_share = (per_delivery / EVENTS_PER_DELIVERY_SYNC).max(0.1);
+        let per_transition =
+            EVENTS_PER_TRANSITION + EVENTS_PER_LINK_CHANGE * link_share * peers_per_node;
+        let per_crash = EVENTS_PER_CRASH + 2.0 * EVENTS_PER_CRASH_PEER * peers_per_node;
+
+        // Churn: blamed on `churn` when the busiest node's churn is most
+        // nodes' (the default), else on `churn_overrides`.
+        let transitions: Vec<f64> = scenario
+            .churn
+            .iter()
+            .map(|c| c.transitions(duration))
+            .collect();
+        let churn_transitions: f64 = transitions.iter().sum();
+        let churn_blame = churn_blame(&scenario.churn, &transitions);
+        events.add(churn_blame, per_transition * churn_transitions);
+        let mut changes = Tally::default();
+        changes.add(churn_blame, churn_transitions);
+
+        // Crashes: a random crash is drawn every 1 / rate hours whether the
+        // node is up or not (at most one a microsecond); it crashes the
+        // node when it is online and up, which comes back after `down`.
+        for (i, c) in scenario.crashes.iter().enumerate() {
+            let mut crashes = 0.0;
+            let mut idle_draws = 0.0;
+            for &v in &c.nodes {
+                let f = online[v as usize];
+                match c.at {
+                    Some(at) if at < duration => crashes += 1.0,
+                    Some(_) => {}
+                    None => {
+                        let draws = (c.rate_per_hour * hours).min(micros);
+                        let down_h = c.down.as_secs_f64() / 3600.0;
+                        let lf = c.rate_per_hour * f;
+                        let up_cycles = if lf > 0.0 {
+                            hours / (1.0 / lf + down_h)
+                        } else {
+                            0.0
+                        };
+                        let k = up_cycles.min(draws);
+                        crashes += k;
+                        idle_draws += draws - k;
+                    }
+                }
+            }
+            let blame = if c.at.is_some() {
+                Blame::Crash(i)
+            } else {
+                Blame::CrashRate(i)
+            };
+            events.add(blame, per_crash * crashes);
+            // A draw is a queue event the summary does not count: timed
+            // as an event.
+            steps.add(blame, idle_draws * STEPS_PER_SECOND / EVENTS_PER_SECOND);
+            changes.add(blame, 2.0 * crashes);
+        }
+
+        if let TopologySpec::Contacts(list) = &scenario.topology {
+            let contacts = list.len() as f64;
+            events.add(Blame::TopologyFile, EVENTS_PER_CONTACT * contacts);
+            changes.add(Blame::TopologyFile, contacts);
+        }
+        memory.add(edge_blame, BYTES_PER_EDGE * edges);
+        steps.add(edge_blame, STEPS_PER_EDGE * edges);
+        if scenario.transport.routing == Routing::MultiHop
+            && !matches!(scenario.topology, TopologySpec::FullMesh)
+        {
+            // Components are recomputed over every edge after a change,
+            // and each sender's hop counts cached for every node.
+            steps.add(changes.top.1, changes.total * (edges + n));
+            memory.add(Blame::Routing, BYTES_PER_HOP * n * n);
+        }
+        let seconds = events.total / EVENTS_PER_SECOND + steps.total / STEPS_PER_SECOND;
+        let time_blame = if events.total / EVENTS_PER_SECOND >= steps.total / STEPS_PER_SECOND {
+            events.top.1
+        } else {
+            steps.top.1
         };
-        let link_changes = transitions * (peers / n.max(1.0)).min(n);
         Estimate {
             messages,
             deliveries,
-            events: EVENTS_PER_DELIVERY * (deliveries + relay_copies)
-                + EVENTS_PER_LINK_CHANGE * link_changes
-                + EVENTS_PER_CONTACT * contacts,
-            peak_bytes: BASE_BYTES
-                + BYTES_PER_SLOT * slots
-                + BYTES_PER_MESSAGE * messages
-                + BYTES_PER_NODE * n
-                + BYTES_PER_PEER * peers
-                + BYTES_PER_RELAY_COPY * relay_copies
-                + BYTES_PER_SHARE_STATE * share_states,
+            events: events.total,
+            steps: steps.total,
+            edges,
+            peak_bytes: memory.total,
+            seconds,
+            memory_blame: memory.top.1,
+            time_blame,
         }
     }
 
     /// One line for people: `~1.2k messages, ~6.0k deliveries, ~80k
-    /// events, ~24 MB peak`.
+    /// events, ~24 MB peak memory, ~1 s`.
     pub fn render(&self) -> String {
-        format!(
-            "~{} messages, ~{} deliveries, ~{} events, ~{} peak memory",
+        let mut s = format!(
+            "~{} messages, ~{} deliveries, ~{} events",
             count(self.messages),
             count(self.deliveries),
             count(self.events),
-            bytes(self.peak_bytes)
+        );
+        if self.edges > 0.0 {
+            s += &format!(", ~{} edges", count(self.edges));
+        }
+        if self.steps >= 1e6 {
+            s += &format!(", ~{} other steps", count(self.steps));
+        }
+        s + &format!(
+            ", ~{} peak memory, ~{}",
+            bytes(self.peak_bytes),
+            duration(self.seconds)
         )
     }
 }
 
-/// `950`, `12k`, `3.4M`, `1.2G`.
+/// The topology's edges and the field they grow with; its generation's
+/// steps (pairs looked at, Barabási–Albert draws) and memory besides the
+/// edges go into `steps` and `memory`.
+fn topology(scenario: &Scenario, steps: &mut Tally, memory: &mut Tally) -> (f64, Blame) {
+    let n = f64::from(scenario.nodes);
+    let pairs = n * (n - 1.0) / 2.0;
+    match &scenario.topology {
+        TopologySpec::FullMesh => (0.0, Blame::Nodes),
+        TopologySpec::Ring => (n, Blame::Nodes),
+        TopologySpec::Edges(list) => (list.len() as f64, Blame::TopologyEdges),
+        TopologySpec::ErdosRenyi { p } => {
+            steps.add(Blame::TopologyKind, pairs);
+            (p * pairs, Blame::TopologyP)
+        }
+        TopologySpec::RandomGeometric { radius } => {
+            steps.add(Blame::TopologyKind, pairs);
+            // The chance two uniform points of the unit square are within
+            // `radius` (pi r^2 less the border: exact up to r = 1).
+            let r = *radius;
+            let p = if r < 1.0 {
+                std::f64::consts::PI * r * r - 8.0 / 3.0 * r * r * r + r.powi(4) / 2.0
+            } else {
+                1.0
+            };
+            (p.clamp(0.0, 1.0) * pairs, Blame::TopologyRadius)
+        }
+        TopologySpec::BarabasiAlbert { m } => {
+            let m = f64::from(*m);
+            let edges = m * (m + 1.0) / 2.0 + (n - m - 1.0).max(0.0) * m;
+            steps.add(Blame::TopologyM, barabasi_albert_draws(n, m));
+            // The list of edge ends it draws from.
+            memory.add(Blame::TopologyM, 16.0 * edges);
+            (edges, Blame::TopologyM)
+        }
+        TopologySpec::Contacts(list) => ((list.len() as f64).min(pairs), Blame::TopologyFile),
+    }
+}
+
+/// The field to blame for churn transitions: `churn` when the node with
+/// the most has the churn most nodes have, else `churn_overrides`.
+fn churn_blame(churn: &[ChurnSpec], transitions: &[f64]) -> Blame {
+    let Some(busiest) = (0..churn.len()).max_by(|&a, &b| transitions[a].total_cmp(&transitions[b]))
+    else {
+        return Blame::Churn;
+    };
+    let same = churn.iter().filter(|c| **c == churn[busiest]).count();
+    if 2 * same >= churn.len() {
+        Blame::Churn
+    } else {
+        Blame::ChurnOverrides
+    }
+}
+
+/// Draws Barabási–Albert attachment makes: each node `v` after the first
+/// `m + 1` draws edge ends until it has `m` distinct targets among `v`
+/// nodes (a coupon collector: `v ln(v / (v - m))`, doubled for draws
+/// weighted by degree), plus the seed clique; summed over 4,096 strata.
+fn barabasi_albert_draws(n: f64, m: f64) -> f64 {
+    let first = m + 1.0;
+    if n <= first {
+        return m * m;
+    }
+    let per_node = |v: f64| {
+        if m >= v {
+            return v * v;
+        }
+        (2.0 * v * (v / (v - m + 1.0)).ln()).max(m)
+    };
+    let span = n - first;
+    let strata = span.min(4096.0);
+    let width = span / strata;
+    let sum: f64 = (0..strata as u64)
+        .map(|k| per_node(first + (k as f64 + 0.5) * width) * width)
+        .sum();
+    m * m / 2.0 + sum
+}
+
+/// `950`, `12k`, `3.4M`, `1.2G`, `unbounded`.
 fn count(x: f64) -> String {
     match x {
+        x if !x.is_finite() => "unbounded".into(),
         x if x >= 1e12 => format!("{x:.1e}"),
         x if x >= 1e9 => format!("{:.1}G", x / 1e9),
         x if x >= 1e6 => format!("{:.1}M", x / 1e6),
@@ -155,13 +523,30 @@ fn count(x: f64) -> String {
     }
 }
 
-/// `24 MB`, `1.5 GB`, `3.0 TB`.
+/// `900 bytes`, `64 kB`, `24 MB`, `1.5 GB`, `3.0 TB`, `unbounded`.
 pub fn bytes(x: f64) -> String {
     match x {
+        x if !x.is_finite() => "unbounded".into(),
         x if x >= 1e15 => format!("{x:.1e} bytes"),
         x if x >= 1e12 => format!("{:.1} TB", x / 1e12),
         x if x >= 1e9 => format!("{:.1} GB", x / 1e9),
-        x => format!("{:.0} MB", x / 1e6),
+        x if x >= 1e6 => format!("{:.0} MB", x / 1e6),
+        x if x >= 1e3 => format!("{:.0} kB", x / 1e3),
+        x => format!("{x:.0} bytes"),
+    }
+}
+
+/// `3 s`, `12 min`, `5.0 h`, `40 days`, `3.2e9 years`, `unbounded`.
+pub fn duration(secs: f64) -> String {
+    match secs {
+        x if !x.is_finite() => "unbounded time".into(),
+        x if x >= 3.15e7 * 1e3 => format!("{:.1e} years", x / 3.15e7),
+        x if x >= 3.15e7 => format!("{:.0} years", x / 3.15e7),
+        x if x >= 86_400.0 * 2.0 => format!("{:.0} days", x / 86_400.0),
+        x if x >= 3600.0 => format!("{:.1} h", x / 3600.0),
+        x if x >= 60.0 => format!("{:.0} min", x / 60.0),
+        x if x >= 1.0 => format!("{x:.0} s"),
+        _ => "under 1 s".into(),
     }
 }
 

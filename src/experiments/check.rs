@@ -280,12 +280,18 @@ pub struct CheckReport {
     pub checked: usize,
     /// One line per regression.
     pub regressions: Vec<String>,
+    /// What differs between the two results without being a regression
+    /// (strategies only the current result has).
+    pub notes: Vec<String>,
 }
 
 impl CheckReport {
     /// Human-readable verdict.
     pub fn render(&self) -> String {
         let mut s = String::new();
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
         if self.regressions.is_empty() {
             let _ = writeln!(
                 s,
@@ -334,6 +340,10 @@ struct Loaded {
     world: Option<String>,
     /// (label, metrics) per strategy (and sweep point).
     entries: Entries,
+    /// The strategies run.
+    strategies: Vec<String>,
+    /// The seeds run.
+    seeds: Vec<u64>,
 }
 
 /// Loads a comparison or sweep result.
@@ -353,6 +363,8 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
             scenario: c.scenario,
             world: c.scenario_hash,
             entries,
+            strategies: c.strategies,
+            seeds: c.seeds,
         });
     }
     let p: Points = serde_json::from_str(&text).map_err(|e| {
@@ -363,6 +375,7 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
     })?;
     let m = &p.manifest;
     let world = Some(m.effective_hash.clone()).filter(|h| !h.is_empty());
+    let (strategies, seeds) = (m.strategies.clone(), m.seeds.clone());
     let (scenario, entries) = (
         m.scenario.clone(),
         p.points.into_iter().map(|pa| {
@@ -379,6 +392,8 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
         scenario,
         world,
         entries: entries.collect(),
+        strategies,
+        seeds,
     })
 }
 
@@ -409,7 +424,33 @@ fn comparable(cur: &Loaded, base: &Loaded) -> Result<(), InputError> {
             )));
         }
     }
+    if cur.seeds != base.seeds {
+        return Err(InputError(format!(
+            "{c} and {b} ran different seeds (seeds: {} here, {} in the baseline): means over other seeds are not comparable; run the same seeds, or regenerate the baseline",
+            seed_list(&cur.seeds),
+            seed_list(&base.seeds)
+        )));
+    }
     Ok(())
+}
+
+/// `1-5` for consecutive seeds, else `1, 3, 9` (the first 10).
+fn seed_list(seeds: &[u64]) -> String {
+    let consecutive = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+    match seeds {
+        [] => "none".into(),
+        [a] => a.to_string(),
+        [a, .., z] if consecutive => format!("{a}-{z}"),
+        _ => {
+            let shown: Vec<String> = seeds.iter().take(10).map(u64::to_string).collect();
+            let more = if seeds.len() > 10 {
+                format!(" … ({} in all)", seeds.len())
+            } else {
+                String::new()
+            };
+            format!("{}{more}", shown.join(", "))
+        }
+    }
 }
 
 /// The mean of `metric` in `metrics` (an entry `label` of the result read
@@ -457,6 +498,26 @@ pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckR
                 report.regressions.push(r);
             }
         }
+    }
+    let only_current: Vec<&str> = cur
+        .strategies
+        .iter()
+        .filter(|s| !base.strategies.contains(s))
+        .map(String::as_str)
+        .collect();
+    if !only_current.is_empty() {
+        report.notes.push(format!(
+            "strategies: {} in {} only, not checked (the baseline has {})",
+            only_current.join(", "),
+            cur.file.display(),
+            base.strategies.join(", ")
+        ));
+    }
+    if report.checked == 0 {
+        return Err(InputError(format!(
+            "{}: nothing to check: no strategy or point of the baseline has a measured metric (0 metrics checked); regenerate the baseline",
+            base.file.display(),
+        )));
     }
     Ok(report)
 }

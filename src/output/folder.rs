@@ -12,7 +12,11 @@
 //! an exclusive lock ([`OutputLock`], an OS file lock on `.NAME.meshsync.lock`
 //! beside the target, released when the process ends however it ends)
 //! while it writes; the second is refused at once. Without it, the second
-//! would remove the first one's staging folder as stale.
+//! would remove the first one's staging folder as stale. The lock file is
+//! removed when the lock is released (a refused or finished command leaves
+//! none); a process that took it checks, once locked, that the file it
+//! locked is still the one at that path, and tries again if not, so
+//! removing it never lets two writers in.
 //!
 //! Imports: `output::error`.
 
@@ -48,7 +52,32 @@ pub struct ResultSet {
 /// The exclusive right to write one result folder, held until dropped.
 #[derive(Debug)]
 pub struct OutputLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Drop for OutputLock {
+    /// Removes the lock file while still holding the lock.
+    fn drop(&mut self) {
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// True when `path` is the file `file` has open.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, path: &Path) -> bool {
+    path.exists()
 }
 
 impl OutputLock {
@@ -62,23 +91,29 @@ impl OutputLock {
             .file_name()
             .map_or("out".into(), |n| n.to_string_lossy().into_owned());
         let path = parent.join(format!(".{name}.meshsync.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .or_else(|e| fail(&path, format!("cannot create the lock file: {e}")))?;
-        match file.try_lock() {
-            Ok(()) => Ok(OutputLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => fail(
-                target,
-                format!(
-                    "another meshsync is writing results here (it holds {}); wait for it to finish or choose another --out",
-                    path.display()
-                ),
-            ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                fail(&path, format!("cannot lock the output folder: {e}"))
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .or_else(|e| fail(&path, format!("cannot create the lock file: {e}")))?;
+            match file.try_lock() {
+                // The holder removed it between our open and lock: again.
+                Ok(()) if !same_file(&file, &path) => continue,
+                Ok(()) => return Ok(OutputLock { file, path }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return fail(
+                        target,
+                        format!(
+                            "another meshsync is writing results here (it holds {}); wait for it to finish or choose another --out",
+                            path.display()
+                        ),
+                    )
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return fail(&path, format!("cannot lock the output folder: {e}"))
+                }
             }
         }
     }
@@ -120,6 +155,7 @@ impl ResultSet {
         let prefix = staging_prefix(target);
         restore_swapped_out(target, parent, &prefix)?;
         remove_stale(parent, &prefix);
+        clean_orphans(parent, &prefix);
         let staging = tempfile::Builder::new()
             .prefix(&prefix)
             .tempdir_in(parent)
@@ -226,6 +262,37 @@ fn remove_stale(parent: &Path, prefix: &str) {
     }
 }
 
+/// Staging folders that killed runs into other targets of `parent` left
+/// (a target never written again would keep them for ever): each is
+/// removed, or its old set put back, once that target's lock is free.
+fn clean_orphans(parent: &Path, own_prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let mut targets = std::collections::BTreeSet::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(own_prefix) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if let Some(i) = name.find(".meshsync-") {
+            if name.starts_with('.') && i > 1 {
+                targets.insert(name[1..i].to_string());
+            }
+        }
+    }
+    for t in targets {
+        let target = parent.join(&t);
+        let Ok(_lock) = OutputLock::take(&target) else {
+            continue;
+        };
+        let prefix = staging_prefix(&target);
+        if restore_swapped_out(&target, parent, &prefix).is_ok() {
+            remove_stale(parent, &prefix);
+        }
+    }
+}
+
 /// The target is absent, or a folder of result files only.
 fn check_target(target: &Path) -> Result<(), OutputError> {
     if target.as_os_str().is_empty() || target.file_name().is_none() {
@@ -267,7 +334,7 @@ fn check_target(target: &Path) -> Result<(), OutputError> {
 mod tests {
     use super::*;
 
-    /// The entries of `dir`, but for the lock files (which stay).
+    /// The entries of `dir`, but for lock files.
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -347,6 +414,31 @@ mod tests {
         assert!(!stale.exists());
         set.commit().unwrap();
         assert_eq!(names(root.path()), vec!["out"]);
+    }
+
+    #[test]
+    fn staging_folders_of_other_targets_are_cleaned_and_lock_files_go() {
+        let root = tempfile::tempdir().unwrap();
+        // A run into `gone` killed, and `gone` never written again.
+        let orphan = root.path().join(".gone.meshsync-dead");
+        std::fs::create_dir(&orphan).unwrap();
+        let busy = root.path().join("busy");
+        let held = OutputLock::take(&busy).unwrap();
+        let busy_staging = root.path().join(".busy.meshsync-live");
+        std::fs::create_dir(&busy_staging).unwrap();
+        ResultSet::begin(&root.path().join("out"))
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert!(!orphan.exists(), "an orphan staging folder is removed");
+        assert!(busy_staging.exists(), "a folder being written is left");
+        drop(held);
+        let all: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".lock"))
+            .collect();
+        assert!(all.is_empty(), "no lock file stays: {all:?}");
     }
 
     #[test]

@@ -50,8 +50,12 @@ pub struct MessageEvent {
     pub size: u32,
 }
 
-/// Parses a host id: digits, or a non-digit prefix then digits.
+/// Parses a host id: digits, or a non-digit prefix then digits. A signed
+/// number (`-1`, `+3`) is not a host id.
 pub fn host_id(token: &str) -> Option<NodeId> {
+    if token.starts_with(['-', '+']) {
+        return None;
+    }
     let digits = token.trim_start_matches(|c: char| !c.is_ascii_digit());
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -107,6 +111,10 @@ impl Lines<'_> {
                     "unknown host {token:?}: host {h} is not a node (the scenario has nodes 0..{})",
                     self.nodes
                 ),
+            ),
+            None if token.starts_with('-') => self.err(
+                line,
+                format!("expected a host id >= 0 (digits, or a prefix and digits), got the negative {token:?}"),
             ),
             None => self.err(
                 line,
@@ -262,10 +270,22 @@ mod tests {
     }
 
     #[test]
+    fn negative_host_ids_are_errors_naming_the_line() {
+        let e = parse_contacts("0 CONN 0 1 up\n2 CONN 1 -1 up\n", "t.txt", 3).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("negative \"-1\""), "{e}");
+        let e = parse_messages("# h\n1 C m1 -2 1 10\n", "m.txt", 3).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("negative \"-2\""), "{e}");
+    }
+
+    #[test]
     fn host_ids() {
         assert_eq!(host_id("17"), Some(17));
         assert_eq!(host_id("car17"), Some(17));
         assert_eq!(host_id("car"), None);
         assert_eq!(host_id("1a"), None);
+        assert_eq!(host_id("-1"), None);
+        assert_eq!(host_id("+1"), None);
     }
 }

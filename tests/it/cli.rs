@@ -345,7 +345,7 @@ fn an_endless_input_is_refused_at_the_size_limit() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
-        "meshsync: error: /dev/zero: cannot read the file: larger than the 16 MiB limit for this kind of file\n"
+        "meshsync: error: /dev/zero: cannot read the file: not a regular file (a FIFO, socket or device): save it to a file first\n"
     );
 }
 
@@ -451,8 +451,10 @@ fn more_threads_than_cores_are_clamped_with_a_note() {
 #[test]
 fn work_too_big_for_the_machine_is_refused_with_an_estimate() {
     let dir = tempfile::tempdir().unwrap();
+    // Ten million nodes: 41 GB, and quick (a group of "all" would be
+    // refused for its time first: tests/bad-inputs/runaway/).
     let huge = r#"{ "name": "huge", "duration_s": 3600, "nodes": 10000000,
-        "groups": [ { "name": "g", "members": "all", "rate_per_hour": 1 } ] }"#;
+        "groups": [ { "name": "g", "members": [0, 1], "rate_per_hour": 1 } ] }"#;
     std::fs::write(dir.path().join("huge.json"), huge).unwrap();
     let o = meshsync(dir.path(), &["run", "huge.json", "--out", "out"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -583,5 +585,8 @@ fn a_full_disk_names_the_file() {
     assert!(e.contains("No space left on device"), "{e}");
     assert!(e.contains("cannot write") && e.contains(".png"), "{e}");
     assert!(!e.contains("Error("), "no debug dump of the error: {e}");
-    assert_eq!(left, [".out.meshsync.lock"], "no half-written set");
+    assert!(
+        left.is_empty(),
+        "no half-written set, no lock file: {left:?}"
+    );
 }

@@ -177,9 +177,9 @@ fn killed_reruns_leave_the_old_set_or_the_new_one() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("meshsync"))
         .collect();
-    // The lock file stays (removing it would race with a writer taking it).
+    // The lock file goes with the process that held it.
     assert!(
-        left == [".out.meshsync.lock"],
+        left.is_empty(),
         "a later run removes what killed runs left: {left:?}"
     );
 }

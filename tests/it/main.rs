@@ -3,11 +3,13 @@
 //! were (`cargo test --test it golden::` runs one area).
 
 mod bad_inputs;
+mod bad_workflow;
 mod cli;
 mod common;
 mod conventions;
 mod engine;
 mod epidemic;
+mod estimate;
 mod faults;
 mod golden;
 mod house;

@@ -304,9 +304,10 @@ fn bad_sweep_files_are_rejected() {
         r#"{ "name": "x", "scenario": "SCENARIO", "grid": {} }"#,
         &["grid: expected at least one parameter"],
     );
+    // One value is a grid of one (as the schema says), checked as a list's.
     rejects_sweep(
-        r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": 0.1 } }"#,
-        &["grid.\"link.loss\"", "expected a list of values"],
+        r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": "lots" } }"#,
+        &["link.loss = \"lots\"", "invalid type"],
     );
     rejects_sweep(
         r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": ["lots"] } }"#,

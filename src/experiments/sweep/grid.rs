@@ -40,13 +40,8 @@ pub(super) fn values(file: &str, grid: &Map<String, Value>) -> Result<GridValues
                     "expected a non-empty list of values",
                 )
             }
-            other => {
-                return err(
-                    file,
-                    format!("grid.{key:?}"),
-                    format!("expected a list of values, got {other}"),
-                )
-            }
+            // One value (the schema allows it): a list of one.
+            other => values.push((key.clone(), vec![other.clone()])),
         }
     }
     Ok(values)

@@ -8,7 +8,7 @@
 //! `experiments::aggregate` and the sweep's `spec`, `run` and `results`.
 
 use super::results::finish;
-use super::run::{effective_path, load_run, write_manifest, write_run};
+use super::run::{check_folder, effective_path, run_path, write_manifest, write_run};
 use super::spec::Manifest;
 use super::SweepError;
 use crate::experiments::aggregate::RunRecord;
@@ -28,6 +28,7 @@ pub fn merge(
 ) -> Result<usize, Error> {
     let m = common_manifest(dirs)?;
     let runs = gather_runs(dirs, &m, out)?;
+    check_folder(out)?;
     let _lock = OutputLock::take(out)?;
     let effective = gather_effective(dirs, &m, out)?;
     write_manifest(out, &m, "in the shards")?;
@@ -118,7 +119,14 @@ fn gather_runs(dirs: &[PathBuf], m: &Manifest, out: &Path) -> Result<Vec<RunReco
     let mut missing = Vec::new();
     let mut runs = Vec::with_capacity(m.runs);
     for i in 0..m.runs {
-        match dirs.iter().find_map(|d| load_run(d, i)) {
+        let mut found = None;
+        for d in dirs {
+            if let Some(r) = read_run(d, i)? {
+                found = Some(r);
+                break;
+            }
+        }
+        match found {
             Some(r) => runs.push(r),
             None => missing.push(i),
         }
@@ -137,4 +145,102 @@ fn gather_runs(dirs: &[PathBuf], m: &Manifest, out: &Path) -> Result<Vec<RunReco
             shown.join(", ")
         ),
     ))
+}
+
+/// Run `index` of shard folder `dir`: none when absent; an error naming
+/// the file when it is not a whole run record (truncated, edited) or its
+/// summary holds values no run has (a negative count, a ratio above 1).
+fn read_run(dir: &Path, index: usize) -> Result<Option<RunRecord>, SweepError> {
+    let path = run_path(dir, index);
+    let file = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!("cannot read: {e}"),
+            ))
+        }
+    };
+    let redo = "remove it and run that shard again";
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        SweepError::new(
+            &file,
+            "(root)",
+            format!("not a whole run record (truncated or edited?): {e}; {redo}"),
+        )
+    })?;
+    if let Some(summary) = value.get("summary") {
+        check_values(&file, "summary", summary)?;
+    }
+    let r: RunRecord = serde_json::from_value(value).map_err(|e| {
+        SweepError::new(
+            &file,
+            "(root)",
+            format!("not a meshsync run record: {e}; {redo}"),
+        )
+    })?;
+    if r.index != index {
+        return Err(SweepError::new(
+            &file,
+            "index",
+            format!(
+                "expected {index} (the file's name), got {}; {redo}",
+                r.index
+            ),
+        ));
+    }
+    Ok(Some(r))
+}
+
+/// Every number under `v` (at JSON path `path`) is one a run can give:
+/// finite and >= 0, and at most 1 for a ratio or probability.
+fn check_values(file: &str, path: &str, v: &serde_json::Value) -> Result<(), SweepError> {
+    match v {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .try_for_each(|(k, x)| check_values(file, &format!("{path}.{k}"), x)),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, x)| check_values(file, &format!("{path}[{i}]"), x)),
+        serde_json::Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            let ratio = path.ends_with("_ratio") || path.ends_with("_prob");
+            if !(x.is_finite() && x >= 0.0) || ratio && x > 1.0 {
+                let expected = if ratio {
+                    "a value in [0, 1]"
+                } else {
+                    "a value >= 0"
+                };
+                return Err(SweepError::new(
+                    file,
+                    path,
+                    format!("expected {expected} (a run cannot give {n}: was the file edited?)"),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impossible_summary_values_name_the_field() {
+        let v = serde_json::json!({ "delivery_ratio": 7.5, "deliveries": 3 });
+        let e = check_values("r.json", "summary", &v).unwrap_err();
+        assert_eq!(e.path, "summary.delivery_ratio");
+        let v = serde_json::json!({ "deliveries": -5, "bytes_by_record": { "MESSAGE": 2 } });
+        let e = check_values("r.json", "summary", &v).unwrap_err();
+        assert_eq!(e.path, "summary.deliveries");
+        assert!(e.message.contains(">= 0"), "{e:?}");
+        let ok = serde_json::json!({ "delivery_ratio": 1.0, "latency_mean_s": null, "x": [0, 2] });
+        assert!(check_values("r.json", "summary", &ok).is_ok());
+    }
 }

@@ -34,6 +34,7 @@ impl Sweep {
         provenance: &Provenance,
         progress: &dyn Progress,
     ) -> Result<(usize, bool), Error> {
+        check_folder(dir)?;
         let _lock = OutputLock::take(dir)?;
         write_manifest(dir, &self.manifest, "in the sweep file")?;
         provenance.write(dir)?;
@@ -120,7 +121,7 @@ pub(super) fn effective_path(dir: &Path, point: usize) -> PathBuf {
     dir.join(effective_name(point))
 }
 
-fn run_path(dir: &Path, index: usize) -> PathBuf {
+pub(super) fn run_path(dir: &Path, index: usize) -> PathBuf {
     dir.join("runs").join(format!("{index:06}.json"))
 }
 
@@ -137,6 +138,73 @@ pub(super) fn load_run(dir: &Path, index: usize) -> Option<RunRecord> {
     serde_json::from_str::<RunRecord>(&text)
         .ok()
         .filter(|r| r.index == index)
+}
+
+/// A sweep folder's own files and folders (`sweep_METRIC.png`/`.svg` and
+/// `.meshsync-*.tmp`, a file being written, besides).
+const SWEEP_FILES: [&str; 5] = [
+    "sweep.json",
+    "provenance.json",
+    "runs.csv",
+    "points.csv",
+    "points.json",
+];
+
+/// `sweep` and `merge` write only into a folder that is absent, empty or
+/// a sweep folder (it holds `sweep.json` and nothing a sweep does not
+/// write): never into a run's or comparison's folder, or a user's.
+pub(super) fn check_folder(dir: &Path) -> Result<(), SweepError> {
+    let file = dir.display().to_string();
+    let meta = match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!("cannot use it: {e}"),
+            ))
+        }
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return Err(SweepError::new(
+            &file,
+            "(root)",
+            "exists and is not a folder: a sweep goes into a folder",
+        ));
+    }
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read: {e}")))?;
+    let mut names = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let ours = if is_dir {
+            name == "runs" || name == EFFECTIVE_DIR
+        } else {
+            SWEEP_FILES.contains(&name.as_str())
+                || name.starts_with("sweep_") && (name.ends_with(".png") || name.ends_with(".svg"))
+                || name.starts_with(".meshsync-") && name.ends_with(".tmp")
+        };
+        if !ours {
+            return Err(SweepError::new(
+                &file,
+                "(root)",
+                format!(
+                    "holds {name}, which a sweep does not write: a sweep writes only into a new or empty folder or its own; choose another --out"
+                ),
+            ));
+        }
+        names.push(name);
+    }
+    if !names.is_empty() && !names.iter().any(|n| n == "sweep.json") {
+        return Err(SweepError::new(
+            &file,
+            "(root)",
+            "is not a sweep folder (no sweep.json) and not empty: choose another --out",
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `sweep.json`, or checks that the folder's is the same sweep

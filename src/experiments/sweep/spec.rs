@@ -27,7 +27,8 @@ struct RawSweep {
     /// The scenario file, relative to the sweep file.
     scenario: String,
     /// The parameters to vary: a scenario JSON path (`churn.online_fraction`,
-    /// `groups[0].rate_per_hour`) to a list of values, or to one value; the
+    /// `groups[0].rate_per_hour`) to a list of values, or to one value (not
+    /// a list: a list-valued parameter is given as a list of lists); the
     /// runs cover every combination.
     #[schemars(length(min = 1))]
     grid: Map<String, Value>,

@@ -1,0 +1,286 @@
+//! Bad input outside scenario files (issue 25 classes 5, 6 and 8): folders
+//! sweep and merge did not make, results check cannot compare, hand-edited
+//! run records, charts whose path is a folder, lock files of refused
+//! commands. Each is refused with exit code 2, naming the file and field,
+//! within 10 s.
+
+use crate::common::{meshsync, ok};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const SWEEP: &str = r#"{
+  "name": "tiny",
+  "scenario": "SCENARIO",
+  "grid": { "link.loss": [0.0, 0.2] },
+  "strategies": ["bsp-batch"],
+  "seeds": 2,
+  "overrides": { "duration_s": 120 }
+}"#;
+
+fn write_sweep(dir: &Path) {
+    let scenario = root().join("scenarios/quickstart.json");
+    std::fs::write(
+        dir.join("sweep.json"),
+        SWEEP.replace("SCENARIO", scenario.to_str().unwrap()),
+    )
+    .unwrap();
+}
+
+/// Runs `args` in `d`, which must be refused (exit 2) within 10 s with
+/// every one of `expected` in its error; returns the error.
+fn refused(d: &Path, args: &[&str], expected: &[&str]) -> String {
+    let t = Instant::now();
+    let o: Output = meshsync(d, args);
+    let took = t.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    for e in expected {
+        assert!(err.contains(e), "{args:?}: expected {e:?} in: {err}");
+    }
+    assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
+    err
+}
+
+/// The lock files in `d`.
+fn locks(d: &Path) -> Vec<String> {
+    std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".meshsync.lock"))
+        .collect()
+}
+
+#[test]
+fn sweep_and_merge_write_only_into_their_own_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d);
+    let q = root().join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    ok(&meshsync(d, &["run", q, "--out", "a-run", "-q"]));
+    std::fs::create_dir(d.join("mine")).unwrap();
+    std::fs::write(d.join("mine/notes.txt"), "mine").unwrap();
+    std::fs::write(d.join("a-file"), "x").unwrap();
+    for (out, expected) in [
+        ("a-run", "holds"),
+        ("mine", "holds notes.txt, which a sweep does not write"),
+        ("a-file", "is not a folder"),
+    ] {
+        refused(d, &["sweep", "sweep.json", "--out", out], &[out, expected]);
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("mine/notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(!d.join("a-run/sweep.json").exists(), "nothing written");
+    // Its own folder (and an empty one) it takes.
+    std::fs::create_dir(d.join("empty")).unwrap();
+    ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--out", "empty", "-q"],
+    ));
+    ok(&meshsync(
+        d,
+        &["sweep", "sweep.json", "--out", "empty", "-q"],
+    ));
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(&meshsync(
+            d,
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+                "-q",
+            ],
+        ));
+    }
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "a-run"],
+        &["a-run", "which a sweep does not write"],
+    );
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "mine"],
+        &["mine: (root): holds notes.txt"],
+    );
+    ok(&meshsync(d, &["merge", "s0", "s1", "--out", "merged"]));
+    ok(&meshsync(d, &["merge", "s0", "s1", "--out", "merged"]));
+    assert!(locks(d).is_empty(), "no lock file stays: {:?}", locks(d));
+}
+
+#[test]
+fn merge_refuses_hand_edited_and_truncated_runs_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d);
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(&meshsync(
+            d,
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+                "-q",
+            ],
+        ));
+    }
+    let run = d.join("s0/runs/000000.json");
+    let good = std::fs::read_to_string(&run).unwrap();
+    let edit = |field: &str, value: serde_json::Value| {
+        let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+        v["summary"][field] = value;
+        std::fs::write(&run, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    edit("delivery_ratio", serde_json::json!(7.5));
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["000000.json: summary.delivery_ratio: expected a value in [0, 1]"],
+    );
+    edit("delivery_ratio", serde_json::json!(-5));
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["summary.delivery_ratio"],
+    );
+    edit("deliveries", serde_json::json!(-5));
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["000000.json: summary.deliveries: expected a value >= 0"],
+    );
+    std::fs::write(&run, &good[..good.len() / 2]).unwrap();
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["000000.json: (root): not a whole run record"],
+    );
+    assert!(!d.join("m").exists(), "nothing merged");
+    assert!(locks(d).is_empty(), "{:?}", locks(d));
+}
+
+#[test]
+fn check_refuses_empty_baselines_and_other_seeds_and_names_strategies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = root().join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    let compare = |out: &str, strategies: &str, seeds: &str| {
+        ok(&meshsync(
+            d,
+            &[
+                "compare",
+                q,
+                "--strategies",
+                strategies,
+                "--seeds",
+                seeds,
+                "--out",
+                out,
+                "-q",
+            ],
+        ));
+    };
+    compare("base", "bsp-batch", "2");
+    compare("more", "bsp-batch,mvds", "2");
+    compare("seeds3", "bsp-batch", "3");
+    // A baseline with nothing in it checks nothing: refused.
+    let base = d.join("base/comparison.json");
+    let text = std::fs::read_to_string(&base).unwrap();
+    let mut empty: serde_json::Value = serde_json::from_str(&text).unwrap();
+    empty["strategies"] = serde_json::json!([]);
+    empty["metrics"] = serde_json::json!([]);
+    std::fs::create_dir(d.join("empty")).unwrap();
+    std::fs::write(
+        d.join("empty/comparison.json"),
+        serde_json::to_string(&empty).unwrap(),
+    )
+    .unwrap();
+    refused(
+        d,
+        &["check", "base", "--baseline", "empty"],
+        &[
+            "empty/comparison.json: nothing to check",
+            "0 metrics checked",
+        ],
+    );
+    // `"metrics": []` with strategies: the metric is named missing.
+    empty["strategies"] = serde_json::json!(["bsp-batch"]);
+    std::fs::write(
+        d.join("empty/comparison.json"),
+        serde_json::to_string(&empty).unwrap(),
+    )
+    .unwrap();
+    refused(
+        d,
+        &["check", "base", "--baseline", "empty"],
+        &["bsp-batch has no delivery_ratio"],
+    );
+    // Other seeds: named, refused.
+    refused(
+        d,
+        &["check", "seeds3", "--baseline", "base"],
+        &["ran different seeds (seeds: 1-3 here, 1-2 in the baseline)"],
+    );
+    // A strategy only the current result has is named; one only the
+    // baseline has is a regression.
+    let out = ok(&meshsync(d, &["check", "more", "--baseline", "base"]));
+    assert!(
+        out.contains("note: strategies: mvds in") && out.contains("not checked"),
+        "{out}"
+    );
+    let o = meshsync(d, &["check", "base", "--baseline", "more"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("mvds: missing from the current result"));
+}
+
+#[test]
+fn plot_refuses_a_chart_path_that_is_a_folder_and_titles_by_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = root().join("scenarios/quickstart.json");
+    ok(&meshsync(
+        d,
+        &["run", q.to_str().unwrap(), "--out", "r", "-q"],
+    ));
+    std::fs::remove_file(d.join("r/latency_cdf.png")).unwrap();
+    std::fs::create_dir(d.join("r/latency_cdf.png")).unwrap();
+    refused(d, &["plot", "r"], &["r/latency_cdf.png: is a folder"]);
+    std::fs::remove_dir(d.join("r/latency_cdf.png")).unwrap();
+    ok(&meshsync(d, &["plot", "r"]));
+    let svg = std::fs::read_to_string(d.join("r/latency_cdf.svg")).unwrap();
+    assert!(svg.contains("quickstart"), "titled by the scenario");
+}
+
+#[test]
+fn refused_commands_leave_no_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d);
+    ok(&meshsync(d, &["sweep", "sweep.json", "--out", "sw", "-q"]));
+    // Another sweep into it: refused after the lock was taken.
+    let other = std::fs::read_to_string(d.join("sweep.json"))
+        .unwrap()
+        .replace("\"seeds\": 2", "\"seeds\": 3");
+    std::fs::write(d.join("other.json"), other).unwrap();
+    refused(
+        d,
+        &["sweep", "other.json", "--out", "sw"],
+        &["holds a different sweep"],
+    );
+    assert!(locks(d).is_empty(), "{:?}", locks(d));
+}
