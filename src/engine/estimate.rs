@@ -59,6 +59,10 @@ const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
 const EVENTS_PER_DELIVERY_SYNC: f64 = 24.0;
 const EVENTS_PER_DELIVERY_SEND_ONCE: f64 = 3.0;
 const EVENTS_PER_DELIVERY_DEPOSIT: f64 = 1.5;
+/// Set reconciliation moves messages in batches per round (fitted on the
+/// same grid: negentropy and waku-sync made 5–17× fewer events than a
+/// per-pair sync strategy).
+const EVENTS_PER_DELIVERY_RECONCILE: f64 = 2.5;
 const EVENTS_PER_RELAY_COPY: f64 = 8.0;
 /// Events per node going on- or offline (its own event), per sync peer it
 /// reaches or leaves, per contact, per crash (the crash and the restart)
@@ -212,7 +216,9 @@ impl Estimate {
     pub fn with(scenario: &Scenario, caps: &Capabilities) -> Estimate {
         let relays_everything = caps.relays_everything;
         let members_share = caps.members_share_received;
-        let per_delivery = if members_share || caps.eventual_delivery && caps.carries_parents {
+        let per_delivery = if caps.reconciles {
+            EVENTS_PER_DELIVERY_RECONCILE
+        } else if members_share || caps.eventual_delivery && caps.carries_parents {
             EVENTS_PER_DELIVERY_SYNC
         } else if caps.carries_parents {
             EVENTS_PER_DELIVERY_DEPOSIT

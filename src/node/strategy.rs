@@ -122,6 +122,10 @@ pub struct Capabilities {
     /// retransmission, or a send limit): its `about` says what it promises
     /// instead.
     pub eventual_delivery: bool,
+    /// Messages move in rounds of set reconciliation (a few frames per
+    /// round and peer, then a batch), not as per-message exchanges with
+    /// each peer: used only to estimate a run's events before it starts.
+    pub reconciles: bool,
     /// A store-forward mailserver's host runs the strategy's own node
     /// (role [`Role::Store`]: a store that takes part in the protocol, as
     /// a reconciling store does) instead of a passive one.
@@ -141,6 +145,7 @@ impl Default for Capabilities {
             members_share_received: false,
             carries_parents: true,
             eventual_delivery: true,
+            reconciles: false,
             runs_on_stores: false,
             wire_links_sender_to_group: false,
         }

@@ -88,6 +88,7 @@ impl Strategy for NegentropyStrategy {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             members_share_received: true,
+            reconciles: true,
             ..Capabilities::default()
         }
     }

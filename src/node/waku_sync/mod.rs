@@ -135,6 +135,7 @@ impl Strategy for WakuSync {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             members_share_received: true,
+            reconciles: true,
             // Only the last hour is reconciled: a node away longer never
             // gets what was written before unless a store replays it.
             eventual_delivery: false,
