@@ -9,20 +9,26 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[test]
-fn every_bad_input_gives_its_exact_error() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-inputs");
-    let out = tempfile::tempdir().unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+/// The `*.json` cases in `dir`, sorted.
+fn cases(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json"))
         .collect();
     names.sort();
+    names
+}
+
+#[test]
+fn every_bad_input_gives_its_exact_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-inputs");
+    let out = tempfile::tempdir().unwrap();
+    let names = cases(&dir);
     assert!(names.len() >= 20, "the corpus has {} cases", names.len());
+    let registry = meshsync::engine::Registry::builtin();
     for name in names {
         let expected_file = dir.join(name.replace(".json", ".expected"));
-        let registry = meshsync::engine::Registry::builtin();
         let expected = std::fs::read_to_string(&expected_file)
             .unwrap_or_else(|_| panic!("{name}: no {}", expected_file.display()))
             .replace("{strategies}", &registry.names().join(", "))
@@ -67,12 +73,7 @@ fn every_bad_input_gives_its_exact_error() {
 fn every_runaway_input_is_refused_with_its_estimate_and_field() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-inputs/runaway");
     let out = tempfile::tempdir().unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    names.sort();
+    let names = cases(&dir);
     assert!(names.len() >= 10, "the corpus has {} cases", names.len());
     for name in names {
         let expected = std::fs::read_to_string(dir.join(name.replace(".json", ".expected")))
