@@ -14,7 +14,7 @@ use super::workload::Workload;
 use super::{mail, RunError};
 use crate::node::{Node, NodeContext, Outbox, Passive, Role, Strategy, WirePayload};
 use crate::report::{NodeKind, RecordLabel, Recorder};
-use crate::scenario::{AdversaryKind, Presence, Scenario};
+use crate::scenario::{AdversaryKind, MailserverMode, Presence, Scenario};
 use crate::sim::message::{GroupId, Members, NodeId};
 use crate::sim::queue::EventQueue;
 use crate::sim::time::SimTime;
@@ -127,6 +127,10 @@ pub(super) fn build_node<S: Strategy>(
         presence_known: scenario.transport.presence == Presence::Known,
         seed,
         role,
+        stores: scenario
+            .mailservers
+            .as_ref()
+            .is_some_and(|m| m.mode == MailserverMode::StoreForward),
     };
     strategy.build(config, &ctx)
 }

@@ -189,6 +189,10 @@ pub struct NodeContext<'a> {
     pub seed: u64,
     /// What the node is: a member, a store or a relay.
     pub role: Role,
+    /// True when the world has store nodes (store-forward mailservers)
+    /// that [`crate::node::Outbox::query_store`] reaches; without them a
+    /// query goes nowhere, and a node may skip building it.
+    pub stores: bool,
 }
 
 /// A config section that does not fit its strategy.

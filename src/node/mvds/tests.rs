@@ -55,6 +55,7 @@ fn vac(me: NodeId, members: &[NodeId], mode: Mode, delivery: DeliveryMode) -> Va
         sharing: &groups,
         seed: 1,
         role: crate::node::Role::Member,
+        stores: false,
     };
     VacNode::new(&ctx, mode)
 }

@@ -27,6 +27,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -48,7 +49,6 @@ pub enum Key {
 /// The settings a node runs with.
 #[derive(Clone, Debug)]
 struct Params {
-    history_len: usize,
     threshold: u32,
     max_resends: u32,
     sync: SyncMode,
@@ -140,12 +140,20 @@ impl RepairOut {
     }
 }
 
+/// A local log position: (Lamport, id bytes, id).
+type OrderKey = (u64, [u8; 32], MsgId);
+
 /// One group's SDS state.
 #[derive(Debug)]
 struct Channel {
     members: Members,
     lamport: u64,
-    order: BTreeSet<(u64, [u8; 32], MsgId)>,
+    order: BTreeSet<OrderKey>,
+    /// The newest `history_len` keys of `order` with their senders,
+    /// oldest first: what every message's causal history names, kept so
+    /// that a sync message does not walk the tree.
+    newest: Vec<(OrderKey, NodeId)>,
+    history_len: usize,
     log: FxHashMap<MsgId, Logged>,
     bloom: Bloom,
     outgoing: BTreeMap<MsgId, Unacked>,
@@ -165,17 +173,25 @@ impl Channel {
         self.log.contains_key(&id) || self.incoming.contains_key(&id)
     }
 
-    /// The newest `n` ids of the local log, oldest first.
-    fn recent(&self, n: usize) -> Vec<MsgId> {
-        let mut ids: Vec<MsgId> = self
-            .order
-            .iter()
-            .rev()
-            .take(n)
-            .map(|&(_, _, id)| id)
-            .collect();
-        ids.reverse();
-        ids
+    /// The newest `history_len` ids of the local log, oldest first.
+    fn recent(&self) -> impl Iterator<Item = (MsgId, NodeId)> + '_ {
+        self.newest.iter().map(|&((_, _, id), sender)| (id, sender))
+    }
+
+    /// Puts `m` in the local log at Lamport time `lamport`.
+    fn log(&mut self, lamport: u64, m: MessageRef, frame: Rc<Frame>) {
+        let key = (lamport, wire::id_bytes(m.id), m.id);
+        if self.order.insert(key) && self.history_len > 0 {
+            let full = self.newest.len() >= self.history_len;
+            if !full || key > self.newest[0].0 {
+                let at = self.newest.partition_point(|&(k, _)| k < key);
+                self.newest.insert(at, (key, m.sender));
+                if full {
+                    self.newest.remove(0);
+                }
+            }
+        }
+        self.log.insert(m.id, Logged { msg: m, frame });
     }
 
     /// Every history id is in the local log (or, js's way, buffered).
@@ -212,6 +228,10 @@ pub struct SdsNode {
     timer_set: SimTime,
     rng: ChaCha8Rng,
     started: bool,
+    /// `raw_hash` of the participant ids met so far (SDS-R's T_resp).
+    participant_hashes: RefCell<FxHashMap<NodeId, u64>>,
+    /// The world has store nodes to query.
+    stores: bool,
 }
 
 /// The first multiple of `period` at or after `t`.
@@ -233,7 +253,6 @@ impl SdsNode {
     pub fn new(c: &SdsConfig, periods: Periods, ctx: &NodeContext<'_>) -> SdsNode {
         let bloom = BloomParams::new(c.bloom_capacity, c.bloom_error_rate).expect("validated");
         let p = Params {
-            history_len: c.history_len,
             threshold: c.possible_acks_threshold,
             max_resends: c.max_resends,
             sync: c.sync,
@@ -263,6 +282,8 @@ impl SdsNode {
                     members: members.clone(),
                     lamport: start_lamport,
                     order: BTreeSet::new(),
+                    newest: Vec::new(),
+                    history_len: c.history_len,
                     log: FxHashMap::default(),
                     bloom: Bloom::new(bloom, c.bloom_rolling),
                     outgoing: BTreeMap::new(),
@@ -285,6 +306,8 @@ impl SdsNode {
             timer_set: SimTime::NEVER,
             rng: crate::sim::rng::stream(ctx.seed, "node", u64::from(ctx.me)),
             started: false,
+            participant_hashes: RefCell::new(FxHashMap::default()),
+            stores: ctx.stores,
         }
     }
 
@@ -314,28 +337,66 @@ impl SdsNode {
 
     // ----- hashes (SDS-R) -----
 
-    fn hash(&self, s: &str) -> u64 {
+    /// The hash of a string as it comes out of the hash function: js's
+    /// first 8 bytes of sha256 big-endian, or nim's signed MurmurHash3
+    /// (its bits).
+    fn raw_hash(&self, s: &[u8]) -> u64 {
         match self.p.hash {
             RepairHash::Sha256 => {
-                let d = Sha256::digest(s.as_bytes());
+                let d = Sha256::digest(s);
                 u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
             }
-            RepairHash::Murmur => nim_hash(s.as_bytes()).unsigned_abs(),
+            RepairHash::Murmur => nim_hash(s) as u64,
         }
     }
 
-    fn distance(&self, a: &str, b: &str) -> u64 {
+    /// The hash as the timers use it (nim: `abs`).
+    fn hash(&self, s: &[u8]) -> u64 {
+        let raw = self.raw_hash(s);
         match self.p.hash {
-            RepairHash::Sha256 => self.hash(a) ^ self.hash(b),
-            RepairHash::Murmur => (nim_hash(a.as_bytes()) ^ nim_hash(b.as_bytes())).unsigned_abs(),
+            RepairHash::Sha256 => raw,
+            RepairHash::Murmur => (raw as i64).unsigned_abs(),
         }
+    }
+
+    /// `raw_hash` of participant `n`'s id, each hashed once.
+    fn raw_participant_hash(&self, n: NodeId) -> u64 {
+        if let Some(&h) = self.participant_hashes.borrow().get(&n) {
+            return h;
+        }
+        let h = self.raw_hash(wire::participant_hex(n).as_bytes());
+        self.participant_hashes.borrow_mut().insert(n, h);
+        h
+    }
+
+    /// `hash(a) XOR hash(b)` as js (sha256) or nim (`abs` of the signed
+    /// xor) computes it.
+    fn distance(&self, a: NodeId, b: NodeId) -> u64 {
+        let (a, b) = (self.raw_participant_hash(a), self.raw_participant_hash(b));
+        match self.p.hash {
+            RepairHash::Sha256 => a ^ b,
+            RepairHash::Murmur => ((a as i64) ^ (b as i64)).unsigned_abs(),
+        }
+    }
+
+    /// The hash of participant `n`'s id followed by message `id`'s.
+    fn pair_hash(&self, n: NodeId, id: MsgId) -> u64 {
+        let mut s = [0u8; 2 * wire::ID_HEX_LEN];
+        let (p, m) = s.split_at_mut(wire::ID_HEX_LEN);
+        if n == self.me {
+            p.copy_from_slice(self.pid.as_bytes());
+        } else {
+            p.copy_from_slice(wire::participant_hex(n).as_bytes());
+        }
+        wire::id_hex_into(id, m);
+        self.hash(&s)
     }
 
     /// `hash(participant_id, message_id) % (T_max − T_min) + T_min`, in ms.
     pub fn t_req_offset(&self, id: MsgId) -> SimTime {
         let (lo, hi) = (self.p.periods.t_min, self.p.periods.t_max);
         let (lo_ms, range) = (lo.as_micros() / 1000, (hi - lo).as_micros() / 1000);
-        let h = self.hash(&format!("{}{}", self.pid, wire::id_hex(id)));
+        let h = self.pair_hash(self.me, id);
         SimTime::from_millis(lo_ms + h % range.max(1))
     }
 
@@ -343,8 +404,10 @@ impl SdsNode {
     /// T_max`, in ms (0 for the original sender).
     pub fn t_resp_offset(&self, sender: NodeId, id: MsgId) -> SimTime {
         let t_max = u128::from(self.p.periods.t_max.as_micros() / 1000);
-        let d = self.distance(&self.pid, &wire::participant_hex(sender));
-        let h = self.hash(&wire::id_hex(id));
+        let d = self.distance(self.me, sender);
+        let mut mid = [0u8; wire::ID_HEX_LEN];
+        wire::id_hex_into(id, &mut mid);
+        let h = self.hash(&mid);
         SimTime::from_millis((u128::from(d) * u128::from(h) % t_max) as u64)
     }
 
@@ -356,9 +419,7 @@ impl SdsNode {
         if n <= 1 {
             return true;
         }
-        let mid = wire::id_hex(id);
-        let mine = self.hash(&format!("{}{mid}", self.pid)) % n;
-        mine == self.hash(&format!("{}{mid}", wire::participant_hex(sender))) % n
+        self.pair_hash(self.me, id) % n == self.pair_hash(sender, id) % n
     }
 
     // ----- sending -----
@@ -420,12 +481,7 @@ impl SdsNode {
         let ch = self.channels.get_mut(&g).expect("own group");
         ch.bloom.insert(key);
         let lamport = frame.lamport.unwrap_or(0);
-        ch.order.insert((lamport, wire::id_bytes(msg.id), msg.id));
-        let logged = Logged {
-            msg: msg.clone(),
-            frame: frame.clone(),
-        };
-        ch.log.insert(msg.id, logged);
+        ch.log(lamport, msg.clone(), frame.clone());
         out.publish(g, payload(Role::Content, &msg, &frame));
         if let Some(every) = self.p.periods.resend {
             let u = Unacked {
@@ -475,11 +531,13 @@ impl SdsNode {
     }
 
     fn send_sync(&mut self, now: SimTime, g: GroupId, out: &mut Outbox<Payload>) {
-        let ch = &self.channels[&g];
-        let history: Vec<Entry> = ch
-            .recent(self.p.history_len)
-            .into_iter()
-            .map(|id| self.entry(ch, id))
+        let repair = self.p.repair;
+        let history: Vec<Entry> = self.channels[&g]
+            .recent()
+            .map(|(id, sender)| Entry {
+                id,
+                sender: repair.then_some(sender),
+            })
             .collect();
         let frame = self.frame(now, g, history);
         if !(frame.history.is_empty() && frame.repair.is_empty()) {
@@ -509,15 +567,20 @@ impl SdsNode {
     }
 
     fn query_store(&mut self, now: SimTime, out: &mut Outbox<Payload>) {
-        let ids: Vec<MsgId> = self
-            .channels
-            .values()
-            .flat_map(|c| c.missing.iter().copied())
-            .collect();
-        if ids.is_empty() {
+        if self.channels.values().all(|c| c.missing.is_empty()) {
             return;
         }
-        out.query_store(ids);
+        // With no store in the world the query goes nowhere: js keeps its
+        // timer and asks in vain, so the timer stays, but the list of ids
+        // (every gap the node has ever had) is not built.
+        if self.stores {
+            let ids: Vec<MsgId> = self
+                .channels
+                .values()
+                .flat_map(|c| c.missing.iter().copied())
+                .collect();
+            out.query_store(ids);
+        }
         if let Some(every) = self.p.periods.store_query {
             self.timers
                 .set(Key::Store, tick_at_or_after(now + SimTime(1), every));
@@ -665,12 +728,11 @@ impl SdsNode {
         if spec {
             ch.lamport = ch.lamport.max(lamport);
         }
-        ch.order.insert((lamport, wire::id_bytes(m.id), m.id));
         out.delivered(&Delivered {
             msg: m.clone(),
             verified: ok,
         });
-        ch.log.insert(m.id, Logged { msg: m, frame: f });
+        ch.log(lamport, m, f);
         ch.dirty = true;
     }
 
@@ -834,7 +896,7 @@ impl Node<Payload> for SdsNode {
         let Some(ch) = self.channels.get(&group) else {
             return Vec::new();
         };
-        let mut ids = ch.recent(self.p.history_len);
+        let mut ids: Vec<MsgId> = ch.recent().map(|(id, _)| id).collect();
         ids.sort_unstable();
         ids
     }

@@ -43,6 +43,7 @@ fn nodes(n: u32, c: &SdsConfig) -> Vec<SdsNode> {
                 presence_known: true,
                 seed: 7,
                 role: crate::node::Role::Member,
+                stores: true,
             };
             SdsNode::new(c, periods, &ctx)
         })

@@ -490,8 +490,20 @@ impl WirePayload for Payload {
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `bytes` in lowercase hex into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (b, o) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        o[0] = HEX[usize::from(b >> 4)];
+        o[1] = HEX[usize::from(b & 15)];
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = vec![0u8; 2 * bytes.len()];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 fn sha(parts: &[&[u8]]) -> [u8; 32] {
@@ -507,6 +519,11 @@ fn sha(parts: &[&[u8]]) -> [u8; 32] {
 /// never existed too, such as a hole attack's).
 pub fn id_hex(m: MsgId) -> String {
     hex(&id_bytes(m))
+}
+
+/// [`id_hex`] written into `out` (64 bytes), without allocating.
+pub fn id_hex_into(m: MsgId, out: &mut [u8]) {
+    hex_into(&id_bytes(m), &mut out[..ID_HEX_LEN]);
 }
 
 /// The 32 bytes [`id_hex`] spells (comparing them orders ids as their
@@ -670,6 +687,14 @@ mod tests {
         assert_eq!(q.take_messages().len(), 1);
         assert_eq!(q.role, Role::Sync);
         assert_eq!(q.encode().len(), q.encoded_len());
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        let mut buf = [0u8; ID_HEX_LEN];
+        id_hex_into(5, &mut buf);
+        assert_eq!(std::str::from_utf8(&buf).unwrap(), id_hex(5));
     }
 
     #[test]
