@@ -163,6 +163,11 @@ struct Channel {
     /// The local log grew since the last sweep: buffered messages may be
     /// ready (a sweep that finds nothing new does nothing, so none runs).
     dirty: bool,
+    /// Ids missing from the history of buffered messages, each with the
+    /// messages waiting on it.
+    waiters: FxHashMap<MsgId, Vec<MsgId>>,
+    /// Ids waited on that became available since the last look.
+    arrived: Vec<MsgId>,
     repair_out: RepairOut,
     repair_in: BTreeSet<MsgId>,
     missing: BTreeSet<MsgId>,
@@ -191,6 +196,7 @@ impl Channel {
                 }
             }
         }
+        self.became_available(m.id);
         self.log.insert(m.id, Logged { msg: m, frame });
     }
 
@@ -201,9 +207,44 @@ impl Channel {
         frame.history.iter().all(|e| ok(e.id))
     }
 
-    fn buffer(&mut self, id: MsgId, b: Buffered) {
+    /// Buffers `b`, waiting on the history ids not in the local log; in
+    /// js's way (`buffered_counts`) its own arrival may complete others.
+    fn buffer(&mut self, id: MsgId, b: Buffered, buffered_counts: bool) {
+        for e in &b.frame.history {
+            if !self.log.contains_key(&e.id) {
+                self.waiters.entry(e.id).or_default().push(id);
+            }
+        }
         self.waiting.insert((b.since, id));
         self.incoming.insert(id, b);
+        if buffered_counts {
+            self.became_available(id);
+        }
+    }
+
+    /// `id` became available: the messages waiting on it are candidates
+    /// at the next sweep.
+    fn became_available(&mut self, id: MsgId) {
+        if self.waiters.contains_key(&id) {
+            self.arrived.push(id);
+        }
+    }
+
+    /// The buffered messages that may have become ready since the last
+    /// look: those waiting on an id that became available since. Every
+    /// buffered message that is ready is among them: it was not ready when
+    /// buffered, so its last missing id arrived later, and a look after
+    /// that would have released it. In id order.
+    fn candidates(&mut self) -> Vec<MsgId> {
+        let mut ids = Vec::new();
+        for id in std::mem::take(&mut self.arrived) {
+            if let Some(w) = self.waiters.remove(&id) {
+                ids.extend(w);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     fn unbuffer(&mut self, id: MsgId) -> Option<Buffered> {
@@ -290,6 +331,8 @@ impl SdsNode {
                     incoming: BTreeMap::new(),
                     waiting: BTreeSet::new(),
                     dirty: false,
+                    waiters: FxHashMap::default(),
+                    arrived: Vec::new(),
                     repair_out: RepairOut::default(),
                     repair_in: BTreeSet::new(),
                     missing: BTreeSet::new(),
@@ -705,7 +748,7 @@ impl SdsNode {
                 frame: f,
                 since: now,
             };
-            ch.buffer(m.id, b);
+            ch.buffer(m.id, b, counts);
             self.note_missing(now, g, &history);
         }
         if self.p.periods.buffer_sweep.is_none() {
@@ -818,11 +861,13 @@ impl SdsNode {
         if !std::mem::take(&mut ch.dirty) {
             return Vec::new();
         }
-        ch.incoming
-            .iter()
-            .filter(|(_, b)| ch.ready(&b.frame, counts))
-            .map(|(&id, _)| id)
-            .collect()
+        let mut ids = ch.candidates();
+        ids.retain(|id| {
+            ch.incoming
+                .get(id)
+                .is_some_and(|b| ch.ready(&b.frame, counts))
+        });
+        ids
     }
 
     /// The buffered message waiting longest, if past the give-up time.
