@@ -91,6 +91,9 @@ impl BloomKey {
     }
 }
 
+/// The most bits a filter may have (its bit indices fit in a `u32`).
+pub const MAX_BITS: u64 = 1 << 32;
+
 /// A filter's dimensions.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BloomParams {
@@ -120,8 +123,10 @@ impl BloomParams {
         let k = (ln2 * bits_per_elem).round() as u32;
         let m_bits = capacity
             .checked_mul(bits_per_elem as u64)
-            .filter(|m| *m <= 1 << 40)
-            .ok_or_else(|| format!("{capacity} ids at {error_rate} need too many bits"))?;
+            .filter(|m| *m <= MAX_BITS)
+            .ok_or_else(|| {
+                format!("{capacity} ids at {error_rate} need more than 2^32 bits (512 MiB in every message)")
+            })?;
         Ok(BloomParams {
             capacity,
             error_rate,
@@ -171,7 +176,7 @@ struct Filter {
     params: BloomParams,
     words: Vec<u64>,
     /// Bit → insertions before the one that set it first.
-    first: FxHashMap<u64, u32>,
+    first: FxHashMap<u32, u32>,
     /// Insertions so far (repeated keys count).
     inserted: u32,
 }
@@ -197,7 +202,7 @@ impl Filter {
             let b = 1u64 << (h % 64);
             if *w & b == 0 {
                 *w |= b;
-                self.first.insert(h, n);
+                self.first.insert(h as u32, n);
             }
         }
         self.inserted = n.saturating_add(1);
@@ -209,7 +214,7 @@ impl Filter {
         if !key.indices(k, m).all(|h| self.bit(h)) {
             return false;
         }
-        n >= self.inserted || key.indices(k, m).all(|h| self.first[&h] < n)
+        n >= self.inserted || key.indices(k, m).all(|h| self.first[&(h as u32)] < n)
     }
 
     /// The words after the first `n` insertions.
@@ -217,6 +222,7 @@ impl Filter {
         let mut words = self.words.clone();
         if n < self.inserted {
             for (&h, _) in self.first.iter().filter(|&(_, &i)| i >= n) {
+                let h = u64::from(h);
                 words[(h / 64) as usize] &= !(1u64 << (h % 64));
             }
         }

@@ -782,26 +782,24 @@ impl SdsNode {
     /// Missing history ids (not held at all): asked from the store and,
     /// after T_req, by SDS-R.
     fn note_missing(&mut self, now: SimTime, g: GroupId, history: &[Entry]) {
-        let mut fresh = Vec::new();
         let ch = &self.channels[&g];
-        for e in history.iter().filter(|e| !ch.has(e.id)) {
-            if self.p.repair && !ch.repair_out.contains(e.id) {
-                fresh.push((*e, now + self.t_req_offset(e.id)));
-            }
+        let absent: Vec<Entry> = history.iter().filter(|e| !ch.has(e.id)).copied().collect();
+        if absent.is_empty() {
+            return;
         }
+        let fresh: Vec<(Entry, SimTime)> = absent
+            .iter()
+            .filter(|e| self.p.repair && !ch.repair_out.contains(e.id))
+            .map(|e| (*e, now + self.t_req_offset(e.id)))
+            .collect();
         let store = self.p.periods.store_query;
         let ch = self.channels.get_mut(&g).expect("own group");
         for (entry, t_req) in fresh {
             ch.repair_out.insert(entry, t_req);
         }
         if let Some(every) = store {
-            let absent: Vec<MsgId> = history
-                .iter()
-                .filter(|e| !ch.has(e.id))
-                .map(|e| e.id)
-                .collect();
             let before = ch.missing.len();
-            ch.missing.extend(absent);
+            ch.missing.extend(absent.iter().map(|e| e.id));
             if ch.missing.len() > before {
                 self.timers
                     .set_earliest(Key::Store, tick_at_or_after(now + SimTime(1), every));
