@@ -11,12 +11,15 @@
 //! wall time and peak memory against deliveries. Last, it runs the bundled
 //! online-fraction sweep (105 small runs) on one thread and on every core
 //! and prints the speed-up (`cargo bench -- sweep` for that alone).
+//! public-chat and scale-1k run twice: under their own strategy and under
+//! sds (`cargo bench -- sds` for the sds rows alone, `cargo bench --
+//! scale-1k` for both scale-1k rows side by side).
 //! `cargo bench -- reconcile` times one set reconciliation of 100,000 vs
 //! 100,000 ids differing by 1% (1,000 ids on each side the other lacks)
 //! with negentropy v1 (no frame limit, 1 MiB, 4,096 bytes) and with Waku
 //! store sync: rounds, bytes, median wall time.
 
-use meshsync::engine::run;
+use meshsync::engine::run_with;
 use meshsync::experiments::progress::Unwatched;
 use meshsync::experiments::sweep::Sweep;
 use meshsync::scenario::Scenario;
@@ -28,18 +31,23 @@ use std::time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Scenario files and how many runs to take the median of.
-const CASES: [(&str, usize); 10] = [
-    ("scenarios/quickstart.json", 11),
-    ("scenarios/mobile-churn.json", 11),
-    ("scenarios/mailserver-on.json", 5),
-    ("scenarios/helsinki.json", 5),
-    ("benches/synthetic-churn.json", 3),
-    ("scenarios/public-chat.json", 3),
-    ("scenarios/scale-1k.json", 3),
-    ("scenarios/scale-2k.json", 1),
-    ("scenarios/scale-5k.json", 1),
-    ("scenarios/scale-10k.json", 1),
+/// Scenario files, the strategy to run them under (`None`: the file's
+/// own) and how many runs to take the median of. public-chat and scale-1k
+/// also run under sds, right after their own strategy, so the two rows of
+/// one bench run can be compared per delivery.
+const CASES: [(&str, Option<&str>, usize); 12] = [
+    ("scenarios/quickstart.json", None, 11),
+    ("scenarios/mobile-churn.json", None, 11),
+    ("scenarios/mailserver-on.json", None, 5),
+    ("scenarios/helsinki.json", None, 5),
+    ("benches/synthetic-churn.json", None, 3),
+    ("scenarios/public-chat.json", None, 3),
+    ("scenarios/public-chat.json", Some("sds"), 3),
+    ("scenarios/scale-1k.json", None, 3),
+    ("scenarios/scale-1k.json", Some("sds"), 3),
+    ("scenarios/scale-2k.json", None, 1),
+    ("scenarios/scale-5k.json", None, 1),
+    ("scenarios/scale-10k.json", None, 1),
 ];
 
 /// One bench row: scenario name, median wall, deliveries, peak KiB.
@@ -62,12 +70,13 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// One run in this process: prints `wall_s events deliveries
-/// message_records peak_kb`.
-fn child(file: &str) {
+/// One run in this process, under `strategy` (default: the file's):
+/// prints `wall_s events deliveries message_records peak_kb`.
+fn child(file: &str, strategy: Option<&str>) {
     let s = Scenario::load(Path::new(file)).expect("bundled scenario is valid");
+    let strategy = strategy.unwrap_or(&s.strategy);
     let t = Instant::now();
-    let r = run(&s, s.seed).unwrap();
+    let r = run_with(&s, strategy, s.seed).unwrap();
     let wall = t.elapsed().as_secs_f64();
     println!(
         "{wall} {} {} {} {}",
@@ -89,12 +98,14 @@ struct Sample {
 }
 
 /// Runs `file` once in a fresh child process.
-fn sample(file: &str) -> Sample {
+fn sample(file: &str, strategy: Option<&str>) -> Sample {
     let exe = std::env::current_exe().expect("own path");
-    let out = Command::new(&exe)
-        .args(["--child", file])
-        .output()
-        .expect("child runs");
+    let mut cmd = Command::new(&exe);
+    cmd.args(["--child", file]);
+    if let Some(st) = strategy {
+        cmd.args(["--strategy", st]);
+    }
+    let out = cmd.output().expect("child runs");
     let text = String::from_utf8_lossy(&out.stdout);
     let f: Vec<f64> = text
         .split_whitespace()
@@ -115,8 +126,8 @@ fn sample(file: &str) -> Sample {
     }
 }
 
-fn bench(file: &str, runs: usize) -> Row {
-    let mut samples: Vec<Sample> = (0..runs).map(|_| sample(file)).collect();
+fn bench(file: &str, strategy: Option<&str>, runs: usize) -> Row {
+    let mut samples: Vec<Sample> = (0..runs).map(|_| sample(file, strategy)).collect();
     samples.sort_by(|a, b| a.wall.total_cmp(&b.wall));
     let Sample {
         wall,
@@ -126,7 +137,11 @@ fn bench(file: &str, runs: usize) -> Row {
         ..
     } = samples[samples.len() / 2];
     let peak = samples.iter().map(|r| r.peak_kb).max().unwrap_or(0);
-    let name = Path::new(file).file_stem().unwrap().to_string_lossy();
+    let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
+    let name = match strategy {
+        Some(st) => format!("{stem} ({st})"),
+        None => stem.into_owned(),
+    };
     let per_delivery = |x: f64| {
         if deliveries > 0 {
             format!("{:.0}", x / deliveries as f64)
@@ -143,7 +158,7 @@ fn bench(file: &str, runs: usize) -> Row {
         peak as f64 / 1024.0
     );
     Row {
-        name: name.into_owned(),
+        name,
         wall,
         deliveries,
         peak_kb: peak,
@@ -165,7 +180,7 @@ fn exponent(points: &[(f64, f64)]) -> f64 {
 fn growth(rows: &[Row]) {
     let scale: Vec<&Row> = rows
         .iter()
-        .filter(|r| r.name.starts_with("scale-"))
+        .filter(|r| r.name.starts_with("scale-") && !r.name.contains(' '))
         .collect();
     if scale.len() < 2 {
         return;
@@ -189,16 +204,24 @@ fn growth(rows: &[Row]) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
-        return child(&args[i + 1]);
+        let strategy = args
+            .iter()
+            .position(|a| a == "--strategy")
+            .map(|j| args[j + 1].as_str());
+        return child(&args[i + 1], strategy);
     }
-    // `cargo bench -- <filter>` passes the filter; `--bench` is cargo's own flag.
+    // `cargo bench -- <filter>` passes the filter; `--bench` is cargo's own
+    // flag. A filter keeps the cases whose file or strategy contains it.
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     println!("| scenario | runs | median wall (s) | events | events/s | ns/event | deliveries | deliveries/s | ns/delivery | message records | peak MiB |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
-    for (file, runs) in CASES {
-        if filter.is_empty() || filter.iter().any(|f| file.contains(f.as_str())) {
-            rows.push(bench(file, runs));
+    for (file, strategy, runs) in CASES {
+        let hit = |f: &&String| {
+            file.contains(f.as_str()) || strategy.is_some_and(|st| st.contains(f.as_str()))
+        };
+        if filter.is_empty() || filter.iter().any(hit) {
+            rows.push(bench(file, strategy, runs));
         }
     }
     growth(&rows);
