@@ -21,7 +21,7 @@
 //!
 //! Imports: `sim/`, `world/`, `node/` (strategy traits), `scenario/`.
 
-use crate::node::{Capabilities, StrategyInfo};
+use crate::node::{Capabilities, Footprint, StrategyInfo};
 use crate::scenario::{ChurnSpec, Scenario};
 use crate::world::connectivity::Routing;
 use crate::world::topology::TopologySpec;
@@ -121,6 +121,8 @@ pub enum Blame {
     TopologyFile,
     /// `transport.routing`.
     Routing,
+    /// A strategy's config field (its [`Footprint::field`]).
+    StrategyConfig(&'static str),
 }
 
 impl Blame {
@@ -143,6 +145,7 @@ impl Blame {
             Blame::TopologyEdges => "topology.edges".into(),
             Blame::TopologyFile => "topology.file".into(),
             Blame::Routing => "transport.routing".into(),
+            Blame::StrategyConfig(field) => (*field).into(),
         }
     }
 }
@@ -193,9 +196,15 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// The estimate for `scenario` under `strategy`.
+    /// The estimate for `scenario` under `strategy`, with what its config
+    /// section in the scenario adds ([`StrategyInfo::footprint`]).
     pub fn for_strategy(scenario: &Scenario, strategy: &dyn StrategyInfo) -> Estimate {
-        Estimate::with(scenario, &strategy.capabilities())
+        let section = scenario.strategy_config.get(strategy.config_key());
+        Estimate::with_footprint(
+            scenario,
+            &strategy.capabilities(),
+            &strategy.footprint(section),
+        )
     }
 
     /// The estimate for `scenario` under a strategy that relays everything
@@ -212,8 +221,19 @@ impl Estimate {
         )
     }
 
-    /// The estimate for `scenario` under a strategy of capabilities `caps`.
+    /// The estimate for `scenario` under a strategy of capabilities `caps`
+    /// whose config adds nothing.
     pub fn with(scenario: &Scenario, caps: &Capabilities) -> Estimate {
+        Estimate::with_footprint(scenario, caps, &Footprint::default())
+    }
+
+    /// The estimate for `scenario` under a strategy of capabilities `caps`
+    /// whose config adds `footprint`.
+    pub fn with_footprint(
+        scenario: &Scenario,
+        caps: &Capabilities,
+        footprint: &Footprint,
+    ) -> Estimate {
         let relays_everything = caps.relays_everything;
         let members_share = caps.members_share_received;
         let per_delivery = if caps.reconciles {
@@ -286,6 +306,13 @@ impl Estimate {
                     .powf(0.85),
             }
         };
+        // What the strategy's config adds: per group a member syncs, and
+        // per (message, member) pair held.
+        let memberships: f64 = (0..per_group.len()).map(size).sum();
+        let held: f64 = (0..per_group.len()).map(|g| per_group[g] * size(g)).sum();
+        let field = Blame::StrategyConfig(footprint.field);
+        memory.add(field, footprint.bytes_per_membership * memberships);
+        memory.add(field, footprint.bytes_per_held_message * held);
         let top_group = (0..per_group.len())
             .max_by(|&a, &b| per_group[a].total_cmp(&per_group[b]))
             .map_or(Blame::Nodes, blame_of);

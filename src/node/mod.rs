@@ -42,8 +42,8 @@ use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::time::SimTime;
 pub use registry::{NoRunner, Registry, Runner};
 pub use strategy::{
-    Capabilities, ConfigError, NoConfig, NodeContext, ParsedConfig, PerKind, RecordKind, Role,
-    Strategy, StrategyInfo, WirePayload, MAX_RECORD_KINDS,
+    Capabilities, ConfigError, Footprint, NoConfig, NodeContext, ParsedConfig, PerKind, RecordKind,
+    Role, Strategy, StrategyInfo, WirePayload, MAX_RECORD_KINDS,
 };
 
 /// What a node asks the engine to do; `P` is the strategy's payload.

@@ -152,6 +152,21 @@ impl Default for Capabilities {
     }
 }
 
+/// What a strategy's configuration adds to a run's peak memory, beyond
+/// what the size estimate counts for every strategy
+/// ([`crate::engine::estimate`]): SDS's bloom filters grow with the
+/// capacity and error rate its config sets.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Footprint {
+    /// Bytes a node keeps for each group it syncs.
+    pub bytes_per_membership: f64,
+    /// Bytes for each (message, member) pair held.
+    pub bytes_per_held_message: f64,
+    /// The config field they grow with (`strategy_config.sds.bloom_capacity`),
+    /// named when a run is refused for them.
+    pub field: &'static str,
+}
+
 /// What a node is in the world it is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -246,6 +261,11 @@ pub trait Strategy: Send + Sync + 'static {
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
     }
+    /// What `config` adds to a run's memory (default: nothing beyond
+    /// what every strategy keeps).
+    fn footprint(&self, _config: &Self::Config) -> Footprint {
+        Footprint::default()
+    }
     /// Checks a parsed config beyond what its types say.
     fn validate(&self, _config: &Self::Config) -> Result<(), ConfigError> {
         Ok(())
@@ -308,6 +328,9 @@ pub trait StrategyInfo: Send + Sync {
     fn record_kinds(&self) -> &'static [RecordKind];
     /// See [`Strategy::capabilities`].
     fn capabilities(&self) -> Capabilities;
+    /// See [`Strategy::footprint`]: of the scenario's section `config`
+    /// (`None` or another strategy's section: the defaults).
+    fn footprint(&self, config: Option<&ParsedConfig>) -> Footprint;
     /// See [`Strategy::config_schema`].
     fn config_schema(&self) -> serde_json::Value;
     /// See [`Strategy::fuzz_decode`].
@@ -334,6 +357,13 @@ impl<S: Strategy> StrategyInfo for S {
     }
     fn capabilities(&self) -> Capabilities {
         Strategy::capabilities(self)
+    }
+    fn footprint(&self, config: Option<&ParsedConfig>) -> Footprint {
+        match config.and_then(|c| c.get::<S::Config>()) {
+            Some(c) => Strategy::footprint(self, c),
+            None => parse_config(self, None)
+                .map_or_else(|_| Footprint::default(), |c| Strategy::footprint(self, &c)),
+        }
     }
     fn config_schema(&self) -> serde_json::Value {
         Strategy::config_schema(self)
