@@ -21,6 +21,7 @@ mod plugin;
 mod provenance;
 mod reconciliation;
 mod robustness;
+mod sds;
 mod sharing;
 mod swarm;
 mod workflow;
