@@ -144,6 +144,13 @@ fn acked_by_two_bloom_hits() {
         let p1 = write(&mut n[1], 1, 1, s(2.0));
         let p2 = write(&mut n[2], 2, 2, s(3.0));
         assert!(p1.frame.history.is_empty());
+        // No history entries: a bare message and the filter, in which
+        // m0's 10 bits are set.
+        for p in [&p1, &p2] {
+            let by = p.encoded_len_by_kind();
+            assert_eq!((by[kind::MESSAGE], by[kind::BLOOM]), (BARE, BLOOM));
+            assert_eq!(p.frame.bloom.as_ref().unwrap().ones(), 10);
+        }
         hand(&mut n[0], &p1, s(2.1));
         let after_one = n[0].timers().get(Key::Resend(0, 0)).is_none();
         assert_eq!(after_one, acked_after == 1);
@@ -173,11 +180,17 @@ fn resend_after_30_s_with_the_same_message() {
 fn gives_up_after_ten_resends() {
     let mut n = nodes(2, &quiet());
     write(&mut n[0], 0, 0, s(0.0));
-    let mut sent = 0;
+    let mut sent = Vec::new();
     for k in 1..=12 {
-        sent += published(&tick(&mut n[0], s(30.0 * k as f64))).len();
+        sent.extend(published(&tick(&mut n[0], s(30.0 * k as f64))));
     }
-    assert_eq!(sent, 10);
+    // Ten resends, at 30 s … 300 s, each the bare message and its filter.
+    assert_eq!(sent.len(), 10);
+    for p in &sent {
+        assert_eq!(p.role, Role::Resend);
+        let by = p.encoded_len_by_kind();
+        assert_eq!((by[kind::RESEND], by[kind::BLOOM]), (BARE, BLOOM));
+    }
     assert_eq!(n[0].timers().get(Key::Resend(0, 0)), None);
     // nim's value: never resend.
     let mut nim = nodes(
@@ -207,6 +220,7 @@ fn gap_filled_from_a_store() {
     let m1 = test_message(1, 0, s(1.0), &[0]);
     n[0].append(s(1.0), m1, &mut out);
     let p1 = published(&cmds(&mut out))[0].clone();
+    assert_eq!(p1.encoded_len_by_kind()[kind::MESSAGE], BARE + ENTRY);
     assert!(delivered(&hand(&mut n[1], &p1, s(1.5))).is_empty());
     assert_eq!(n[1].timers().get(Key::Store), Some(s(10.0)));
     // No sweep while nothing new is in the log (it would find nothing).
