@@ -28,9 +28,9 @@ use serde_json::json;
 ///   archived by the store (node 1 is offline, so nothing else is sent).
 /// - 20 s: node 0 writes m1, history [m0]: 218 + 102 + 18,756 + 40 =
 ///   19,116, archived.
-/// - 300 s: node 1 comes online and asks the store (a request is 100 bytes
-///   + 32 per topic, its group's and its own, + 40 of overhead = 204; at
-///   the store at 300.1 s); the answer carries both envelopes, 40 + 19,014 + 19,116 =
+/// - 300 s: node 1 comes online and asks the store (a request is 100
+///   bytes, plus 32 per topic, its group's and its own, plus 40 of
+///   overhead: 204; at the store at 300.1 s); the answer carries both envelopes, 40 + 19,014 + 19,116 =
 ///   38,170 bytes, and reaches node 1 at 300.2 s. m0 has no history: it is
 ///   delivered at once; m1's history (m0) is then local: delivered too.
 ///   Latencies 290.2 s and 280.2 s.
