@@ -20,6 +20,7 @@ pub mod effective;
 pub mod raw;
 pub mod schema;
 pub mod sharing;
+pub mod variants;
 
 mod churn;
 mod faults;
@@ -37,6 +38,7 @@ pub use crate::world::network::LinkSpec;
 pub use crate::world::one_link::{OneLinkSpec, SendQueue};
 pub use crate::world::topology::TopologySpec;
 pub use sharing::Sharing;
+pub use variants::{RawVariant, Variant};
 pub use types::{
     AdversaryKind, AdversarySpec, CrashSpec, Cut, GroupSpec, MailserverMode, MailserverSpec,
     PartitionSpec, Presence, Scenario, ScenarioError, Scripted, SyncSpec, TransportSpec,
