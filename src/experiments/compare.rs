@@ -465,10 +465,9 @@ impl Comparison {
     }
 }
 
-
 /// A table of cells, the first row a header underlined, columns padded
 /// (the first left-aligned, the rest right-aligned).
-fn render_table(rows: &[Vec<String>]) -> String {
+pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();

@@ -106,11 +106,17 @@ pub fn vs_baseline(row: &[&RunRecord], base: &[&RunRecord]) -> Vec<(String, Pair
             }
         }
     }
-    let values = |runs: &[(u64, Vec<(String, Option<f64>)>)], name: &str| -> Vec<(u64, Option<f64>)> {
-        runs.iter()
-            .map(|(seed, f)| (*seed, f.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v)))
-            .collect()
-    };
+    let values =
+        |runs: &[(u64, Vec<(String, Option<f64>)>)], name: &str| -> Vec<(u64, Option<f64>)> {
+            runs.iter()
+                .map(|(seed, f)| {
+                    (
+                        *seed,
+                        f.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v),
+                    )
+                })
+                .collect()
+        };
     names
         .into_iter()
         .map(|name| {
@@ -137,7 +143,12 @@ pub fn fmt_diff(p: &Paired) -> String {
         (None, _) => "-".into(),
         (Some(d), None) => format!("{}{}", if d >= 0.0 { "+" } else { "" }, fmt_num(d)),
         (Some(d), Some(c)) => {
-            format!("{}{} ± {}", if d >= 0.0 { "+" } else { "" }, fmt_num(d), fmt_num(c))
+            format!(
+                "{}{} ± {}",
+                if d >= 0.0 { "+" } else { "" },
+                fmt_num(d),
+                fmt_num(c)
+            )
         }
     }
 }
@@ -194,7 +205,10 @@ mod tests {
         let base = [(3, Some(3.0)), (1, Some(1.0)), (2, Some(5.0))];
         assert_eq!(pairs(&row, &base), vec![(2.0, 1.0), (6.0, 3.0)]);
         let one = paired(&[(2.0, 0.0)]);
-        assert_eq!((one.ratio, one.ratio_ci95, one.diff), (None, None, Some(2.0)));
+        assert_eq!(
+            (one.ratio, one.ratio_ci95, one.diff),
+            (None, None, Some(2.0))
+        );
         assert_eq!(paired(&[]).diff, None);
     }
 }

@@ -38,12 +38,12 @@ pub use crate::world::network::LinkSpec;
 pub use crate::world::one_link::{OneLinkSpec, SendQueue};
 pub use crate::world::topology::TopologySpec;
 pub use sharing::Sharing;
-pub use variants::{RawVariant, Variant};
 pub use types::{
     AdversaryKind, AdversarySpec, CrashSpec, Cut, GroupSpec, MailserverMode, MailserverSpec,
     PartitionSpec, Presence, Scenario, ScenarioError, Scripted, SyncSpec, TransportSpec,
     MAX_BODY_BYTES, MAX_DURATION_S, MAX_NODES, MIN_CHURN_PERIOD_S,
 };
+pub use variants::{RawVariant, Variant};
 
 use fields::{node_id, path_error};
 use types::{invalid, Invalid};

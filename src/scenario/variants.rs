@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn merge_is_key_by_key_for_objects() {
         let mut a = json!({"batch": {"max_latency_s": 30, "x": 1}, "offer_cap": 5});
-        merge(&mut a, &json!({"batch": {"max_latency_s": 60}, "offer_cap": 7}));
+        merge(
+            &mut a,
+            &json!({"batch": {"max_latency_s": 60}, "offer_cap": 7}),
+        );
         assert_eq!(
             a,
             json!({"batch": {"max_latency_s": 60, "x": 1}, "offer_cap": 7})
@@ -220,8 +223,10 @@ mod tests {
         };
         assert!(bad(r#"{"x": {"strategy": "nope"}}"#).contains("variants.x.strategy: unknown"));
         assert!(bad(r#"{"mvds": {"strategy": "mvds"}}"#).contains("variants.mvds: "));
-        assert!(bad(r#"{"x": {"strategy": "mvds-vac", "config": {"mode": "fast"}}}"#)
-            .contains("variants.x.config.mode"));
+        assert!(
+            bad(r#"{"x": {"strategy": "mvds-vac", "config": {"mode": "fast"}}}"#)
+                .contains("variants.x.config.mode")
+        );
         assert!(bad(r#"{"x": {"strategy": "mvds-vac", "config": 3}}"#)
             .contains("variants.x.config: expected an object"));
     }

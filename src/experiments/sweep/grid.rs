@@ -65,12 +65,14 @@ pub(super) fn axes(
     let mut out: Vec<Axis> = Vec::new();
     for (i, a) in raw.iter().enumerate() {
         let at = format!("axes[{i}]");
-        if a.name.is_empty() || out.iter().any(|o| o.name == a.name) || grid.contains_key(&a.name)
-        {
+        if a.name.is_empty() || out.iter().any(|o| o.name == a.name) || grid.contains_key(&a.name) {
             return err(
                 file,
                 format!("{at}.name"),
-                format!("expected a name no other axis or grid key has, got {:?}", a.name),
+                format!(
+                    "expected a name no other axis or grid key has, got {:?}",
+                    a.name
+                ),
             );
         }
         let mut len = None;
@@ -98,7 +100,11 @@ pub(super) fn axes(
             lists.push((path, list));
         }
         let Some(n) = len else {
-            return err(file, format!("{at}.set"), "expected at least one path to set");
+            return err(
+                file,
+                format!("{at}.set"),
+                "expected at least one path to set",
+            );
         };
         if let Some(l) = &a.labels {
             if l.len() != n {
@@ -108,7 +114,11 @@ pub(super) fn axes(
                     format!("expected {n} labels, one per value, got {}", l.len()),
                 );
             }
-            if let Some(d) = l.iter().enumerate().find_map(|(j, x)| l[..j].contains(x).then_some(x)) {
+            if let Some(d) = l
+                .iter()
+                .enumerate()
+                .find_map(|(j, x)| l[..j].contains(x).then_some(x))
+            {
                 return err(file, format!("{at}.labels"), format!("{d:?} is used twice"));
             }
         }
@@ -245,17 +255,17 @@ fn scenario(
             other => (String::new(), other.to_string()),
         };
         // A variant of the sweep file is blamed on it.
-        if let Some(name) = variants.keys().find(|k| under(&path, &format!("variants.{k}"))) {
+        if let Some(name) = variants
+            .keys()
+            .find(|k| under(&path, &format!("variants.{k}")))
+        {
             let rest = &path["variants.".len() + name.len()..];
             return err(file, format!("variants.{name}{rest}"), msg);
         }
         // A value the overrides set is blamed on them; anything else on
         // the grid point that made the scenario invalid.
         if let Some(key) = overrides.keys().find(|k| under(&path, k)) {
-            if !axes
-                .iter()
-                .any(|a| a.paths.iter().any(|g| under(&path, g)))
-            {
+            if !axes.iter().any(|a| a.paths.iter().any(|g| under(&path, g))) {
                 return err(
                     file,
                     format!("overrides.{key:?}"),

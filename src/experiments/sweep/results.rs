@@ -263,21 +263,21 @@ pub fn plot_points(dir: &Path, points: &Points, order: &[String]) -> Result<()> 
             let (stem, y_label, y_ref, log_y, y_seconds) = match vs {
                 Vs::Ratio => (
                     format!("sweep_ratio_{metric}"),
-                    format!("{label}: multiplier (× {against}), 95% CI"),
+                    format!("{label}: multiplier, 95% CI"),
                     1.0,
                     spans_tenfold(series.iter().flat_map(|s| s.points.iter().map(|p| p.1))),
                     false,
                 ),
                 Vs::Diff => (
                     format!("sweep_diff_{metric}"),
-                    format!("{label}: difference to {against}, 95% CI"),
+                    format!("{label}: difference, 95% CI"),
                     0.0,
                     false,
                     metric.ends_with("_s"),
                 ),
             };
             let chart = LineChart {
-                title: format!("{}: {label} against the baseline", m.name),
+                title: format!("{}: {label} vs {against}", m.name),
                 x_label: m.keys[0].clone(),
                 y_label,
                 series,
@@ -296,11 +296,59 @@ pub fn plot_points(dir: &Path, points: &Points, order: &[String]) -> Result<()> 
     Ok(())
 }
 
+/// The tables against the baseline, for the terminal: for each
+/// [`PLOTTED_VS`] metric, rows the points (their labels), columns the
+/// strategies, cells the ratio or the difference with its 95% CI. None
+/// without a baseline.
+pub fn baseline_tables(points: &Points) -> Option<String> {
+    use crate::experiments::paired::{fmt_diff, fmt_ratio};
+    let m = &points.manifest;
+    let b = m.baseline.as_ref()?;
+    let mut out = format!(
+        "against {} (paired by seed, {} seeds; 95% CI)\n",
+        baseline_text(m, b),
+        m.seeds.len()
+    );
+    for (metric, label, vs) in PLOTTED_VS {
+        let what = match vs {
+            Vs::Ratio => "multiplier",
+            Vs::Diff => "difference",
+        };
+        let unit = if metric.ends_with("_s") { " (s)" } else { "" };
+        out.push_str(&format!("\n{label}{unit}: {what}\n"));
+        let mut rows = vec![m
+            .keys
+            .iter()
+            .cloned()
+            .chain(m.strategies.iter().cloned())
+            .collect::<Vec<_>>()];
+        for p in 0..m.points.len() {
+            let mut row: Vec<String> = (0..m.keys.len()).map(|k| m.label(p, k)).collect();
+            for s in &m.strategies {
+                let cell = points
+                    .points
+                    .iter()
+                    .find(|pa| pa.point == p && &pa.strategy == s)
+                    .and_then(|pa| pa.vs_baseline.as_ref())
+                    .and_then(|v| v.metrics.iter().find(|(k, _)| k == metric))
+                    .map_or("-".to_string(), |(_, x)| match vs {
+                        Vs::Ratio => fmt_ratio(x),
+                        Vs::Diff => fmt_diff(x),
+                    });
+                row.push(cell);
+            }
+            rows.push(row);
+        }
+        out.push_str(&crate::experiments::compare::render_table(&rows));
+    }
+    Some(out)
+}
+
 /// What the baseline is, for axis titles: `the same strategy at uptime=100%`.
 fn baseline_text(m: &Manifest, b: &super::spec::Baseline) -> String {
     let who = match &b.strategy {
         Some(s) => s.clone(),
-        None => "the same strategy".into(),
+        None => "same strategy".into(),
     };
     if b.point.is_empty() {
         return who;
@@ -328,7 +376,11 @@ fn baseline_text(m: &Manifest, b: &super::spec::Baseline) -> String {
 fn x_positions(m: &Manifest) -> (Vec<f64>, Vec<(f64, String)>) {
     let numeric = m.labels.is_empty() && m.points.iter().all(|p| p[0].is_number());
     if numeric {
-        let xs = m.points.iter().map(|p| p[0].as_f64().unwrap_or(0.0)).collect();
+        let xs = m
+            .points
+            .iter()
+            .map(|p| p[0].as_f64().unwrap_or(0.0))
+            .collect();
         return (xs, Vec::new());
     }
     let mut distinct: Vec<&Value> = Vec::new();
@@ -374,7 +426,11 @@ fn vs_series(points: &Points, metric: &str, vs: Vs, xs: &[f64]) -> Vec<Series> {
 /// One line per strategy and values of the parameters after the first,
 /// each (point, strategy) giving a value and a CI half-width (or
 /// nothing), sorted by x.
-fn lines(points: &Points, xs: &[f64], value: impl Fn(&PointAgg) -> Option<(f64, f64)>) -> Vec<Series> {
+fn lines(
+    points: &Points,
+    xs: &[f64],
+    value: impl Fn(&PointAgg) -> Option<(f64, f64)>,
+) -> Vec<Series> {
     let mut series: Vec<Series> = Vec::new();
     for pa in &points.points {
         let Some((mean, ci)) = value(pa) else {

@@ -442,11 +442,7 @@ fn add_variants(
         .entry("variants")
         .or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(slot) = slot else {
-        return err(
-            file,
-            "scenario",
-            "the scenario's variants is not an object",
-        );
+        return err(file, "scenario", "the scenario's variants is not an object");
     };
     for (k, v) in variants {
         slot.insert(k.clone(), v.clone());
@@ -485,7 +481,10 @@ fn baseline(
             return err(
                 file,
                 path,
-                format!("no axis is called {key:?}, expected one of {}", names.join(", ")),
+                format!(
+                    "no axis is called {key:?}, expected one of {}",
+                    names.join(", ")
+                ),
             );
         };
         let by_label = axis

@@ -97,7 +97,9 @@ pub struct LineChart {
 pub fn spans_tenfold(values: impl Iterator<Item = f64>) -> bool {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     lo.is_finite() && hi > 10.0 * lo
 }
 
@@ -465,7 +467,11 @@ where
 {
     let decades = (y1 - y0).max(0.0);
     // Over four decades, powers of ten only.
-    let steps: &[f64] = if decades > 4.0 { &[1.0] } else { &[1.0, 2.0, 5.0] };
+    let steps: &[f64] = if decades > 4.0 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
     let mut ticks = Vec::new();
     for e in (y0.floor() as i32)..=(y1.ceil() as i32) {
         for m in steps {
