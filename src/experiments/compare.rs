@@ -252,7 +252,7 @@ pub fn compare_to_folder(
 const IGNORE_SYNC_PEERS: [(&str, &str); 2] = [
     (
         "mvds",
-        "Status's MVDS runs one group per (sender, recipient) pair and never relays, so the mailserver receives the authors' messages and serves none of them",
+        "Status's MVDS runs one group per (sender, recipient) pair and never relays, so the mailserver receives the authors' messages (their bytes count) and serves none of them",
     ),
     (
         "mailserver-only",

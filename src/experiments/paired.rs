@@ -126,9 +126,18 @@ pub fn vs_baseline(row: &[&RunRecord], base: &[&RunRecord]) -> Vec<(String, Pair
         .collect()
 }
 
+/// A ratio with three significant digits (`0.000123`, `2.40`, `1234`).
+fn fmt_num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !a.is_finite() || a >= 100.0 {
+        return super::aggregate::fmt_num(x);
+    }
+    let decimals = (2 - a.log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
+}
+
 /// `ratio ± ci` for tables (`×2.40 ± 1.58`), `-` with no ratio.
 pub fn fmt_ratio(p: &Paired) -> String {
-    use super::aggregate::fmt_num;
     match (p.ratio, p.ratio_ci95) {
         (None, _) => "-".into(),
         (Some(r), None) => format!("×{}", fmt_num(r)),
@@ -210,5 +219,20 @@ mod tests {
             (None, None, Some(2.0))
         );
         assert_eq!(paired(&[]).diff, None);
+    }
+
+    #[test]
+    fn ratios_keep_three_significant_digits() {
+        let p = |r: f64, c: f64| Paired {
+            n: 2,
+            ratio: Some(r),
+            ratio_ci95: Some(c),
+            diff: None,
+            diff_ci95: None,
+        };
+        assert_eq!(fmt_ratio(&p(2.4, 1.577378)), "×2.40 ± 1.58");
+        assert_eq!(fmt_ratio(&p(0.000123, 0.0000456)), "×0.000123 ± 0.0000456");
+        assert_eq!(fmt_ratio(&p(1.0, 0.0)), "×1.00 ± 0");
+        assert_eq!(fmt_ratio(&p(1234.4, 150.0)), "×1234 ± 150");
     }
 }

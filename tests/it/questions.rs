@@ -331,8 +331,14 @@ fn a_baseline_sweep_gives_ratios_tables_and_labelled_plots() {
             .unwrap();
         let seeds = &points.manifest.seeds;
         assert_eq!(seeds, &[3, 4, 5]);
-        let x: f64 = seeds.iter().map(|&s| value(pa.point, &pa.strategy, s)).sum();
-        let b: f64 = seeds.iter().map(|&s| value(vs.point, &vs.strategy, s)).sum();
+        let x: f64 = seeds
+            .iter()
+            .map(|&s| value(pa.point, &pa.strategy, s))
+            .sum();
+        let b: f64 = seeds
+            .iter()
+            .map(|&s| value(vs.point, &vs.strategy, s))
+            .sum();
         let r = p.ratio.unwrap();
         assert!(
             (r - x / b).abs() < 1e-9 * r.abs(),
@@ -413,4 +419,51 @@ fn the_vac_2019_sweep_poses_its_question() {
             "bsp-batch"
         ]
     );
+}
+
+/// `check` compares the figures against each result's own baseline too: a
+/// multiplier that grew past its tolerance is a regression.
+#[test]
+fn check_flags_a_multiplier_that_grew() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let variants = json!({"vac-i": {"strategy": "mvds-vac", "config": {"mode": "interactive"}}});
+    write(d, "s.json", &world("mvds", json!({}), variants));
+    let args = |out: &'static str| {
+        [
+            "compare",
+            "s.json",
+            "--strategies",
+            "vac-i,mvds",
+            "--seeds",
+            "3",
+            "--out",
+            out,
+            "--baseline",
+            "mvds",
+            "-q",
+        ]
+    };
+    ok(&meshsync(d, &args("base")));
+    ok(&meshsync(d, &args("cur")));
+    let same = ok(&meshsync(d, &["check", "cur", "--baseline", "base"]));
+    assert!(same.contains("no regression"), "{same}");
+    let file = d.join("cur/comparison.json");
+    let mut c: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    for row in c["metrics"].as_array_mut().unwrap() {
+        if row["metric"] == "bytes_per_delivery" {
+            let r = row["vs_baseline"][0][1]["ratio"].as_f64().unwrap();
+            assert_eq!(row["vs_baseline"][0][0], "vac-i");
+            row["vs_baseline"][0][1]["ratio"] = json!(r * 1.5);
+        }
+    }
+    std::fs::write(&file, serde_json::to_string_pretty(&c).unwrap()).unwrap();
+    let o = meshsync(d, &["check", "cur", "--baseline", "base"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("vac-i bytes_per_delivery vs baseline: ×"),
+        "{out}"
+    );
+    assert!(out.contains("+50.0%, tolerance 10.0%"), "{out}");
 }
