@@ -91,10 +91,13 @@ pub fn pairs(row: &[(u64, Option<f64>)], base: &[(u64, Option<f64>)]) -> Vec<(f6
         .collect()
 }
 
+/// One run's seed and its flattened metrics.
+type SeedMetrics = (u64, Vec<(String, Option<f64>)>);
+
 /// Every metric of `row` (in the order [`super::aggregate::aggregate_runs`]
 /// lists them) against `base`, paired by seed.
 pub fn vs_baseline(row: &[&RunRecord], base: &[&RunRecord]) -> Vec<(String, Paired)> {
-    let flat = |runs: &[&RunRecord]| -> Vec<(u64, Vec<(String, Option<f64>)>)> {
+    let flat = |runs: &[&RunRecord]| -> Vec<SeedMetrics> {
         runs.iter().map(|r| (r.seed, flatten(&r.summary))).collect()
     };
     let (rf, bf) = (flat(row), flat(base));
@@ -106,17 +109,16 @@ pub fn vs_baseline(row: &[&RunRecord], base: &[&RunRecord]) -> Vec<(String, Pair
             }
         }
     }
-    let values =
-        |runs: &[(u64, Vec<(String, Option<f64>)>)], name: &str| -> Vec<(u64, Option<f64>)> {
-            runs.iter()
-                .map(|(seed, f)| {
-                    (
-                        *seed,
-                        f.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v),
-                    )
-                })
-                .collect()
-        };
+    let values = |runs: &[SeedMetrics], name: &str| -> Vec<(u64, Option<f64>)> {
+        runs.iter()
+            .map(|(seed, f)| {
+                (
+                    *seed,
+                    f.iter().find(|(k, _)| k == name).and_then(|(_, v)| *v),
+                )
+            })
+            .collect()
+    };
     names
         .into_iter()
         .map(|name| {
