@@ -113,11 +113,9 @@ fn validate<R: Runner>(
 ) -> Result<Scenario, Invalid> {
     check_name("name", &raw.name)?;
     let duration = seconds("duration_s", raw.duration_s, false)?;
-    let strategy_config = strategy_config(&raw.strategy_config, registry)?;
-    let variants = super::variants::variants(&raw.variants, &raw.strategy_config, registry)?;
-    if !variants.contains_key(&raw.strategy) {
+    if !raw.variants.contains_key(&raw.strategy) {
         registry.lookup(&raw.strategy).or_else(|e| {
-            let names: Vec<&str> = variants.keys().map(String::as_str).collect();
+            let names: Vec<&str> = raw.variants.keys().map(String::as_str).collect();
             let e = if names.is_empty() {
                 e
             } else {
@@ -126,6 +124,8 @@ fn validate<R: Runner>(
             invalid("strategy", e)
         })?;
     }
+    let strategy_config = strategy_config(&raw.strategy_config, registry)?;
+    let variants = super::variants::variants(&raw.variants, &raw.strategy_config, registry)?;
     if raw.nodes == 0 || raw.nodes > MAX_NODES {
         return invalid(
             "nodes",

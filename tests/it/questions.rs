@@ -409,16 +409,18 @@ fn the_vac_2019_sweep_poses_its_question() {
     assert_eq!(m.points.len(), 10);
     assert_eq!(m.label(8, 0), "100%");
     assert_eq!(m.baseline_of(1, "mvds"), Some((8, "mvds".to_string())));
-    assert_eq!(
-        sweep.strategies(),
-        [
-            "mvds-vac-batch",
-            "mvds-vac-interactive",
-            "mvds",
-            "bsp-interactive",
-            "bsp-batch"
-        ]
-    );
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("scenarios/sweeps/vac-2019.json")).unwrap(),
+    )
+    .unwrap();
+    let listed: Vec<&str> = file["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(sweep.strategies(), listed);
+    assert!(listed.contains(&"mvds-vac-interactive"));
 }
 
 /// `check` compares the figures against each result's own baseline too: a

@@ -72,8 +72,11 @@ struct RawSweep {
 /// `registry`'s names.
 pub fn sweep_schema(registry: &Registry) -> Value {
     let mut schema = schemars::schema_for!(RawSweep).to_value();
+    // A strategy's name, or a variant's (of the sweep file or of its
+    // scenario, which the schema cannot see: the sweep checks them).
     if let Some(Value::Object(items)) = schema.pointer_mut("/properties/strategies/items") {
-        items.insert("enum".into(), Value::from(registry.names()));
+        let names = Value::from(registry.names());
+        items.insert("examples".into(), names);
     }
     schema
 }
