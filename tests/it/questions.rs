@@ -265,6 +265,10 @@ fn bad_axes_and_baselines_name_their_path() {
             SWEEP.replace("\"vac-i\", \"mvds\"", "\"vac-x\""),
             "strategies[0]: unknown strategy \"vac-x\"",
         ),
+        (
+            SWEEP.replace("\"link.loss\": [0.0, 0.1]", "\"strategy\": [\"mvds\"]"),
+            "grid.\"strategy\": the strategies (and variants) a sweep runs are its `strategies`",
+        ),
     ];
     for (body, expected) in cases {
         let dir = tempfile::tempdir().unwrap();

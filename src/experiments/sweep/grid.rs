@@ -75,6 +75,13 @@ pub(super) fn axes(
                 ),
             );
         }
+        if a.set.contains_key("strategy") {
+            return err(
+                file,
+                format!("{at}.set.\"strategy\""),
+                "the strategies (and variants) a sweep runs are its `strategies`, its strategy axis: list them there",
+            );
+        }
         let mut len = None;
         let mut lists: Vec<(&String, &Vec<Value>)> = Vec::new();
         for (path, v) in &a.set {
@@ -141,6 +148,13 @@ pub(super) fn axes(
         });
     }
     for (key, v) in grid {
+        if key == "strategy" {
+            return err(
+                file,
+                "grid.\"strategy\"",
+                "the strategies (and variants) a sweep runs are its `strategies`, its strategy axis: list them there",
+            );
+        }
         let values = match v {
             Value::Array(a) if !a.is_empty() => a.clone(),
             Value::Array(_) => {
