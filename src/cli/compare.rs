@@ -19,11 +19,18 @@ pub const MAX_COMPARE_SEEDS: u64 = 10_000;
 /// Runs the `compare` command.
 pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
     let registry = cx.registry;
-    for s in &args.strategies {
-        cx.strategy("--strategies", s)?;
-    }
     let scenario = Scenario::load_with(&args.scenario, registry)?;
+    for s in &args.strategies {
+        cx.strategy("--strategies", s, &scenario)?;
+    }
     let (strategies, seeds) = strategies_and_seeds(&args, cx, &scenario)?;
+    if let Some(b) = args.baseline.as_ref().filter(|b| !strategies.contains(b)) {
+        return Err(InputError(format!(
+            "--baseline: {b:?} is not one of the strategies compared ({})",
+            strategies.join(", ")
+        ))
+        .into());
+    }
     let out = args
         .out
         .clone()
@@ -35,6 +42,7 @@ pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
         strategies: &strategies,
         seeds: &seeds,
         out: &out,
+        baseline: args.baseline.as_deref(),
     };
     let provenance = cx.provenance();
     let bar = WorkBar::new(args.quiet, SHOW_AFTER);
@@ -53,6 +61,10 @@ pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
             seeds[seeds.len() - 1]
         );
         out!("{}", c.table());
+        if let Some(b) = &c.baseline {
+            outln!("\nagainst {b} (paired by seed; ratio of means and mean difference, 95% CI)\n");
+            out!("{}", c.vs_table());
+        }
         for note in &c.notes {
             outln!("\nnote: {note}");
         }

@@ -90,8 +90,10 @@ pub(super) fn estimate(
     scenario: &Scenario,
     strategy: &str,
 ) -> Result<Estimate> {
+    // A variant is estimated as its strategy with its config section.
+    let (strategy, scenario) = scenario.resolve(strategy);
     let info = registry.lookup(strategy).map_err(InputError)?;
-    Ok(Estimate::for_strategy(scenario, info))
+    Ok(Estimate::for_strategy(&scenario, info))
 }
 
 impl LimitArgs {

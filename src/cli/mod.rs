@@ -204,9 +204,13 @@ struct CompareArgs {
     /// The scenario file (JSON).
     scenario: PathBuf,
     /// Comma-separated strategies (default: all; `meshsync strategies`
-    /// lists them).
+    /// lists them), or variants of the scenario (its `variants`).
     #[arg(long, value_delimiter = ',')]
     strategies: Vec<String>,
+    /// A strategy (or variant) of --strategies every metric is also given
+    /// against: ratio and difference, paired by seed, with 95% CIs.
+    #[arg(long)]
+    baseline: Option<String>,
     /// Seeds per strategy: the scenario's seed (or --seed) and the next K-1.
     #[arg(long, default_value_t = 5)]
     seeds: u64,
@@ -357,16 +361,27 @@ impl Cx<'_> {
         crate::output::Provenance::new(&self.args)
     }
 
-    /// `name` when a strategy has it, else an input error naming `flag`
-    /// and listing the strategies.
-    fn strategy(&self, flag: &str, name: &str) -> std::result::Result<(), InputError> {
-        match self.registry.get(name) {
-            Some(_) => Ok(()),
-            None => Err(InputError(format!(
-                "{flag}: {}",
-                self.registry.unknown(name)
-            ))),
+    /// `name` when a strategy or one of `scenario`'s variants has it, else
+    /// an input error naming `flag` and listing the strategies.
+    fn strategy(
+        &self,
+        flag: &str,
+        name: &str,
+        scenario: &crate::scenario::Scenario,
+    ) -> std::result::Result<(), InputError> {
+        if self.registry.get(name).is_some() || scenario.is_variant(name) {
+            return Ok(());
         }
+        let variants: Vec<&str> = scenario.variants.keys().map(String::as_str).collect();
+        let also = if variants.is_empty() {
+            String::new()
+        } else {
+            format!(", or a variant of the scenario: {}", variants.join(", "))
+        };
+        Err(InputError(format!(
+            "{flag}: {}{also}",
+            self.registry.unknown(name)
+        )))
     }
 }
 

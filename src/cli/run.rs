@@ -21,10 +21,10 @@ use std::path::Path;
 /// Runs the `run` command.
 pub(super) fn run(args: RunArgs, cx: &Cx) -> Result<i32> {
     let registry = cx.registry;
-    if let Some(s) = &args.strategy {
-        cx.strategy("--strategy", s)?;
-    }
     let scenario = Scenario::load_with(&args.scenario, registry)?;
+    if let Some(s) = &args.strategy {
+        cx.strategy("--strategy", s, &scenario)?;
+    }
     let strategy = args
         .strategy
         .clone()

@@ -45,6 +45,13 @@ pub(super) fn sweep(args: SweepArgs, cx: &Cx) -> Result<i32> {
             todo - done
         );
         if complete {
+            if m.baseline.is_some() {
+                let text = std::fs::read_to_string(out.join("points.json"))?;
+                let points: crate::experiments::sweep::Points = serde_json::from_str(&text)?;
+                if let Some(t) = crate::experiments::sweep::baseline_tables(&points) {
+                    outln!("\n{t}");
+                }
+            }
             outln!(
                 "wrote {0}/runs.csv, points.csv, points.json and sweep_*.png/.svg",
                 out.display()

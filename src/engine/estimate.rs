@@ -260,8 +260,11 @@ impl Estimate {
             .map(|g| (0.0, Blame::Group(g)))
             .collect();
         for (g, spec) in scenario.groups.iter().enumerate() {
-            let online_members: f64 = spec.members.iter().map(|&v| online[v as usize]).sum();
-            per_group[g] = spec.rate_per_hour * hours * online_members;
+            per_group[g] = spec
+                .members
+                .iter()
+                .map(|&v| spec.rate_online(online[v as usize]) * hours * online[v as usize])
+                .sum();
             group_blame[g].0 = per_group[g];
         }
         for s in &scenario.script {

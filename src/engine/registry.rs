@@ -102,8 +102,9 @@ impl Registry {
     }
 }
 
-/// Runs `scenario` under the strategy called `strategy` in `registry`, with
-/// `seed`, reporting progress: a pure function of its inputs.
+/// Runs `scenario` under the strategy called `strategy` in `registry` (or
+/// under one of the scenario's variants), with `seed`, reporting progress:
+/// a pure function of its inputs.
 pub fn run_in(
     registry: &Registry,
     scenario: &Scenario,
@@ -111,8 +112,10 @@ pub fn run_in(
     seed: u64,
     progress: &dyn Fn(SimTime),
 ) -> Result<RunReport, RunError> {
+    // A variant runs its strategy on the scenario with its config section.
+    let (strategy, scenario) = scenario.resolve(strategy);
     let input = RunInput {
-        scenario,
+        scenario: &scenario,
         seed,
         progress,
     };

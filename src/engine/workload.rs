@@ -60,11 +60,12 @@ impl Workload {
                 continue;
             }
             for &m in &spec.members {
+                let online = scenario.churn[m as usize].online_fraction(scenario.duration);
                 writers_of[m as usize].push(writers.len());
                 writers.push(Writer {
                     group: g as GroupId,
                     node: m,
-                    rate: Exp::new(spec.rate_per_hour / 3600.0).ok(),
+                    rate: Exp::new(spec.rate_online(online) / 3600.0).ok(),
                     rng: stream(seed, &format!("writer-{g}"), u64::from(m)),
                     adversary: None,
                 });

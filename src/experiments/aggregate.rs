@@ -65,6 +65,10 @@ pub struct MetricRow {
     pub metric: String,
     /// Aggregate per strategy, in the comparison's strategy order.
     pub by_strategy: Vec<(String, Agg)>,
+    /// Against the comparison's baseline, per strategy, paired by seed
+    /// (none without a baseline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vs_baseline: Vec<(String, crate::experiments::paired::Paired)>,
 }
 
 /// The CSV columns of an [`Agg`], in [`AggCells`] order.
@@ -121,7 +125,7 @@ fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, Option<f64>)>) {
 }
 
 /// Two-sided 95% Student-t quantile for `df` degrees of freedom.
-fn t95(df: usize) -> f64 {
+pub(crate) fn t95(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
         .map(|t| t.inverse_cdf(0.975))
         .unwrap_or(1.96)
@@ -208,6 +212,7 @@ pub fn metric_rows(strategies: &[String], runs: &[RunRecord]) -> Vec<MetricRow> 
                 None => rows.push(MetricRow {
                     metric: metric.clone(),
                     by_strategy: vec![(s.clone(), agg.clone())],
+                    vs_baseline: Vec::new(),
                 }),
             }
         }

@@ -19,10 +19,17 @@
 //! shared flattening ([`aggregate::flatten`], which made the result's
 //! rows) gives that field. A metric either result lacks is bad input (an
 //! older meshsync wrote it: regenerate the baseline), never skipped.
+//!
+//! When both results carry figures against their own baseline (`compare
+//! --baseline`, a sweep's `baseline`), those are checked too: a multiplier
+//! of a metric checked by relative tolerance may not rise by more than it,
+//! and the delivery ratio's difference to the baseline may not fall by
+//! more than its absolute tolerance.
 
 use super::InputError;
 use crate::experiments::aggregate::{self, fmt_num, Agg};
 use crate::experiments::compare::Comparison;
+use crate::experiments::paired::Paired;
 use crate::experiments::sweep::Points;
 use crate::report::Summary;
 use std::collections::BTreeMap;
@@ -344,6 +351,9 @@ struct Loaded {
     strategies: Vec<String>,
     /// The seeds run.
     seeds: Vec<u64>,
+    /// Each entry's metrics against the result's own baseline (a
+    /// comparison's `--baseline`, a sweep's `baseline`), by label.
+    vs: BTreeMap<String, Vec<(String, Paired)>>,
 }
 
 /// Loads a comparison or sweep result.
@@ -357,6 +367,14 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
             .iter()
             .map(|s| (s.clone(), aggregate::strategy_metrics(&c.metrics, s)))
             .collect();
+        let mut vs: BTreeMap<String, Vec<(String, Paired)>> = BTreeMap::new();
+        for row in &c.metrics {
+            for (s, p) in &row.vs_baseline {
+                vs.entry(s.clone())
+                    .or_default()
+                    .push((row.metric.clone(), p.clone()));
+            }
+        }
         return Ok(Loaded {
             file,
             kind: "comparison",
@@ -365,6 +383,7 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
             entries,
             strategies: c.strategies,
             seeds: c.seeds,
+            vs,
         });
     }
     let p: Points = serde_json::from_str(&text).map_err(|e| {
@@ -376,24 +395,28 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
     let m = &p.manifest;
     let world = Some(m.effective_hash.clone()).filter(|h| !h.is_empty());
     let (strategies, seeds) = (m.strategies.clone(), m.seeds.clone());
+    let mut vs = BTreeMap::new();
     let (scenario, entries) = (
         m.scenario.clone(),
         p.points.into_iter().map(|pa| {
             let params: Vec<String> = pa.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            (
-                format!("[{}] {}", params.join(", "), pa.strategy),
-                pa.metrics,
-            )
+            let label = format!("[{}] {}", params.join(", "), pa.strategy);
+            if let Some(v) = pa.vs_baseline {
+                vs.insert(label.clone(), v.metrics);
+            }
+            (label, pa.metrics)
         }),
     );
+    let entries = entries.collect();
     Ok(Loaded {
         file,
         kind: "sweep",
         scenario,
         world,
-        entries: entries.collect(),
+        entries,
         strategies,
         seeds,
+        vs,
     })
 }
 
@@ -498,6 +521,9 @@ pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckR
                 report.regressions.push(r);
             }
         }
+        if let (Some(bv), Some(cv)) = (base.vs.get(label), cur.vs.get(label)) {
+            check_vs(label, bv, cv, tol, &mut report);
+        }
     }
     let only_current: Vec<&str> = cur
         .strategies
@@ -520,6 +546,65 @@ pub fn check(current: &Path, baseline: &Path, tol: &Tolerances) -> Result<CheckR
         )));
     }
     Ok(report)
+}
+
+/// Checks an entry's figures against its result's baseline: a multiplier
+/// (ratio) of a metric that gets worse as it rises may not rise by more
+/// than its relative tolerance, and a metric that gets worse as it falls
+/// (the delivery ratio) may not lose more than its absolute tolerance
+/// relative to the baseline (its difference). Causal violations and the
+/// like are checked on their own values already.
+fn check_vs(
+    label: &str,
+    base: &[(String, Paired)],
+    cur: &[(String, Paired)],
+    tol: &Tolerances,
+    report: &mut CheckReport,
+) {
+    let get = |v: &[(String, Paired)], name: &str| -> Option<Paired> {
+        v.iter().find(|(k, _)| k == name).map(|(_, p)| p.clone())
+    };
+    for metric in Metric::ALL {
+        let name = metric.name();
+        let (Some(b), Some(c)) = (get(base, name), get(cur, name)) else {
+            continue;
+        };
+        let t = tol.of(metric);
+        let line = match metric.rule() {
+            Rule::HigherWorseRel => {
+                let (Some(b), Some(c)) = (b.ratio, c.ratio) else {
+                    continue;
+                };
+                report.checked += 1;
+                (c > b + t * b.abs() + 1e-12).then(|| {
+                    format!(
+                        "{label} {name} vs baseline: ×{} -> ×{} ({:+.1}%, tolerance {:.1}%)",
+                        fmt_num(b),
+                        fmt_num(c),
+                        (c / b - 1.0) * 100.0,
+                        t * 100.0
+                    )
+                })
+            }
+            Rule::LowerWorseAbs => {
+                let (Some(b), Some(c)) = (b.diff, c.diff) else {
+                    continue;
+                };
+                report.checked += 1;
+                (c < b - t - 1e-12).then(|| {
+                    format!(
+                        "{label} {name} vs baseline: {} -> {} ({}, tolerance {})",
+                        fmt_num(b),
+                        fmt_num(c),
+                        fmt_num(c - b),
+                        fmt_num(t)
+                    )
+                })
+            }
+            _ => None,
+        };
+        report.regressions.extend(line);
+    }
 }
 
 /// The regression line of `metric` going from `b` to `c` under tolerance

@@ -13,6 +13,9 @@ use crate::engine::{Registry, RunError};
 use crate::experiments::aggregate::{
     fmt_agg, metric_rows, write_runs_csv, AggCells, MetricRow, RunRecord, AGG_COLUMNS,
 };
+use crate::experiments::paired::{
+    fmt_diff, fmt_ratio, paired, paired_cells, vs_baseline, Paired, PAIRED_COLUMNS,
+};
 use crate::experiments::progress::{run_watched, Progress};
 use crate::experiments::Error;
 use crate::output::csv::Table;
@@ -53,6 +56,10 @@ pub struct Comparison {
     /// where its protocol is not used).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The strategy every metric is also given against
+    /// ([`MetricRow::vs_baseline`]), when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// One row of `comparison.csv`.
@@ -61,7 +68,19 @@ struct CsvRow<'a> {
     strategy: &'a str,
     metric: &'a str,
     agg: AggCells,
+    /// With a baseline: the paired cells (no columns without one).
+    vs: Vec<String>,
 }
+
+/// Metrics of the terminal's table against the baseline.
+pub const VS_TABLE_METRICS: [&str; 6] = [
+    "delivery_ratio",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p90_s",
+    "bytes_per_delivery",
+    "bytes_sent_total",
+];
 
 /// Metrics shown in the terminal table (the files have them all); at
 /// `records_sent` the table lists every record kind the strategies sent,
@@ -140,6 +159,7 @@ pub fn compare(
         seeds: seeds.to_vec(),
         runs,
         notes: notes(scenario, strategies),
+        baseline: None,
     })
 }
 
@@ -155,6 +175,9 @@ pub struct CompareJob<'a> {
     pub seeds: &'a [u64],
     /// The result folder.
     pub out: &'a Path,
+    /// The strategy every metric is also given against (one of
+    /// `strategies`).
+    pub baseline: Option<&'a str>,
 }
 
 /// Runs `job` with `registry`'s strategies (on the current rayon pool),
@@ -171,25 +194,52 @@ pub fn compare_to_folder(
     let effective = effective::load_effective_with(job.scenario_file, registry)?;
     let hash = effective::hash(&effective)?;
     let file = job.scenario_file.display().to_string();
-    let reproduce = command_line(&[
+    let (strategies, seeds) = (job.strategies.join(","), job.seeds.len().to_string());
+    let mut words = vec![
         "compare",
         &file,
         "--strategies",
-        &job.strategies.join(","),
+        &strategies,
         "--seeds",
-        &job.seeds.len().to_string(),
-        "--seed",
-        &job.seeds[0].to_string(),
-    ]);
-    let provenance = provenance
+        &seeds,
+    ];
+    let first = job.seeds[0].to_string();
+    words.extend(["--seed", &first]);
+    if let Some(b) = job.baseline {
+        words.extend(["--baseline", b]);
+    }
+    let reproduce = command_line(&words);
+    let mut provenance = provenance
         .with("scenario_file", &file)
         .with("scenario_hash", &hash)
         .with("strategies", job.strategies)
         .with("seeds", job.seeds)
         .with("reproduce", reproduce);
+    // The variants compared, with their config sections (the effective
+    // scenario has them too).
+    let variants: serde_json::Map<String, serde_json::Value> = job
+        .strategies
+        .iter()
+        .filter_map(|s| {
+            let v = job.scenario.variants.get(s)?;
+            Some((
+                s.clone(),
+                serde_json::json!({"strategy": v.strategy, "config": v.config.effective()}),
+            ))
+        })
+        .collect();
+    if !variants.is_empty() {
+        provenance = provenance.with("variants", variants);
+    }
+    if let Some(b) = job.baseline {
+        provenance = provenance.with("baseline", b);
+    }
     let set = ResultSet::begin(job.out)?;
     let mut c = compare(registry, job.scenario, job.strategies, job.seeds, progress)?;
     c.scenario_hash = Some(hash);
+    if let Some(b) = job.baseline {
+        c.set_baseline(b);
+    }
     set.write_with(|dir| {
         c.write(dir, &registry.order())?;
         write_provenance(dir, &provenance, &effective)
@@ -197,23 +247,63 @@ pub fn compare_to_folder(
     Ok(c)
 }
 
+/// Strategies with which a sync-peer mailserver does nothing, and why: it
+/// receives what authors send it but never passes it on.
+const IGNORE_SYNC_PEERS: [(&str, &str); 2] = [
+    (
+        "mvds",
+        "Status's MVDS runs one group per (sender, recipient) pair and never relays, so the mailserver receives the authors' messages (their bytes count) and serves none of them",
+    ),
+    (
+        "mailserver-only",
+        "it has no sync layer: a message is published once and never served again by anyone",
+    ),
+];
+
 /// Notes on the comparison: `mvds` in a public chat, where Status does not
 /// run MVDS at all (status-go's MVDS groups are one per (sender, recipient)
-/// pair, `protocol/datasync/utils.go` `ToOneToOneGroupID`).
+/// pair, `protocol/datasync/utils.go` `ToOneToOneGroupID`); a sync-peer
+/// mailserver under a strategy that never syncs through it. A variant is
+/// noted as its strategy.
 pub fn notes(scenario: &Scenario, strategies: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
     let public: Vec<&str> = scenario
         .groups
         .iter()
         .filter(|g| g.public)
         .map(|g| g.name.as_str())
         .collect();
-    if public.is_empty() || !strategies.iter().any(|s| s == "mvds") {
-        return Vec::new();
+    let runs = |base: &str| -> Vec<&str> {
+        strategies
+            .iter()
+            .filter(|s| scenario.base_strategy(s) == base)
+            .map(String::as_str)
+            .collect()
+    };
+    let mvds = runs("mvds");
+    if !public.is_empty() && !mvds.is_empty() {
+        out.push(format!(
+            "{} runs in public chat(s) {}: Status does not use MVDS in public chats (it runs one MVDS group per (sender, recipient) pair, for 1:1 and private group chats), so these mvds figures model a deployment Status never made",
+            mvds.join(", "),
+            public.join(", ")
+        ));
     }
-    vec![format!(
-        "mvds runs in public chat(s) {}: Status does not use MVDS in public chats (it runs one MVDS group per (sender, recipient) pair, for 1:1 and private group chats), so these mvds figures model a deployment Status never made",
-        public.join(", ")
-    )]
+    if scenario
+        .mailservers
+        .as_ref()
+        .is_some_and(|m| m.mode == crate::scenario::MailserverMode::SyncPeer)
+    {
+        for (base, why) in IGNORE_SYNC_PEERS {
+            let names = runs(base);
+            if !names.is_empty() {
+                out.push(format!(
+                    "the sync-peer mailserver has no effect under {}: {why}",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The curves of each strategy, its seeds pooled (`runs` and `reports` in
@@ -276,38 +366,85 @@ impl Comparison {
             }
             rows.push(cells);
         }
-        let widths: Vec<usize> = (0..rows[0].len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for (i, r) in rows.iter().enumerate() {
-            for (c, cell) in r.iter().enumerate() {
-                let pad = widths[c] - cell.chars().count();
-                if c == 0 {
-                    let _ = write!(out, "{cell}{}", " ".repeat(pad));
-                } else {
-                    let _ = write!(out, "  {}{cell}", " ".repeat(pad));
-                }
-            }
-            out.push('\n');
-            if i == 0 {
-                out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-                out.push('\n');
-            }
-        }
-        out
+        render_table(&rows)
     }
 
-    /// Writes `comparison.csv`: one row per (strategy, metric).
+    /// Names `baseline` (one of the strategies) and gives every metric of
+    /// every strategy against it, paired by seed.
+    pub fn set_baseline(&mut self, baseline: &str) {
+        let base: Vec<&RunRecord> = self
+            .runs
+            .iter()
+            .filter(|r| r.strategy == baseline)
+            .collect();
+        for s in &self.strategies {
+            let mine: Vec<&RunRecord> = self.runs.iter().filter(|r| &r.strategy == s).collect();
+            for (metric, p) in vs_baseline(&mine, &base) {
+                if let Some(row) = self.metrics.iter_mut().find(|r| r.metric == metric) {
+                    row.vs_baseline.push((s.clone(), p));
+                }
+            }
+        }
+        self.baseline = Some(baseline.to_string());
+    }
+
+    /// The table against the baseline: rows [`VS_TABLE_METRICS`] (ratio,
+    /// then difference), columns strategies.
+    pub fn vs_table(&self) -> String {
+        let mut rows = vec![std::iter::once("metric".to_string())
+            .chain(self.strategies.iter().cloned())
+            .collect::<Vec<_>>()];
+        for m in VS_TABLE_METRICS {
+            let Some(row) = self.metrics.iter().find(|r| r.metric == m) else {
+                continue;
+            };
+            let cell = |s: &String, f: fn(&Paired) -> String| {
+                row.vs_baseline
+                    .iter()
+                    .find(|(k, _)| k == s)
+                    .map_or("-".to_string(), |(_, p)| f(p))
+            };
+            rows.push(
+                std::iter::once(format!("{m} ratio"))
+                    .chain(self.strategies.iter().map(|s| cell(s, fmt_ratio)))
+                    .collect(),
+            );
+            rows.push(
+                std::iter::once(format!("{m} diff"))
+                    .chain(self.strategies.iter().map(|s| cell(s, fmt_diff)))
+                    .collect(),
+            );
+        }
+        render_table(&rows)
+    }
+
+    /// Writes `comparison.csv`: one row per (strategy, metric); with a
+    /// baseline, each metric's ratio and difference to it as more columns.
     pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let header = ["strategy", "metric"].into_iter().chain(AGG_COLUMNS);
+        let has = self.baseline.is_some();
+        let header = ["strategy", "metric"]
+            .into_iter()
+            .chain(AGG_COLUMNS)
+            .chain(PAIRED_COLUMNS.into_iter().filter(|_| has));
         let mut t = Table::new(w, header)?;
+        let none = paired(&[]);
         for row in &self.metrics {
             for (strategy, a) in &row.by_strategy {
+                let vs = if has {
+                    let p = row
+                        .vs_baseline
+                        .iter()
+                        .find(|(k, _)| k == strategy)
+                        .map_or(&none, |(_, p)| p);
+                    paired_cells(p)
+                } else {
+                    Vec::new()
+                };
                 t.row(&CsvRow {
                     strategy,
                     metric: &row.metric,
                     agg: a.into(),
+                    vs,
                 })?;
             }
         }
@@ -326,6 +463,31 @@ impl Comparison {
         })?;
         plots::curves(dir, &self.scenario, &self.curves, order)
     }
+}
+
+/// A table of cells, the first row a header underlined, columns padded
+/// (the first left-aligned, the rest right-aligned).
+pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        for (c, cell) in r.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                let _ = write!(out, "{cell}{}", " ".repeat(pad));
+            } else {
+                let _ = write!(out, "  {}{cell}", " ".repeat(pad));
+            }
+        }
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod aggregate;
 pub mod check;
 pub mod compare;
+pub mod paired;
 pub mod progress;
 pub mod run;
 pub mod sweep;

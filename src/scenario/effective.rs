@@ -34,11 +34,15 @@ pub fn effective_with<R: Runner>(
 ) -> Result<Value, ScenarioError> {
     let mut raw: RawScenario = serde_path_to_error::deserialize(doc)
         .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+    let to_error = |e| match e {
+        Invalid::At(path, message) => path_error(file, path, message),
+        Invalid::Trace(t) => ScenarioError::Trace(t),
+    };
+    let variants = super::variants::variants(&raw.variants, &raw.strategy_config, registry)
+        .map_err(to_error)?;
+    raw.variants = super::variants::effective(&variants);
     raw.strategy_config = super::strategy_config(&raw.strategy_config, registry)
-        .map_err(|e| match e {
-            Invalid::At(path, message) => path_error(file, path, message),
-            Invalid::Trace(t) => ScenarioError::Trace(t),
-        })?
+        .map_err(to_error)?
         .into_iter()
         .map(|(k, c)| (k, c.effective().clone()))
         .collect();

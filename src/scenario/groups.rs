@@ -65,6 +65,7 @@ pub(super) fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid
             name: g.name.clone(),
             members: m,
             rate_per_hour: rate,
+            wall_clock: g.rate_basis == RawRateBasis::WallClock,
             sharing,
             public: g.public,
         });

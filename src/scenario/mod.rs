@@ -20,6 +20,7 @@ pub mod effective;
 pub mod raw;
 pub mod schema;
 pub mod sharing;
+pub mod variants;
 
 mod churn;
 mod faults;
@@ -42,6 +43,7 @@ pub use types::{
     PartitionSpec, Presence, Scenario, ScenarioError, Scripted, SyncSpec, TransportSpec,
     MAX_BODY_BYTES, MAX_DURATION_S, MAX_NODES, MIN_CHURN_PERIOD_S,
 };
+pub use variants::{RawVariant, Variant};
 
 use fields::{node_id, path_error};
 use types::{invalid, Invalid};

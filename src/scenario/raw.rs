@@ -27,7 +27,7 @@ pub struct RawScenario {
     /// Simulated time in seconds.
     pub duration_s: f64,
     /// Strategy name (default `bsp-interactive`; `meshsync strategies` lists
-    /// them).
+    /// them), or the name of one of `variants`.
     #[serde(default = "default_strategy")]
     pub strategy: String,
     /// Number of nodes, ids `0..nodes`.
@@ -80,6 +80,12 @@ pub struct RawScenario {
     /// parsed and checked by the strategy itself.
     #[serde(default)]
     pub strategy_config: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Named (strategy, config section) pairs, usable wherever a strategy
+    /// name is (`strategy`, `compare --strategies`, a sweep's
+    /// `strategies`); each config is merged into the scenario's section for
+    /// its strategy (default none).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub variants: std::collections::BTreeMap<String, super::variants::RawVariant>,
     /// The JSON Schema this file follows (editors use it; meshsync ignores
     /// it), e.g. `schema/scenario.schema.json` in `scenarios/`.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
@@ -400,9 +406,18 @@ pub struct RawGroup {
     pub name: String,
     /// Its members.
     pub members: RawMembers,
-    /// Messages each member writes per hour online (default 0).
+    /// Messages each member writes per hour (default 0): per hour online
+    /// (`rate_basis` `online`, the default), or per hour of simulated time
+    /// (`wall-clock`).
     #[serde(default)]
     pub rate_per_hour: f64,
+    /// What `rate_per_hour` counts hours of: `online` (default: a member
+    /// writes `rate_per_hour` messages per hour it is online, so less
+    /// uptime means fewer messages) or `wall-clock` (a member writes
+    /// `rate_per_hour` messages per hour of simulated time, all while
+    /// online: the workload stays the same whatever the uptime).
+    #[serde(default, skip_serializing_if = "RawRateBasis::is_online")]
+    pub rate_basis: RawRateBasis,
     /// A public chat (default false): Status runs no MVDS there, and
     /// `compare` says so when `mvds` runs it.
     #[serde(default)]
@@ -410,6 +425,23 @@ pub struct RawGroup {
     /// Which members sync the group with which (default: all with all).
     #[serde(default)]
     pub sharing: RawSharing,
+}
+
+/// What a group's `rate_per_hour` counts hours of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawRateBasis {
+    /// Hours the member is online (default).
+    #[default]
+    Online,
+    /// Hours of simulated time.
+    WallClock,
+}
+
+impl RawRateBasis {
+    fn is_online(&self) -> bool {
+        *self == RawRateBasis::Online
+    }
 }
 
 /// Who shares a group with whom, tagged by `kind`.

@@ -25,8 +25,17 @@ pub fn scenario_schema<R: Runner>(registry: &Registry<R>) -> Value {
     if let Some(section) = schema.pointer_mut("/properties/strategy_config") {
         *section = strategy_config(registry);
     }
-    if let Some(Value::Object(strategy)) = schema.pointer_mut("/properties/strategy") {
-        strategy.insert("enum".into(), json!(registry.names()));
+    // `strategy` is a strategy's name, or (in a file with `variants`) a
+    // variant's: a schema cannot name the file's own keys, so a file with
+    // variants may name any string there (the parser checks it).
+    if let Some(top) = schema.as_object_mut() {
+        top.insert(
+            "anyOf".into(),
+            json!([
+                {"properties": {"strategy": {"enum": registry.names()}}},
+                {"required": ["variants"], "properties": {"variants": {"minProperties": 1}}}
+            ]),
+        );
     }
     schema
 }

@@ -32,6 +32,7 @@ pub(super) fn one_messages(
                 name: format!("one-{}-{}", pair.0, pair.1),
                 members: vec![pair.0, pair.1],
                 rate_per_hour: 0.0,
+                wall_clock: false,
                 sharing: Sharing::All,
                 public: false,
             });

@@ -159,12 +159,30 @@ pub struct GroupSpec {
     pub name: String,
     /// Members, sorted, distinct.
     pub members: Vec<NodeId>,
-    /// Messages per member per hour online.
+    /// Messages per member per hour online, or per hour of simulated
+    /// time with `wall_clock`.
     pub rate_per_hour: f64,
+    /// `rate_per_hour` counts hours of simulated time, not hours online.
+    pub wall_clock: bool,
     /// Which members sync the group with which.
     pub sharing: Sharing,
     /// A public chat (`groups[].public`).
     pub public: bool,
+}
+
+impl GroupSpec {
+    /// Messages a member online `online_fraction` of the time writes per
+    /// hour online: `rate_per_hour`, or with `wall_clock` that rate spread
+    /// over its hours online (none when it is never online).
+    pub fn rate_online(&self, online_fraction: f64) -> f64 {
+        if !self.wall_clock {
+            self.rate_per_hour
+        } else if online_fraction > 0.0 {
+            self.rate_per_hour / online_fraction
+        } else {
+            0.0
+        }
+    }
 }
 
 /// A scripted message.
@@ -250,12 +268,14 @@ pub struct Scenario {
     /// Simulated time.
     pub duration: SimTime,
     /// Strategy run by every node (a name in the catalog it was
-    /// validated with).
+    /// validated with, or one of `variants`).
     pub strategy: String,
     /// Every config section of the strategies the scenario was validated
     /// with, by config key: parsed and checked once (a section the file
     /// leaves out has every default).
     pub strategy_config: BTreeMap<String, ParsedConfig>,
+    /// Named (strategy, config section) pairs (`variants`), by name.
+    pub variants: BTreeMap<String, super::variants::Variant>,
     /// Number of nodes.
     pub nodes: u32,
     /// Topology.

@@ -113,10 +113,19 @@ fn validate<R: Runner>(
 ) -> Result<Scenario, Invalid> {
     check_name("name", &raw.name)?;
     let duration = seconds("duration_s", raw.duration_s, false)?;
-    registry
-        .lookup(&raw.strategy)
-        .or_else(|e| invalid("strategy", e))?;
+    if !raw.variants.contains_key(&raw.strategy) {
+        registry.lookup(&raw.strategy).or_else(|e| {
+            let names: Vec<&str> = raw.variants.keys().map(String::as_str).collect();
+            let e = if names.is_empty() {
+                e
+            } else {
+                format!("{e}, or a variant: {}", names.join(", "))
+            };
+            invalid("strategy", e)
+        })?;
+    }
     let strategy_config = strategy_config(&raw.strategy_config, registry)?;
+    let variants = super::variants::variants(&raw.variants, &raw.strategy_config, registry)?;
     if raw.nodes == 0 || raw.nodes > MAX_NODES {
         return invalid(
             "nodes",
@@ -156,6 +165,7 @@ fn validate<R: Runner>(
         duration,
         strategy: raw.strategy,
         strategy_config,
+        variants,
         nodes: n,
         topology: topology(&raw.topology, n, base)?,
         link,

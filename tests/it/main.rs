@@ -19,6 +19,7 @@ mod layers;
 mod one;
 mod plugin;
 mod provenance;
+mod questions;
 mod reconciliation;
 mod robustness;
 mod sds;

@@ -11,9 +11,6 @@ use crate::engine::Registry;
 use crate::scenario::{Scenario, ScenarioError};
 use serde_json::{Map, Value};
 
-/// Each grid key with its values, in file order.
-pub(super) type GridValues = Vec<(String, Vec<Value>)>;
-
 /// One run to do.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Job {
@@ -27,12 +24,139 @@ pub(super) struct Job {
     pub seed: u64,
 }
 
-/// The grid's values, each a non-empty list.
-pub(super) fn values(file: &str, grid: &Map<String, Value>) -> Result<GridValues, SweepError> {
-    let mut values = Vec::new();
+/// One axis of the product: a grid key, or a named axis of `axes`.
+#[derive(Clone, Debug)]
+pub(super) struct Axis {
+    /// Its name (a grid key is its JSON path).
+    pub name: String,
+    /// The scenario JSON paths it sets.
+    pub paths: Vec<String>,
+    /// Its values: with one path, the value; with several, an object of
+    /// each path's value.
+    pub values: Vec<Value>,
+    /// A label per value, when given.
+    pub labels: Option<Vec<String>>,
+    /// Where it is in the sweep file (`grid."key"`, `axes[0]`).
+    pub at: String,
+}
+
+impl Axis {
+    /// Sets the axis's `value` into `doc`.
+    fn set(&self, doc: &mut Value, value: &Value) -> Result<(), String> {
+        match self.paths.as_slice() {
+            [one] => set_path(doc, one, value.clone()),
+            paths => {
+                for p in paths {
+                    set_path(doc, p, value[p.as_str()].clone())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The axes of a sweep: `axes` in order, then the grid's keys in file
+/// order, each with a non-empty list of values.
+pub(super) fn axes(
+    file: &str,
+    raw: &[super::spec::RawAxis],
+    grid: &Map<String, Value>,
+) -> Result<Vec<Axis>, SweepError> {
+    let mut out: Vec<Axis> = Vec::new();
+    for (i, a) in raw.iter().enumerate() {
+        let at = format!("axes[{i}]");
+        if a.name.is_empty() || out.iter().any(|o| o.name == a.name) || grid.contains_key(&a.name) {
+            return err(
+                file,
+                format!("{at}.name"),
+                format!(
+                    "expected a name no other axis or grid key has, got {:?}",
+                    a.name
+                ),
+            );
+        }
+        if a.set.contains_key("strategy") {
+            return err(
+                file,
+                format!("{at}.set.\"strategy\""),
+                "the strategies (and variants) a sweep runs are its `strategies`, its strategy axis: list them there",
+            );
+        }
+        let mut len = None;
+        let mut lists: Vec<(&String, &Vec<Value>)> = Vec::new();
+        for (path, v) in &a.set {
+            let Some(list) = v.as_array().filter(|l| !l.is_empty()) else {
+                return err(
+                    file,
+                    format!("{at}.set.{path:?}"),
+                    "expected a non-empty list of values, one per point of the axis",
+                );
+            };
+            if len.is_some_and(|n| n != list.len()) {
+                return err(
+                    file,
+                    format!("{at}.set.{path:?}"),
+                    format!(
+                        "expected {} values, as many as the axis's other paths, got {}",
+                        len.unwrap_or(0),
+                        list.len()
+                    ),
+                );
+            }
+            len = Some(list.len());
+            lists.push((path, list));
+        }
+        let Some(n) = len else {
+            return err(
+                file,
+                format!("{at}.set"),
+                "expected at least one path to set",
+            );
+        };
+        if let Some(l) = &a.labels {
+            if l.len() != n {
+                return err(
+                    file,
+                    format!("{at}.labels"),
+                    format!("expected {n} labels, one per value, got {}", l.len()),
+                );
+            }
+            if let Some(d) = l
+                .iter()
+                .enumerate()
+                .find_map(|(j, x)| l[..j].contains(x).then_some(x))
+            {
+                return err(file, format!("{at}.labels"), format!("{d:?} is used twice"));
+            }
+        }
+        let values = (0..n)
+            .map(|j| match lists.as_slice() {
+                [(_, list)] => list[j].clone(),
+                many => Value::Object(
+                    many.iter()
+                        .map(|(p, list)| ((*p).clone(), list[j].clone()))
+                        .collect(),
+                ),
+            })
+            .collect();
+        out.push(Axis {
+            name: a.name.clone(),
+            paths: lists.iter().map(|(p, _)| (*p).clone()).collect(),
+            values,
+            labels: a.labels.clone(),
+            at,
+        });
+    }
     for (key, v) in grid {
-        match v {
-            Value::Array(a) if !a.is_empty() => values.push((key.clone(), a.clone())),
+        if key == "strategy" {
+            return err(
+                file,
+                "grid.\"strategy\"",
+                "the strategies (and variants) a sweep runs are its `strategies`, its strategy axis: list them there",
+            );
+        }
+        let values = match v {
+            Value::Array(a) if !a.is_empty() => a.clone(),
             Value::Array(_) => {
                 return err(
                     file,
@@ -41,16 +165,42 @@ pub(super) fn values(file: &str, grid: &Map<String, Value>) -> Result<GridValues
                 )
             }
             // One value (the schema allows it): a list of one.
-            other => values.push((key.clone(), vec![other.clone()])),
-        }
+            other => vec![other.clone()],
+        };
+        out.push(Axis {
+            name: key.clone(),
+            paths: vec![key.clone()],
+            values,
+            labels: None,
+            at: format!("grid.{key:?}"),
+        });
     }
-    Ok(values)
+    Ok(out)
+}
+
+/// Each point's label of each axis (its label, or its value's CSV text).
+pub(super) fn labels(axes: &[Axis], points: &[Vec<Value>]) -> Vec<Vec<String>> {
+    points
+        .iter()
+        .map(|pt| {
+            axes.iter()
+                .zip(pt)
+                .map(|(a, v)| {
+                    let i = a.values.iter().position(|x| x == v);
+                    match (&a.labels, i) {
+                        (Some(l), Some(i)) => l[i].clone(),
+                        _ => crate::output::csv::json_text(v),
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Every combination of one value per key, the last key varying fastest.
-pub(super) fn cartesian(values: &[(String, Vec<Value>)]) -> Vec<Vec<Value>> {
+pub(super) fn cartesian(values: &[Vec<Value>]) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = vec![Vec::new()];
-    for (_, vs) in values {
+    for vs in values {
         out = out
             .into_iter()
             .flat_map(|prefix| {
@@ -71,14 +221,15 @@ pub(super) fn scenarios(
     file: &str,
     base: &BaseScenario,
     overrides: &Map<String, Value>,
-    values: &GridValues,
+    variants: &Map<String, Value>,
+    axes: &[Axis],
     points: &[Vec<Value>],
     registry: &Registry,
 ) -> Result<(Vec<Scenario>, Vec<Value>), SweepError> {
     let mut scenarios = Vec::with_capacity(points.len());
     let mut effective = Vec::with_capacity(points.len());
     for point in points {
-        let (s, e) = scenario(file, base, overrides, values, point, registry)?;
+        let (s, e) = scenario(file, base, overrides, variants, axes, point, registry)?;
         scenarios.push(s);
         effective.push(e);
     }
@@ -90,7 +241,8 @@ fn scenario(
     file: &str,
     base: &BaseScenario,
     overrides: &Map<String, Value>,
-    values: &GridValues,
+    variants: &Map<String, Value>,
+    axes: &[Axis],
     point: &[Value],
     registry: &Registry,
 ) -> Result<(Scenario, Value), SweepError> {
@@ -98,17 +250,17 @@ fn scenario(
     for (key, v) in overrides {
         set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("overrides.{key:?}"), m))?;
     }
-    for ((key, _), v) in values.iter().zip(point) {
-        set_path(&mut d, key, v.clone()).or_else(|m| err(file, format!("grid.{key:?}"), m))?;
+    for (axis, v) in axes.iter().zip(point) {
+        axis.set(&mut d, v).or_else(|m| err(file, &axis.at, m))?;
     }
     let validated = Scenario::from_value_with(d.clone(), &base.file, registry).and_then(|s| {
         crate::scenario::effective::effective_with(d, &base.file, registry).map(|e| (s, e))
     });
     validated.or_else(|e| {
-        let at = values
+        let at = axes
             .iter()
             .zip(point)
-            .map(|((k, _), v)| format!("{k} = {v}"))
+            .map(|(a, v)| format!("{} = {v}", a.name))
             .collect::<Vec<_>>();
         let (path, msg) = match e {
             ScenarioError::Invalid { path, message, .. } => {
@@ -116,10 +268,18 @@ fn scenario(
             }
             other => (String::new(), other.to_string()),
         };
+        // A variant of the sweep file is blamed on it.
+        if let Some(name) = variants
+            .keys()
+            .find(|k| under(&path, &format!("variants.{k}")))
+        {
+            let rest = &path["variants.".len() + name.len()..];
+            return err(file, format!("variants.{name}{rest}"), msg);
+        }
         // A value the overrides set is blamed on them; anything else on
         // the grid point that made the scenario invalid.
         if let Some(key) = overrides.keys().find(|k| under(&path, k)) {
-            if !values.iter().any(|(g, _)| under(&path, g)) {
+            if !axes.iter().any(|a| a.paths.iter().any(|g| under(&path, g))) {
                 return err(
                     file,
                     format!("overrides.{key:?}"),
@@ -258,10 +418,7 @@ mod tests {
 
     #[test]
     fn cartesian_last_key_fastest() {
-        let v = vec![
-            ("a".to_string(), vec![json!(1), json!(2)]),
-            ("b".to_string(), vec![json!("x"), json!("y")]),
-        ];
+        let v = vec![vec![json!(1), json!(2)], vec![json!("x"), json!("y")]];
         let c = cartesian(&v);
         assert_eq!(
             c,

@@ -30,8 +30,10 @@ mod spec;
 
 pub use grid::set_path;
 pub use merge::merge;
-pub use results::{plot_points, PointAgg, Points, PLOTTED};
-pub use spec::{sweep_schema, Manifest, Sweep};
+pub use results::{
+    baseline_tables, plot_points, PointAgg, Points, Vs, VsBaseline, PLOTTED, PLOTTED_VS,
+};
+pub use spec::{sweep_schema, Baseline, Manifest, Sweep};
 
 use thiserror::Error;
 

@@ -30,11 +30,29 @@ struct RawSweep {
     /// `groups[0].rate_per_hour`) to a list of values, or to one value (not
     /// a list: a list-valued parameter is given as a list of lists); the
     /// runs cover every combination.
-    #[schemars(length(min = 1))]
+    /// (default none: `axes` then says what varies).
+    #[serde(default)]
     grid: Map<String, Value>,
-    /// Strategies run at every point (default: the scenario's `strategy`).
+    /// Named axes, before the grid's keys in the product (the first axis
+    /// is the plots' x): each sets one or several scenario JSON paths
+    /// together (linked), one value per point of the axis, with optional
+    /// labels for the CSV files and the plots' ticks.
+    #[serde(default)]
+    axes: Vec<RawAxis>,
+    /// Strategies, or variants (of the scenario or of this file), run at
+    /// every point (default: the scenario's `strategy`).
     #[serde(default)]
     strategies: Vec<String>,
+    /// Named (strategy, config section) pairs usable in `strategies`,
+    /// added to the scenario's own `variants` (one of the same name is
+    /// replaced).
+    #[serde(default)]
+    variants: Map<String, Value>,
+    /// The row every (point, strategy) is compared with, paired by seed:
+    /// each metric then also comes as ratio and difference to it, with
+    /// 95% confidence intervals.
+    #[serde(default)]
+    baseline: Option<RawBaseline>,
     /// Seeds per (point, strategy): the scenario's seed and the next ones
     /// (default 1).
     #[serde(default = "one")]
@@ -54,14 +72,58 @@ struct RawSweep {
 /// `registry`'s names.
 pub fn sweep_schema(registry: &Registry) -> Value {
     let mut schema = schemars::schema_for!(RawSweep).to_value();
+    // A strategy's name, or a variant's (of the sweep file or of its
+    // scenario, which the schema cannot see: the sweep checks them).
     if let Some(Value::Object(items)) = schema.pointer_mut("/properties/strategies/items") {
-        items.insert("enum".into(), Value::from(registry.names()));
+        let names = Value::from(registry.names());
+        items.insert("examples".into(), names);
     }
     schema
 }
 
 fn one() -> u64 {
     1
+}
+
+/// A named axis of a sweep (`axes[i]`).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAxis {
+    /// Its name: the column of the CSV files, the plots' axis title.
+    pub name: String,
+    /// Scenario JSON paths set together, each to a list of values of
+    /// the same length: point `i` of the axis sets every path to its
+    /// `i`-th value (linked, or "zipped", axes).
+    #[schemars(length(min = 1))]
+    pub set: Map<String, Value>,
+    /// One label per value (in the CSV files and on plot ticks; default:
+    /// the values themselves).
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
+}
+
+/// The baseline of a sweep (`baseline`): a point, a strategy, or both.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBaseline {
+    /// The baseline point's value (or label) of some axes, by axis name
+    /// (a grid key or an axis's name); an axis not named is the row's own.
+    #[serde(default)]
+    pub point: Map<String, Value>,
+    /// The baseline strategy or variant (default: the row's own).
+    #[serde(default)]
+    pub strategy: Option<String>,
+}
+
+/// A sweep's baseline, resolved (`sweep.json`'s `baseline`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The baseline's value of some axes, by axis name (the others are the
+    /// row's own).
+    pub point: Map<String, Value>,
+    /// The baseline strategy (none: the row's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
 }
 
 /// The identity of a sweep, written as `sweep.json` in every output folder:
@@ -96,6 +158,48 @@ pub struct Manifest {
     pub seeds: Vec<u64>,
     /// Number of runs.
     pub runs: usize,
+    /// The label of each point's value of each key, as `points` (absent
+    /// when the sweep has no `axes`: the values are their own labels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Vec<String>>,
+    /// What each (point, strategy) is compared with (none: nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+}
+
+impl Manifest {
+    /// The label of point `p`'s value of key `k`: the axis's label, or the
+    /// value as the CSV files write it.
+    pub fn label(&self, p: usize, k: usize) -> String {
+        match self.labels.get(p).and_then(|l| l.get(k)) {
+            Some(l) => l.clone(),
+            None => crate::output::csv::json_text(&self.points[p][k]),
+        }
+    }
+
+    /// The points' labels, one per key (the values' text without `axes`).
+    pub fn point_labels(&self) -> Vec<Vec<String>> {
+        (0..self.points.len())
+            .map(|p| (0..self.keys.len()).map(|k| self.label(p, k)).collect())
+            .collect()
+    }
+
+    /// The (point, strategy) that (`p`, `s`) is compared with, if the sweep
+    /// has a baseline and that point exists.
+    pub fn baseline_of(&self, p: usize, s: &str) -> Option<(usize, String)> {
+        let b = self.baseline.as_ref()?;
+        let target: Vec<&Value> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| b.point.get(key).unwrap_or(&self.points[p][k]))
+            .collect();
+        let q = self
+            .points
+            .iter()
+            .position(|pt| pt.iter().zip(&target).all(|(a, b)| a == *b))?;
+        Some((q, b.strategy.clone().unwrap_or_else(|| s.to_string())))
+    }
 }
 
 /// A validated sweep: the manifest and each point's scenario.
@@ -170,12 +274,30 @@ impl Sweep {
         registry: &Registry,
     ) -> Result<Sweep, SweepError> {
         check_fields(&raw, file)?;
-        let scenario = read_scenario(file, &base.join(&raw.scenario))?;
-        let values = grid::values(file, &raw.grid)?;
+        let mut scenario = read_scenario(file, &base.join(&raw.scenario))?;
+        add_variants(file, &mut scenario, &raw.variants)?;
+        let axes = grid::axes(file, &raw.axes, &raw.grid)?;
+        let values: Vec<Vec<Value>> = axes.iter().map(|a| a.values.clone()).collect();
         let points = grid::cartesian(&values);
-        let (scenarios, effective) =
-            grid::scenarios(file, &scenario, &raw.overrides, &values, &points, registry)?;
-        let strategies = strategies(file, &raw.strategies, &scenarios[0].strategy, registry)?;
+        let (scenarios, effective) = grid::scenarios(
+            file,
+            &scenario,
+            &raw.overrides,
+            &raw.variants,
+            &axes,
+            &points,
+            registry,
+        )?;
+        let strategies = strategies(file, &raw.strategies, &scenarios[0], registry)?;
+        let labels = if raw.axes.is_empty() {
+            Vec::new()
+        } else {
+            grid::labels(&axes, &points)
+        };
+        let baseline = match &raw.baseline {
+            None => None,
+            Some(b) => Some(baseline(file, b, &axes, &strategies)?),
+        };
         let first = scenarios[0].seed;
         let seeds: Vec<u64> = (0..raw.seeds).map(|k| first.wrapping_add(k)).collect();
         let manifest = Manifest {
@@ -185,11 +307,13 @@ impl Sweep {
             meshsync: crate::output::provenance::build(),
             overrides: raw.overrides,
             effective_hash: effective_hash(file, &effective)?,
-            keys: values.iter().map(|(k, _)| k.clone()).collect(),
+            keys: axes.iter().map(|a| a.name.clone()).collect(),
             runs: points.len() * strategies.len() * seeds.len(),
             points,
             strategies: strategies.clone(),
             seeds,
+            labels,
+            baseline,
         };
         Ok(Sweep {
             manifest,
@@ -225,8 +349,12 @@ fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
             ),
         );
     }
-    if raw.grid.is_empty() {
-        return err(file, "grid", "expected at least one parameter to vary");
+    if raw.grid.is_empty() && raw.axes.is_empty() {
+        return err(
+            file,
+            "grid",
+            "expected at least one parameter to vary (in grid or axes)",
+        );
     }
     if raw.seeds == 0 || raw.seeds > MAX_SEEDS {
         return err(
@@ -235,15 +363,26 @@ fn check_fields(raw: &RawSweep, file: &str) -> Result<(), SweepError> {
             format!("expected 1 to {MAX_SEEDS} seeds, got {}", raw.seeds),
         );
     }
-    let points = raw.grid.values().try_fold(1u64, |n, v| {
-        n.checked_mul(v.as_array().map_or(1, |a| a.len() as u64))
-    });
-    if points.is_none_or(|p| p > MAX_POINTS) {
-        let sizes: Vec<String> = raw
-            .grid
+    let axis_len = |a: &RawAxis| {
+        a.set
             .values()
-            .map(|v| v.as_array().map_or(1, Vec::len).to_string())
-            .collect();
+            .next()
+            .and_then(Value::as_array)
+            .map_or(1, Vec::len) as u64
+    };
+    let sizes: Vec<u64> = raw
+        .axes
+        .iter()
+        .map(axis_len)
+        .chain(
+            raw.grid
+                .values()
+                .map(|v| v.as_array().map_or(1, |a| a.len() as u64)),
+        )
+        .collect();
+    let points = sizes.iter().try_fold(1u64, |n, &v| n.checked_mul(v));
+    if points.is_none_or(|p| p > MAX_POINTS) {
+        let sizes: Vec<String> = sizes.iter().map(u64::to_string).collect();
         return err(
             file,
             "grid",
@@ -289,21 +428,118 @@ fn read_scenario(file: &str, path: &Path) -> Result<BaseScenario, SweepError> {
     })
 }
 
+/// The sweep file's `variants`, added to the scenario's (as if it had
+/// them; validated with each point's scenario).
+fn add_variants(
+    file: &str,
+    scenario: &mut BaseScenario,
+    variants: &Map<String, Value>,
+) -> Result<(), SweepError> {
+    if variants.is_empty() {
+        return Ok(());
+    }
+    let Value::Object(doc) = &mut scenario.doc else {
+        return err(file, "scenario", "the scenario is not a JSON object");
+    };
+    let slot = doc
+        .entry("variants")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(slot) = slot else {
+        return err(file, "scenario", "the scenario's variants is not an object");
+    };
+    for (k, v) in variants {
+        slot.insert(k.clone(), v.clone());
+    }
+    Ok(())
+}
+
+/// `name` when it is a strategy or a variant of `scenario`, else the error.
+fn known(registry: &Registry, scenario: &Scenario, name: &str) -> Result<(), String> {
+    if scenario.is_variant(name) {
+        return Ok(());
+    }
+    registry.lookup(name).map(|_| ()).map_err(|e| {
+        let v: Vec<&str> = scenario.variants.keys().map(String::as_str).collect();
+        if v.is_empty() {
+            e
+        } else {
+            format!("{e}, or a variant: {}", v.join(", "))
+        }
+    })
+}
+
+/// The baseline, resolved: each named axis's value (a label is looked up
+/// among the axis's labels first), the strategy checked.
+fn baseline(
+    file: &str,
+    raw: &RawBaseline,
+    axes: &[grid::Axis],
+    strategies: &[String],
+) -> Result<Baseline, SweepError> {
+    let mut point = Map::new();
+    for (key, v) in &raw.point {
+        let path = format!("baseline.point.{key:?}");
+        let Some(axis) = axes.iter().find(|a| &a.name == key) else {
+            let names: Vec<&str> = axes.iter().map(|a| a.name.as_str()).collect();
+            return err(
+                file,
+                path,
+                format!(
+                    "no axis is called {key:?}, expected one of {}",
+                    names.join(", ")
+                ),
+            );
+        };
+        let by_label = axis
+            .labels
+            .as_ref()
+            .and_then(|l| v.as_str().and_then(|t| l.iter().position(|x| x == t)));
+        let at = by_label.or_else(|| axis.values.iter().position(|x| x == v));
+        let Some(i) = at else {
+            return err(
+                file,
+                path,
+                format!("{v} is neither a value nor a label of axis {key:?}"),
+            );
+        };
+        point.insert(key.clone(), axis.values[i].clone());
+    }
+    if let Some(s) = raw.strategy.as_ref().filter(|s| !strategies.contains(s)) {
+        return err(
+            file,
+            "baseline.strategy",
+            format!(
+                "{s:?} is not run by this sweep, expected one of its strategies: {}",
+                strategies.join(", ")
+            ),
+        );
+    }
+    if point.is_empty() && raw.strategy.is_none() {
+        return err(
+            file,
+            "baseline",
+            "expected a point, a strategy, or both: the baseline of every row would be itself",
+        );
+    }
+    Ok(Baseline {
+        point,
+        strategy: raw.strategy.clone(),
+    })
+}
+
 /// The strategies named in the sweep file (default: the scenario's).
 fn strategies(
     file: &str,
     names: &[String],
-    default: &str,
+    scenario: &Scenario,
     registry: &Registry,
 ) -> Result<Vec<String>, SweepError> {
     if names.is_empty() {
-        return Ok(vec![default.to_string()]);
+        return Ok(vec![scenario.strategy.clone()]);
     }
     let mut out: Vec<String> = Vec::new();
     for (i, s) in names.iter().enumerate() {
-        registry
-            .lookup(s)
-            .or_else(|m| err(file, format!("strategies[{i}]"), m))?;
+        known(registry, scenario, s).or_else(|m| err(file, format!("strategies[{i}]"), m))?;
         if out.contains(s) {
             return err(
                 file,

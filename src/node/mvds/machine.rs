@@ -63,6 +63,9 @@ pub struct Schedule {
     /// A state sent more than this many times is deleted (Status's
     /// `MaxSendCount`; `None`: kept until acknowledged).
     pub max_send_count: Option<u32>,
+    /// Resend every this many epochs instead of backing off (`resend:
+    /// fixed`, a configuration the sources do not run; `None`: backoff).
+    pub fixed_epochs: Option<u64>,
 }
 
 impl Schedule {
@@ -74,6 +77,15 @@ impl Schedule {
             base_epochs: 90,
             jitter_epochs: 30,
             max_send_count,
+            fixed_epochs: None,
+        }
+    }
+
+    /// This schedule with `resend`'s intervals.
+    pub fn with_resend(self, resend: super::resend::Resend) -> Self {
+        Schedule {
+            fixed_epochs: resend.fixed_epochs(),
+            ..self
         }
     }
 }
@@ -251,13 +263,20 @@ impl Machine {
         self.resched(i);
     }
 
+    /// Replaces the schedule (before anything is sent).
+    pub fn set_schedule(&mut self, sched: Schedule) {
+        self.sched = sched;
+    }
+
     /// The next send epoch after a send at `epoch` (count after the
-    /// increment): `epoch + 2^(count-1) · base + uniform(0..jitter)`.
+    /// increment): `epoch + 2^(count-1) · base + uniform(0..jitter)`, or
+    /// `epoch + fixed + uniform(0..jitter)` with a fixed interval.
     fn next_epoch(&mut self, epoch: u64, count: u32) -> u64 {
-        let backoff = self
-            .sched
-            .base_epochs
-            .saturating_mul(1u64 << (count.saturating_sub(1)).min(40));
+        let backoff = self.sched.fixed_epochs.unwrap_or_else(|| {
+            self.sched
+                .base_epochs
+                .saturating_mul(1u64 << (count.saturating_sub(1)).min(40))
+        });
         epoch + backoff + self.rng.random_range(0..self.sched.jitter_epochs.max(1))
     }
 

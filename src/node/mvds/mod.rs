@@ -34,6 +34,7 @@
 
 pub mod machine;
 pub mod payload;
+pub mod resend;
 pub mod status_wire;
 pub mod vac;
 pub mod vac_wire;
@@ -44,7 +45,7 @@ mod tests;
 use self::machine::{Kind, Machine, Schedule};
 use self::status_wire::Payload;
 use super::store::{DeliveryMode, Store};
-use super::strategy::{Capabilities, NoConfig, NodeContext, RecordKind, Strategy};
+use super::strategy::{Capabilities, ConfigError, NodeContext, RecordKind, Strategy};
 use super::{Node, Outbox};
 use crate::sim::message::{GroupId, Members, MessageRef, MsgId, NodeId};
 use crate::sim::rng::stream;
@@ -194,14 +195,27 @@ impl Node<Payload> for MvdsNode {
     }
 }
 
-/// Status's MVDS as a strategy (`mvds`): Status's fixed schedule, no
-/// parameters (`strategy_config.mvds` must be `{}`).
+/// `strategy_config.mvds`: only the resend schedule, Status's by default.
+#[derive(
+    Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct MvdsConfig {
+    /// `{"schedule": "exponential"}` (default, status-go's backoff) or
+    /// `{"schedule": "fixed", "interval_s": S}` (no backoff: a
+    /// configuration Status does not run).
+    #[serde(default, skip_serializing_if = "resend::Resend::is_exponential")]
+    pub resend: resend::Resend,
+}
+
+/// Status's MVDS as a strategy (`mvds`): Status's schedule (its resend
+/// intervals a parameter, `strategy_config.mvds.resend`).
 #[derive(Clone, Copy, Debug)]
 pub struct Mvds;
 
 impl Strategy for Mvds {
     type Payload = Payload;
-    type Config = NoConfig;
+    type Config = MvdsConfig;
 
     fn name(&self) -> &str {
         "mvds"
@@ -227,12 +241,18 @@ impl Strategy for Mvds {
             ..Capabilities::default()
         }
     }
-    fn build(&self, _: &NoConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
-        Box::new(MvdsNode::new(
+    fn validate(&self, config: &MvdsConfig) -> Result<(), ConfigError> {
+        config.resend.validate("resend")
+    }
+    fn build(&self, cfg: &MvdsConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
+        let mut node = MvdsNode::new(
             ctx.me,
             ctx.groups,
             ctx.presence_known,
             stream(ctx.seed, "node", u64::from(ctx.me)),
-        ))
+        );
+        node.sync
+            .set_schedule(Schedule::status(Some(MAX_SEND_COUNT)).with_resend(cfg.resend));
+        Box::new(node)
     }
 }

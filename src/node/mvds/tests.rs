@@ -100,6 +100,36 @@ fn resends_follow_status_schedule() {
     }
 }
 
+/// `resend: fixed` (a configuration the sources do not run): every
+/// interval plus jitter, however often the state was sent.
+#[test]
+fn fixed_resends_do_not_back_off() {
+    let mut a = status(0, &[0, 1], true);
+    a.sync.set_schedule(
+        Schedule::status(Some(MAX_SEND_COUNT))
+            .with_resend(super::resend::Resend::Fixed { interval_s: 30.0 }),
+    );
+    let mut out = Outbox::new();
+    a.handle_link_up(SimTime::ZERO, 1, &mut out);
+    a.append(
+        SimTime(100_000),
+        test_message(0, 0, SimTime::ZERO, &[]),
+        &mut out,
+    );
+    let mut now = a.sync.timer();
+    let mut sent_at = Vec::new();
+    for _ in 0..6 {
+        a.handle_timeout(now, &mut out);
+        assert_eq!(sends(&mut out).len(), 1);
+        sent_at.push(now.as_micros() / 300_000);
+        now = a.sync.timer();
+    }
+    for w in sent_at.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((100..130).contains(&gap), "gap {gap} epochs");
+    }
+}
+
 #[test]
 fn ack_is_sent_once_and_stops_resends() {
     let mut b = status(1, &[0, 1], true);

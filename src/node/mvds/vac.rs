@@ -32,9 +32,10 @@
 
 use super::machine::{Kind, Machine, Schedule};
 use super::payload::KINDS;
+use super::resend::Resend;
 use super::vac_wire::Payload;
 use crate::node::store::Store;
-use crate::node::strategy::{Capabilities, NodeContext, RecordKind, Strategy};
+use crate::node::strategy::{Capabilities, ConfigError, NodeContext, RecordKind, Strategy};
 use crate::node::{Node, Outbox};
 use crate::sim::message::{GroupId, MessageRef, MsgId, NodeId};
 use crate::sim::rng::stream;
@@ -61,6 +62,11 @@ pub struct VacConfig {
     /// `batch` (default) or `interactive`.
     #[serde(default)]
     pub mode: Mode,
+    /// `{"schedule": "exponential"}` (default, Status's backoff) or
+    /// `{"schedule": "fixed", "interval_s": S}` (no backoff: a
+    /// configuration the sources do not run).
+    #[serde(default, skip_serializing_if = "Resend::is_exponential")]
+    pub resend: Resend,
 }
 
 /// A Vac reference MVDS node.
@@ -74,9 +80,15 @@ pub struct VacNode {
 impl VacNode {
     /// A node built from `ctx` in `mode`.
     pub fn new(ctx: &NodeContext<'_>, mode: Mode) -> Self {
+        Self::with_resend(ctx, mode, Resend::Exponential)
+    }
+
+    /// A node built from `ctx` in `mode`, resending on `resend`'s schedule.
+    pub fn with_resend(ctx: &NodeContext<'_>, mode: Mode, resend: Resend) -> Self {
         let rng = stream(ctx.seed, "node", u64::from(ctx.me));
+        let sched = Schedule::status(None).with_resend(resend);
         VacNode {
-            sync: Machine::new(ctx.me, ctx.groups, Schedule::status(None), rng),
+            sync: Machine::new(ctx.me, ctx.groups, sched, rng),
             store: Store::new(ctx.delivery, ctx.groups),
             mode,
         }
@@ -212,8 +224,11 @@ impl Strategy for MvdsVac {
             ..Capabilities::default()
         }
     }
+    fn validate(&self, config: &VacConfig) -> Result<(), ConfigError> {
+        config.resend.validate("resend")
+    }
     fn build(&self, cfg: &VacConfig, ctx: &NodeContext<'_>) -> Box<dyn Node<Payload>> {
-        Box::new(VacNode::new(ctx, cfg.mode))
+        Box::new(VacNode::with_resend(ctx, cfg.mode, cfg.resend))
     }
 }
 

@@ -80,6 +80,46 @@ pub struct LineChart {
     /// The strategies in registry order: each line takes its strategy's
     /// colour, dash and marker from its place here (see `style`).
     pub order: Vec<String>,
+    /// Categorical x: a label at each of these x positions instead of
+    /// numeric ticks (empty: numeric ticks).
+    pub x_ticks: Vec<(f64, String)>,
+    /// Logarithmic y axis, ticks at 1, 2 and 5 times powers of ten (values
+    /// <= 0 are dropped; bands are cut at a tenth of the smallest value).
+    pub log_y: bool,
+    /// A dotted horizontal line at this y (1 on a multiplier plot, 0 on a
+    /// difference plot).
+    pub y_ref: Option<f64>,
+}
+
+/// True when the positive values span more than 10× (the smallest to the
+/// largest): a log axis then shows every line instead of flattening the
+/// small ones.
+pub fn spans_tenfold(values: impl Iterator<Item = f64>) -> bool {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    lo.is_finite() && hi > 10.0 * lo
+}
+
+/// `s` with its y values as log10 (points <= 0 dropped, band ends cut at
+/// `floor`).
+fn log_y_series(s: &Series, floor: f64) -> Series {
+    Series {
+        label: s.label.clone(),
+        points: s
+            .points
+            .iter()
+            .filter(|p| p.1 > 0.0)
+            .map(|&(x, y)| (x, y.log10()))
+            .collect(),
+        band: s
+            .band
+            .iter()
+            .map(|&(x, l, h)| (x, l.max(floor).log10(), h.max(floor).log10()))
+            .collect(),
+    }
 }
 
 /// The corner whose box (30% wide, 35% high) covers the fewest points.
@@ -252,8 +292,19 @@ where
     if c.log_x {
         x_title = format!("{} (log scale)", c.x_label);
     }
-    let (y_div, y_title) = seconds_axis(&c.y_label, c.y_seconds, max_of(c, |p| p.1));
-    let series = prepared(c, x_div, y_div);
+    let (y_div, mut y_title) = seconds_axis(&c.y_label, c.y_seconds, max_of(c, |p| p.1));
+    let mut series = prepared(c, x_div, y_div);
+    if c.log_y {
+        let floor = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min)
+            / 10.0;
+        let floor = if floor.is_finite() { floor } else { 1e-3 };
+        series = series.iter().map(|s| log_y_series(s, floor)).collect();
+        y_title = format!("{y_title} (log scale)");
+    }
     let empty = series.iter().all(|s| s.points.is_empty());
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| {
@@ -262,9 +313,19 @@ where
             .map(|p| p.1)
             .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
     });
-    let (x0, x1) = bounds(xs);
-    let (mut y0, mut y1) = bounds(ys);
-    if let Some((lo, hi)) = c.y_clip {
+    let (mut x0, mut x1) = bounds(xs);
+    if let (Some(first), Some(last)) = (c.x_ticks.first(), c.x_ticks.last()) {
+        (x0, x1) = (first.0 - 0.4, last.0 + 0.4);
+    }
+    let y_ref = c.y_ref.map(|r| {
+        if c.log_y {
+            r.max(f64::MIN_POSITIVE).log10()
+        } else {
+            r / y_div
+        }
+    });
+    let (mut y0, mut y1) = bounds(ys.chain(y_ref));
+    if let Some((lo, hi)) = c.y_clip.filter(|_| !c.log_y) {
         let pad = (hi - lo) * 0.03;
         (y0, y1) = (y0.max(lo - pad), y1.min(hi + pad));
     }
@@ -291,13 +352,33 @@ where
         .y_desc(&y_title)
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17));
-    if log_time {
-        // Round durations instead of powers of ten of seconds, drawn below.
+    if log_time || !c.x_ticks.is_empty() {
+        // Round durations instead of powers of ten of seconds, or the
+        // categories' labels, drawn below.
         mesh.x_labels(0).disable_x_mesh();
+    }
+    if c.log_y {
+        mesh.y_labels(0).disable_y_mesh();
     }
     mesh.draw().map_err(drawing)?;
     if log_time {
         duration_grid(&mut chart, root, (x0, x1), (y0, y1))?;
+    }
+    if !c.x_ticks.is_empty() {
+        category_ticks(&mut chart, root, &c.x_ticks, (y0, y1))?;
+    }
+    if c.log_y {
+        log_y_grid(&mut chart, root, (x0, x1), (y0, y1))?;
+    }
+    if let Some(r) = y_ref {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0, r), (x1, r)],
+                3,
+                4,
+                BLACK.mix(0.6).stroke_width(1),
+            ))
+            .map_err(drawing)?;
     }
     let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
     let looks = style::styles(&labels, &c.order);
@@ -338,6 +419,83 @@ where
     for (t, label) in ticks {
         let (px, py) = chart.backend_coord(&(t.log10(), y0));
         root.draw(&Text::new(label, (px, py + 6), style.clone()))
+            .map_err(drawing)?;
+    }
+    Ok(())
+}
+
+/// The categories' labels under the x axis, with a faint vertical line at
+/// each.
+fn category_ticks<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<DB, Shift>,
+    ticks: &[(f64, String)],
+    (y0, y1): (f64, f64),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for (x, _) in ticks {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(*x, y0), (*x, y1)],
+                BLACK.mix(0.1),
+            )))
+            .map_err(drawing)?;
+    }
+    let style = TextStyle::from(("sans-serif", 15).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Top))
+        .color(&BLACK);
+    for (x, label) in ticks {
+        let (px, py) = chart.backend_coord(&(*x, y0));
+        root.draw(&Text::new(label.clone(), (px, py + 6), style.clone()))
+            .map_err(drawing)?;
+    }
+    Ok(())
+}
+
+/// Horizontal grid lines and labels at 1, 2 and 5 times powers of ten on
+/// a log y axis (the values are log10).
+fn log_y_grid<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    root: &DrawingArea<DB, Shift>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let decades = (y1 - y0).max(0.0);
+    // Over four decades, powers of ten only.
+    let steps: &[f64] = if decades > 4.0 {
+        &[1.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    let mut ticks = Vec::new();
+    for e in (y0.floor() as i32)..=(y1.ceil() as i32) {
+        for m in steps {
+            let v = m * 10f64.powi(e);
+            if (y0..=y1).contains(&v.log10()) {
+                ticks.push(v);
+            }
+        }
+    }
+    for v in &ticks {
+        let y = v.log10();
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x0, y), (x1, y)],
+                BLACK.mix(0.15),
+            )))
+            .map_err(drawing)?;
+    }
+    let style = TextStyle::from(("sans-serif", 15).into_font())
+        .pos(Pos::new(HPos::Right, VPos::Center))
+        .color(&BLACK);
+    for v in ticks {
+        let (px, py) = chart.backend_coord(&(x0, v.log10()));
+        root.draw(&Text::new(tick(v), (px - 6, py), style.clone()))
             .map_err(drawing)?;
     }
     Ok(())

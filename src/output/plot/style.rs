@@ -76,20 +76,34 @@ pub fn strategy_of(label: &str) -> &str {
 }
 
 /// The slot of each label's strategy: its place in `order` (the
-/// registry's), or for others the next free slot in order of first
-/// appearance.
+/// registry's), or for others (plug-ins, variants) the next free slot in
+/// order of first appearance, skipping slots whose colour another line of
+/// the chart already has.
 pub fn slots(labels: &[&str], order: &[String]) -> Vec<usize> {
-    let mut extra: Vec<&str> = Vec::new();
+    let mut taken: Vec<usize> = labels
+        .iter()
+        .filter_map(|l| order.iter().position(|k| k == strategy_of(l)))
+        .map(|i| i % PALETTE.len())
+        .collect();
+    let mut extra: Vec<(&str, usize)> = Vec::new();
+    let mut next = order.len();
     labels
         .iter()
         .map(|l| {
             let s = strategy_of(l);
             order.iter().position(|k| k == s).unwrap_or_else(|| {
-                let i = extra.iter().position(|&e| e == s).unwrap_or_else(|| {
-                    extra.push(s);
-                    extra.len() - 1
-                });
-                order.len() + i
+                if let Some(&(_, slot)) = extra.iter().find(|(e, _)| *e == s) {
+                    return slot;
+                }
+                let start = next;
+                while taken.contains(&(next % PALETTE.len())) && next < start + PALETTE.len() {
+                    next += 1;
+                }
+                let slot = next;
+                next += 1;
+                taken.push(slot % PALETTE.len());
+                extra.push((s, slot));
+                slot
             })
         })
         .collect()
