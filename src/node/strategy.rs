@@ -360,11 +360,20 @@ pub fn parse_config<S: Strategy + ?Sized>(
     let value = section
         .cloned()
         .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+    // Objects only, by the section's own schema (serde would take an
+    // array's items as the fields, in order).
+    let findings = crate::sim::shape::against_schema(&value, &strategy.config_schema());
+    if let Some(m) = findings.array {
+        return Err(ConfigError::at(m.path, m.message));
+    }
     let config: S::Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         ConfigError::at(path, e.into_inner().to_string())
     })?;
+    if let Some(m) = findings.unknown_key {
+        return Err(ConfigError::at(m.path, m.message));
+    }
     strategy.validate(&config)?;
     Ok(config)
 }

@@ -23,6 +23,13 @@ pub(super) fn mailservers(
         RawMailMode::Off => return Ok(None),
     };
     let nodes = members("mailservers.nodes", &raw.nodes, n)?;
+    if nodes.is_empty() {
+        return invalid(
+            "mailservers.nodes",
+            "expected at least one node (a mailserver mode with no mailserver serves \
+             nothing; for none, leave `mailservers` out or set \"mode\": \"off\")",
+        );
+    }
     for &m in &nodes {
         if let Some(g) = groups.iter().find(|g| g.members.binary_search(&m).is_ok()) {
             return invalid(

@@ -60,7 +60,7 @@ fn common_manifest(dirs: &[PathBuf]) -> Result<Manifest, SweepError> {
                 format!("cannot read the sweep manifest: {e}"),
             )
         })?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        let m: Manifest = crate::sim::shape::parse_objects(&text).map_err(|e| {
             SweepError::new(
                 &file,
                 "(root)",
@@ -175,7 +175,7 @@ fn read_run(dir: &Path, index: usize) -> Result<Option<RunRecord>, SweepError> {
     if let Some(summary) = value.get("summary") {
         check_values(&file, "summary", summary)?;
     }
-    let r: RunRecord = serde_json::from_value(value).map_err(|e| {
+    let r: RunRecord = crate::sim::shape::parse_objects(&text).map_err(|e| {
         SweepError::new(
             &file,
             "(root)",

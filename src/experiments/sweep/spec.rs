@@ -144,6 +144,19 @@ impl Sweep {
         let file = path.display().to_string();
         let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
+        // Objects only (serde would take an array's items as the fields).
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            let shape =
+                crate::sim::shape::against_schema(&v, &schemars::schema_for!(RawSweep).to_value());
+            if let Some(m) = shape.array {
+                let at = if m.path.is_empty() {
+                    "(root)".to_string()
+                } else {
+                    m.path
+                };
+                return Err(SweepError::new(&file, at, m.message));
+            }
+        }
         let de = &mut serde_json::Deserializer::from_str(&text);
         let raw: RawSweep = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let at = match e.path().to_string().as_str() {
@@ -170,6 +183,17 @@ impl Sweep {
         registry: &Registry,
     ) -> Result<Sweep, SweepError> {
         check_fields(&raw, file)?;
+        // Every key set must be a field the scenario has: set_path would
+        // make any key, and the scenario then reads "missing field" or
+        // (an always-on churn) nothing at all.
+        let schema = crate::scenario::schema::scenario_schema(registry);
+        for (section, keys) in [("overrides", &raw.overrides), ("grid", &raw.grid)] {
+            for key in keys.keys() {
+                if let Err(m) = crate::sim::shape::path_in_schema(&schema, key) {
+                    return err(file, format!("{section}.{key:?}"), m.message);
+                }
+            }
+        }
         let scenario = read_scenario(file, &base.join(&raw.scenario))?;
         let values = grid::values(file, &raw.grid)?;
         let points = grid::cartesian(&values);
