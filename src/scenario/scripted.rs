@@ -72,6 +72,7 @@ pub(super) fn script(
     duration: SimTime,
 ) -> Result<Vec<Scripted>, Invalid> {
     let mut out = Vec::with_capacity(raw.len());
+    let by_name = super::groups::by_name(groups);
     for (i, m) in raw.iter().enumerate() {
         let path = format!("messages[{i}]");
         let at = seconds(&format!("{path}.at_s"), m.at_s, true)?;
@@ -85,7 +86,7 @@ pub(super) fn script(
             );
         }
         let from = node_id(&format!("{path}.from"), m.from, n)?;
-        let Some(g) = groups.iter().position(|g| g.name == m.group) else {
+        let Some(&g) = by_name.get(m.group.as_str()) else {
             return invalid(
                 format!("{path}.group"),
                 format!("no group is named {:?}", m.group),

@@ -295,9 +295,8 @@ fn bad_sweep_files_are_rejected() {
     rejects_sweep(
         &SWEEP.replace("\"link.loss\"", "\"link.lossy\""),
         &[
-            "sweep.json: grid:",
-            "link.lossy = 0.0",
-            "unknown field `lossy`",
+            "sweep.json: grid.\"link.lossy\": no such field",
+            "the scenario has no `lossy` under `link`",
         ],
     );
     rejects_sweep(
