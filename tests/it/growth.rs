@@ -51,6 +51,11 @@ fn world(kind: &str, k: usize, dir: &Path) -> String {
             )
         }
         "partitions" => {
+            // A heal a second, and about 200 messages whatever the length
+            // (more messages would measure each heal's resync of all of
+            // them, which is BSP's and not the partitions').
+            let duration = 2 * k + 10;
+            let rate = 200.0 / 20.0 / (duration as f64 / 3600.0);
             let parts: Vec<String> = (0..k)
                 .map(|i| {
                     format!(
@@ -61,10 +66,9 @@ fn world(kind: &str, k: usize, dir: &Path) -> String {
                 })
                 .collect();
             format!(
-                r#"{{ {head}, "duration_s": {}, "nodes": 20,
-                "groups": [ {{ "name": "g", "members": "all", "rate_per_hour": 10 }} ],
+                r#"{{ {head}, "duration_s": {duration}, "nodes": 20,
+                "groups": [ {{ "name": "g", "members": "all", "rate_per_hour": {rate:.6} }} ],
                 "partitions": [{}] }}"#,
-                2 * k + 10,
                 parts.join(", ")
             )
         }

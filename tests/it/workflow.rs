@@ -314,7 +314,7 @@ fn bad_sweep_files_are_rejected() {
     );
     rejects_sweep(
         r#"{ "name": "x", "scenario": "SCENARIO", "grid": [1] }"#,
-        &["grid", "invalid type"],
+        &["sweep.json: grid: expected an object"],
     );
     rejects_sweep(
         r#"{ "name": "x", "scenario": "SCENARIO", "grid": { "link.loss": [0.1] }, "strategies": ["flood"] }"#,

@@ -183,6 +183,7 @@ impl Sweep {
         registry: &Registry,
     ) -> Result<Sweep, SweepError> {
         check_fields(&raw, file)?;
+        let scenario = read_scenario(file, &base.join(&raw.scenario))?;
         // Every key set must be a field the scenario has: set_path would
         // make any key, and the scenario then reads "missing field" or
         // (an always-on churn) nothing at all.
@@ -194,7 +195,7 @@ impl Sweep {
                 }
             }
         }
-        let scenario = read_scenario(file, &base.join(&raw.scenario))?;
+
         let values = grid::values(file, &raw.grid)?;
         let points = grid::cartesian(&values);
         let (scenarios, effective) =
