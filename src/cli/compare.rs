@@ -69,7 +69,7 @@ pub(super) fn compare(args: CompareArgs, cx: &Cx) -> Result<i32> {
             outln!("\nnote: {note}");
         }
         outln!(
-            "\nwrote {}/comparison.json, comparison.csv, plots (latency_cdf, deliveries_over_time, bytes_by_record, bytes_by_role, exposure; .png and .svg), provenance.json and effective-scenario.json",
+            "\nwrote {}/comparison.json, comparison.csv, runs.csv, plots (latency_cdf, deliveries_over_time, bytes_by_record, bytes_by_role, exposure; .png and .svg), provenance.json and effective-scenario.json",
             out.display()
         );
     }

@@ -41,13 +41,24 @@ fn parse_size(s: &str) -> Result<u64, String> {
         Some((i, 't' | 'T')) => (&t[..i], 40),
         _ => (t, 0),
     };
-    digits
+    let v = digits
         .parse::<u64>()
         .ok()
         .and_then(|v| v.checked_mul(1 << shift))
         .filter(|&v| v > 0)
-        .ok_or_else(|| format!("expected a size such as 4G, 512M or 1000000, got {s:?}"))
+        .ok_or_else(|| format!("expected a size such as 4G, 512M or 1000000, got {s:?}"))?;
+    // A bare number is bytes: `--max-memory 1` is one byte, which no run
+    // fits in (meaning 1G, most likely).
+    if v < MIN_MEMORY {
+        return Err(format!(
+            "{s:?} is {v} bytes, less than any run needs (at least 1M); give a unit, e.g. {digits}G"
+        ));
+    }
+    Ok(v)
 }
+
+/// The smallest `--max-memory`: 1 MiB (a run of one node needs more).
+const MIN_MEMORY: u64 = 1 << 20;
 
 /// The default `--max-time`, seconds: 4 hours at the estimate's
 /// conservative rate. The largest bundled scenario (scale-10k, 110 M
@@ -171,7 +182,13 @@ mod tests {
     fn sizes_parse_with_binary_units() {
         assert_eq!(parse_size("4G"), Ok(4 << 30));
         assert_eq!(parse_size("512m"), Ok(512 << 20));
-        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2000000"), Ok(2_000_000));
+        let e = parse_size("1").unwrap_err();
+        assert!(
+            e.contains("is 1 bytes, less than any run needs") && e.contains("1G"),
+            "{e}"
+        );
+        assert!(parse_size("1000").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999T").is_err());

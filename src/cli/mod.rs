@@ -89,9 +89,10 @@ enum Cmd {
 
 Exit codes: 0 success, 1 internal failure or failed --check-determinism, 2 bad input")]
     Run(RunArgs),
-    /// Check a scenario file without running it.
+    /// Check a scenario file (or a sweep file and every point's scenario)
+    /// without running it.
     Validate {
-        /// The scenario file (JSON).
+        /// The scenario or sweep file (JSON).
         scenario: PathBuf,
     },
     /// Run one scenario under several strategies and seeds, side by side.
@@ -195,7 +196,7 @@ struct CheckArgs {
     baseline: PathBuf,
     /// Tolerances: a number sets the relative tolerance of every
     /// higher-is-worse metric (default 0.1); METRIC=VALUE sets one metric's.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     tolerance: Vec<crate::experiments::check::Tolerance>,
 }
 

@@ -17,17 +17,18 @@ pub(super) fn plot(dir: &Path, cx: &super::Cx) -> Result<i32> {
     let points = dir.join("points.json");
     if points.exists() {
         let text = std::fs::read_to_string(&points)?;
-        let p: crate::experiments::sweep::Points = serde_json::from_str(&text).map_err(|e| {
-            InputError(format!(
-                "{}: not meshsync sweep points: {e}",
-                points.display()
-            ))
-        })?;
+        let p: crate::experiments::sweep::Points = crate::sim::shape::parse_objects(&text)
+            .map_err(|e| {
+                InputError(format!(
+                    "{}: not meshsync sweep points: {e}",
+                    points.display()
+                ))
+            })?;
         crate::experiments::sweep::plot_points(dir, &p, &order)?;
     } else if compare.exists() {
         let text = std::fs::read_to_string(&compare)?;
-        let c: crate::experiments::compare::Comparison =
-            serde_json::from_str(&text).map_err(|e| {
+        let c: crate::experiments::compare::Comparison = crate::sim::shape::parse_objects(&text)
+            .map_err(|e| {
                 InputError(format!(
                     "{}: not a meshsync comparison: {e}",
                     compare.display()

@@ -60,10 +60,11 @@ pub(super) fn sweep(args: SweepArgs, cx: &Cx) -> Result<i32> {
             outln!("{} holds part of the sweep; when every shard is done: meshsync merge <shard folders> --out <folder>", out.display());
         }
         outln!(
-            "each run alone: cd {} && the \"reproduce\" line of runs/<index>.json (e.g. meshsync run effective-scenarios/000000.json --seed {} --strategy {})",
+            "each run alone: cd {} && the \"reproduce\" line of runs/<index>.json (e.g. meshsync run effective-scenarios/000000.json --seed {} --strategy {} --out ../{}-run-000000)",
             out.display(),
             m.seeds[0],
-            m.strategies[0]
+            m.strategies[0],
+            m.name
         );
     }
     Ok(0)

@@ -64,6 +64,31 @@ const EVENTS_PER_DELIVERY_DEPOSIT: f64 = 1.5;
 /// per-pair sync strategy).
 const EVENTS_PER_DELIVERY_RECONCILE: f64 = 2.5;
 const EVENTS_PER_RELAY_COPY: f64 = 8.0;
+/// With `transport.presence` unknown a node believes every online
+/// co-member linked, so on a sparse graph it also sends to the ones it has
+/// no edge to, and a strategy that promises delivery sends again on its
+/// short backoff until the run ends ([`Capabilities::resends_to_unreachable`]):
+/// sends per unreachable (message, member) pair, fitted on the random
+/// worlds of `tests/it/estimate.rs` (mvds-vac on a ring made 19x the events
+/// the estimate gave without it).
+const UNKNOWN_PRESENCE_RESENDS: f64 = 3.0;
+/// A reconciling strategy runs rounds every few minutes whether or not
+/// there is anything new: negentropy with each pair sharing a group
+/// ([`Capabilities::reconciles_with_every_peer`], every `interval_s`,
+/// default 300 s, and on every link-up), waku-sync with one random peer per
+/// node: rounds per pair (or node) and hour, and events per round (frames
+/// both ways and their timers), fitted on the random worlds of
+/// `tests/it/estimate.rs` (negentropy at low message rates made 10x the
+/// events the per-delivery figure alone gave).
+const RECONCILE_ROUNDS_PER_PAIR_HOUR: f64 = 12.0;
+const EVENTS_PER_RECONCILE_ROUND: f64 = 1.5;
+/// Wall time per envelope a store-forward mailserver returns: a client's
+/// query (every `query_interval_s` and on coming online) is answered by
+/// every mailserver with its whole archive of the served groups, one
+/// envelope each, not one event each (measured ~20 µs an envelope: 100
+/// mailservers, 10 clients, 600 s took 6.6 s on a loaded machine for
+/// 26,000 events).
+const SECONDS_PER_ENVELOPE: f64 = 20e-6;
 /// Events per node going on- or offline (its own event), per sync peer it
 /// reaches or leaves, per contact, per crash (the crash and the restart)
 /// and per crash per peer, and per node (its first coming online).
@@ -123,6 +148,8 @@ pub enum Blame {
     Routing,
     /// A strategy's config field (its [`Footprint::field`]).
     StrategyConfig(&'static str),
+    /// `mailservers.nodes` (every query is answered by every one).
+    Mailservers,
 }
 
 impl Blame {
@@ -142,6 +169,7 @@ impl Blame {
             Blame::TopologyRadius => "topology.radius".into(),
             Blame::TopologyM => "topology.m".into(),
             Blame::TopologyKind => "topology.kind (with nodes)".into(),
+            Blame::Mailservers => "mailservers.nodes".into(),
             Blame::TopologyEdges => "topology.edges".into(),
             Blame::TopologyFile => "topology.file".into(),
             Blame::Routing => "transport.routing".into(),
@@ -245,6 +273,7 @@ impl Estimate {
         } else {
             EVENTS_PER_DELIVERY_SEND_ONCE
         };
+        let unknown_presence = scenario.transport.presence == crate::scenario::Presence::Unknown;
         let duration = scenario.duration;
         let hours = duration.as_secs_f64() / 3600.0;
         let micros = duration.as_micros() as f64;
@@ -322,7 +351,11 @@ impl Estimate {
         for (g, &msgs) in per_group.iter().enumerate() {
             let b = blame_of(g);
             if !relays_everything {
-                let made = msgs * (size(g) - 1.0) * adjacency(size(g));
+                let adj = adjacency(size(g));
+                let mut made = msgs * (size(g) - 1.0) * adj;
+                if unknown_presence && caps.resends_to_unreachable {
+                    made += msgs * (size(g) - 1.0) * (1.0 - adj) * UNKNOWN_PRESENCE_RESENDS;
+                }
                 events.add(b, per_delivery * made);
             }
             memory.add(b, BYTES_PER_MESSAGE * msgs);
@@ -355,8 +388,29 @@ impl Estimate {
         // Sync peers per node, and what a node going on- or offline costs.
         let peers_per_node = (peers / n.max(1.0)).min(n);
         // A strategy that syncs with its peers starts a sync per peer it
-        // reaches; the others do a tenth of that.
-        let link_share = (per_delivery / EVENTS_PER_DELIVERY_SYNC).max(0.1);
+        // reaches (a reconciling one, a round); the others do a tenth of
+        // that.
+        let link_share = if caps.reconciles_with_every_peer {
+            1.0
+        } else {
+            (per_delivery / EVENTS_PER_DELIVERY_SYNC).max(0.1)
+        };
+        if caps.reconciles {
+            let partners: f64 = if caps.reconciles_with_every_peer {
+                scenario
+                    .groups
+                    .iter()
+                    .map(|g| g.members.len() as f64)
+                    .map(|m| m * (m - 1.0) / 2.0 * adjacency(m))
+                    .sum()
+            } else {
+                scenario.groups.iter().map(|g| g.members.len() as f64).sum()
+            };
+            events.add(
+                top_group,
+                EVENTS_PER_RECONCILE_ROUND * RECONCILE_ROUNDS_PER_PAIR_HOUR * partners * hours,
+            );
+        }
         let per_transition =
             EVENTS_PER_TRANSITION + EVENTS_PER_LINK_CHANGE * link_share * peers_per_node;
         let per_crash = EVENTS_PER_CRASH + 2.0 * EVENTS_PER_CRASH_PEER * peers_per_node;
@@ -412,6 +466,26 @@ impl Estimate {
             changes.add(blame, 2.0 * crashes);
         }
 
+        if let Some(m) = &scenario.mailservers {
+            if m.mode == crate::scenario::MailserverMode::StoreForward {
+                let servers = m.nodes.len() as f64;
+                let (mut archived, mut clients) = (0.0, 0.0);
+                for &g in &m.groups {
+                    archived += per_group[g as usize];
+                    clients += size(g as usize);
+                }
+                let periodic = m
+                    .query_interval
+                    .map_or(0.0, |q| duration.as_secs_f64() / q.as_secs_f64().max(1e-6));
+                let queries = periodic + churn_transitions / n.max(1.0) / 2.0 + 1.0;
+                // On average half the run's messages are archived when asked.
+                let envelopes = clients * queries * servers * archived / 2.0;
+                steps.add(
+                    Blame::Mailservers,
+                    envelopes * SECONDS_PER_ENVELOPE * STEPS_PER_SECOND,
+                );
+            }
+        }
         if let TopologySpec::Contacts(list) = &scenario.topology {
             let contacts = list.len() as f64;
             events.add(Blame::TopologyFile, EVENTS_PER_CONTACT * contacts);
@@ -584,6 +658,110 @@ pub fn duration(secs: f64) -> String {
         x if x >= 1.0 => format!("{x:.0} s"),
         _ => "under 1 s".into(),
     }
+}
+
+/// The estimate of one run against the run itself (bounded): what the
+/// estimate test and the scenario fuzz target check.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// Estimated events.
+    pub estimated: f64,
+    /// Events the run processed (the bound when it was stopped there).
+    pub real: f64,
+    /// True when the run was stopped at its bound.
+    pub stopped: bool,
+}
+
+impl Measured {
+    /// How many times more events the run made than estimated (both taken
+    /// as at least [`MEASURE_FLOOR`], as a run under it takes
+    /// milliseconds): the direction that lets a runaway past the guard.
+    pub fn under_by(&self) -> f64 {
+        self.real.max(MEASURE_FLOOR) / self.estimated.max(MEASURE_FLOOR)
+    }
+
+    /// How many times fewer events the run made than estimated (both taken
+    /// as at least [`OVER_FLOOR`]): the direction that refuses a run that
+    /// would have fitted (`--force` runs it anyway).
+    pub fn over_by(&self) -> f64 {
+        self.estimated.max(OVER_FLOOR) / self.real.max(OVER_FLOOR)
+    }
+
+    /// What is wrong with the estimate, if anything: more than
+    /// [`UNDER_LIMIT`] x too low, or more than [`OVER_LIMIT`] x too high.
+    pub fn finding(&self) -> Option<String> {
+        let what = format!(
+            "estimated {:.0} events, the run made {:.0}{}",
+            self.estimated,
+            self.real,
+            if self.stopped {
+                " (stopped at the bound)"
+            } else {
+                ""
+            }
+        );
+        if self.under_by() > UNDER_LIMIT {
+            return Some(format!("estimate {:.1}x too low: {what}", self.under_by()));
+        }
+        if self.over_by() > OVER_LIMIT {
+            return Some(format!("estimate {:.1}x too high: {what}", self.over_by()));
+        }
+        None
+    }
+}
+
+/// The most an estimate may be too low ([`Measured::under_by`]).
+pub const UNDER_LIMIT: f64 = 10.0;
+/// The most an estimate may be too high ([`Measured::over_by`]): looser,
+/// as the estimate is conservative where runs lose work to faults (loss,
+/// crashes, partitions, offline writers); measured up to 16x on random
+/// worlds (README "Limits").
+pub const OVER_LIMIT: f64 = 30.0;
+/// Events below which a too-high estimate is not counted: such a run takes
+/// milliseconds, far below any limit.
+pub const OVER_FLOOR: f64 = 10_000.0;
+
+/// The least either count is taken as in [`Measured::under_by`], events:
+/// such a run takes milliseconds (on 20,000 random worlds, three estimated
+/// at ~1,000 events made ~11,000). A measured run is bounded at `factor`
+/// x the larger of the estimate and this.
+pub const MEASURE_FLOOR: f64 = 10_000.0;
+
+/// Runs `scenario` under `strategy` with `seed`, stopped after `factor` x
+/// its estimated events (or [`MEASURE_FLOOR`]; a `factor` above
+/// [`UNDER_LIMIT`] lets [`Measured::finding`] see a run stopped there), and measures the
+/// estimate against it; `None` (not run) when the estimate is above
+/// `max_events` events or `max_bytes` peak memory.
+pub fn measure(
+    registry: &super::Registry,
+    scenario: &Scenario,
+    strategy: &str,
+    seed: u64,
+    factor: f64,
+    max_events: f64,
+    max_bytes: f64,
+) -> Option<Result<Measured, super::RunError>> {
+    let info = registry.lookup(strategy).ok()?;
+    let est = Estimate::for_strategy(scenario, info);
+    if !(est.events <= max_events && est.peak_bytes <= max_bytes && est.steps <= max_events) {
+        return None;
+    }
+    let bound = (est.events.max(MEASURE_FLOOR) * factor).ceil() as u64;
+    Some(
+        match super::run_bounded(registry, scenario, strategy, seed, bound) {
+            Ok(r) => Ok(Measured {
+                estimated: est.events,
+                real: r.summary.events as f64,
+                stopped: false,
+            }),
+            Err(super::RunError::EventLimit { limit }) => Ok(Measured {
+                estimated: est.events,
+                real: limit as f64,
+                stopped: true,
+            }),
+            Err(e) => Err(e),
+        },
+    )
 }
 
 #[cfg(test)]

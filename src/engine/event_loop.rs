@@ -162,13 +162,31 @@ impl<S: Strategy> World<'_, S> {
     /// [`World::run`], calling `progress` with the simulated time every
     /// [`PROGRESS_EVERY`] events (for a progress bar; it cannot change the
     /// run).
-    pub fn run_observed(mut self, progress: &dyn Fn(SimTime)) -> RunReport {
+    pub fn run_observed(self, progress: &dyn Fn(SimTime)) -> RunReport {
+        self.run_bounded(progress, None)
+            .expect("a run without a bound ends")
+    }
+
+    /// [`World::run_observed`], stopping (`None`) once `max_events` events
+    /// (engine events and timers) have been processed.
+    pub fn run_bounded(
+        mut self,
+        progress: &dyn Fn(SimTime),
+        max_events: Option<u64>,
+    ) -> Option<RunReport> {
+        let limit = max_events.unwrap_or(u64::MAX);
         self.schedule_initial();
         let end = self.scenario.duration;
         let mut past_end = None;
         let mut count: u64 = 0;
+        let mut ticks: u64 = 0;
         loop {
             if let Some(t) = self.one_tick_due(self.queue.peek_time()) {
+                // Ticks count against the bound too (not as events).
+                ticks += 1;
+                if ticks > limit {
+                    return None;
+                }
                 self.one_tick(t);
                 continue;
             }
@@ -178,6 +196,9 @@ impl<S: Strategy> World<'_, S> {
             count += 1;
             if count.is_multiple_of(PROGRESS_EVERY) {
                 progress(now);
+            }
+            if count > limit {
+                return None;
             }
             let event = match popped {
                 Popped::Event(e) => e,
@@ -193,7 +214,7 @@ impl<S: Strategy> World<'_, S> {
             }
             self.dispatch(now, event);
         }
-        self.finish(past_end)
+        Some(self.finish(past_end))
     }
 
     /// Hands the recorder what only the engine knows, and takes the report.
@@ -275,7 +296,14 @@ impl<S: Strategy> World<'_, S> {
             Event::Partition { index, start } => {
                 self.recorder
                     .on_world_event(now, kind::PARTITION, index as NodeId);
-                self.faults.partition_active[index] = start;
+                let active = &mut self.faults.partitions_active;
+                match active.iter().position(|&i| i == index) {
+                    Some(k) if !start => {
+                        active.swap_remove(k);
+                    }
+                    None if start => active.push(index),
+                    _ => {}
+                }
             }
             Event::Arrive {
                 from,

@@ -20,11 +20,10 @@ use crate::world::network::Verdict;
 impl<S: Strategy> World<'_, S> {
     /// True when a partition in force drops payloads from `a` to `b`.
     pub(super) fn cut(&self, a: NodeId, b: NodeId) -> bool {
-        self.scenario
-            .partitions
+        self.faults
+            .partitions_active
             .iter()
-            .zip(&self.faults.partition_active)
-            .any(|(p, &on)| on && p.cuts(a, b))
+            .any(|&i| self.scenario.partitions[i].cuts(a, b))
     }
 
     /// What node `a` should believe about its link to `b`.

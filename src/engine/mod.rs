@@ -29,7 +29,7 @@ mod registry;
 mod workload;
 mod world;
 
-pub use registry::{run_in, Engine, Registry, RunError, RunInput};
+pub use registry::{run_bounded, run_in, Engine, Registry, RunError, RunInput};
 pub use world::World;
 
 use crate::report::RunReport;

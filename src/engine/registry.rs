@@ -32,6 +32,12 @@ pub enum RunError {
         /// What is wrong in it.
         error: ConfigError,
     },
+    /// A bounded run ([`run_bounded`]) reached its event limit.
+    #[error("stopped after {limit} events, the bound it was run with")]
+    EventLimit {
+        /// The bound.
+        limit: u64,
+    },
     /// The scenario needs something the strategy's wire cannot do.
     #[error("strategy {strategy:?} cannot run this scenario: {reason}")]
     Unsupported {
@@ -52,6 +58,9 @@ pub struct RunInput<'a> {
     pub seed: u64,
     /// Called with the simulated time now and then.
     pub progress: &'a dyn Fn(SimTime),
+    /// Stop with [`RunError::EventLimit`] after this many events (none:
+    /// run to the end).
+    pub max_events: Option<u64>,
 }
 
 /// The engine as a registry's [`Runner`]: builds the world for the
@@ -85,7 +94,12 @@ impl Runner for Engine {
             }
         };
         World::check_supported(input.scenario, strategy)?;
-        Ok(World::build(input.scenario, strategy, config, input.seed).run_observed(input.progress))
+        let world = World::build(input.scenario, strategy, config, input.seed);
+        world
+            .run_bounded(input.progress, input.max_events)
+            .ok_or(RunError::EventLimit {
+                limit: input.max_events.unwrap_or(u64::MAX),
+            })
     }
 }
 
@@ -118,6 +132,29 @@ pub fn run_in(
         scenario: &scenario,
         seed,
         progress,
+        max_events: None,
+    };
+    registry
+        .run(strategy, input)
+        .unwrap_or_else(|| Err(RunError::UnknownStrategy(registry.unknown(strategy))))
+}
+
+/// [`run_in`] stopped with [`RunError::EventLimit`] once it has processed
+/// `max_events` events: what checks the size estimate against a real run
+/// (tests, the scenario fuzz target) runs, so an estimate far too low
+/// cannot make it run for ever.
+pub fn run_bounded(
+    registry: &Registry,
+    scenario: &Scenario,
+    strategy: &str,
+    seed: u64,
+    max_events: u64,
+) -> Result<RunReport, RunError> {
+    let input = RunInput {
+        scenario,
+        seed,
+        progress: &|_| {},
+        max_events: Some(max_events),
     };
     registry
         .run(strategy, input)

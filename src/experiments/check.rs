@@ -361,7 +361,13 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
     let file = result_file(path);
     let text = std::fs::read_to_string(&file)
         .map_err(|e| InputError(format!("{}: cannot read: {e}", file.display())))?;
-    if let Ok(c) = serde_json::from_str::<Comparison>(&text) {
+    let comparison = crate::sim::shape::parse_objects::<Comparison>(&text);
+    if let Err(m) = &comparison {
+        if m.is_positional() {
+            return Err(InputError(format!("{}: {m}", file.display())));
+        }
+    }
+    if let Ok(c) = comparison {
         let entries = c
             .strategies
             .iter()
@@ -386,7 +392,7 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
             vs,
         });
     }
-    let p: Points = serde_json::from_str(&text).map_err(|e| {
+    let p: Points = crate::sim::shape::parse_objects(&text).map_err(|e| {
         InputError(format!(
             "{}: neither a meshsync comparison nor sweep result: {e}",
             file.display()

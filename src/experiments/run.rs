@@ -116,7 +116,8 @@ fn check_determinism(
     })
 }
 
-/// `meshsync run FILE --seed N --strategy S [--report one]`.
+/// `meshsync run FILE --seed N --strategy S [--deliveries M] [--report
+/// one]`: every option that changes the folder's files.
 fn reproduce(job: &RunJob) -> String {
     let scenario_file = job.scenario_file.display().to_string();
     let seed = job.seed.to_string();
@@ -128,6 +129,11 @@ fn reproduce(job: &RunJob) -> String {
         "--strategy",
         job.strategy,
     ];
+    match job.files.deliveries {
+        DeliveriesMode::Delivered => {}
+        DeliveriesMode::All => words.extend(["--deliveries", "all"]),
+        DeliveriesMode::None => words.extend(["--deliveries", "none"]),
+    }
     if job.files.one_report {
         words.extend(["--report", "one"]);
     }

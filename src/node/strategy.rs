@@ -136,6 +136,18 @@ pub struct Capabilities {
     /// `linking_nodes_*` metrics). When false, only a node that got the
     /// message from its author directly can (the transport names the peer).
     pub wire_links_sender_to_group: bool,
+    /// A node sends again, on a backoff of minutes and with no send limit,
+    /// to a peer it believes linked but that never answers (vacp2p/mvds on
+    /// Status's schedule; BSP's backoff unit is the transport's max
+    /// latency). Under `transport.presence` unknown on
+    /// a sparse graph that is most of a run's events. Used only to
+    /// estimate a run's events before it starts.
+    pub resends_to_unreachable: bool,
+    /// A reconciling strategy runs a round with every peer sharing a group,
+    /// on every link-up and every interval (negentropy), rather than with
+    /// one random peer per interval (waku-sync). Used only to estimate a
+    /// run's events before it starts.
+    pub reconciles_with_every_peer: bool,
 }
 
 impl Default for Capabilities {
@@ -148,6 +160,8 @@ impl Default for Capabilities {
             reconciles: false,
             runs_on_stores: false,
             wire_links_sender_to_group: false,
+            resends_to_unreachable: false,
+            reconciles_with_every_peer: false,
         }
     }
 }
@@ -394,11 +408,20 @@ pub fn parse_config<S: Strategy + ?Sized>(
     let value = section
         .cloned()
         .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+    // Objects only, by the section's own schema (serde would take an
+    // array's items as the fields, in order).
+    let findings = crate::sim::shape::against_schema(&value, &strategy.config_schema());
+    if let Some(m) = findings.array {
+        return Err(ConfigError::at(m.path, m.message));
+    }
     let config: S::Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         ConfigError::at(path, e.into_inner().to_string())
     })?;
+    if let Some(m) = findings.unknown_key {
+        return Err(ConfigError::at(m.path, m.message));
+    }
     strategy.validate(&config)?;
     Ok(config)
 }

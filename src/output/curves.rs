@@ -141,10 +141,10 @@ pub fn from_reports(label: &str, reports: &[&RunReport]) -> Curves {
 /// Curves of a run folder (`summary.json` and `deliveries.csv`).
 pub fn from_run_dir(dir: &Path) -> Result<Curves> {
     let sp = dir.join("summary.json");
-    let summary: Summary = serde_json::from_str(
+    let summary: Summary = crate::sim::shape::parse_objects(
         &std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display()))?,
     )
-    .with_context(|| format!("{} is not a meshsync summary", sp.display()))?;
+    .map_err(|e| Error::Content(format!("{}: not a meshsync summary: {e}", sp.display())))?;
     let csv = dir.join("deliveries.csv");
     if !csv.exists() {
         return Err(Error::Content(format!(

@@ -50,6 +50,7 @@ pub(super) fn adversaries(
     n: u32,
 ) -> Result<Vec<AdversarySpec>, Invalid> {
     let mut out = Vec::with_capacity(raw.len());
+    let by_name = super::groups::by_name(groups);
     for (i, a) in raw.iter().enumerate() {
         let path = format!("adversaries[{i}]");
         let kind = match a.kind {
@@ -58,7 +59,7 @@ pub(super) fn adversaries(
             RawAdversaryKind::Inject => AdversaryKind::Inject,
         };
         let node = node_id(&format!("{path}.node"), a.node, n)?;
-        let Some(g) = groups.iter().position(|g| g.name == a.group) else {
+        let Some(&g) = by_name.get(a.group.as_str()) else {
             return invalid(
                 format!("{path}.group"),
                 format!("no group is named {:?}", a.group),

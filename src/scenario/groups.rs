@@ -44,12 +44,25 @@ pub(super) fn members(path: &str, raw: &RawMembers, n: u32) -> Result<Vec<NodeId
     Ok(ids)
 }
 
+/// Each group's index by its name (look-ups by name are then O(log
+/// groups), not a scan).
+pub(super) fn by_name(groups: &[GroupSpec]) -> std::collections::BTreeMap<&str, usize> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.as_str(), i))
+        .collect()
+}
+
 pub(super) fn groups(raw: &[RawGroup], n: u32) -> Result<Vec<GroupSpec>, Invalid> {
     let mut out: Vec<GroupSpec> = Vec::with_capacity(raw.len());
+    let mut names = std::collections::BTreeSet::new();
     for (i, g) in raw.iter().enumerate() {
         let path = format!("groups[{i}]");
         check_name(&format!("{path}.name"), &g.name)?;
-        if out.iter().any(|o| o.name == g.name) {
+        // A set of the names: a scan of the groups so far made many groups
+        // quadratic.
+        if !names.insert(g.name.as_str()) {
             return invalid(
                 format!("{path}.name"),
                 format!("group name {:?} is used twice", g.name),

@@ -91,14 +91,41 @@ pub(super) fn topology(raw: &RawTopology, n: u32, base: &Path) -> Result<Topolog
     })
 }
 
-pub(super) fn link(raw: &RawLink) -> Result<LinkSpec, Invalid> {
+/// The lowest `link.bandwidth_kbps`: 0.01 kbps (10 bits a second, a
+/// 1 KiB payload in under 14 minutes). Below it every payload is in
+/// flight for hours (1e-300 kbps: for ever), which no one means.
+pub const MIN_BANDWIDTH_KBPS: f64 = 0.01;
+
+pub(super) fn link(raw: &RawLink, duration: SimTime) -> Result<LinkSpec, Invalid> {
     let bandwidth_bps = match raw.bandwidth_kbps {
         None => None,
-        Some(b) if b.is_finite() && b > 0.0 => Some(b * 1000.0),
+        Some(b) if b.is_finite() && b >= MIN_BANDWIDTH_KBPS => {
+            // A payload of 1 KiB (a BTP frame; most payloads are larger)
+            // must cross a link within the run.
+            let frame_s = 8.0 * 1024.0 / (b * 1000.0);
+            if frame_s >= duration.as_secs_f64() {
+                return invalid(
+                    "link.bandwidth_kbps",
+                    format!(
+                        "at {b} kbps a 1 KiB payload takes {frame_s:.0} s, longer than the run \
+                         (duration_s {}): nothing would arrive",
+                        duration.as_secs_f64()
+                    ),
+                );
+            }
+            Some(b * 1000.0)
+        }
         Some(b) => {
             return invalid(
                 "link.bandwidth_kbps",
-                format!("expected a number > 0, got {b}"),
+                format!(
+                    "expected a number >= {MIN_BANDWIDTH_KBPS} (kilobits per second), got {}",
+                    if b != 0.0 && b.abs() < 1e-6 {
+                        format!("{b:e}")
+                    } else {
+                        b.to_string()
+                    }
+                ),
             )
         }
     };

@@ -23,8 +23,23 @@ pub(super) fn mailservers(
         RawMailMode::Off => return Ok(None),
     };
     let nodes = members("mailservers.nodes", &raw.nodes, n)?;
+    if nodes.is_empty() {
+        return invalid(
+            "mailservers.nodes",
+            "expected at least one node (a mailserver mode with no mailserver serves \
+             nothing; for none, leave `mailservers` out or set \"mode\": \"off\")",
+        );
+    }
+    // The first group of each node, once (a scan of the groups per
+    // mailserver made many of both quadratic).
+    let mut group_of: Vec<Option<usize>> = vec![None; n as usize];
+    for (gi, g) in groups.iter().enumerate() {
+        for &v in &g.members {
+            group_of[v as usize].get_or_insert(gi);
+        }
+    }
     for &m in &nodes {
-        if let Some(g) = groups.iter().find(|g| g.members.binary_search(&m).is_ok()) {
+        if let Some(g) = group_of[m as usize].map(|gi| &groups[gi]) {
             return invalid(
                 "mailservers.nodes",
                 format!(
@@ -46,10 +61,11 @@ pub(super) fn mailservers(
     let served = match &raw.groups {
         None => (0..groups.len() as GroupId).collect(),
         Some(names) => {
+            let by_name = super::groups::by_name(groups);
             let mut ids = Vec::with_capacity(names.len());
             for (i, name) in names.iter().enumerate() {
-                match groups.iter().position(|g| &g.name == name) {
-                    Some(g) => ids.push(g as GroupId),
+                match by_name.get(name.as_str()) {
+                    Some(&g) => ids.push(g as GroupId),
                     None => {
                         return invalid(
                             format!("mailservers.groups[{i}]"),

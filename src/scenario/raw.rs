@@ -261,8 +261,11 @@ pub struct RawLink {
     /// One-way latency in milliseconds (default fixed 100).
     #[serde(default = "default_latency")]
     pub latency_ms: RawDist,
-    /// Bandwidth per direction in kilobits per second (default unlimited).
+    /// Bandwidth per direction in kilobits per second (default unlimited;
+    /// at least 0.01, and fast enough that a 1 KiB payload crosses a link
+    /// within the run).
     #[serde(default)]
+    #[schemars(range(min = 0.01))]
     pub bandwidth_kbps: Option<f64>,
     /// Probability that a payload is lost (default 0).
     #[serde(default)]

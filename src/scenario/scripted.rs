@@ -24,6 +24,23 @@ pub(super) fn one_messages(
 ) -> Result<(), Invalid> {
     let file = path.display().to_string();
     let events = trace::parse_messages(&read_trace("one_messages", path)?, &file, n)?;
+    // Events past the end are left out (a trace may run longer than the
+    // scenario); a file with none inside the run is a mistake in one or the
+    // other, named here rather than as a scenario without groups.
+    if let Some(first) = events.iter().map(|e| e.at).min() {
+        if first >= duration {
+            return invalid(
+                "one_messages",
+                format!(
+                    "{file}: all {} message events are at or after the end of the run \
+                     (the first at {} s, duration_s {})",
+                    events.len(),
+                    first.as_secs_f64(),
+                    duration.as_secs_f64()
+                ),
+            );
+        }
+    }
     let mut pair_group: BTreeMap<(NodeId, NodeId), GroupId> = BTreeMap::new();
     for e in events.into_iter().filter(|e| e.at < duration) {
         let pair = (e.from.min(e.to), e.from.max(e.to));
@@ -56,6 +73,7 @@ pub(super) fn script(
     duration: SimTime,
 ) -> Result<Vec<Scripted>, Invalid> {
     let mut out = Vec::with_capacity(raw.len());
+    let by_name = super::groups::by_name(groups);
     for (i, m) in raw.iter().enumerate() {
         let path = format!("messages[{i}]");
         let at = seconds(&format!("{path}.at_s"), m.at_s, true)?;
@@ -69,7 +87,7 @@ pub(super) fn script(
             );
         }
         let from = node_id(&format!("{path}.from"), m.from, n)?;
-        let Some(g) = groups.iter().position(|g| g.name == m.group) else {
+        let Some(&g) = by_name.get(m.group.as_str()) else {
             return invalid(
                 format!("{path}.group"),
                 format!("no group is named {:?}", m.group),

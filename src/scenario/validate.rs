@@ -56,12 +56,41 @@ impl Scenario {
         file: &str,
         registry: &Registry<R>,
     ) -> Result<Scenario, ScenarioError> {
+        // The text as a value first: an array written for an object is
+        // refused before serde takes its items by position.
+        let value: Option<serde_json::Value> = serde_json::from_str(text).ok();
+        if let Some(serde_json::Value::Object(o)) = &value {
+            if o.contains_key("scenario") && o.contains_key("grid") {
+                return Err(path_error(
+                    file,
+                    String::new(),
+                    format!(
+                        "this is a sweep file (it has `scenario` and `grid`), not a scenario: \
+                         `meshsync validate {file}` checks it and every point's scenario, \
+                         `meshsync sweep {file}` runs it"
+                    ),
+                ));
+            }
+        }
+        let findings = value.as_ref().map(shape_of).unwrap_or_default();
+        if let Some(m) = findings.array {
+            return Err(path_error(file, m.path, m.message));
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawScenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let inner = e.inner();
-            match inner.classify() {
+            match (inner.classify(), &value) {
+                // Valid JSON that serde's streaming parser stopped in (an
+                // enum with two keys): the value gives the path.
+                (
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof,
+                    Some(v),
+                ) => match serde_path_to_error::deserialize::<_, RawScenario>(v) {
+                    Err(e) => path_error(file, e.path().to_string(), plain(e.inner())),
+                    Ok(_) => path_error(file, String::new(), format!("not valid JSON: {inner}")),
+                },
                 // Where the text stops being JSON, only line and column mean anything.
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                (serde_json::error::Category::Syntax | serde_json::error::Category::Eof, None) => {
                     path_error(file, String::new(), format!("not valid JSON: {inner}"))
                 }
                 _ => path_error(file, e.path().to_string(), inner.to_string()),
@@ -74,6 +103,9 @@ impl Scenario {
                 format!("not valid JSON: content after the scenario object: {e}"),
             )
         })?;
+        if let Some(m) = findings.unknown_key {
+            return Err(path_error(file, m.path, m.message));
+        }
         Scenario::validate(raw, file, registry)
     }
 
@@ -88,8 +120,15 @@ impl Scenario {
         file: &str,
         registry: &Registry<R>,
     ) -> Result<Scenario, ScenarioError> {
+        let findings = shape_of(&value);
+        if let Some(m) = findings.array {
+            return Err(path_error(file, m.path, m.message));
+        }
         let raw: RawScenario = serde_path_to_error::deserialize(value)
-            .map_err(|e| path_error(file, e.path().to_string(), e.inner().to_string()))?;
+            .map_err(|e| path_error(file, e.path().to_string(), plain(e.inner())))?;
+        if let Some(m) = findings.unknown_key {
+            return Err(path_error(file, m.path, m.message));
+        }
         Scenario::validate(raw, file, registry)
     }
 
@@ -104,6 +143,28 @@ impl Scenario {
             Invalid::Trace(t) => ScenarioError::Trace(t),
         })
     }
+}
+
+/// The raw scenario's JSON Schema (the strategy sections are checked by
+/// their strategies), derived once.
+fn raw_schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| schemars::schema_for!(RawScenario).to_value())
+}
+
+/// Arrays written for objects, keys no section has.
+fn shape_of(value: &serde_json::Value) -> crate::sim::shape::Findings {
+    crate::sim::shape::against_schema(value, raw_schema())
+}
+
+/// serde's message, with its wording for an enum given two kinds made
+/// plain.
+fn plain(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    if m.starts_with("invalid value: map, expected map with a single key") {
+        return "expected exactly one kind (an object with a single key, such as {\"fixed\": 5}), got several keys".into();
+    }
+    m
 }
 
 fn validate<R: Runner>(
@@ -147,7 +208,7 @@ fn validate<R: Runner>(
         None => None,
         Some(m) => mailservers(m, &groups, n, &mut churn)?,
     };
-    let link = link(&raw.link)?;
+    let link = link(&raw.link, duration)?;
     let transport = transport(&raw.transport)?;
     if link.one.is_some()
         && (transport.presence != Presence::Known || transport.routing != Routing::Direct)

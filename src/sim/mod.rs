@@ -12,4 +12,5 @@ pub mod input;
 pub mod message;
 pub mod queue;
 pub mod rng;
+pub mod shape;
 pub mod time;

@@ -284,3 +284,239 @@ fn refused_commands_leave_no_lock_file() {
     );
     assert!(locks(d).is_empty(), "{:?}", locks(d));
 }
+
+/// Flag values that cannot be (issue 25 class 7): each refused naming the
+/// flag and what it takes, exit 2.
+#[test]
+fn flag_values_that_cannot_be_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = root().join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    refused(
+        d,
+        &["check", "a", "--baseline", "b", "--tolerance", "-0.1"],
+        &["--tolerance", "expected a number >= 0, got \"-0.1\""],
+    );
+    refused(
+        d,
+        &[
+            "check",
+            "a",
+            "--baseline",
+            "b",
+            "--tolerance",
+            "latency_p90_s=-1",
+        ],
+        &["--tolerance"],
+    );
+    for cmd in ["run", "compare"] {
+        refused(
+            d,
+            &[cmd, q, "--max-memory", "1", "--out", "x"],
+            &["--max-memory", "is 1 bytes, less than any run needs", "1G"],
+        );
+    }
+    assert!(!d.join("x").exists());
+}
+
+/// Sweep files (class 4 and 7): objects only, grid and override keys the
+/// scenario has, and a sweep file given where a scenario goes is named as
+/// one; `validate` checks a sweep file and every point.
+#[test]
+fn sweep_files_are_objects_with_keys_the_scenario_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_sweep(d);
+    let good = std::fs::read_to_string(d.join("sweep.json")).unwrap();
+    let out = ok(&meshsync(d, &["validate", "sweep.json"]));
+    assert!(
+        out.contains("sweep.json: ok, a sweep file (2 points x 1 strategies x 2 seeds = 4 runs"),
+        "{out}"
+    );
+    refused(
+        d,
+        &["run", "sweep.json", "--out", "r"],
+        &[
+            "sweep.json: (root): this is a sweep file",
+            "meshsync validate sweep.json",
+        ],
+    );
+    let cases = [
+        (
+            good.replace("\"link.loss\"", "\"churn.nonexistent\""),
+            "grid.\"churn.nonexistent\": no such field: the scenario has no `nonexistent` under `churn`",
+        ),
+        (
+            good.replace("\"link.loss\"", "\"groups[0].colour\""),
+            "grid.\"groups[0].colour\": no such field: the scenario has no `colour` under `groups[0]`",
+        ),
+        (
+            good.replace("\"duration_s\": 120", "\"link.speed\": 120"),
+            "overrides.\"link.speed\": no such field: the scenario has no `speed` under `link`",
+        ),
+        (
+            good.replace("\"overrides\": { \"duration_s\": 120 }", "\"overrides\": [120]"),
+            "sweep.json: overrides: expected an object",
+        ),
+        (
+            good.replace("\"grid\": { \"link.loss\": [0.0, 0.2] }", "\"grid\": [[0.0, 0.2]]"),
+            "sweep.json: grid: expected an object",
+        ),
+        (
+            format!("[{}]", good),
+            "sweep.json: (root): expected an object",
+        ),
+        (
+            // A grid value that is an array where the scenario has an
+            // object: named by the point's scenario path.
+            good.replace("\"link.loss\": [0.0, 0.2]", "\"link\": [[{\"fixed\": 5}]]"),
+            "link: expected an object",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(d.join("sweep.json"), &text).unwrap();
+        refused(d, &["validate", "sweep.json"], &[expected]);
+        refused(d, &["sweep", "sweep.json", "--out", "o"], &[expected]);
+        assert!(!d.join("o").exists(), "{text}");
+    }
+}
+
+/// Result files read back (class 4): a struct written as an array is
+/// refused naming its file and path, never read by position.
+#[test]
+fn result_files_with_arrays_for_objects_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = root().join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    ok(&meshsync(
+        d,
+        &[
+            "compare",
+            q,
+            "--strategies",
+            "bsp-batch",
+            "--seeds",
+            "1",
+            "--out",
+            "base",
+            "-q",
+        ],
+    ));
+    ok(&meshsync(
+        d,
+        &[
+            "compare",
+            q,
+            "--strategies",
+            "bsp-batch",
+            "--seeds",
+            "1",
+            "--out",
+            "cur",
+            "-q",
+        ],
+    ));
+    // The baseline's top level as the list of its values.
+    let file = d.join("base/comparison.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let values: Vec<serde_json::Value> = v.as_object().unwrap().values().cloned().collect();
+    std::fs::write(&file, serde_json::to_string(&values).unwrap()).unwrap();
+    refused(
+        d,
+        &["check", "cur", "--baseline", "base"],
+        &["base/comparison.json: (root): expected an object"],
+    );
+    refused(
+        d,
+        &["plot", "base"],
+        &["base/comparison.json: not a meshsync comparison: (root): expected an object"],
+    );
+    // A sweep shard's run record whose summary is a list of its values.
+    write_sweep(d);
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(&meshsync(
+            d,
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &format!("s{k}"),
+                "-q",
+            ],
+        ));
+    }
+    let run = d.join("s0/runs/000000.json");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run).unwrap()).unwrap();
+    let summary: Vec<serde_json::Value> = r["summary"]
+        .as_object()
+        .unwrap()
+        .values()
+        .cloned()
+        .collect();
+    r["summary"] = serde_json::Value::Array(summary);
+    std::fs::write(&run, serde_json::to_string(&r).unwrap()).unwrap();
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["000000.json", "summary: expected an object"],
+    );
+    // A missing run names the shard folder that should hold it.
+    std::fs::remove_file(&run).unwrap();
+    refused(
+        d,
+        &["merge", "s0", "s1", "--out", "m"],
+        &["1 of 4 runs are missing (0): run 0 belongs to shard 0/2, whose folder s0 does not have it"],
+    );
+    refused(
+        d,
+        &["merge", "s1", "--out", "m"],
+        &["run 0 is in none of the folders given (s1 is 1/2)"],
+    );
+    assert!(!d.join("m").exists());
+}
+
+/// Small workflow lines (class 8): the reproduce line keeps
+/// `--deliveries`, compare's "wrote" line names every file it wrote.
+#[test]
+fn reproduce_and_wrote_lines_say_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = root().join("scenarios/quickstart.json");
+    let q = q.to_str().unwrap();
+    for mode in ["all", "none"] {
+        let out = ok(&meshsync(
+            d,
+            &["run", q, "--out", mode, "--deliveries", mode],
+        ));
+        let line = format!("--strategy bsp-interactive --deliveries {mode}\n");
+        assert!(out.contains(&line), "{out}");
+        let p = std::fs::read_to_string(d.join(mode).join("provenance.json")).unwrap();
+        assert!(p.contains(&format!("--deliveries {mode}\"")), "{p}");
+    }
+    let out = ok(&meshsync(
+        d,
+        &[
+            "compare",
+            q,
+            "--strategies",
+            "bsp-batch",
+            "--seeds",
+            "1",
+            "--out",
+            "c",
+        ],
+    ));
+    let wrote = out.lines().find(|l| l.starts_with("wrote ")).unwrap();
+    for f in std::fs::read_dir(d.join("c")).unwrap() {
+        let name = f.unwrap().file_name().to_string_lossy().into_owned();
+        let stem = name.split('.').next().unwrap().to_string();
+        assert!(wrote.contains(&stem), "{name} not in: {wrote}");
+    }
+}

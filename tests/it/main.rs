@@ -12,6 +12,7 @@ mod epidemic;
 mod estimate;
 mod faults;
 mod golden;
+mod growth;
 mod house;
 mod intermittent;
 mod kill;

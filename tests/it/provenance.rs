@@ -134,7 +134,8 @@ fn a_sweep_folder_of_another_build_is_not_resumed() {
 }
 
 /// Every sweep run records a `meshsync run` line that, run from the sweep
-/// folder, re-runs it alone and gives the same summary.
+/// folder, re-runs it alone into a folder beside the sweep's (not inside
+/// it) and gives the same summary.
 #[test]
 fn a_sweep_runs_reproduce_line_reruns_it_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -151,9 +152,14 @@ fn a_sweep_runs_reproduce_line_reruns_it_alone() {
             "{line}"
         );
         let mut args: Vec<&str> = line.split(' ').skip(1).collect();
-        let alone = d.join(format!("alone-{k}"));
-        args.extend(["--out", alone.to_str().unwrap(), "-q"]);
+        let alone = d.join(format!("prov-run-{k:06}"));
+        assert!(
+            line.ends_with(&format!(" --out ../prov-run-{k:06}")),
+            "{line}"
+        );
+        args.push("-q");
         ok(&meshsync(&sweep, &args));
+        assert!(!sweep.join("results").exists(), "nothing inside the sweep");
         assert_eq!(json(&alone.join("summary.json")), run["summary"], "run {k}");
         // The run alone records the same world the sweep recorded.
         let p = json(&alone.join("provenance.json"));

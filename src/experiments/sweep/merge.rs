@@ -60,7 +60,7 @@ fn common_manifest(dirs: &[PathBuf]) -> Result<Manifest, SweepError> {
                 format!("cannot read the sweep manifest: {e}"),
             )
         })?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        let m: Manifest = crate::sim::shape::parse_objects(&text).map_err(|e| {
             SweepError::new(
                 &file,
                 "(root)",
@@ -135,16 +135,48 @@ fn gather_runs(dirs: &[PathBuf], m: &Manifest, out: &Path) -> Result<Vec<RunReco
         return Ok(runs);
     }
     let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
+    let first = missing[0];
+    // The folder that should have held the first missing run, by the
+    // shard its provenance.json records.
+    let shards: Vec<(&PathBuf, (usize, usize))> = dirs
+        .iter()
+        .filter_map(|d| Some((d, shard_of(d)?)))
+        .collect();
+    let whose = match shards.iter().find(|(_, (k, n))| first % n == *k) {
+        Some((d, (k, n))) => format!(
+            "run {first} belongs to shard {k}/{n}, whose folder {} does not have it (stopped before it finished?): run that shard again, it resumes where it stopped",
+            d.display()
+        ),
+        None => {
+            let given: Vec<String> = shards
+                .iter()
+                .map(|(d, (k, n))| format!("{} is {k}/{n}", d.display()))
+                .collect();
+            format!(
+                "run {first} is in none of the folders given ({}): give every shard's folder, or run the remaining shards first",
+                if given.is_empty() { "none records its shard".to_string() } else { given.join(", ") }
+            )
+        }
+    };
     Err(SweepError::new(
         &out.display().to_string(),
         "(root)",
         format!(
-            "{} of {} runs are missing (first: {}); run the remaining shards first",
+            "{} of {} runs are missing ({}): {whose}",
             missing.len(),
             m.runs,
             shown.join(", ")
         ),
     ))
+}
+
+/// The shard `I/N` a sweep folder's `provenance.json` records, if any.
+fn shard_of(dir: &Path) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(dir.join("provenance.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let (k, n) = v.get("shard")?.as_str()?.split_once('/')?;
+    let (k, n): (usize, usize) = (k.parse().ok()?, n.parse().ok()?);
+    (n > 0 && k < n).then_some((k, n))
 }
 
 /// Run `index` of shard folder `dir`: none when absent; an error naming
@@ -175,7 +207,7 @@ fn read_run(dir: &Path, index: usize) -> Result<Option<RunRecord>, SweepError> {
     if let Some(summary) = value.get("summary") {
         check_values(&file, "summary", summary)?;
     }
-    let r: RunRecord = serde_json::from_value(value).map_err(|e| {
+    let r: RunRecord = crate::sim::shape::parse_objects(&text).map_err(|e| {
         SweepError::new(
             &file,
             "(root)",

@@ -92,6 +92,8 @@ impl Sweep {
                 &j.seed.to_string(),
                 "--strategy",
                 &self.strategies[j.strategy],
+                "--out",
+                &alone_name(&self.manifest.name, j.index),
             ])),
             summary: r.summary,
         })
@@ -110,6 +112,14 @@ fn in_shard(j: &Job, shard: Option<(usize, usize)>) -> bool {
 
 /// `effective-scenarios/<p>.json`: point `p`'s effective scenario, relative
 /// to the sweep folder.
+/// Where run `index`'s "reproduce" line (run from the sweep folder) writes:
+/// beside the sweep folder, `../<sweep>-run-<index>` (run's default,
+/// `results/<scenario>`, would put a folder inside the sweep's, which the
+/// sweep then refuses to resume).
+fn alone_name(sweep: &str, index: usize) -> String {
+    format!("../{sweep}-run-{index:06}")
+}
+
 fn effective_name(point: usize) -> String {
     format!("{EFFECTIVE_DIR}/{point:06}.json")
 }
@@ -135,7 +145,7 @@ pub(super) fn write_run(dir: &Path, r: &RunRecord) -> Result<(), crate::output::
 /// Run `index` of the folder, if it is there and whole.
 pub(super) fn load_run(dir: &Path, index: usize) -> Option<RunRecord> {
     let text = std::fs::read_to_string(run_path(dir, index)).ok()?;
-    serde_json::from_str::<RunRecord>(&text)
+    crate::sim::shape::parse_objects::<RunRecord>(&text)
         .ok()
         .filter(|r| r.index == index)
 }
@@ -213,7 +223,7 @@ pub(super) fn write_manifest(dir: &Path, m: &Manifest, source: &str) -> Result<(
     let path = dir.join("sweep.json");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let file = path.display().to_string();
-        let old: Manifest = serde_json::from_str(&text).map_err(|e| {
+        let old: Manifest = crate::sim::shape::parse_objects(&text).map_err(|e| {
             SweepError::new(
                 &file,
                 "(root)",

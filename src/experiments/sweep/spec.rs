@@ -248,6 +248,19 @@ impl Sweep {
         let file = path.display().to_string();
         let text = read_text(path, MAX_JSON_BYTES)
             .map_err(|e| SweepError::new(&file, "(root)", format!("cannot read the file: {e}")))?;
+        // Objects only (serde would take an array's items as the fields).
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            let shape =
+                crate::sim::shape::against_schema(&v, &schemars::schema_for!(RawSweep).to_value());
+            if let Some(m) = shape.array {
+                let at = if m.path.is_empty() {
+                    "(root)".to_string()
+                } else {
+                    m.path
+                };
+                return Err(SweepError::new(&file, at, m.message));
+            }
+        }
         let de = &mut serde_json::Deserializer::from_str(&text);
         let raw: RawSweep = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let at = match e.path().to_string().as_str() {
@@ -276,6 +289,24 @@ impl Sweep {
         check_fields(&raw, file)?;
         let mut scenario = read_scenario(file, &base.join(&raw.scenario))?;
         add_variants(file, &mut scenario, &raw.variants)?;
+        // Every key set must be a field the scenario has: set_path would
+        // make any key, and the scenario then reads "missing field" or
+        // (an always-on churn) nothing at all.
+        let schema = crate::scenario::schema::scenario_schema(registry);
+        let axis_keys = raw
+            .axes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| a.set.keys().map(move |k| (format!("axes[{i}].set"), k)));
+        let keys = [("overrides", &raw.overrides), ("grid", &raw.grid)]
+            .into_iter()
+            .flat_map(|(section, keys)| keys.keys().map(move |k| (section.to_string(), k)))
+            .chain(axis_keys);
+        for (section, key) in keys {
+            if let Err(m) = crate::sim::shape::path_in_schema(&schema, key) {
+                return err(file, format!("{section}.{key:?}"), m.message);
+            }
+        }
         let axes = grid::axes(file, &raw.axes, &raw.grid)?;
         let values: Vec<Vec<Value>> = axes.iter().map(|a| a.values.clone()).collect();
         let points = grid::cartesian(&values);

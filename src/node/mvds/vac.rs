@@ -221,6 +221,9 @@ impl Strategy for MvdsVac {
             // vacp2p/mvds `Message { group_id, timestamp, body, metadata }`:
             // no author id on the wire.
             wire_links_sender_to_group: false,
+            // Unacknowledged messages are sent again on Status's schedule
+            // with no send limit, whoever the peer is.
+            resends_to_unreachable: true,
             ..Capabilities::default()
         }
     }

@@ -89,6 +89,8 @@ impl Strategy for NegentropyStrategy {
         Capabilities {
             members_share_received: true,
             reconciles: true,
+            // On link-up and every interval_s, with each peer.
+            reconciles_with_every_peer: true,
             ..Capabilities::default()
         }
     }
