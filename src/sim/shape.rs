@@ -223,7 +223,14 @@ fn flatten<'a>(s: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>, depth: u
         out.push(&ANY);
         return;
     }
+    // A schema with its own `properties` is the object's shape; its
+    // `anyOf` (the scenario's "a built-in strategy, or a file with
+    // variants") only constrains values and adds no field.
     let mut combined = false;
+    if s.get("properties").is_some() {
+        out.push(s);
+        return;
+    }
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(Value::Array(branches)) = s.get(key) {
             combined = true;
