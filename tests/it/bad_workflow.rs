@@ -122,22 +122,7 @@ fn sweep_and_merge_write_only_into_their_own_folders() {
 fn merge_refuses_hand_edited_and_truncated_runs_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_sweep(d);
-    for k in 0..2 {
-        let shard = format!("{k}/2");
-        ok(&meshsync(
-            d,
-            &[
-                "sweep",
-                "sweep.json",
-                "--shard",
-                &shard,
-                "--out",
-                &format!("s{k}"),
-                "-q",
-            ],
-        ));
-    }
+    sweep_in_two_shards(d);
     let run = d.join("s0/runs/000000.json");
     let good = std::fs::read_to_string(&run).unwrap();
     let edit = |field: &str, value: serde_json::Value| {
@@ -435,22 +420,7 @@ fn result_files_with_arrays_for_objects_are_refused() {
         &["base/comparison.json: not a meshsync comparison: (root): expected an object"],
     );
     // A sweep shard's run record whose summary is a list of its values.
-    write_sweep(d);
-    for k in 0..2 {
-        let shard = format!("{k}/2");
-        ok(&meshsync(
-            d,
-            &[
-                "sweep",
-                "sweep.json",
-                "--shard",
-                &shard,
-                "--out",
-                &format!("s{k}"),
-                "-q",
-            ],
-        ));
-    }
+    sweep_in_two_shards(d);
     let run = d.join("s0/runs/000000.json");
     let mut r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&run).unwrap()).unwrap();
@@ -518,5 +488,26 @@ fn reproduce_and_wrote_lines_say_everything() {
         let name = f.unwrap().file_name().to_string_lossy().into_owned();
         let stem = name.split('.').next().unwrap().to_string();
         assert!(wrote.contains(&stem), "{name} not in: {wrote}");
+    }
+}
+
+/// Writes the sweep file and runs it as two shards into `s0` and `s1`.
+fn sweep_in_two_shards(d: &std::path::Path) {
+    write_sweep(d);
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let out = format!("s{k}");
+        ok(&meshsync(
+            d,
+            &[
+                "sweep",
+                "sweep.json",
+                "--shard",
+                &shard,
+                "--out",
+                &out,
+                "-q",
+            ],
+        ));
     }
 }
